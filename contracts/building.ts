@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import { ID_PATTERN, THING_NAME_PATTERN } from './ids';
+import { ACTUATOR_KINDS, type ActuatorKind, SENSOR_KINDS, type SensorKind } from './measures';
+import type { ThingKind } from './thing-attributes';
+import { describeIssues } from './validation';
+
+/**
+ * The building config: the one human-edited file that says what a building holds and how
+ * comfortable it must be. `cdk synth`, onboarding, the local cloud and the simulation read it.
+ */
+
+const id = (what: string) =>
+  z.string().regex(ID_PATTERN, {
+    message: `a ${what} id of lower-case letters, digits and '-', 1-32 characters, not starting or ending with '-'`,
+  });
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'a time of day as HH:MM (00:00-23:59)' });
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const ScheduleEntrySchema = z
+  .object({
+    days: z.array(z.enum(WEEKDAYS, { message: `one of ${WEEKDAYS.join(', ')}` })).min(1),
+    from: hhmm,
+    to: hhmm,
+  })
+  .strict()
+  .refine((s) => s.from < s.to, { message: "a 'from' time earlier than its 'to' time", path: ['to'] });
+
+const setpoint = z.number().min(5, { message: 'a setpoint of at least 5 degC' }).max(30, {
+  message: 'a setpoint of at most 30 degC',
+});
+
+export const ComfortPolicySchema = z
+  .object({
+    /** Heating setpoint while the schedule says the building is occupied, in degC. */
+    occupiedSetpoint: setpoint,
+    /** Heating setpoint outside scheduled hours (setback), in degC. */
+    unoccupiedSetpoint: setpoint,
+    /** Half-width of the heating dead band in degC: heat below setpoint - h, stop above setpoint + h. */
+    temperatureHysteresis: z.number().min(0.1).max(3).default(0.5),
+    /** Comfort band half-width in degC used for the comfort figures: setpoint +/- band counts as comfortable. */
+    comfortBand: z.number().min(0.5).max(5).default(1.5),
+    /** CO2 in ppm above which ventilation runs low. */
+    co2Limit: z.number().int().min(400).max(5000),
+    /** CO2 in ppm above which ventilation runs high. */
+    co2HighLimit: z.number().int().min(400).max(10000),
+    /** Dead band in ppm below each CO2 limit before ventilation steps down again. */
+    co2Hysteresis: z.number().int().min(10).max(1000).default(100),
+    /** Target illuminance in lux while a zone is occupied; daylight above it keeps lights off. */
+    lightingLux: z.number().min(50).max(2000),
+    /** IANA time zone the schedule is written in. */
+    timezone: z.string().min(1).default('UTC'),
+    /** When the building counts as occupied. */
+    schedule: z.array(ScheduleEntrySchema).min(1),
+    /** Longest operator override accepted, in minutes. */
+    maxOverrideMinutes: z.number().int().min(1).max(7 * 24 * 60).default(240),
+  })
+  .strict()
+  .refine((p) => p.occupiedSetpoint >= p.unoccupiedSetpoint, {
+    message: 'occupiedSetpoint at least as high as unoccupiedSetpoint',
+    path: ['occupiedSetpoint'],
+  })
+  .refine((p) => p.co2HighLimit > p.co2Limit, {
+    message: 'co2HighLimit above co2Limit',
+    path: ['co2HighLimit'],
+  })
+  .refine((p) => isTimeZone(p.timezone), {
+    message: 'an IANA time zone such as "UTC" or "Europe/Berlin"',
+    path: ['timezone'],
+  });
+
+export const DeviceSchema = z
+  .object({
+    thing: z.string().regex(THING_NAME_PATTERN, {
+      message: "a thing name of letters, digits, '-' or '_', 1-128 characters",
+    }),
+    senses: z.array(z.enum(SENSOR_KINDS, { message: `one of ${SENSOR_KINDS.join(', ')}` })).default([]),
+    drives: z.array(z.enum(ACTUATOR_KINDS, { message: `one of ${ACTUATOR_KINDS.join(', ')}` })).default([]),
+    /** Optional hardware model, for people. */
+    model: z.string().max(64).optional(),
+  })
+  .strict()
+  .refine((d) => d.senses.length + d.drives.length > 0, {
+    message: 'a device that senses or drives at least one thing (senses or drives must not both be empty)',
+    path: ['senses'],
+  });
+
+export const ZoneSchema = z
+  .object({
+    id: id('zone'),
+    name: z.string().min(1).max(64),
+    /** Floor area in m2; the simulation sizes heat loss and air volume from it. */
+    areaM2: z.number().min(5).max(10_000).default(50),
+    /** Most people the zone holds; the simulation's occupancy stays below it. */
+    capacity: z.number().int().min(1).max(5000).default(10),
+    devices: z.array(DeviceSchema).min(1, { message: 'at least one device' }),
+  })
+  .strict();
+
+export const StorageSchema = z
+  .object({
+    memoryRetentionHours: z.number().int().min(1).max(8766).default(24),
+    magneticRetentionDays: z.number().int().min(1).max(73000).default(365),
+  })
+  .strict();
+
+export const BuildingConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    buildingId: id('building'),
+    name: z.string().min(1).max(128),
+    comfort: ComfortPolicySchema,
+    storage: StorageSchema.default({ memoryRetentionHours: 24, magneticRetentionDays: 365 }),
+    zones: z.array(ZoneSchema).min(1, { message: 'at least one zone' }),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const zoneIds = new Set<string>();
+    const things = new Set<string>();
+    b.zones.forEach((zone, zi) => {
+      if (zoneIds.has(zone.id)) {
+        ctx.addIssue({ code: 'custom', message: 'a zone id used only once', path: ['zones', zi, 'id'] });
+      }
+      zoneIds.add(zone.id);
+      zone.devices.forEach((device, di) => {
+        if (things.has(device.thing)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'a thing name used only once in the building',
+            path: ['zones', zi, 'devices', di, 'thing'],
+          });
+        }
+        things.add(device.thing);
+      });
+    });
+  });
+
+export type BuildingConfig = z.output<typeof BuildingConfigSchema>;
+export type ComfortPolicy = z.output<typeof ComfortPolicySchema>;
+export type ZoneConfig = z.output<typeof ZoneSchema>;
+export type DeviceConfig = z.output<typeof DeviceSchema>;
+export type ScheduleEntry = z.output<typeof ScheduleEntrySchema>;
+
+export class BuildingConfigError extends Error {
+  override readonly name = 'BuildingConfigError';
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `Invalid building config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'Fix the fields above and run the command again.',
+    );
+  }
+}
+
+/** Validates a parsed building config; throws BuildingConfigError naming each bad field. */
+export function parseBuildingConfig(input: unknown, source = 'building.json'): BuildingConfig {
+  const result = BuildingConfigSchema.safeParse(input);
+  if (!result.success) throw new BuildingConfigError(source, describeIssues(result.error, input, source));
+  return result.data;
+}
+
+/** Validates building config text (JSON). */
+export function parseBuildingConfigText(text: string, source = 'building.json'): BuildingConfig {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (err) {
+    throw new BuildingConfigError(source, [`not valid JSON (${(err as Error).message})`]);
+  }
+  return parseBuildingConfig(input, source);
+}
+
+export interface DevicePlacement extends DeviceConfig {
+  readonly building: string;
+  readonly zone: string;
+  readonly kind: ThingKind;
+}
+
+export function thingKind(device: Pick<DeviceConfig, 'senses' | 'drives'>): ThingKind {
+  if (device.senses.length > 0 && device.drives.length > 0) return 'sensor-actuator';
+  return device.drives.length > 0 ? 'actuator' : 'sensor';
+}
+
+/** Every device of the building with the building and zone it sits in. */
+export function devicesOf(config: BuildingConfig): DevicePlacement[] {
+  return config.zones.flatMap((zone) =>
+    zone.devices.map((d) => ({ ...d, building: config.buildingId, zone: zone.id, kind: thingKind(d) })),
+  );
+}
+
+export function findDevice(config: BuildingConfig, thing: string): DevicePlacement | undefined {
+  return devicesOf(config).find((d) => d.thing === thing);
+}
+
+export function actuatorsOf(config: BuildingConfig): DevicePlacement[] {
+  return devicesOf(config).filter((d) => d.drives.length > 0);
+}
+
+export type { ActuatorKind, SensorKind };
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

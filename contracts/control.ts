@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { type BuildingConfig, ComfortPolicySchema, actuatorsOf } from './building';
+import { ACTUATOR_KINDS } from './measures';
+
+/**
+ * What the zone controller needs to know about a building, passed to it as one environment
+ * variable (ENV.zoneControlConfig): the comfort policy and, per zone, which things drive what.
+ */
+export const ZoneControlConfigSchema = z.object({
+  building: z.string(),
+  policy: ComfortPolicySchema,
+  zones: z.record(
+    z.string(),
+    z.array(z.object({ thing: z.string(), drives: z.array(z.enum(ACTUATOR_KINDS)) })),
+  ),
+});
+
+export type ZoneControlConfig = z.output<typeof ZoneControlConfigSchema>;
+
+/** Lambda allows 4 KB of environment variables in total; keep this one well under it. */
+export const MAX_ZONE_CONTROL_CONFIG_BYTES = 3072;
+
+export function zoneControlConfigOf(config: BuildingConfig): ZoneControlConfig {
+  const zones: ZoneControlConfig['zones'] = {};
+  for (const zone of config.zones) zones[zone.id] = [];
+  for (const a of actuatorsOf(config)) zones[a.zone]?.push({ thing: a.thing, drives: [...a.drives] });
+  return { building: config.buildingId, policy: config.comfort, zones };
+}

@@ -1,0 +1,32 @@
+/**
+ * Environment variable names shared by the CDK constructs that set them and the handlers
+ * that read them. Read each through `requireEnv` so a missing one names itself.
+ */
+export const ENV = {
+  timestreamDatabase: 'TIMESTREAM_DATABASE',
+  timestreamTable: 'TIMESTREAM_TABLE',
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  buildingId: 'BUILDING_ID',
+  /** Compact JSON ZoneControlConfig (see contracts/control.ts). */
+  zoneControlConfig: 'ZONE_CONTROL_CONFIG',
+  powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
+  powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+export class MissingEnvError extends Error {
+  override readonly name = 'MissingEnvError';
+  constructor(readonly variable: string) {
+    super(`environment variable ${variable} is not set; the stack sets it on the function, so redeploy the stack`);
+  }
+}
+
+export function requireEnv(name: EnvName, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new MissingEnvError(name);
+  return value;
+}
+
+/** CloudWatch metrics namespace used by every handler. */
+export const METRICS_NAMESPACE = 'zonectl';

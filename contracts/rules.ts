@@ -1,0 +1,39 @@
+import { RULE_NAME_PATTERN } from './ids';
+import { TELEMETRY_TOPIC_FILTER, TELEMETRY_TOPIC_LEVEL } from './topics';
+
+/**
+ * Topic rules, each SQL statement paired with its SQL version. The version is always set:
+ * CloudFormation treats an omitted AwsIotSqlVersion as 2015-10-08, which lacks literals,
+ * nested attributes with get(), and more.
+ */
+export const IOT_SQL_VERSION = '2016-03-23' as const;
+
+export interface RuleSql {
+  readonly sql: string;
+  readonly awsIotSqlVersion: typeof IOT_SQL_VERSION;
+}
+
+const sql = (statement: string): RuleSql => ({ sql: statement, awsIotSqlVersion: IOT_SQL_VERSION });
+const L = TELEMETRY_TOPIC_LEVEL;
+
+/**
+ * Ingest path: the whole message plus its address from the topic, to the ingest queue. The
+ * topic is trustworthy because the IoT policy lets a thing publish only on its own topic.
+ */
+export const INGEST_RULE = sql(
+  `SELECT *, topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, ` +
+    `clientid() AS clientId, timestamp() AS receivedAt FROM '${TELEMETRY_TOPIC_FILTER}'`,
+);
+
+/** Control path: just what the zone controller needs, invoked asynchronously. */
+export const CONTROL_RULE = sql(
+  `SELECT topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, readings ` +
+    `FROM '${TELEMETRY_TOPIC_FILTER}' WHERE isUndefined(readings) = false`,
+);
+
+/** Rule names must match [a-zA-Z0-9_]+; building ids contain '-', so they are mapped. */
+export function ruleName(buildingId: string, purpose: 'ingest' | 'control'): string {
+  const name = `zonectl_${buildingId.replace(/-/g, '_')}_${purpose}`;
+  if (!RULE_NAME_PATTERN.test(name)) throw new Error(`cannot form a valid rule name from building id '${buildingId}'`);
+  return name;
+}

@@ -1,0 +1,54 @@
+/**
+ * MQTT topics. Telemetry follows the AWS-recommended `dt/<application>/<context...>/<thing>/<type>`
+ * layout, one topic per thing: `dt/zonectl/<building>/<zone>/<thing>/readings`.
+ */
+
+export const APPLICATION = 'zonectl';
+
+export interface ThingAddress {
+  readonly building: string;
+  readonly zone: string;
+  readonly thing: string;
+}
+
+/** 1-based topic levels, as the IoT SQL `topic(n)` function counts them. */
+export const TELEMETRY_TOPIC_LEVEL = { building: 3, zone: 4, thing: 5 } as const;
+
+export function telemetryTopic(address: ThingAddress): string {
+  return `dt/${APPLICATION}/${address.building}/${address.zone}/${address.thing}/readings`;
+}
+
+/** Every thing's telemetry, in every building and zone. */
+export const TELEMETRY_TOPIC_FILTER = `dt/${APPLICATION}/+/+/+/readings`;
+
+/** Parses a telemetry topic back into its address, or returns undefined if it is not one. */
+export function parseTelemetryTopic(topic: string): ThingAddress | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 6 || parts[0] !== 'dt' || parts[1] !== APPLICATION || parts[5] !== 'readings') {
+    return undefined;
+  }
+  const [, , building, zone, thing] = parts;
+  if (!building || !zone || !thing) return undefined;
+  return { building, zone, thing };
+}
+
+/**
+ * The telemetry topic as an IoT policy resource, built from policy variables so a device can
+ * publish only as itself and only into the zone its thing attributes say it is in.
+ */
+export const TELEMETRY_TOPIC_POLICY_TEMPLATE = `dt/${APPLICATION}/\${iot:Connection.Thing.Attributes[building]}/\${iot:Connection.Thing.Attributes[zone]}/\${iot:Connection.Thing.ThingName}/readings`;
+
+/** Device Shadow service topic prefix: classic shadow when shadowName is omitted. */
+export function shadowTopicPrefix(thing: string, shadowName?: string): string {
+  return shadowName === undefined
+    ? `$aws/things/${thing}/shadow`
+    : `$aws/things/${thing}/shadow/name/${shadowName}`;
+}
+
+export const SHADOW_OPERATIONS = ['get', 'update', 'delete'] as const;
+export type ShadowOperation = (typeof SHADOW_OPERATIONS)[number];
+
+/** Lifecycle events AWS IoT publishes when a client connects or disconnects. */
+export function presenceTopic(event: 'connected' | 'disconnected', clientId: string): string {
+  return `$aws/events/presence/${event}/${clientId}`;
+}
