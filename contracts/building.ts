@@ -14,7 +14,9 @@ const id = (what: string) =>
     message: `a ${what} id of lower-case letters, digits and '-', 1-32 characters, not starting or ending with '-'`,
   });
 
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'a time of day as HH:MM (00:00-23:59)' });
+const hhmm = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'a time of day as HH:MM (00:00-23:59)' });
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -55,7 +57,12 @@ export const ComfortPolicySchema = z
     /** When the building counts as occupied. */
     schedule: z.array(ScheduleEntrySchema).min(1),
     /** Longest operator override accepted, in minutes. */
-    maxOverrideMinutes: z.number().int().min(1).max(7 * 24 * 60).default(240),
+    maxOverrideMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(240),
   })
   .strict()
   .refine((p) => p.occupiedSetpoint >= p.unoccupiedSetpoint, {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BuildingConfig, ComfortPolicySchema, actuatorsOf } from './building';
+import { actuatorsOf, type BuildingConfig, ComfortPolicySchema } from './building';
 import { ACTUATOR_KINDS } from './measures';
 
 /**

@@ -35,7 +35,9 @@ export const RuleErrorPayloadSchema = z
     clientId: z.string().optional(),
     base64OriginalPayload: z.string(),
     failures: z.array(
-      z.object({ failedAction: z.string(), failedResource: z.string().optional(), errorMessage: z.string() }).passthrough(),
+      z
+        .object({ failedAction: z.string(), failedResource: z.string().optional(), errorMessage: z.string() })
+        .passthrough(),
     ),
   })
   .passthrough();
@@ -55,7 +57,9 @@ export function deadLetteredReadingCount(body: string): number {
   const ruleError = RuleErrorPayloadSchema.safeParse(parsed);
   if (ruleError.success) {
     try {
-      return countReadings(JSON.parse(Buffer.from(ruleError.data.base64OriginalPayload, 'base64').toString('utf8')));
+      return countReadings(
+        JSON.parse(Buffer.from(ruleError.data.base64OriginalPayload, 'base64').toString('utf8')),
+      );
     } catch {
       return 0;
     }

@@ -18,7 +18,9 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 export class MissingEnvError extends Error {
   override readonly name = 'MissingEnvError';
   constructor(readonly variable: string) {
-    super(`environment variable ${variable} is not set; the stack sets it on the function, so redeploy the stack`);
+    super(
+      `environment variable ${variable} is not set; the stack sets it on the function, so redeploy the stack`,
+    );
   }
 }
 

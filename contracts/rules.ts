@@ -34,6 +34,7 @@ export const CONTROL_RULE = sql(
 /** Rule names must match [a-zA-Z0-9_]+; building ids contain '-', so they are mapped. */
 export function ruleName(buildingId: string, purpose: 'ingest' | 'control'): string {
   const name = `zonectl_${buildingId.replace(/-/g, '_')}_${purpose}`;
-  if (!RULE_NAME_PATTERN.test(name)) throw new Error(`cannot form a valid rule name from building id '${buildingId}'`);
+  if (!RULE_NAME_PATTERN.test(name))
+    throw new Error(`cannot form a valid rule name from building id '${buildingId}'`);
   return name;
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ACTUATOR_KINDS, type ActuatorKind, HEATING_STATES, LIGHTING_RANGE, VENTILATION_LEVELS } from './measures';
+import {
+  ACTUATOR_KINDS,
+  type ActuatorKind,
+  HEATING_STATES,
+  LIGHTING_RANGE,
+  VENTILATION_LEVELS,
+} from './measures';
 import { describeIssues } from './validation';
 
 /**
@@ -15,7 +21,9 @@ import { describeIssues } from './validation';
 export const COMMAND_SHADOW_NAME = 'commands';
 
 export const HeatingSchema = z.enum(HEATING_STATES, { message: `one of ${HEATING_STATES.join(', ')}` });
-export const VentilationSchema = z.enum(VENTILATION_LEVELS, { message: `one of ${VENTILATION_LEVELS.join(', ')}` });
+export const VentilationSchema = z.enum(VENTILATION_LEVELS, {
+  message: `one of ${VENTILATION_LEVELS.join(', ')}`,
+});
 export const LightingSchema = z
   .number({ message: `a whole percentage ${LIGHTING_RANGE.min}-${LIGHTING_RANGE.max}` })
   .int({ message: `a whole percentage ${LIGHTING_RANGE.min}-${LIGHTING_RANGE.max}` })
@@ -64,7 +72,11 @@ export interface ReportedCommandState extends ActuatorState {
 }
 
 export type CommandCheck =
-  | { readonly ok: true; readonly kind: ActuatorKind; readonly value: HeatingCommand | VentilationCommand | LightingCommand }
+  | {
+      readonly ok: true;
+      readonly kind: ActuatorKind;
+      readonly value: HeatingCommand | VentilationCommand | LightingCommand;
+    }
   | { readonly ok: false; readonly key: string; readonly reason: string };
 
 /**
@@ -73,11 +85,19 @@ export type CommandCheck =
  */
 export function checkCommand(key: string, value: unknown, drives: readonly ActuatorKind[]): CommandCheck {
   if (!(ACTUATOR_KINDS as readonly string[]).includes(key)) {
-    return { ok: false, key, reason: `unknown actuator '${key}'; expected one of ${ACTUATOR_KINDS.join(', ')}` };
+    return {
+      ok: false,
+      key,
+      reason: `unknown actuator '${key}'; expected one of ${ACTUATOR_KINDS.join(', ')}`,
+    };
   }
   const kind = key as ActuatorKind;
   if (!drives.includes(kind)) {
-    return { ok: false, key, reason: `this device does not drive ${kind}; it drives ${drives.join(', ') || 'nothing'}` };
+    return {
+      ok: false,
+      key,
+      reason: `this device does not drive ${kind}; it drives ${drives.join(', ') || 'nothing'}`,
+    };
   }
   const parsed = ActuatorValueSchemas[kind].safeParse(value);
   if (!parsed.success) {

@@ -89,7 +89,12 @@ export function parseReadingMessage(input: unknown): ParsedReadingMessage {
   envelope.data.readings.forEach((reading, index) => {
     const parsed = ReadingSchema.safeParse(reading);
     if (parsed.success) valid.push(parsed.data);
-    else invalid.push({ index, reading, reason: describeIssues(parsed.error, reading, `readings[${index}]`).join('; ') });
+    else
+      invalid.push({
+        index,
+        reading,
+        reason: describeIssues(parsed.error, reading, `readings[${index}]`).join('; '),
+      });
   });
   return { ok: true, valid, invalid };
 }

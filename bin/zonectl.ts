@@ -1,1 +1,0 @@
-console.log("hello from zonectl", process.argv.slice(2))
