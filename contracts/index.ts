@@ -4,6 +4,7 @@ export * from './dead-letter';
 export * from './env';
 export * from './ids';
 export * from './measures';
+export * from './metrics';
 export * from './paths';
 export * from './rules';
 export * from './shadow';

@@ -1,0 +1,11 @@
+/**
+ * The zonectl command: onboarding, the device agent, the local cloud and the demo.
+ * Each subcommand lives in cli/ and registers itself on the program.
+ */
+import { Command } from 'commander';
+
+const program = new Command('zonectl')
+  .description('Smart-building IoT pipeline: onboard devices, run agents, run the local cloud')
+  .showHelpAfterError();
+
+await program.parseAsync(process.argv);

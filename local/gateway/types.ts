@@ -1,0 +1,42 @@
+/**
+ * The contract between the AWS API gateway (one HTTP port for every local service) and the
+ * services behind it. The gateway parses the request, works out which service it is for
+ * (SigV4 credential scope, X-Amz-Target, path), calls the route, and renders AwsServiceError
+ * in the service's protocol.
+ */
+
+export type AwsProtocol = 'rest-json' | 'json-1.0' | 'json-1.1' | 'query';
+
+export interface AwsRequest {
+  readonly method: string;
+  /** Decoded path, without the query string, e.g. `/things/my-thing/shadow`. */
+  readonly path: string;
+  /** Raw (still percent-encoded) path, for services whose names contain '/' (e.g. topics). */
+  readonly rawPath: string;
+  readonly query: URLSearchParams;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  /** Signing name from the Authorization header's credential scope (iot, iotdata, timestream, sqs, ...). */
+  readonly signingService?: string;
+  /** X-Amz-Target header for JSON protocols, e.g. `Timestream_20181101.WriteRecords`. */
+  readonly target?: string;
+  /** Access key id from the Authorization header (any credentials are accepted locally). */
+  readonly accessKeyId?: string;
+}
+
+export interface AwsResponse {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  /** Objects are sent as JSON with the protocol's content type. */
+  readonly body?: Buffer | string | object;
+}
+
+export interface ServiceRoute {
+  /** Service name for logs and errors, e.g. `iot`, `iotdata`, `timestream-write`. */
+  readonly name: string;
+  readonly protocol: AwsProtocol;
+  /** True if this route serves the request. The gateway asks routes in registration order. */
+  matches(req: AwsRequest): boolean;
+  handle(req: AwsRequest): Promise<AwsResponse>;
+}
