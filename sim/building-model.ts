@@ -64,9 +64,13 @@ export class ZoneModel {
   private readonly capacitance: number;
   private readonly heaterW: number;
   private readonly daylightFactor: number;
+  /** Sensor noise. */
   private readonly random: () => number;
+  /** Occupancy draws, separate from sensor noise so a baseline run sees the same people. */
+  private readonly occupancyRandom: () => number;
   private occupancyHour = Number.NaN;
   private occupancyTarget = 0;
+  private occupancyJitter = 0;
 
   constructor(
     readonly config: ZoneConfig,
@@ -80,8 +84,9 @@ export class ZoneModel {
     this.capacitance = config.areaM2 * 40_000;
     this.heaterW = this.ua * 30;
     this.random = seededRandom(seed);
-    this.daylightFactor = 0.008 + this.random() * 0.012;
-    this.temperature = policy.unoccupiedSetpoint + this.random();
+    this.occupancyRandom = seededRandom(seed ^ 0x0cc0);
+    this.daylightFactor = 0.008 + this.occupancyRandom() * 0.012;
+    this.temperature = policy.unoccupiedSetpoint + this.occupancyRandom();
     this.co2 = OUTDOOR_CO2 + 30;
     this.updateOccupancy(start);
     this.updateLight(start);
