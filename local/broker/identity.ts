@@ -1,0 +1,51 @@
+/**
+ * Who a TLS connection is: the client certificate's id (SHA-256 of the DER, as AWS IoT names
+ * certificates), its registry record, and the thing whose name resolves the
+ * `iot:Connection.Thing.*` policy variables.
+ *
+ * Follows AWS IoT Core developer guide, "Thing policy variables": with an exclusive attachment
+ * the thing comes from the principal; with non-exclusive attachments the client id must equal
+ * the thing name.
+ */
+import { createHash } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { AuthorizationContext, PrincipalDirectory, ThingAttachment, ThingRecord } from '../iot/types';
+
+export const certificateIdOf = (der: Buffer): string => createHash('sha256').update(der).digest('hex');
+
+/** The certificate id of the peer, or undefined when it sent none. */
+export function peerCertificateId(socket: TLSSocket): string | undefined {
+  const cert = socket.getPeerCertificate?.();
+  if (!cert?.raw || cert.raw.length === 0) return undefined;
+  return certificateIdOf(cert.raw);
+}
+
+export function resolveThing(
+  attachments: readonly ThingAttachment[],
+  clientId: string,
+): ThingRecord | undefined {
+  const exclusive = attachments.find((a) => a.exclusive);
+  if (exclusive) return exclusive.thing;
+  return attachments.find((a) => a.thing.thingName === clientId)?.thing;
+}
+
+/**
+ * Builds the evaluation context afresh from the registry, so thing attribute and attachment
+ * changes apply to the next check.
+ */
+export function authorizationContext(
+  directory: PrincipalDirectory,
+  certificateArn: string,
+  certificateId: string,
+  clientId: string,
+  sourceIp: string | undefined,
+): AuthorizationContext {
+  const thing = resolveThing(directory.thingsOfPrincipal(certificateArn), clientId);
+  return {
+    clientId,
+    ...(thing ? { thing } : {}),
+    isAttached: thing !== undefined,
+    principal: certificateId,
+    ...(sourceIp ? { sourceIp } : {}),
+  };
+}

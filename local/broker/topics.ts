@@ -1,0 +1,73 @@
+/**
+ * Topic rules of the AWS IoT message broker (AWS IoT Core developer guide, "MQTT topics" and
+ * "AWS IoT Core message broker and protocol limits and quotas"), as pure functions.
+ *
+ * LIMITATIONS versus AWS: the limits are checked on the topic string the client sends; AWS
+ * also limits topic filters of a persistent session and the number of subscriptions per
+ * connection (50), which are not enforced here.
+ */
+
+/** Maximum topic (and topic filter) length in UTF-8 bytes. */
+export const MAX_TOPIC_BYTES = 256;
+/** Maximum number of forward slashes in a topic or topic filter, reserved prefixes excluded. */
+export const MAX_TOPIC_SLASHES = 7;
+/** Maximum PUBLISH payload size: 128 KB. */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+/** Maximum topic filters in one SUBSCRIBE packet. */
+export const MAX_FILTERS_PER_SUBSCRIBE = 8;
+
+/** Basic Ingest prefix: `$aws/rules/<ruleName>/`. */
+export const BASIC_INGEST_PREFIX = '$aws/rules/';
+
+/**
+ * The part of a topic the slash limit applies to. AWS does not count the Basic Ingest prefix
+ * `$aws/rules/<rule>/`, and the other reserved `$aws/...` topics have fixed shapes that AWS
+ * defines itself, so only the Basic Ingest remainder and user topics are counted.
+ */
+function countedPart(topic: string): string | undefined {
+  if (topic.startsWith(BASIC_INGEST_PREFIX)) {
+    const rest = topic.slice(BASIC_INGEST_PREFIX.length);
+    const slash = rest.indexOf('/');
+    return slash < 0 ? '' : rest.slice(slash + 1);
+  }
+  if (topic.startsWith('$aws/')) return undefined;
+  return topic;
+}
+
+/** Returns why a topic or topic filter breaks AWS's limits, or undefined when it is fine. */
+export function topicLimitViolation(topic: string): string | undefined {
+  if (topic.length === 0) return 'empty topic';
+  const bytes = Buffer.byteLength(topic, 'utf8');
+  if (bytes > MAX_TOPIC_BYTES) return `topic is ${bytes} bytes; the limit is ${MAX_TOPIC_BYTES}`;
+  const counted = countedPart(topic);
+  if (counted !== undefined) {
+    const slashes = counted.split('/').length - 1;
+    if (slashes > MAX_TOPIC_SLASHES) {
+      return `topic has ${slashes} forward slashes; the limit is ${MAX_TOPIC_SLASHES}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Topic filter matching as AWS IoT documents it ("MQTT topics", topic filters): `+` matches one
+ * level, `#` matches its own level and below, and `sensor/#` does not match `sensor` itself.
+ * Filters that start with a wildcard do not match `$` topics (MQTT-4.7.2-1).
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (i >= t.length) return false;
+    if (level === '#') return true;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** A filter that names reserved topics no client may subscribe to (Basic Ingest). */
+export function isUnsubscribableFilter(filter: string): boolean {
+  return filter === '$aws/rules' || filter.startsWith(BASIC_INGEST_PREFIX);
+}

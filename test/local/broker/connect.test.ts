@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { presenceTopic, telemetryTopic } from '../../../contracts';
+import type { BrokerMessage } from '../../../local/broker';
+import { allowAllPolicy } from '../../helpers/device-policy';
+import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
+import { connectDevice, disconnectAll } from '../../helpers/mqtt-device';
+import { waitFor } from '../../helpers/wait';
+
+const address = { building: 'hq', zone: 'lobby', thing: 'lobby-t1' };
+const attributes = { building: address.building, zone: address.zone, kind: 'sensor' };
+
+describe('broker: connecting devices', () => {
+  let env: LocalIot;
+  beforeEach(async () => {
+    env = await startLocalIot();
+  });
+  afterEach(async () => {
+    await disconnectAll();
+    await env.close();
+  });
+
+  const connect = (d: { certFile: string; keyFile: string }, clientId: string) =>
+    connectDevice({
+      port: env.broker.port,
+      caFile: env.caFile,
+      certFile: d.certFile,
+      keyFile: d.keyFile,
+      clientId,
+    });
+
+  it('lets a device publish its own readings, which a subscriber and the bus receive', async () => {
+    const device = await env.issueDevice(address.thing, { attributes });
+    const operator = await env.issueDevice('operator', { policy: allowAllPolicy });
+    const seen: BrokerMessage[] = [];
+    env.broker.subscribe('dt/zonectl/+/+/+/readings', (m) => {
+      seen.push(m);
+    });
+    const app = await connect(operator, 'operator');
+    await app.subscribe('dt/zonectl/#');
+    const sensor = await connect(device, address.thing);
+    const arrived = app.next(telemetryTopic(address));
+    await sensor.publish(telemetryTopic(address), { t: 21.5 });
+    expect(JSON.parse((await arrived).payload)).toEqual({ t: 21.5 });
+    await waitFor(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({
+      topic: telemetryTopic(address),
+      clientId: address.thing,
+      principal: device.certificateId,
+      thingName: address.thing,
+    });
+  });
+
+  it('publishes a connected lifecycle event with the AWS payload shape', async () => {
+    const device = await env.issueDevice(address.thing, { attributes });
+    const events: BrokerMessage[] = [];
+    env.broker.subscribe('$aws/events/presence/+/+', (m) => {
+      events.push(m);
+    });
+    const sensor = await connect(device, address.thing);
+    await sensor.disconnect();
+    await waitFor(() => events.length === 2);
+    expect(events[0]?.topic).toBe(presenceTopic('connected', address.thing));
+    expect(JSON.parse(events[0]!.payload.toString())).toMatchObject({
+      clientId: address.thing,
+      eventType: 'connected',
+      principalIdentifier: device.certificateId,
+      versionNumber: 1,
+    });
+    const disconnected = JSON.parse(events[1]!.payload.toString());
+    expect(disconnected).toMatchObject({
+      clientId: address.thing,
+      eventType: 'disconnected',
+      clientInitiatedDisconnect: true,
+      disconnectReason: 'CLIENT_INITIATED_DISCONNECT',
+    });
+    expect(typeof disconnected.timestamp).toBe('number');
+    expect(typeof disconnected.sessionIdentifier).toBe('string');
+  });
+});
