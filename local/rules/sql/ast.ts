@@ -26,7 +26,7 @@ export type Expr =
   | {
       readonly k: 'case';
       readonly subject: Expr;
-      readonly whens: ReadonlyArray<{ readonly when: Expr; readonly then: Expr }>;
+      readonly whens: ReadonlyArray<{ readonly when: Expr; readonly result: Expr }>;
       readonly otherwise?: Expr;
     }
   | { readonly k: 'object'; readonly entries: ReadonlyArray<{ readonly key: string; readonly value: Expr }> }

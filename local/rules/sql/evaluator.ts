@@ -96,7 +96,7 @@ export function evaluate(e: Expr, scope: Scope): SqlValue {
       const subject = evaluate(e.subject, scope);
       if (subject === undefined) return undefined;
       for (const w of e.whens) {
-        if (sqlEquals(subject, evaluate(w.when, scope)) === true) return evaluate(w.then, scope);
+        if (sqlEquals(subject, evaluate(w.when, scope)) === true) return evaluate(w.result, scope);
       }
       return e.otherwise ? evaluate(e.otherwise, scope) : undefined;
     }
@@ -137,7 +137,7 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope): SqlValue {
 /** Nested object queries (2016-03-23): iterate over the FROM array, filter, project. */
 function subquery(query: Query, scope: Scope): SqlValue {
   const from = query.from;
-  if (!from || from.k !== 'expr') return undefined;
+  if (from?.k !== 'expr') return undefined;
   const source = evaluate(from.expr, scope);
   if (!Array.isArray(source)) return undefined;
   const out: unknown[] = [];

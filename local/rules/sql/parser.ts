@@ -377,13 +377,13 @@ export class Parser {
       this.fail('CASE needs a value before WHEN: AWS IoT SQL has only the form CASE v WHEN x THEN y ... END');
     }
     const subject = this.parseExpression();
-    const whens: Array<{ when: Expr; then: Expr }> = [];
+    const whens: Array<{ when: Expr; result: Expr }> = [];
     while (this.isKeyword('when')) {
       this.next();
       const when = this.parseExpression();
       if (!this.isKeyword('then')) this.fail(`expected THEN, found ${describe(this.peek())}`);
       this.next();
-      whens.push({ when, then: this.parseExpression() });
+      whens.push({ when, result: this.parseExpression() });
     }
     if (whens.length === 0) this.fail(`CASE needs at least one WHEN, found ${describe(this.peek())}`);
     let otherwise: Expr | undefined;

@@ -23,12 +23,15 @@ export function compileTemplate(
       const end = closingBrace(template, i + 2);
       if (end < 0)
         throw new SqlParseError(
-          "unterminated substitution template: '${' without '}'",
+          "unterminated substitution template: '$' '{' without a closing '}'",
           positionAt(template, i),
         );
       const source = template.slice(i + 2, end);
       if (source.trim() === '')
-        throw new SqlParseError('empty substitution template ${}', positionAt(template, i));
+        throw new SqlParseError(
+          'empty substitution template (nothing between the braces)',
+          positionAt(template, i),
+        );
       if (literal) parts.push(literal);
       literal = '';
       parts.push(
