@@ -1,0 +1,9 @@
+export {
+  type CertificateAuthority,
+  type CertificateAuthorityOptions,
+  createCertificateAuthority,
+  type IssuedCertificate,
+  type KeysAndCertificate,
+  type ServerCertificate,
+} from './certificate-authority';
+export { certificateDer, certificateIdOf } from './x509';

@@ -1,0 +1,134 @@
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCertificateAuthority } from '../../../local/ca';
+import { AwsServiceError } from '../../../local/common/aws-error';
+import { silentLogger } from '../../../local/common/log';
+import { makeCsr, tamperSignature } from './csr';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zonectl-ca-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const derOf = (pem: string) => new X509Certificate(pem).raw;
+
+async function rejection(promise: Promise<unknown>): Promise<AwsServiceError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AwsServiceError);
+  return err as AwsServiceError;
+}
+
+describe('certificate authority', () => {
+  it('creates ca.pem and a private key readable only by the owner on first start', async () => {
+    const dir = tempDir();
+    const ca = await createCertificateAuthority({ dir, logger: silentLogger });
+    expect(ca.caFile).toBe(join(dir, 'ca.pem'));
+    expect(readFileSync(ca.caFile, 'utf8')).toBe(ca.caPem);
+    expect(statSync(join(dir, 'ca.key.pem')).mode & 0o777).toBe(0o600);
+    expect(new X509Certificate(ca.caPem).ca).toBe(true);
+  });
+
+  it('loads the same CA on a later start and still recognises its certificates', async () => {
+    const dir = tempDir();
+    const first = await createCertificateAuthority({ dir, logger: silentLogger });
+    const issued = await first.signCsr((await makeCsr()).csrPem);
+    const second = await createCertificateAuthority({ dir, logger: silentLogger });
+    expect(second.caPem).toBe(first.caPem);
+    expect(await second.isIssuedByMe(issued.certificatePem)).toBe(true);
+  });
+
+  it.each(['P-256', 'P-384', 'RSA-2048'] as const)(
+    'signs a %s CSR with the id as SHA-256 of the DER',
+    async (kind) => {
+      const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+      const issued = await ca.signCsr((await makeCsr(kind, 'thing-1')).csrPem);
+      const cert = new X509Certificate(issued.certificatePem);
+      expect(issued.certificateId).toBe(createHash('sha256').update(cert.raw).digest('hex'));
+      expect(cert.subject).toContain('CN=thing-1');
+      expect(cert.verify(new X509Certificate(ca.caPem).publicKey)).toBe(true);
+      expect(await ca.isIssuedByMe(derOf(issued.certificatePem))).toBe(true);
+    },
+  );
+
+  it('issues a new certificate each time the same CSR is signed', async () => {
+    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const { csrPem } = await makeCsr();
+    const a = await ca.signCsr(csrPem);
+    const b = await ca.signCsr(csrPem);
+    expect(a.certificateId).not.toBe(b.certificateId);
+  });
+
+  it('refuses an RSA key shorter than 2048 bits with InvalidRequestException', async () => {
+    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const err = await rejection(ca.signCsr((await makeCsr('RSA-1024')).csrPem));
+    expect(err.code).toBe('InvalidRequestException');
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(/1024 bits/);
+  });
+
+  it('refuses a CSR whose signature does not verify', async () => {
+    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const err = await rejection(ca.signCsr(tamperSignature((await makeCsr()).csrPem)));
+    expect(err.code).toBe('InvalidRequestException');
+    expect(err.message).toMatch(/signature/);
+  });
+
+  it('refuses text that is not a CSR', async () => {
+    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const err = await rejection(
+      ca.signCsr('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----'),
+    );
+    expect(err.code).toBe('InvalidRequestException');
+  });
+
+  it('creates an RSA-2048 key pair whose public key is in the certificate', async () => {
+    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const made = await ca.createKeysAndCertificate();
+    expect(made.keyPair.PrivateKey).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+    const cert = new X509Certificate(made.certificatePem);
+    expect(cert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(cert.publicKey.export({ type: 'spki', format: 'pem' })).toBe(made.keyPair.PublicKey);
+    expect(cert.checkPrivateKey(createPrivateKey(made.keyPair.PrivateKey))).toBe(true);
+  });
+
+  it('issues a server certificate for localhost and 127.0.0.1 and reuses it while valid', async () => {
+    const dir = tempDir();
+    const ca = await createCertificateAuthority({ dir, logger: silentLogger });
+    const server = await ca.issueServerCertificate([]);
+    const cert = new X509Certificate(server.certPem);
+    expect(cert.checkHost('localhost')).toBe('localhost');
+    expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(cert.verify(new X509Certificate(ca.caPem).publicKey)).toBe(true);
+    const again = await (
+      await createCertificateAuthority({ dir, logger: silentLogger })
+    ).issueServerCertificate();
+    expect(again.certPem).toBe(server.certPem);
+  });
+
+  it('reissues the server certificate when a host it lacks is asked for', async () => {
+    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const first = await ca.issueServerCertificate();
+    const second = await ca.issueServerCertificate(['zonectl.local']);
+    expect(second.certPem).not.toBe(first.certPem);
+    expect(new X509Certificate(second.certPem).checkHost('zonectl.local')).toBe('zonectl.local');
+  });
+
+  it('does not recognise a certificate from another CA', async () => {
+    const mine = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const foreign = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const issued = await foreign.signCsr((await makeCsr()).csrPem);
+    expect(await mine.isIssuedByMe(issued.certificatePem)).toBe(false);
+    expect(await mine.isIssuedByMe('not a certificate')).toBe(false);
+  });
+});
