@@ -1,0 +1,238 @@
+/**
+ * The Timestream query API as a gateway route (awsJson1_0 `Timestream_20181101.Query`, signing
+ * name `timestream`; timestream-query API reference "Query"): runs the translated SQL on DuckDB
+ * and answers in Timestream's shape (QueryId, ColumnInfo, Rows of Data, QueryStatus), with
+ * NextToken pages of at most MaxRows rows (or about 1 MB without MaxRows).
+ */
+import { randomUUID } from 'node:crypto';
+import { AwsServiceError } from '../common/aws-error';
+import { errorText, type LocalLogger } from '../common/log';
+import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway/types';
+import type { TimestreamEngine } from './engine';
+import { describeEndpoints, jsonBody, ok, operationOf, QUERY_OPERATIONS, unsupported } from './protocol';
+import { QueryRefusal } from './query/parser';
+import { type OutputColumn, translateQuery } from './query/translate';
+
+export interface Datum {
+  readonly ScalarValue?: string;
+  readonly NullValue?: boolean;
+}
+
+export interface QueryResult {
+  readonly QueryId: string;
+  readonly NextToken?: string;
+  readonly Rows: Array<{ Data: Datum[] }>;
+  readonly ColumnInfo: Array<{ Name: string; Type: { ScalarType: string } }>;
+  readonly QueryStatus: {
+    ProgressPercentage: number;
+    CumulativeBytesScanned: number;
+    CumulativeBytesMetered: number;
+  };
+}
+
+const invalid = (m: string) => new AwsServiceError('ValidationException', 400, m);
+
+/** Java's Double.toString, which Timestream's results follow ("21.5", "22.0", "1.0E7"). */
+export function formatDouble(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(x);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(x);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
+/** Timestream's timestamp text: `2026-11-23 20:00:00.000000000`, UTC, nanoseconds. */
+export function formatTimestamp(ns: bigint): string {
+  const ms = ns / 1_000_000n - (ns % 1_000_000n < 0n ? 1n : 0n);
+  const frac = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  const iso = new Date(Number(ms)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${frac.toString().padStart(9, '0')}`;
+}
+
+function datum(value: unknown, type: OutputColumn['type']): Datum {
+  if (value === null || value === undefined) return { NullValue: true };
+  switch (type) {
+    case 'DOUBLE':
+      return { ScalarValue: formatDouble(Number(value)) };
+    case 'TIMESTAMP':
+      return { ScalarValue: formatTimestamp(BigInt(value as bigint | number)) };
+    case 'BOOLEAN':
+      return { ScalarValue: value ? 'true' : 'false' };
+    default:
+      return { ScalarValue: String(value) };
+  }
+}
+
+interface CachedResult {
+  readonly queryString: string;
+  readonly queryId: string;
+  readonly rows: Array<{ Data: Datum[] }>;
+  readonly columnInfo: QueryResult['ColumnInfo'];
+  readonly bytes: number;
+  offset: number;
+  readonly createdMs: number;
+}
+
+/** How long an unread NextToken stays valid locally. */
+const TOKEN_TTL_MS = 10 * 60_000;
+const MAX_CACHED = 64;
+const DEFAULT_PAGE_BYTES = 1024 * 1024;
+
+export class QueryRunner {
+  private readonly pages = new Map<string, CachedResult>();
+
+  constructor(
+    private readonly engine: TimestreamEngine,
+    private readonly log: LocalLogger,
+  ) {}
+
+  async query(body: Record<string, unknown>): Promise<QueryResult> {
+    const queryString = body['QueryString'];
+    if (typeof queryString !== 'string' || queryString.trim().length === 0)
+      throw invalid('QueryString is required.');
+    if (queryString.length > 262144) throw invalid('QueryString is longer than 262144 characters.');
+    const maxRows = body['MaxRows'];
+    if (
+      maxRows !== undefined &&
+      (typeof maxRows !== 'number' || !Number.isInteger(maxRows) || maxRows < 1 || maxRows > 1000)
+    ) {
+      throw invalid('MaxRows must be a whole number from 1 to 1000.');
+    }
+    this.evict();
+    const token = body['NextToken'];
+    if (token !== undefined && token !== null) {
+      const cached = typeof token === 'string' ? this.pages.get(token) : undefined;
+      if (!cached) throw invalid('The NextToken is invalid or has expired; run the query again without it.');
+      if (cached.queryString !== queryString)
+        throw invalid('The NextToken belongs to a different QueryString.');
+      this.pages.delete(token as string);
+      return this.page(cached, maxRows as number | undefined);
+    }
+    const result = await this.run(queryString);
+    return this.page(result, maxRows as number | undefined);
+  }
+
+  private async run(queryString: string): Promise<CachedResult> {
+    let translated: ReturnType<typeof translateQuery>;
+    try {
+      translated = translateQuery(
+        queryString,
+        (db, table) => {
+          const t = this.engine.catalog.tables.get(`${db}\u0000${table}`);
+          if (!t) {
+            if (!this.engine.catalog.databases.has(db))
+              throw new QueryRefusal(`Database "${db}" does not exist`);
+            throw new QueryRefusal(`Table "${db}"."${table}" does not exist`);
+          }
+          return t;
+        },
+        this.engine.now(),
+      );
+    } catch (err) {
+      if (err instanceof QueryRefusal) throw invalid(err.message);
+      throw err;
+    }
+    const { columns, sql } = translated;
+    let rawRows: unknown[][];
+    try {
+      rawRows = await this.engine.read(async (conn) => (await conn.runAndReadAll(sql)).getRows());
+    } catch (err) {
+      if (err instanceof AwsServiceError) throw err;
+      this.log.warn(`query failed in the store: ${errorText(err)}; SQL: ${sql}`);
+      throw invalid(`The query could not be run by the local Timestream: ${(err as Error).message}`);
+    }
+    const rows = rawRows.map((r) => ({ Data: columns.map((c, i) => datum(r[i], c.type)) }));
+    return {
+      queryString,
+      queryId: randomUUID(),
+      rows,
+      columnInfo: columns.map((c) => ({ Name: c.name, Type: { ScalarType: c.type } })),
+      bytes: rows.length * 64 * Math.max(1, columns.length),
+      offset: 0,
+      createdMs: Date.now(),
+    };
+  }
+
+  private page(result: CachedResult, maxRows: number | undefined): QueryResult {
+    let end = result.offset;
+    if (maxRows !== undefined) end = Math.min(result.rows.length, result.offset + maxRows);
+    else {
+      let size = 0;
+      while (end < result.rows.length && size < DEFAULT_PAGE_BYTES) {
+        size += JSON.stringify(result.rows[end]).length;
+        end++;
+      }
+    }
+    const rows = result.rows.slice(result.offset, end);
+    let nextToken: string | undefined;
+    if (end < result.rows.length) {
+      nextToken = randomUUID();
+      this.pages.set(nextToken, { ...result, offset: end });
+    }
+    return {
+      QueryId: result.queryId,
+      ...(nextToken ? { NextToken: nextToken } : {}),
+      Rows: rows,
+      ColumnInfo: result.columnInfo,
+      QueryStatus: {
+        ProgressPercentage: 100,
+        CumulativeBytesScanned: result.bytes,
+        CumulativeBytesMetered: Math.max(10_000_000, result.bytes),
+      },
+    };
+  }
+
+  private evict(): void {
+    const now = Date.now();
+    for (const [token, r] of this.pages) {
+      if (now - r.createdMs > TOKEN_TTL_MS) this.pages.delete(token);
+    }
+    while (this.pages.size > MAX_CACHED) {
+      const oldest = this.pages.keys().next().value as string;
+      this.pages.delete(oldest);
+    }
+  }
+}
+
+export function createQueryRoute(runner: QueryRunner, log: LocalLogger): ServiceRoute {
+  return {
+    name: 'timestream-query',
+    protocol: 'json-1.0',
+    matches(req: AwsRequest) {
+      const op = operationOf(req);
+      return op === 'DescribeEndpoints' || (op !== undefined && QUERY_OPERATIONS.has(op));
+    },
+    async handle(req: AwsRequest): Promise<AwsResponse> {
+      const op = operationOf(req) ?? '';
+      try {
+        switch (op) {
+          case 'DescribeEndpoints':
+            return describeEndpoints(req);
+          case 'Query':
+            return ok(await runner.query(jsonBody(req)));
+          case 'CancelQuery':
+            // Queries finish before Query returns, so there is nothing left to cancel.
+            return ok({ CancellationMessage: 'The query has already completed.' });
+          default:
+            throw unsupported(op);
+        }
+      } catch (err) {
+        if (!(err instanceof AwsServiceError)) {
+          log.error(`${op} failed: ${errorText(err)}`);
+          throw new AwsServiceError(
+            'InternalServerException',
+            500,
+            `${op} failed: ${(err as Error).message}`,
+          );
+        }
+        log.warn(`${op} refused: ${err.code}: ${err.message}`);
+        throw err;
+      }
+    },
+  };
+}
