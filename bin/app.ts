@@ -1,0 +1,64 @@
+/**
+ * The CDK app: building config -> one stack per building -> cdk-nag. Context (cdk.json or -c):
+ *   zonectl:buildingConfig  config file, or several separated by commas (default building.json)
+ *   zonectl:csrDir          where onboarding leaves <thing>.csr.pem (default onboarding/csr)
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  type BuildingConfig,
+  BuildingConfigError,
+  CONTEXT,
+  csrFileName,
+  DEFAULT_CSR_DIR,
+  devicesOf,
+  parseBuildingConfigText,
+} from '../contracts';
+import { BuildingStack, buildingStackName } from '../lib/building-stack';
+
+const app = new App();
+const configPaths = String(app.node.tryGetContext(CONTEXT.buildingConfig) ?? 'building.json')
+  .split(',')
+  .map((p) => p.trim())
+  .filter((p) => p !== '');
+const csrDir = String(app.node.tryGetContext(CONTEXT.csrDir) ?? DEFAULT_CSR_DIR);
+
+for (const path of configPaths) {
+  const config = loadConfig(path);
+  new BuildingStack(app, buildingStackName(config.buildingId), { config, csrPems: readCsrs(config) });
+}
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+function loadConfig(path: string): BuildingConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return fail(
+      `Cannot read building config ${path}: ${(err as Error).message}\nSet the context ${CONTEXT.buildingConfig} to the config file.`,
+    );
+  }
+  try {
+    return parseBuildingConfigText(text, path);
+  } catch (err) {
+    if (err instanceof BuildingConfigError) return fail(err.message);
+    throw err;
+  }
+}
+
+/** The CSR of each device that has one; a device without one deploys without a certificate. */
+function readCsrs(config: BuildingConfig): Record<string, string> {
+  const csrs: Record<string, string> = {};
+  for (const { thing } of devicesOf(config)) {
+    const file = join(csrDir, csrFileName(thing));
+    if (existsSync(file)) csrs[thing] = readFileSync(file, 'utf8');
+  }
+  return csrs;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}

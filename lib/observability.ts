@@ -1,0 +1,189 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ID_PATTERN, METRIC, METRIC_DIMENSION_BUILDING, METRICS_NAMESPACE } from '../contracts';
+
+export interface ObservedFunction {
+  /** Short label used in alarm names and dashboard titles, e.g. 'ingest'. */
+  readonly label: string;
+  readonly function: lambda.IFunction;
+}
+
+export interface ObservedRule {
+  readonly ruleName: string;
+  /**
+   * The `ActionType` dimension value of the AWS/IoT `Failure` metric for the rule's action
+   * (IoT Developer Guide, "Rule action metrics"), e.g. 'SQS' or 'Lambda'.
+   */
+  readonly actionType: string;
+}
+
+export interface ObservabilityProps {
+  readonly buildingId: string;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Functions whose errors raise an alarm. */
+  readonly functions: readonly ObservedFunction[];
+  readonly rules: readonly ObservedRule[];
+  /**
+   * Powertools service name of the function that emits the readings metrics; Powertools
+   * Metrics adds it as the `service` dimension next to `building`.
+   */
+  readonly ingestServiceName: string;
+  /** Period every alarm evaluates. @default Duration.minutes(5) */
+  readonly alarmPeriod?: Duration;
+}
+
+/**
+ * Alarms (dead-letter depth, function errors, readings rejected by the store, rule action
+ * failures) that notify one SNS topic, and one CloudWatch dashboard for the building.
+ */
+export class Observability extends Construct {
+  public readonly alarmTopic: sns.Topic;
+  public readonly alarms: readonly cloudwatch.Alarm[];
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const { buildingId } = props;
+    if (!ID_PATTERN.test(buildingId)) {
+      throw new Error(
+        `${this.node.path}: buildingId '${buildingId}' is not a building id; use lower-case letters, digits and '-' (1-32)`,
+      );
+    }
+    const period = props.alarmPeriod ?? Duration.minutes(5);
+    if (period.toSeconds() < 60 || period.toSeconds() % 60 !== 0) {
+      throw new Error(
+        `${this.node.path}: alarmPeriod of ${period.toSeconds()} s is not a whole number of minutes; pass e.g. Duration.minutes(5)`,
+      );
+    }
+
+    // CloudWatch can publish to an encrypted topic only with a customer managed key whose
+    // policy lets cloudwatch.amazonaws.com use it (the AWS managed aws/sns key cannot).
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      enableKeyRotation: true,
+      description: `Encrypts the ${buildingId} alarm topic`,
+    });
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `zonectl ${buildingId} alarms`,
+      enforceSSL: true,
+      masterKey: key,
+    });
+    const notify = new cwActions.SnsAction(this.alarmTopic);
+
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
+        alarmName: `zonectl-${buildingId}-${alarmId}`,
+        alarmDescription: description,
+        metric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      a.addAlarmAction(notify);
+      alarms.push(a);
+      return a;
+    };
+
+    const deadLetters = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period,
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+    alarm(
+      'dead-letters',
+      deadLetters,
+      'Messages wait in the dead-letter queue: failed rule actions, readings the store refused, or messages the ingest function kept failing',
+    );
+
+    const errorMetrics = props.functions.map((f) => {
+      const m = f.function.metricErrors({
+        period,
+        statistic: cloudwatch.Stats.SUM,
+        label: `${f.label} errors`,
+      });
+      alarm(`${f.label}-errors`, m, `The ${f.label} function failed`);
+      return m;
+    });
+
+    const readings = (metricName: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: props.ingestServiceName, [METRIC_DIMENSION_BUILDING]: buildingId },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+        label,
+      });
+    const rejected = readings(METRIC.readingsRejected, 'rejected by the store');
+    alarm(
+      'readings-rejected',
+      rejected,
+      'Timestream rejected readings; they are in the dead-letter queue with the reason',
+    );
+
+    const ruleFailures = props.rules.map((r) => {
+      const m = new cloudwatch.Metric({
+        namespace: 'AWS/IoT',
+        metricName: 'Failure',
+        dimensionsMap: { RuleName: r.ruleName, ActionType: r.actionType },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+        label: `${r.ruleName} failures`,
+      });
+      alarm(
+        `rule-${r.ruleName}-failures`,
+        m,
+        `Topic rule ${r.ruleName} could not run its ${r.actionType} action`,
+      );
+      return m;
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `zonectl-${buildingId}`,
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Readings',
+        width: 12,
+        left: [
+          readings(METRIC.readingsReceived, 'received'),
+          readings(METRIC.readingsStored, 'stored'),
+          readings(METRIC.readingsInvalid, 'invalid'),
+          rejected,
+        ],
+      }),
+      new cloudwatch.GraphWidget({ title: 'Dead-letter queue depth', width: 12, left: [deadLetters] }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Function invocations and errors',
+        width: 12,
+        left: props.functions.map((f) =>
+          f.function.metricInvocations({ period, label: `${f.label} invocations` }),
+        ),
+        right: errorMetrics,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function duration (p99)',
+        width: 12,
+        left: props.functions.map((f) =>
+          f.function.metricDuration({ period, statistic: cloudwatch.Stats.p(99), label: f.label }),
+        ),
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Topic rule action failures', width: 12, left: ruleFailures }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms }),
+    );
+    this.alarms = alarms;
+  }
+}

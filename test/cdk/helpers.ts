@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { type BuildingConfig, parseBuildingConfigText } from '../../contracts';
+import { BuildingStack } from '../../lib/building-stack';
+
+export const fixturePath = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+
+export function loadFixture(name = 'building.json'): BuildingConfig {
+  return parseBuildingConfigText(readFileSync(fixturePath(name), 'utf8'), name);
+}
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: BuildingStack;
+  readonly template: Template;
+}
+
+/**
+ * Builds the building's stack in a fresh app (bundling the handlers once) and synthesizes it.
+ * The built-in CloudFormation Validate plugin is off here (it takes ~20 s to start); the
+ * validation test runs it.
+ */
+export function synthBuilding(config: BuildingConfig, csrPems?: Record<string, string>): Synthesized {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new BuildingStack(app, `Zonectl-${config.buildingId}`, { config, csrPems });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * The template with what changes on every code change replaced by placeholders: asset hashes
+ * in S3 keys, asset paths and `cdk:asset` metadata.
+ */
+export function normalisedTemplate(stack: Stack): unknown {
+  const json = JSON.stringify(Template.fromStack(stack).toJSON());
+  return JSON.parse(
+    json
+      .replace(/[0-9a-f]{64}\.zip/g, '<asset-hash>.zip')
+      .replace(/asset\.[0-9a-f]{64}/g, 'asset.<asset-hash>')
+      .replace(/"S3Key":"[^"]*"/g, '"S3Key":"<asset-key>"')
+      .replace(/"aws:asset:path":"[^"]*"/g, '"aws:asset:path":"<asset-path>"')
+      .replace(/cdk-hnb659fds-assets-[^"]*/g, '<assets-bucket>'),
+  );
+}
