@@ -1,0 +1,286 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { arn, type CloudIdentity } from '../common/account';
+import { JsonFile } from '../common/json-store';
+import type { LocalLogger } from '../common/log';
+import {
+  COMPUTED_ATTRIBUTES,
+  DEFAULT_ATTRIBUTES,
+  intAttribute,
+  SETTABLE_ATTRIBUTES,
+  validateAttributes,
+} from './attributes';
+import { invalidAttributeName, invalidParameter, queueAlreadyExists, queueDoesNotExist } from './errors';
+import { md5OfAttributes, md5OfBody } from './md5';
+import { messageSize, validateBody, validateMessageAttributes } from './messages';
+import { newMessageId, Queue } from './queue';
+import { QueueLog } from './queue-log';
+import type { MessageAttributes, ReceivedMessage, StoredMessage } from './types';
+
+interface QueueRecord {
+  attributes: Record<string, string>;
+  createdAt: number;
+  lastModifiedAt: number;
+}
+
+interface Registry {
+  queues: Record<string, QueueRecord>;
+}
+
+export interface NewMessage {
+  readonly body: unknown;
+  readonly attributes?: unknown;
+  readonly systemAttributes?: unknown;
+  readonly delaySeconds?: unknown;
+  readonly senderId: string;
+}
+
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+/**
+ * The queues and their state, independent of the wire protocol: the API layer and the
+ * in-process callers (rules engine, Lambda destinations, event source mappings) share it.
+ */
+export class SqsBackend {
+  private readonly queues = new Map<string, Queue>();
+  private readonly registry: JsonFile<Registry>;
+
+  constructor(
+    private readonly dir: string,
+    readonly identity: CloudIdentity,
+    readonly logger: LocalLogger,
+    readonly endpoint: () => string,
+    readonly now: () => number,
+  ) {
+    this.registry = JsonFile.open<Registry>(join(dir, 'queues.json'), () => ({ queues: {} }));
+  }
+
+  /** Opens every queue recorded in the state directory. */
+  load(): void {
+    for (const [name, rec] of Object.entries(this.registry.value.queues)) {
+      const q = this.openQueue(name, rec);
+      const c = q.counts();
+      this.logger.info(`queue ${name} restored with ${c.visible + c.inFlight + c.delayed} messages`);
+    }
+  }
+
+  private openQueue(name: string, rec: QueueRecord): Queue {
+    const { log, loaded } = QueueLog.open(this.logPath(name));
+    if (loaded.skipped > 0) this.logger.warn(`queue ${name}: skipped ${loaded.skipped} unreadable log lines`);
+    const q = new Queue(
+      name,
+      this.arnOf(name),
+      rec.attributes,
+      rec.createdAt,
+      rec.lastModifiedAt,
+      log,
+      { now: this.now, logger: this.logger, queueByArn: (a) => this.byArn(a) },
+      loaded.messages,
+    );
+    this.queues.set(name, q);
+    return q;
+  }
+
+  private logPath(name: string): string {
+    return join(this.dir, 'messages', `${name}.jsonl`);
+  }
+
+  urlOf(name: string): string {
+    return `${this.endpoint().replace(/\/+$/, '')}/${this.identity.accountId}/${name}`;
+  }
+
+  arnOf(name: string): string {
+    return arn(this.identity, 'sqs', name);
+  }
+
+  private byArn(queueArn: string): Queue | undefined {
+    const m = /^arn:aws[\w-]*:sqs:([^:]*):([^:]*):(.+)$/.exec(queueArn);
+    if (!m || m[2] !== this.identity.accountId) return undefined;
+    return this.queues.get(m[3]!);
+  }
+
+  /** Finds a queue by URL (any host; `/<account>/<name>`), ARN or bare name. */
+  resolve(ref: unknown): Queue {
+    if (typeof ref !== 'string' || ref === '')
+      throw invalidParameter('The request must contain the parameter QueueUrl.');
+    let q: Queue | undefined;
+    if (ref.startsWith('arn:')) q = this.byArn(ref);
+    else if (/^https?:\/\//.test(ref)) {
+      let path: string;
+      try {
+        path = new URL(ref).pathname;
+      } catch {
+        throw invalidParameter(`Value ${ref} for parameter QueueUrl is invalid. Reason: not a URL.`);
+      }
+      const parts = path.split('/').filter(Boolean);
+      const name = parts.at(-1);
+      const account = parts.at(-2);
+      if (name && (account === undefined || account === this.identity.accountId)) q = this.queues.get(name);
+    } else q = this.queues.get(ref);
+    if (!q) throw queueDoesNotExist(ref);
+    return q;
+  }
+
+  list(prefix = ''): Queue[] {
+    return [...this.queues.values()]
+      .filter((q) => q.name.startsWith(prefix))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** CreateQueue: idempotent when the given attributes match the existing queue's. */
+  createQueue(name: unknown, rawAttributes: Record<string, unknown> = {}): Queue {
+    if (typeof name !== 'string' || !QUEUE_NAME.test(name)) {
+      throw invalidParameter(
+        `Value ${String(name)} for parameter QueueName is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length. FIFO queues are not emulated.`,
+      );
+    }
+    const attributes = validateAttributes(rawAttributes);
+    const existing = this.queues.get(name);
+    if (existing) {
+      for (const [k, v] of Object.entries(attributes)) {
+        if ((existing.attributes[k] ?? DEFAULT_ATTRIBUTES[k] ?? '') !== v) throw queueAlreadyExists(name, k);
+      }
+      return existing;
+    }
+    const now = this.now();
+    const rec: QueueRecord = {
+      attributes: { ...DEFAULT_ATTRIBUTES, ...attributes },
+      createdAt: now,
+      lastModifiedAt: now,
+    };
+    this.registry.update((r) => {
+      r.queues[name] = rec;
+    });
+    this.logger.info(`queue ${name} created`);
+    return this.openQueue(name, rec);
+  }
+
+  setAttributes(q: Queue, rawAttributes: Record<string, unknown>): void {
+    const attributes = validateAttributes(rawAttributes);
+    const merged = { ...q.attributes, ...attributes };
+    if (merged.RedrivePolicy === '') delete merged.RedrivePolicy;
+    q.attributes = merged;
+    q.lastModifiedAt = this.now();
+    this.registry.update((r) => {
+      r.queues[q.name] = { attributes: merged, createdAt: q.createdAt, lastModifiedAt: q.lastModifiedAt };
+    });
+  }
+
+  getAttributes(q: Queue, names: readonly string[]): Record<string, string> {
+    const known = new Set<string>(['All', ...SETTABLE_ATTRIBUTES, ...COMPUTED_ATTRIBUTES]);
+    for (const n of names) if (!known.has(n)) throw invalidAttributeName(n);
+    const c = q.counts();
+    const all: Record<string, string> = {
+      ...q.attributes,
+      ApproximateNumberOfMessages: String(c.visible),
+      ApproximateNumberOfMessagesNotVisible: String(c.inFlight),
+      ApproximateNumberOfMessagesDelayed: String(c.delayed),
+      CreatedTimestamp: String(Math.floor(q.createdAt / 1000)),
+      LastModifiedTimestamp: String(Math.floor(q.lastModifiedAt / 1000)),
+      QueueArn: q.arn,
+    };
+    if (names.includes('All')) return all;
+    const out: Record<string, string> = {};
+    for (const n of names) if (all[n] !== undefined) out[n] = all[n];
+    return out;
+  }
+
+  deleteQueue(q: Queue): void {
+    q.destroy();
+    this.queues.delete(q.name);
+    this.registry.update((r) => {
+      delete r.queues[q.name];
+    });
+    this.logger.info(`queue ${q.name} deleted`);
+  }
+
+  /** Validates and builds a message for `q`; throws an AWS-shaped error if it is invalid. */
+  buildMessage(q: Queue, input: NewMessage): StoredMessage {
+    const body = validateBody(input.body);
+    const attributes = validateMessageAttributes(input.attributes);
+    const system = validateSystemAttributes(input.systemAttributes);
+    const limit = intAttribute(q.attributes, 'MaximumMessageSize');
+    const size = messageSize(body, attributes);
+    if (size > limit) {
+      throw invalidParameter(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${limit} bytes (it is ${size}).`,
+      );
+    }
+    let delay = intAttribute(q.attributes, 'DelaySeconds');
+    if (input.delaySeconds !== undefined && input.delaySeconds !== null) {
+      const d = Number(input.delaySeconds);
+      if (!Number.isInteger(d) || d < 0 || d > 900) {
+        throw invalidParameter(
+          `Value ${String(input.delaySeconds)} for parameter DelaySeconds is invalid. Reason: must be between 0 and 900 seconds.`,
+        );
+      }
+      delay = d;
+    }
+    const now = this.now();
+    return {
+      id: newMessageId(),
+      body,
+      md5: md5OfBody(body),
+      ...(attributes ? { attributes, md5Attributes: md5OfAttributes(attributes) } : {}),
+      ...(system ? { system, md5System: md5OfAttributes(system) } : {}),
+      sentAt: now,
+      senderId: input.senderId,
+      delayUntil: now + delay * 1000,
+      receiveCount: 0,
+    };
+  }
+
+  async receive(
+    q: Queue,
+    options: { max?: unknown; visibility?: unknown; wait?: unknown; signal?: AbortSignal },
+  ): Promise<ReceivedMessage[]> {
+    const max = intParam('MaxNumberOfMessages', options.max, 1, 10, 1);
+    const visibility = intParam(
+      'VisibilityTimeout',
+      options.visibility,
+      0,
+      43_200,
+      intAttribute(q.attributes, 'VisibilityTimeout'),
+    );
+    const wait = intParam(
+      'WaitTimeSeconds',
+      options.wait,
+      0,
+      20,
+      intAttribute(q.attributes, 'ReceiveMessageWaitTimeSeconds'),
+    );
+    return q.receive(max, visibility, wait, options.signal);
+  }
+
+  close(): void {
+    for (const q of this.queues.values()) q.close();
+    this.queues.clear();
+  }
+
+  /** Removes all state on disk (for tests and `local reset`). */
+  wipe(): void {
+    this.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function intParam(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw invalidParameter(
+      `Value ${String(value)} for parameter ${name} is invalid. Reason: Must be between ${min} and ${max}, if provided.`,
+    );
+  }
+  return n;
+}
+
+function validateSystemAttributes(raw: unknown): MessageAttributes | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const attrs = validateMessageAttributes(raw, 'MessageSystemAttribute');
+  for (const name of Object.keys(attrs ?? {})) {
+    if (name !== 'AWSTraceHeader')
+      throw invalidParameter(`Message system attribute name '${name}' is invalid.`);
+  }
+  return attrs;
+}

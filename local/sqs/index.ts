@@ -1,0 +1,17 @@
+export { md5OfAttributes, md5OfBody } from './md5';
+export { createSqsService } from './service';
+export type {
+  EventSourceMapping,
+  EventSourceMappingConfig,
+  InvokeFunction,
+  InvokeOutcome,
+  MessageAttributes,
+  MessageAttributeValue,
+  QueueSummary,
+  ReceivedMessage,
+  ReceiveOptions,
+  SendOptions,
+  SqsService,
+  SqsServiceOptions,
+  StoredMessage,
+} from './types';

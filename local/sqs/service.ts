@@ -1,0 +1,107 @@
+/**
+ * Local Amazon SQS: standard queues over the AWS JSON 1.0 protocol on the local API gateway,
+ * kept on disk so queued messages survive a restart, plus Lambda event source mappings.
+ *
+ * Follows the Amazon SQS Developer Guide ("Amazon SQS visibility timeout", "Amazon SQS short
+ * and long polling", "Using dead-letter queues in Amazon SQS", "Amazon SQS delay queues",
+ * "Amazon SQS message attributes") and the API Reference page of each operation.
+ *
+ * LIMITATIONS versus AWS:
+ * - Standard queues only; FIFO queues (`.fifo`, FifoQueue) are refused. Delivery is in send
+ *   order and exactly-once in practice, where SQS may reorder and duplicate.
+ * - Operations: CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, Get/SetQueueAttributes,
+ *   PurgeQueue, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch),
+ *   ChangeMessageVisibility(Batch). Tags, permissions, message move tasks and
+ *   ListDeadLetterSourceQueues answer UnsupportedOperation. The legacy query (XML) protocol is
+ *   not served: use a client that speaks AWS JSON (SDK v3 >= 3.44x, AWS CLI >= 2.13).
+ * - Queue policies, KMS/SSE and RedriveAllowPolicy are stored and reported, not enforced.
+ *   Any credentials are accepted; SenderId is the caller's access key id.
+ * - PurgeQueue takes effect at once (no 60-second PurgeQueueInProgress window); a deleted
+ *   queue's name can be reused at once (no QueueDeletedRecently).
+ * - In-flight state is not persisted: after a restart every message is visible again (receive
+ *   counts are kept). Deletes and receives are written without fsync; sends are fsynced.
+ * - Message size limit is 256 KiB (MaximumMessageSize up to 262144).
+ */
+import { mkdirSync } from 'node:fs';
+import { createSqsRoute } from './api';
+import { SqsBackend } from './backend';
+import { startEventSourceMapping } from './event-source-mapping';
+import type { EventSourceMapping, SqsService, SqsServiceOptions } from './types';
+
+export async function createSqsService(options: SqsServiceOptions): Promise<SqsService> {
+  mkdirSync(options.dir, { recursive: true });
+  const logger = options.logger;
+  const backend = new SqsBackend(
+    options.dir,
+    options.identity,
+    logger,
+    options.endpoint,
+    options.now ?? Date.now,
+  );
+  backend.load();
+  const route = createSqsRoute(backend, logger);
+  const mappings = new Map<string, EventSourceMapping>();
+  let closed = false;
+
+  return {
+    route,
+    async createQueue(name, attributes = {}) {
+      return backend.urlOf(backend.createQueue(name, attributes).name);
+    },
+    async setQueueAttributes(ref, attributes) {
+      backend.setAttributes(backend.resolve(ref), attributes);
+    },
+    async deleteQueue(ref) {
+      backend.deleteQueue(backend.resolve(ref));
+    },
+    async send(ref, body, opts = {}) {
+      const q = backend.resolve(ref);
+      const m = backend.buildMessage(q, {
+        body,
+        attributes: opts.attributes,
+        systemAttributes: opts.traceHeader
+          ? { AWSTraceHeader: { DataType: 'String', StringValue: opts.traceHeader } }
+          : undefined,
+        delaySeconds: opts.delaySeconds,
+        senderId: opts.senderId ?? options.identity.accountId,
+      });
+      q.accept([m]);
+      return { messageId: m.id };
+    },
+    async receive(ref, opts = {}) {
+      return backend.receive(backend.resolve(ref), {
+        max: opts.maxMessages,
+        visibility: opts.visibilityTimeout,
+        wait: opts.waitSeconds,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    },
+    async delete(ref, receiptHandle) {
+      backend.resolve(ref).delete(receiptHandle);
+    },
+    queueUrlOf: (name) => backend.urlOf(name),
+    queueArnOf: (name) => backend.arnOf(name),
+    listQueues: () => backend.list().map((q) => ({ name: q.name, url: backend.urlOf(q.name), arn: q.arn })),
+    counts: (ref) => backend.resolve(ref).counts(),
+    async createEventSourceMapping(config, invoke) {
+      if (closed) throw new Error('the SQS service is closed');
+      const mapping = startEventSourceMapping(backend, config, invoke, logger);
+      mappings.set(mapping.uuid, mapping);
+      return mapping;
+    },
+    async deleteEventSourceMapping(uuid) {
+      const mapping = mappings.get(uuid);
+      mappings.delete(uuid);
+      await mapping?.close();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const stopping = [...mappings.values()].map((m) => m.close());
+      mappings.clear();
+      // Closing the queues ends long polls, including those of the mappings.
+      backend.close();
+      await Promise.all(stopping);
+    },
+  };
+}
