@@ -423,10 +423,19 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       cert: options.tls.certPem,
       ca: options.tls.caPem,
       requestCert: true,
-      rejectUnauthorized: true,
+      rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
     },
     (socket) => {
+      // The handshake asks for a certificate and verifies it against the local CA; the verdict
+      // is read here (rather than with rejectUnauthorized) so the log can say why it failed.
+      const refusal = peerRefusal(socket);
+      if (refusal) {
+        log.warn(`refused TLS connection from ${socket.remoteAddress ?? 'unknown'}: ${refusal}`);
+        socket.on('error', () => {});
+        socket.destroy();
+        return;
+      }
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => {});
@@ -434,7 +443,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
   );
   server.on('tlsClientError', (err, socket) => {
-    log.warn(`refused TLS connection from ${socket.remoteAddress ?? 'unknown'}: ${tlsReason(err)}`);
+    log.warn(`TLS handshake from ${socket.remoteAddress ?? 'unknown'} failed: ${err.message}`);
     socket.destroy();
   });
   server.on('error', (err) => log.error(`TLS server error: ${errorText(err)}`));
@@ -502,18 +511,13 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   };
 }
 
-/** The TLS refusal reason in words: no certificate, unknown CA, or the TLS error. */
-function tlsReason(err: Error & { code?: string }): string {
-  const text = `${err.code ?? ''} ${err.message}`;
-  if (/PEER_DID_NOT_RETURN_A_CERTIFICATE|peer did not return a certificate/i.test(text)) {
-    return 'no client certificate';
-  }
-  if (
-    /UNKNOWN_CA|certificate signature failure|unable to get (local )?issuer|CERTIFICATE_VERIFY_FAILED/i.test(
-      text,
-    )
-  ) {
-    return `client certificate not signed by the local CA (${err.message})`;
-  }
-  return err.message;
+/** Why a TLS client is not accepted, in words, or undefined when its certificate is good. */
+function peerRefusal(socket: tls.TLSSocket): string | undefined {
+  const cert = socket.getPeerCertificate();
+  if (!cert?.raw || cert.raw.length === 0) return 'no client certificate';
+  if (socket.authorized) return undefined;
+  const code = String(socket.authorizationError ?? 'unknown error');
+  if (/ISSUER|SIGNATURE|SELF_SIGNED|LEAF/.test(code))
+    return `client certificate not signed by the local CA (${code})`;
+  return `client certificate not accepted (${code})`;
 }

@@ -62,8 +62,15 @@ export async function connectDevice(options: ConnectOptions): Promise<TestDevice
       }
     }
   });
+  let online = true;
+  connection.on('resume', () => {
+    online = true;
+  });
   const interrupted = new Promise<string>((resolve) => {
-    connection.on('interrupt', (err) => resolve(err.error_name ?? err.message));
+    connection.on('interrupt', (err) => {
+      online = false;
+      resolve(err.error_name ?? err.message);
+    });
   });
   connection.on('error', () => {});
   let closed = false;
@@ -102,7 +109,9 @@ export async function connectDevice(options: ConnectOptions): Promise<TestDevice
       closed = true;
       open.delete(device);
       try {
-        await Promise.race([connection.disconnect(), new Promise((r) => setTimeout(r, 2000))]);
+        // While the SDK waits to reconnect, disconnect() stops it but its promise never settles.
+        const wait = online ? 2000 : 50;
+        await Promise.race([connection.disconnect(), new Promise((r) => setTimeout(r, wait).unref())]);
       } catch {
         // already gone
       }
