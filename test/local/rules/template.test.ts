@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are IoT substitution templates, not JS templates
 import { describe, expect, it } from 'vitest';
 import { compileTemplate, evaluateTemplate, SqlParseError } from '../../../local/rules/sql';
 import { ACCOUNT, compile, message } from './helpers';
