@@ -83,7 +83,10 @@ export function tokenize(source: string, base?: SourcePosition): Token[] {
       tokens.push({ kind: 'variable', text: name, pos: at(start), end: i });
       continue;
     }
-    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(source[i + 1] ?? ''))) {
+    const prev = tokens[tokens.length - 1];
+    const afterOperand =
+      prev?.kind === 'ident' || (prev?.kind === 'op' && (prev.text === ')' || prev.text === ']'));
+    if (/[0-9]/.test(c) || (c === '.' && !afterOperand && /[0-9]/.test(source[i + 1] ?? ''))) {
       while (i < source.length && /[0-9]/.test(source[i]!)) i++;
       if (source[i] === '.' && /[0-9]/.test(source[i + 1] ?? '')) {
         i++;

@@ -98,6 +98,10 @@ describe('IoT SQL parse errors', () => {
     expect(parseError("SELECT a FROM 'x' LIMIT 1").reason).toMatch(/unexpected 'LIMIT'/);
   });
 
+  it('refuses a digit after a dot and points to get()', () => {
+    expect(parseError("SELECT a.0 FROM 'x'").reason).toMatch(/need get\(\)/);
+  });
+
   it('refuses a keyword used as an attribute name', () => {
     expect(parseError("SELECT from FROM 'a'").reason).toMatch(/keyword/);
   });
