@@ -1,0 +1,69 @@
+/**
+ * The agent's entry point on a device:
+ *
+ *   npx tsx device/main.ts --bundle ./bundle.json [--data-dir ./data]
+ *   node zonectl-agent.mjs --bundle ./bundle.json      (single file built with esbuild)
+ *
+ * Runs with simulated drivers unless a program imports `runAgent` and passes its own.
+ * SIGINT/SIGTERM flush the buffer, report the shadow, disconnect and exit 0.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Agent, type AgentOptions, runAgent } from './agent';
+import { BundleError, isWorldReadable, loadBundle } from './bundle';
+
+export type { Agent, AgentOptions, AgentStats } from './agent';
+export { runAgent } from './agent';
+export { type DeviceBundle, loadBundle, parseBundle } from './bundle';
+export type { ActuatorDriver, SensorDriver, SensorValues } from './drivers';
+export { simulatedActuators, simulatedSensors } from './drivers';
+export { DEFAULT_EDGE_POLICY, type EdgePolicyOptions } from './edge-policy';
+
+/** Stops the agent on SIGINT/SIGTERM and exits 0 once everything is closed. */
+export function stopOnSignals(agent: Agent, log: (line: string) => void = console.error): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: flushing and disconnecting`);
+    agent.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log(`stop failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
+function argValue(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function main(args: readonly string[]): Promise<void> {
+  const bundlePath = argValue(args, '--bundle');
+  if (!bundlePath || args.includes('--help')) {
+    console.error('usage: main --bundle <bundle.json> [--data-dir <dir>]');
+    process.exit(bundlePath ? 0 : 2);
+  }
+  try {
+    const path = resolve(bundlePath);
+    const bundle = loadBundle(path);
+    if (isWorldReadable(path)) console.error(`warning: ${path} holds a private key; chmod 600 it`);
+    const dataDir = argValue(args, '--data-dir') ?? join(dirname(path), 'data');
+    const agent = await runAgent(bundle, { dataDir } satisfies AgentOptions);
+    stopOnSignals(agent);
+  } catch (err) {
+    if (err instanceof BundleError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+const entry = process.argv[1];
+if (entry && import.meta.url === pathToFileURL(resolve(entry)).href) await main(process.argv.slice(2));
