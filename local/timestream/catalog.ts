@@ -60,7 +60,15 @@ export interface TableMeta {
   readonly measureTypes: Map<string, MeasureValueType>;
   /** Physical column order, as the appender needs it. */
   readonly physicalOrder: string[];
+  /**
+   * Latest stored time per (measure name, series). A record later than its series' latest time
+   * cannot collide with a stored one, so the writer skips the lookup for it.
+   */
+  readonly latestNs: Map<string, bigint>;
 }
+
+/** Key of TableMeta.latestNs. */
+export const seriesOf = (measureName: string, seriesKey: string) => `${measureName}\u0000${seriesKey}`;
 
 /** Fixed columns of every data table, in order. */
 export const FIXED_COLUMNS: ReadonlyArray<readonly [string, string]> = [
@@ -157,7 +165,13 @@ export class Catalog {
         columns: new Map(),
         measureTypes: new Map(),
         physicalOrder: FIXED_COLUMNS.map(([n]) => n),
+        latestNs: new Map(),
       };
+      const latest = await conn.runAndReadAll(
+        `SELECT measure_name, series_key, max(time_ns) FROM ${meta.physical} GROUP BY measure_name, series_key`,
+      );
+      for (const [m, sk, t] of latest.getRows())
+        meta.latestNs.set(seriesOf(String(m), String(sk)), t as bigint);
       c.tables.set(key(meta.database, meta.name), meta);
       c.nextTableId = Math.max(c.nextTableId, meta.id + 1);
     }
@@ -270,6 +284,7 @@ export class Catalog {
       columns: new Map(),
       measureTypes: new Map(),
       physicalOrder: FIXED_COLUMNS.map(([n]) => n),
+      latestNs: new Map(),
     };
     this.tables.set(key(db, name), meta);
     return meta;

@@ -6,7 +6,7 @@
  * others in the batch are.
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { type Catalog, type ColumnKind, SINGLE_VALUE_COLUMN, type TableMeta } from './catalog';
+import { type Catalog, type ColumnKind, SINGLE_VALUE_COLUMN, seriesOf, type TableMeta } from './catalog';
 import type { MeasureValueType, NormalizedRecord, ScalarMeasureType, ScalarValue } from './records';
 
 export interface RejectedRecord {
@@ -139,8 +139,12 @@ export class TableWriter {
   /** Stored rows with the identities of `records`, by identity. */
   private async existing(t: TableMeta, records: readonly NormalizedRecord[]): Promise<Map<string, RowState>> {
     const states = new Map<string, RowState>();
-    if (records.length === 0) return states;
-    const times = [...new Set(records.map((r) => r.timeNs))];
+    const candidates = records.filter((r) => {
+      const latest = t.latestNs.get(seriesOf(r.measureName, r.seriesKey));
+      return latest !== undefined && r.timeNs <= latest;
+    });
+    if (candidates.length === 0) return states;
+    const times = [...new Set(candidates.map((r) => r.timeNs))];
     let min = times[0]!;
     let max = min;
     for (const x of times) {
@@ -190,6 +194,11 @@ export class TableWriter {
       throw err;
     }
     commitSchema();
+    for (const { record: r } of rows) {
+      const series = seriesOf(r.measureName, r.seriesKey);
+      const latest = t.latestNs.get(series);
+      if (latest === undefined || r.timeNs > latest) t.latestNs.set(series, r.timeNs);
+    }
   }
 }
 

@@ -33,7 +33,12 @@ const single = (over: Record<string, unknown> = {}) => ({
 });
 
 async function write(table: string, records: unknown[], extra: Record<string, unknown> = {}) {
-  return call(service.writeRoute, 'WriteRecords', { DatabaseName: 'db', TableName: table, Records: records, ...extra });
+  return call(service.writeRoute, 'WriteRecords', {
+    DatabaseName: 'db',
+    TableName: table,
+    Records: records,
+    ...extra,
+  });
 }
 
 async function count(table: string) {
@@ -45,7 +50,16 @@ describe('WriteRecords request validation (aws-semantics §5.3-5.4)', () => {
   it('stores multi-measure readings and reports them as memory-store writes', async () => {
     const t = await freshTable();
     const r = await write(t, [
-      readingRecord({ zone: 'lobby', time: NOW - 60_000, temperature: 21.5, humidity: 40, co2: 600, light: 300, occupancy: 2, seq: 1 }),
+      readingRecord({
+        zone: 'lobby',
+        time: NOW - 60_000,
+        temperature: 21.5,
+        humidity: 40,
+        co2: 600,
+        light: 300,
+        occupancy: 2,
+        seq: 1,
+      }),
       readingRecord({ zone: 'lobby', time: NOW - 30_000, temperature: 21.6, seq: 2 }),
     ]);
     expect(r.body).toEqual({ RecordsIngested: { Total: 2, MemoryStore: 2, MagneticStore: 0 } });
@@ -96,7 +110,9 @@ describe('WriteRecords request validation (aws-semantics §5.3-5.4)', () => {
 
   it('refuses a record whose dimension name is also in CommonAttributes', async () => {
     const t = await freshTable();
-    const r = await write(t, [single()], { CommonAttributes: { Dimensions: [{ Name: 'zone', Value: 'east' }] } });
+    const r = await write(t, [single()], {
+      CommonAttributes: { Dimensions: [{ Name: 'zone', Value: 'east' }] },
+    });
     expect(r.error?.code).toBe('ValidationException');
     expect(r.error?.message).toContain("'zone'");
   });
@@ -187,7 +203,11 @@ describe('WriteRecords request validation (aws-semantics §5.3-5.4)', () => {
   });
 
   it('fails with ResourceNotFoundException for an unknown database', async () => {
-    const r = await call(service.writeRoute, 'WriteRecords', { DatabaseName: 'nope', TableName: 't', Records: [single()] });
+    const r = await call(service.writeRoute, 'WriteRecords', {
+      DatabaseName: 'nope',
+      TableName: 't',
+      Records: [single()],
+    });
     expect(r.error?.code).toBe('ResourceNotFoundException');
   });
 });
@@ -195,7 +215,11 @@ describe('WriteRecords request validation (aws-semantics §5.3-5.4)', () => {
 describe('per-record rejection (aws-semantics §5.5)', () => {
   it('rejects a record older than the memory store retention and stores the rest', async () => {
     const t = await freshTable();
-    const r = await write(t, [single(), single({ Time: String(NOW - 7 * HOUR) }), single({ Time: String(NOW - 2000) })]);
+    const r = await write(t, [
+      single(),
+      single({ Time: String(NOW - 7 * HOUR) }),
+      single({ Time: String(NOW - 2000) }),
+    ]);
     expect(r.error?.code).toBe('RejectedRecordsException');
     expect(r.error?.status).toBe(419);
     const rejected = r.error?.fields['RejectedRecords'] as Array<{ RecordIndex: number; Reason: string }>;
@@ -207,7 +231,10 @@ describe('per-record rejection (aws-semantics §5.5)', () => {
 
   it('rejects a record more than 15 minutes in the future', async () => {
     const t = await freshTable();
-    const r = await write(t, [single({ Time: String(NOW + 16 * 60_000) }), single({ Time: String(NOW + 14 * 60_000) })]);
+    const r = await write(t, [
+      single({ Time: String(NOW + 16 * 60_000) }),
+      single({ Time: String(NOW + 14 * 60_000) }),
+    ]);
     const rejected = r.error?.fields['RejectedRecords'] as Array<{ RecordIndex: number }>;
     expect(rejected.map((x) => x.RecordIndex)).toEqual([0]);
     expect(await count(t)).toBe(1);
@@ -228,7 +255,10 @@ describe('per-record rejection (aws-semantics §5.5)', () => {
   it('keeps rejecting the newly added window right after memory retention is increased', async () => {
     const t = await freshTable({ memoryStoreRetentionHours: 1 });
     await service.updateTable('db', t, { memoryStoreRetentionHours: 12 });
-    const r = await write(t, [single({ Time: String(NOW - 3 * HOUR) }), single({ Time: String(NOW - 30 * 60_000) })]);
+    const r = await write(t, [
+      single({ Time: String(NOW - 3 * HOUR) }),
+      single({ Time: String(NOW - 30 * 60_000) }),
+    ]);
     const rejected = r.error?.fields['RejectedRecords'] as Array<{ RecordIndex: number }>;
     expect(rejected.map((x) => x.RecordIndex)).toEqual([0]);
   });
@@ -246,7 +276,9 @@ describe('per-record rejection (aws-semantics §5.5)', () => {
   it('rejects a single-measure record whose measure name already holds another type', async () => {
     const t = await freshTable();
     await write(t, [single()]);
-    const r = await write(t, [single({ MeasureValue: '3', MeasureValueType: 'BIGINT', Time: String(NOW - 1000) })]);
+    const r = await write(t, [
+      single({ MeasureValue: '3', MeasureValueType: 'BIGINT', Time: String(NOW - 1000) }),
+    ]);
     expect(r.error?.code).toBe('RejectedRecordsException');
   });
 });
@@ -256,7 +288,10 @@ describe('version-based upserts (aws-semantics §5.6)', () => {
     const t = await freshTable();
     await write(t, [single()]);
     const r = await write(t, [single({ MeasureValue: '22.5' })]);
-    const rejected = r.error?.fields['RejectedRecords'] as Array<{ RecordIndex: number; ExistingVersion: number }>;
+    const rejected = r.error?.fields['RejectedRecords'] as Array<{
+      RecordIndex: number;
+      ExistingVersion: number;
+    }>;
     expect(rejected).toEqual([expect.objectContaining({ RecordIndex: 0, ExistingVersion: 1 })]);
   });
 
@@ -300,8 +335,15 @@ describe('version-based upserts (aws-semantics §5.6)', () => {
 
   it('applies upserts between records of the same batch in order', async () => {
     const t = await freshTable();
-    const r = await write(t, [single(), single({ MeasureValue: '30', Version: 2 }), single({ MeasureValue: '31' })]);
-    const rejected = r.error?.fields['RejectedRecords'] as Array<{ RecordIndex: number; ExistingVersion: number }>;
+    const r = await write(t, [
+      single(),
+      single({ MeasureValue: '30', Version: 2 }),
+      single({ MeasureValue: '31' }),
+    ]);
+    const rejected = r.error?.fields['RejectedRecords'] as Array<{
+      RecordIndex: number;
+      ExistingVersion: number;
+    }>;
     expect(rejected).toEqual([expect.objectContaining({ RecordIndex: 2, ExistingVersion: 2 })]);
     const q = await service.query(`SELECT measure_value::double FROM "db"."${t}"`);
     expect(q.Rows.map((row) => row.Data[0]?.ScalarValue)).toEqual(['30.0']);

@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../../local/timestream/engine';
+import { call, NOW, openService, readingRecord, tempDir } from './helpers';
+
+const dirs: Array<{ remove(): void }> = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+describe('durability across close and reopen', () => {
+  it('keeps databases, tables, schemas and readings after a restart', async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    const first = await openService(tmp.dir);
+    await first.createDatabase('db');
+    await first.createTable('db', 'readings', {
+      memoryStoreRetentionHours: 12,
+      enableMagneticStoreWrites: true,
+    });
+    await call(first.writeRoute, 'WriteRecords', {
+      DatabaseName: 'db',
+      TableName: 'readings',
+      Records: [readingRecord({ zone: 'lobby', time: NOW - 60_000, temperature: 21.5, seq: 7 })],
+    });
+    await first.close();
+    expect(existsSync(join(tmp.dir, DATABASE_FILE))).toBe(true);
+
+    const second = await openService(tmp.dir);
+    try {
+      const described = await call(second.writeRoute, 'DescribeTable', {
+        DatabaseName: 'db',
+        TableName: 'readings',
+      });
+      expect(described.body.Table.RetentionProperties.MemoryStoreRetentionPeriodInHours).toBe(12);
+      expect(described.body.Table.MagneticStoreWriteProperties.EnableMagneticStoreWrites).toBe(true);
+      const r = await second.query(`SELECT zone, temperature, seq FROM "db"."readings"`);
+      expect(r.Rows.map((row) => row.Data.map((d) => d.ScalarValue))).toEqual([['lobby', '21.5', '7']]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps version state after a restart, so a stale rewrite is still rejected', async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    const first = await openService(tmp.dir);
+    await first.createDatabase('db');
+    await first.createTable('db', 'readings');
+    const rec = (value: number, version: number) =>
+      readingRecord({ zone: 'lobby', time: NOW - 60_000, temperature: value }, version);
+    await call(first.writeRoute, 'WriteRecords', {
+      DatabaseName: 'db',
+      TableName: 'readings',
+      Records: [rec(20, 5)],
+    });
+    await first.close();
+
+    const second = await openService(tmp.dir);
+    try {
+      const r = await call(second.writeRoute, 'WriteRecords', {
+        DatabaseName: 'db',
+        TableName: 'readings',
+        Records: [rec(21, 4)],
+      });
+      expect(r.error?.fields['RejectedRecords']).toEqual([expect.objectContaining({ ExistingVersion: 5 })]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps the data when the deployer creates an existing table again with new retention', async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    const service = await openService(tmp.dir);
+    try {
+      await service.createDatabase('db');
+      await service.createTable('db', 'readings', { memoryStoreRetentionHours: 6 });
+      await call(service.writeRoute, 'WriteRecords', {
+        DatabaseName: 'db',
+        TableName: 'readings',
+        Records: [readingRecord({ zone: 'lobby', time: NOW - 60_000, temperature: 21 })],
+      });
+      await service.createDatabase('db');
+      const info = await service.createTable('db', 'readings', { memoryStoreRetentionHours: 24 });
+      expect(info.retention.memoryStoreRetentionHours).toBe(24);
+      const r = await service.query(`SELECT count(*) FROM "db"."readings"`);
+      expect(r.Rows[0]?.Data[0]?.ScalarValue).toBe('1');
+    } finally {
+      await service.close();
+    }
+  });
+});
