@@ -98,6 +98,7 @@ export class HandlerFunction extends Construct {
         format: nodejs.OutputFormat.CJS,
         target: 'node22',
         forceDockerBundling: false,
+        logLevel: nodejs.LogLevel.WARNING,
       },
     });
     Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge({

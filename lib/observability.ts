@@ -104,25 +104,21 @@ export class Observability extends Construct {
     );
 
     const errorMetrics = props.functions.map((f) => {
-      const m = f.function.metricErrors({
-        period,
-        statistic: cloudwatch.Stats.SUM,
-        label: `${f.label} errors`,
-      });
+      const m = f.function.metricErrors({ period, statistic: cloudwatch.Stats.SUM });
       alarm(`${f.label}-errors`, m, `The ${f.label} function failed`);
-      return m;
+      return m.with({ label: `${f.label} errors` });
     });
 
-    const readings = (metricName: string, label: string) =>
+    // Alarm metrics carry no label: a labelled metric renders as a metric-math `Metrics` array.
+    const readings = (metricName: string) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
         dimensionsMap: { service: props.ingestServiceName, [METRIC_DIMENSION_BUILDING]: buildingId },
         statistic: cloudwatch.Stats.SUM,
         period,
-        label,
       });
-    const rejected = readings(METRIC.readingsRejected, 'rejected by the store');
+    const rejected = readings(METRIC.readingsRejected);
     alarm(
       'readings-rejected',
       rejected,
@@ -136,14 +132,13 @@ export class Observability extends Construct {
         dimensionsMap: { RuleName: r.ruleName, ActionType: r.actionType },
         statistic: cloudwatch.Stats.SUM,
         period,
-        label: `${r.ruleName} failures`,
       });
       alarm(
         `rule-${r.ruleName}-failures`,
         m,
         `Topic rule ${r.ruleName} could not run its ${r.actionType} action`,
       );
-      return m;
+      return m.with({ label: `${r.ruleName} failures` });
     });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -155,10 +150,10 @@ export class Observability extends Construct {
         title: 'Readings',
         width: 12,
         left: [
-          readings(METRIC.readingsReceived, 'received'),
-          readings(METRIC.readingsStored, 'stored'),
-          readings(METRIC.readingsInvalid, 'invalid'),
-          rejected,
+          readings(METRIC.readingsReceived).with({ label: 'received' }),
+          readings(METRIC.readingsStored).with({ label: 'stored' }),
+          readings(METRIC.readingsInvalid).with({ label: 'invalid' }),
+          rejected.with({ label: 'rejected by the store' }),
         ],
       }),
       new cloudwatch.GraphWidget({ title: 'Dead-letter queue depth', width: 12, left: [deadLetters] }),

@@ -1,0 +1,438 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  actuatorsOf,
+  COMMAND_SHADOW_NAME,
+  CONTROL_RULE,
+  devicesOf,
+  ENV,
+  INGEST_RULE,
+  IOT_SQL_VERSION,
+  METRIC,
+  METRICS_NAMESPACE,
+  ruleName,
+  shadowTopicPrefix,
+  TELEMETRY_TOPIC_POLICY_TEMPLATE,
+  THING_ATTRIBUTE,
+  zoneControlConfigOf,
+} from '../../contracts';
+import type { BuildingStack } from '../../lib/building-stack';
+import { DeadLetterQueue } from '../../lib/dead-letter-queue';
+import { COMMAND_SHADOW_RESPONSES, THING_NAME_VARIABLE } from '../../lib/device-policy';
+import { ZoneController } from '../../lib/zone-controller';
+import { loadFixture, synthBuilding } from './helpers';
+
+const config = loadFixture();
+const building = config.buildingId;
+const ingestRule = ruleName(building, 'ingest');
+const controlRule = ruleName(building, 'control');
+const shadow = shadowTopicPrefix(THING_NAME_VARIABLE, COMMAND_SHADOW_NAME);
+
+/** An ARN as the stack writes it: Fn::Join of partition, region, account and `resource`. */
+const iotArn = (resource: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':iot:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:${resource}`,
+    ],
+  ],
+});
+
+let template: Template;
+let stack: BuildingStack;
+beforeAll(() => {
+  ({ template, stack } = synthBuilding(config));
+});
+
+const logicalId = (construct: { node: { defaultChild?: unknown } } | object) =>
+  stack.getLogicalId(construct as never);
+
+describe('things', () => {
+  it('creates one thing per device with its building, zone and kind attributes', () => {
+    const devices = devicesOf(config);
+    template.resourceCountIs('AWS::IoT::Thing', devices.length);
+    for (const d of devices) {
+      template.hasResourceProperties('AWS::IoT::Thing', {
+        ThingName: d.thing,
+        AttributePayload: {
+          Attributes: {
+            [THING_ATTRIBUTE.building]: building,
+            [THING_ATTRIBUTE.zone]: d.zone,
+            [THING_ATTRIBUTE.kind]: d.kind,
+          },
+        },
+      });
+    }
+  });
+
+  it('creates no certificates when no thing has a CSR', () => {
+    template.resourceCountIs('AWS::IoT::Certificate', 0);
+  });
+});
+
+describe('device policy', () => {
+  const statements = () => {
+    const policies = Object.values(template.findResources('AWS::IoT::Policy'));
+    expect(policies).toHaveLength(1);
+    return policies[0]!.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+  };
+
+  it('lets a client connect only as its own thing, and only with an attached certificate', () => {
+    expect(statements()).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'iot:Connect',
+        Resource: iotArn(`client/${THING_NAME_VARIABLE}`),
+        Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+      }),
+    );
+  });
+
+  it('lets a device publish only its own telemetry topic and its command shadow requests', () => {
+    expect(statements()).toContainEqual(
+      expect.objectContaining({
+        Action: 'iot:Publish',
+        Resource: [
+          iotArn(`topic/${TELEMETRY_TOPIC_POLICY_TEMPLATE}`),
+          iotArn(`topic/${shadow}/get`),
+          iotArn(`topic/${shadow}/update`),
+        ],
+      }),
+    );
+  });
+
+  it('takes the telemetry topic zone and building from thing attributes, not from the device', () => {
+    const attribute = (name: string) => `\${iot:Connection.Thing.Attributes[${name}]}`;
+    expect(TELEMETRY_TOPIC_POLICY_TEMPLATE).toContain(attribute(THING_ATTRIBUTE.zone));
+    expect(TELEMETRY_TOPIC_POLICY_TEMPLATE).toContain(attribute(THING_ATTRIBUTE.building));
+  });
+
+  it('lets a device subscribe to and receive only its own command shadow responses', () => {
+    expect(statements()).toContainEqual(
+      expect.objectContaining({
+        Action: 'iot:Subscribe',
+        Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(`topicfilter/${shadow}/${r}`)),
+      }),
+    );
+    expect(statements()).toContainEqual(
+      expect.objectContaining({
+        Action: 'iot:Receive',
+        Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(`topic/${shadow}/${r}`)),
+      }),
+    );
+  });
+
+  it('has no wildcard actions, no # resources and no Fn::Sub around policy variables', () => {
+    const text = JSON.stringify(statements());
+    for (const s of statements()) expect(String(s.Action)).not.toContain('*');
+    expect(text).not.toContain('#');
+    expect(text).not.toMatch(/:\*"|\/\*"/);
+    expect(text).not.toContain('Fn::Sub');
+  });
+});
+
+describe('topic rules', () => {
+  it('sends telemetry to the ingest queue with the contract SQL and an explicit SQL version', () => {
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      RuleName: ingestRule,
+      TopicRulePayload: {
+        Sql: INGEST_RULE.sql,
+        AwsIotSqlVersion: IOT_SQL_VERSION,
+        Actions: [{ Sqs: { QueueUrl: { Ref: logicalId(stack.ingest.queue.node.defaultChild!) } } }],
+      },
+    });
+  });
+
+  it('invokes the zone controller with the contract SQL and an explicit SQL version', () => {
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      RuleName: controlRule,
+      TopicRulePayload: {
+        Sql: CONTROL_RULE.sql,
+        AwsIotSqlVersion: CONTROL_RULE.awsIotSqlVersion,
+        Actions: [
+          {
+            Lambda: {
+              FunctionArn: {
+                'Fn::GetAtt': [logicalId(stack.controller.handler.function.node.defaultChild!), 'Arn'],
+              },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('gives every rule an error action to the dead-letter queue', () => {
+    const dlq = { Ref: logicalId(stack.deadLetterQueue.queue.node.defaultChild!) };
+    const rules = template.findResources('AWS::IoT::TopicRule');
+    expect(Object.keys(rules)).toHaveLength(2);
+    for (const rule of Object.values(rules)) {
+      expect(rule.Properties.TopicRulePayload.ErrorAction.Sqs.QueueUrl).toEqual(dlq);
+    }
+  });
+
+  it('lets the error action role only send to the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(stack.deadLetterQueue.ruleErrorActionRole.node.defaultChild!) }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'sqs:SendMessage',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue.queue.node.defaultChild!), 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+
+  it('lets only AWS IoT invoke the controller, from the control rule of this account', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'iot.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [logicalId(stack.controller.topicRule), 'Arn'] },
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    });
+  });
+});
+
+describe('ingest queue and function', () => {
+  it('delivers batches of 100 with partial batch failure reporting and a batching window', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: Match.anyValue(),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('moves a message to the dead-letter queue after 5 receives', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: {
+          'Fn::GetAtt': [logicalId(stack.deadLetterQueue.queue.node.defaultChild!), 'Arn'],
+        },
+        maxReceiveCount: 5,
+      },
+    });
+  });
+
+  it('keeps the visibility timeout at least 6x the function timeout', () => {
+    const fn = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { [ENV.timestreamTable]: Match.anyValue() } } },
+    });
+    const timeout = Object.values(fn)[0]!.Properties.Timeout as number;
+    const queue = Object.values(
+      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
+    )[0]!;
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('encrypts both queues with SQS-managed keys and keeps dead letters 14 days', () => {
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 2);
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
+  });
+
+  it('refuses non-TLS access to both queues', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      },
+      2,
+    );
+  });
+
+  it('runs the ingest function on nodejs22.x arm64 with the contract environment', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Environment: {
+        Variables: {
+          [ENV.timestreamDatabase]: stack.telemetryTable.databaseName,
+          [ENV.timestreamTable]: stack.telemetryTable.tableName,
+          [ENV.deadLetterQueueUrl]: { Ref: logicalId(stack.deadLetterQueue.queue.node.defaultChild!) },
+          [ENV.buildingId]: building,
+          [ENV.powertoolsServiceName]: 'zonectl-ingest',
+          [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
+        },
+      },
+    });
+  });
+
+  it('lets the ingest function write only to its table, plus DescribeEndpoints and the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(stack.ingest.handler.role.node.defaultChild!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'timestream:WriteRecords',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalId(stack.telemetryTable.table), 'Arn'] },
+          },
+          { Action: 'timestream:DescribeEndpoints', Effect: 'Allow', Resource: '*' },
+          {
+            Action: 'sqs:SendMessage',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue.queue.node.defaultChild!), 'Arn'] },
+          },
+        ]),
+      },
+    });
+  });
+});
+
+describe('zone controller', () => {
+  it('gets the building id and the zone control config', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: {
+          [ENV.buildingId]: building,
+          [ENV.zoneControlConfig]: JSON.stringify(zoneControlConfigOf(config)),
+          [ENV.powertoolsServiceName]: 'zonectl-controller',
+          [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
+        },
+      },
+    });
+  });
+
+  it("may read and update only the actuators' things and command shadows", () => {
+    const resources = actuatorsOf(config).flatMap((a) => [
+      iotArn(`thing/${a.thing}`),
+      iotArn(`thing/${a.thing}/${COMMAND_SHADOW_NAME}`),
+    ]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(stack.controller.handler.role.node.defaultChild!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: ['iot:GetThingShadow', 'iot:UpdateThingShadow'], Effect: 'Allow', Resource: resources },
+        ]),
+      },
+    });
+  });
+
+  it('fails on a zone control config too big for the environment, naming the building and the fix', () => {
+    const big = structuredClone(config);
+    big.zones[0]!.devices.push(
+      ...Array.from({ length: 60 }, (_, i) => ({
+        thing: `actuator-with-a-long-name-${i}`,
+        senses: [],
+        drives: ['heating' as const],
+      })),
+    );
+    const scope = new Stack(new App(), 'Oversize');
+    const deadLetterQueue = new DeadLetterQueue(scope, 'DeadLetters');
+    expect(() => new ZoneController(scope, 'Controller', { config: big, deadLetterQueue })).toThrow(
+      new RegExp(`building '${building}' is \\d+ bytes, over the 3072 bytes.*split the building`),
+    );
+  });
+});
+
+describe('Timestream', () => {
+  it('names the database after the building and the table readings', () => {
+    template.hasResourceProperties('AWS::Timestream::Database', { DatabaseName: `zonectl-${building}` });
+    template.hasResourceProperties('AWS::Timestream::Table', {
+      DatabaseName: `zonectl-${building}`,
+      TableName: 'readings',
+    });
+  });
+
+  it('sets memory and magnetic retention from the config and enables magnetic store writes', () => {
+    template.hasResourceProperties('AWS::Timestream::Table', {
+      RetentionProperties: {
+        MemoryStoreRetentionPeriodInHours: String(config.storage.memoryRetentionHours),
+        MagneticStoreRetentionPeriodInDays: String(config.storage.magneticRetentionDays),
+      },
+      MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
+    });
+  });
+
+  it('keeps the readings when the stack is deleted', () => {
+    template.hasResource('AWS::Timestream::Table', { DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::Timestream::Database', { DeletionPolicy: 'Retain' });
+  });
+});
+
+describe('observability', () => {
+  it('alarms on any message in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms on errors of each function', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { Namespace: 'AWS/Lambda', MetricName: 'Errors' },
+      2,
+    );
+  });
+
+  it('alarms on readings rejected by the store, by building', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.readingsRejected,
+      Dimensions: Match.arrayWith([{ Name: 'building', Value: building }]),
+    });
+  });
+
+  it('alarms on action failures of each topic rule', () => {
+    for (const name of [ingestRule, controlRule]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/IoT',
+        MetricName: 'Failure',
+        Dimensions: Match.arrayWith([{ Name: 'RuleName', Value: name }]),
+      });
+    }
+  });
+
+  it('notifies an SSL-only topic from every alarm', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const topic = { Ref: logicalId(stack.observability.alarmTopic.node.defaultChild!) };
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('creates one dashboard for the building', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: `zonectl-${building}` });
+  });
+
+  it('keeps function logs in explicit log groups with a retention', () => {
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 2);
+  });
+});
+
+describe('outputs', () => {
+  it('outputs the dead-letter queue, Timestream names and rule names', () => {
+    template.hasOutput('DeadLetterQueueUrl', {
+      Value: { Ref: logicalId(stack.deadLetterQueue.queue.node.defaultChild!) },
+    });
+    template.hasOutput('TimestreamDatabase', { Value: `zonectl-${building}` });
+    template.hasOutput('TimestreamTable', { Value: 'readings' });
+    template.hasOutput('IngestRuleName', { Value: ingestRule });
+    template.hasOutput('ControlRuleName', { Value: controlRule });
+  });
+});
