@@ -267,7 +267,9 @@ describe('local SQS through the AWS SDK', () => {
       .send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrlOf('missing') }))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueueDoesNotExist);
-    expect((err as QueueDoesNotExist & { Code?: string }).Code).toBe('AWS.SimpleQueueService.NonExistentQueue');
+    expect((err as QueueDoesNotExist & { Code?: string }).Code).toBe(
+      'AWS.SimpleQueueService.NonExistentQueue',
+    );
   });
 
   it('fails a message over 256 KiB with InvalidParameterValue', async () => {

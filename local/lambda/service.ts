@@ -1,0 +1,205 @@
+/**
+ * Local AWS Lambda: runs the bundled Node.js assets of the cloud assembly in child processes,
+ * one per execution environment, with the function's environment plus endpoints and
+ * throwaway credentials that point its SDK clients at the local API.
+ *
+ * Follows the Lambda Developer Guide: "Lambda execution environment lifecycle" (Init once per
+ * instance, warm reuse), "Defined runtime environment variables", "Define Lambda function
+ * handler in Node.js" (async and callback handlers, context object), "Configure Lambda
+ * function timeout", "Invoking a Lambda function asynchronously" (two retries, destinations,
+ * dead-letter queues).
+ *
+ * LIMITATIONS versus AWS:
+ * - Node.js runtimes only, run on the local Node version (Lambda's nodejs22.x runs Node 22);
+ *   the runtime name only sets AWS_EXECUTION_ENV. No layers, container images, versions or
+ *   aliases ($LATEST only), no SnapStart, no provisioned concurrency.
+ * - Isolation is a separate OS process with its own environment, not a microVM: memory size
+ *   is reported, not enforced; the file system is shared (HOME and TMPDIR point at a private
+ *   directory under the state dir).
+ * - Concurrency is a per-function cap (default 4); calls past it wait instead of being
+ *   throttled with TooManyRequestsException.
+ * - Asynchronous events live in memory: queued retries are lost when the local cloud stops.
+ *   Event age limits are not applied. Destinations and DLQs must be SQS queues.
+ * - Functions are not persisted: the deployer creates them again at start.
+ * - No CloudWatch Logs: handler output goes to the local log, prefixed with the function name.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { notFound } from '../common/aws-error';
+import { AsyncInvoker } from './async-invoker';
+import { FunctionPool } from './pool';
+import { createLambdaRoute } from './route';
+import type {
+  FunctionDefinition,
+  InvocationType,
+  InvokeResult,
+  LambdaService,
+  LambdaServiceOptions,
+} from './types';
+
+/** Service ids whose `AWS_ENDPOINT_URL_<ID>` variables the SDK reads (serviceId upper-cased, spaces to `_`). */
+const ENDPOINT_SERVICE_IDS = [
+  'SQS',
+  'TIMESTREAM_WRITE',
+  'TIMESTREAM_QUERY',
+  'IOT',
+  'IOT_DATA_PLANE',
+  'LAMBDA',
+  'CLOUDWATCH',
+  'STS',
+];
+
+export async function createLambdaService(options: LambdaServiceOptions): Promise<LambdaService> {
+  const logger = options.logger;
+  const region = options.region ?? options.identity.region;
+  const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool }>();
+  mkdirSync(options.dir, { recursive: true });
+  let closed = false;
+
+  const environmentFor = (def: FunctionDefinition): Record<string, string> => {
+    const home = join(options.dir, def.functionName);
+    const tmp = join(home, 'tmp');
+    mkdirSync(tmp, { recursive: true });
+    const endpoints: Record<string, string> = { AWS_ENDPOINT_URL: options.apiEndpoint };
+    for (const id of ENDPOINT_SERVICE_IDS) endpoints[`AWS_ENDPOINT_URL_${id}`] = options.apiEndpoint;
+    return {
+      ...def.environment,
+      ...endpoints,
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+      TZ: ':UTC',
+      HOME: home,
+      TMPDIR: tmp,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      AWS_SECRET_ACCESS_KEY: randomBytes(20).toString('base64'),
+      AWS_SESSION_TOKEN: randomBytes(32).toString('base64'),
+      AWS_LAMBDA_FUNCTION_NAME: def.functionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(def.memoryMb ?? 128),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${def.functionName}`,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${def.runtime}`,
+      LAMBDA_TASK_ROOT: def.codeDir,
+      LAMBDA_RUNTIME_DIR: def.codeDir,
+      _HANDLER: def.handler,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NODE_OPTIONS: '',
+    };
+  };
+
+  const find = (arnOrName: string) => {
+    // Name, unqualified ARN, qualified ARN (:$LATEST) or partial ARN (account:function:name).
+    const m = /(?:^|:)function:([^:]+)(?::[^:]+)?$/.exec(arnOrName);
+    const name = m ? m[1]! : arnOrName;
+    return functions.get(name);
+  };
+
+  const invokeSync = async (
+    def: FunctionDefinition,
+    payload: unknown,
+    requestId: string,
+  ): Promise<InvokeResult> => {
+    const entry = functions.get(def.functionName);
+    if (!entry) throw notFound(`Function not found: ${def.arn}`);
+    const context = {
+      functionName: def.functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: def.arn,
+      memoryLimitInMB: String(def.memoryMb ?? 128),
+      logGroupName: `/aws/lambda/${def.functionName}`,
+    };
+    const outcome = await entry.pool.invoke(requestId, payload, context);
+    if (outcome.ok) {
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(outcome.payload);
+      } catch {
+        parsed = outcome.payload;
+      }
+      return {
+        statusCode: 200,
+        requestId,
+        executedVersion: '$LATEST',
+        payload: parsed,
+        rawPayload: outcome.payload,
+      };
+    }
+    logger.warn(
+      `${def.functionName} invocation ${requestId} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`,
+    );
+    return {
+      statusCode: 200,
+      requestId,
+      executedVersion: '$LATEST',
+      functionError: 'Unhandled',
+      payload: outcome.error,
+      rawPayload: JSON.stringify(outcome.error),
+    };
+  };
+
+  const asyncInvoker = new AsyncInvoker({
+    logger,
+    lookup: (name) => functions.get(name)?.def,
+    invokeSync,
+    ...(options.sendToQueue ? { sendToQueue: options.sendToQueue } : {}),
+    retryDelaysMs: options.asyncRetryDelaysMs ?? [60_000, 120_000],
+  });
+
+  const service: LambdaService = {
+    route: undefined as unknown as LambdaService['route'],
+    async createFunction(def) {
+      if (closed) throw new Error('the Lambda service is closed');
+      if (!def.runtime.startsWith('nodejs')) {
+        throw new Error(
+          `function ${def.functionName}: runtime ${def.runtime} is not emulated (Node.js runtimes only)`,
+        );
+      }
+      const previous = functions.get(def.functionName);
+      const pool = new FunctionPool(def, environmentFor(def), logger, {
+        maxInstances: def.reservedConcurrency ?? options.maxInstancesPerFunction ?? 4,
+        idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
+      });
+      functions.set(def.functionName, { def, pool });
+      previous?.pool.retire();
+      logger.info(
+        `function ${def.functionName} ${previous ? 'replaced' : 'created'} (${def.handler}, ${def.codeDir})`,
+      );
+    },
+    async deleteFunction(arnOrName) {
+      const entry = find(arnOrName);
+      if (!entry) throw notFound(`Function not found: ${arnOrName}`);
+      functions.delete(entry.def.functionName);
+      entry.pool.retire();
+    },
+    async invoke(arnOrName, payload, invocationType: InvocationType = 'RequestResponse') {
+      const entry = find(arnOrName);
+      if (!entry) throw notFound(`Function not found: ${arnOrName}`);
+      const requestId = randomUUID();
+      if (invocationType === 'Event') {
+        asyncInvoker.enqueue(entry.def.functionName, payload, requestId);
+        return { statusCode: 202, requestId, executedVersion: '$LATEST', payload: null, rawPayload: '' };
+      }
+      return invokeSync(entry.def, payload, requestId);
+    },
+    listFunctions: () =>
+      [...functions.values()].map(({ def, pool }) => ({
+        functionName: def.functionName,
+        arn: def.arn,
+        instances: pool.size,
+      })),
+    drainAsync: () => asyncInvoker.drain(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      const draining = asyncInvoker.close();
+      for (const { pool } of functions.values()) pool.stop();
+      functions.clear();
+      await draining;
+    },
+  };
+  (service as { route: LambdaService['route'] }).route = createLambdaRoute(service);
+  return service;
+}

@@ -1,0 +1,94 @@
+import type { CloudIdentity } from '../common/account';
+import type { LocalLogger } from '../common/log';
+import type { ServiceRoute } from '../gateway/types';
+
+export interface FunctionDefinition {
+  readonly functionName: string;
+  /** Unqualified function ARN, `arn:aws:lambda:<region>:<account>:function:<name>`. */
+  readonly arn: string;
+  /** The bundled asset directory from the cloud assembly (index.js / index.mjs). */
+  readonly codeDir: string;
+  /** `file.export`, e.g. `index.handler`. */
+  readonly handler: string;
+  /** e.g. `nodejs22.x`. Only Node.js runtimes run; they run on the local Node version. */
+  readonly runtime: string;
+  /** Default 3, as in Lambda. */
+  readonly timeoutSeconds?: number;
+  /** Default 128. */
+  readonly memoryMb?: number;
+  readonly environment?: Readonly<Record<string, string>>;
+  /** DeadLetterConfig.TargetArn (SQS) for failed asynchronous invocations. */
+  readonly deadLetterTargetArn?: string;
+  /** EventInvokeConfig DestinationConfig.OnFailure.Destination (SQS). */
+  readonly onFailureDestinationArn?: string;
+  /** EventInvokeConfig MaximumRetryAttempts (0-2); default 2. */
+  readonly maximumRetryAttempts?: number;
+  /** Concurrent instances cap; default the service's maxInstancesPerFunction. */
+  readonly reservedConcurrency?: number;
+}
+
+export type InvocationType = 'RequestResponse' | 'Event';
+
+/** Lambda's error payload for a failed invocation (Node.js runtime shape). */
+export interface FunctionErrorPayload {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly trace: readonly string[];
+}
+
+/** The result of Invoke, shaped like the API's response. */
+export interface InvokeResult {
+  /** 200 for RequestResponse, 202 for Event. */
+  readonly statusCode: number;
+  readonly requestId: string;
+  readonly executedVersion: string;
+  /** 'Unhandled' when the function failed; `payload` is then a FunctionErrorPayload. */
+  readonly functionError?: 'Unhandled';
+  /** The function's result as parsed JSON (null for an Event invocation). */
+  readonly payload: unknown;
+  /** The raw JSON the function returned. */
+  readonly rawPayload: string;
+}
+
+/** Sends a message to an SQS queue by ARN (dead-letter queues and on-failure destinations). */
+export type SendToQueue = (
+  queueArn: string,
+  body: string,
+  attributes?: Record<string, { DataType: string; StringValue: string }>,
+) => Promise<unknown>;
+
+export interface LambdaServiceOptions {
+  /** State directory; each function's /tmp and HOME live under it. */
+  readonly dir: string;
+  readonly identity: CloudIdentity;
+  readonly logger: LocalLogger;
+  /** The local AWS API endpoint the functions' SDK clients are pointed at. */
+  readonly apiEndpoint: string;
+  readonly region?: string;
+  /** Where failed async invocations go when a function names an SQS DLQ or destination. */
+  readonly sendToQueue?: SendToQueue;
+  /** Delays before the async retries; Lambda's are about 1 and 2 minutes. */
+  readonly asyncRetryDelaysMs?: readonly number[];
+  /** An idle instance is stopped after this long; default 5 minutes. */
+  readonly idleTimeoutMs?: number;
+  /** Instances per function; default 4. */
+  readonly maxInstancesPerFunction?: number;
+}
+
+export interface FunctionSummary {
+  readonly functionName: string;
+  readonly arn: string;
+  readonly instances: number;
+}
+
+export interface LambdaService {
+  readonly route: ServiceRoute;
+  /** Creates or replaces a function; a replaced function's instances are stopped. */
+  createFunction(definition: FunctionDefinition): Promise<void>;
+  deleteFunction(arnOrName: string): Promise<void>;
+  invoke(arnOrName: string, payload: unknown, invocationType?: InvocationType): Promise<InvokeResult>;
+  listFunctions(): FunctionSummary[];
+  /** Resolves when no asynchronous invocation is queued or running (for tests and shutdown). */
+  drainAsync(): Promise<void>;
+  close(): Promise<void>;
+}

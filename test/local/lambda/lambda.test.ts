@@ -1,0 +1,282 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_IDENTITY } from '../../../local/common/account';
+import { recordingLogger } from '../../../local/common/log';
+import { createLambdaService, type FunctionDefinition, type LambdaService } from '../../../local/lambda';
+import { createSqsService, type SqsService } from '../../../local/sqs';
+import { serveRoutes } from '../sqs/serve';
+import { bundleFixture, HANDLERS } from './bundle';
+
+const API = 'http://127.0.0.1:59999';
+let cjsAsset: string;
+let esmAsset: string;
+let dir: string;
+let logger: ReturnType<typeof recordingLogger>;
+let lambda: LambdaService;
+let sqs: SqsService;
+
+const fnArn = (name: string) =>
+  `arn:aws:lambda:${DEFAULT_IDENTITY.region}:${DEFAULT_IDENTITY.accountId}:function:${name}`;
+
+function definition(
+  name: string,
+  handler: string,
+  extra: Partial<FunctionDefinition> = {},
+): FunctionDefinition {
+  return {
+    functionName: name,
+    arn: fnArn(name),
+    codeDir: cjsAsset,
+    handler: `index.${handler}`,
+    runtime: 'nodejs22.x',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    ...extra,
+  };
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  cjsAsset = await bundleFixture(HANDLERS, 'cjs');
+  esmAsset = await bundleFixture(HANDLERS, 'esm');
+});
+
+afterAll(() => {
+  rmSync(cjsAsset, { recursive: true, force: true });
+  rmSync(esmAsset, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'zonectl-lambda-'));
+  logger = recordingLogger();
+  sqs = await createSqsService({
+    dir: join(dir, 'sqs'),
+    identity: DEFAULT_IDENTITY,
+    logger,
+    endpoint: () => API,
+  });
+  lambda = await createLambdaService({
+    dir: join(dir, 'lambda'),
+    identity: DEFAULT_IDENTITY,
+    logger,
+    apiEndpoint: API,
+    region: DEFAULT_IDENTITY.region,
+    sendToQueue: (arn, body, attributes) => sqs.send(arn, body, attributes ? { attributes } : {}),
+    asyncRetryDelaysMs: [50, 50],
+    idleTimeoutMs: 60_000,
+  });
+});
+
+afterEach(async () => {
+  await lambda.close();
+  await sqs.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('local Lambda runtime', () => {
+  it('runs module scope once per instance: a cold start, then warm starts', async () => {
+    await lambda.createFunction(definition('counter', 'counter'));
+    const first = (await lambda.invoke('counter', {})).payload as { invocations: number; pid: number };
+    const second = (await lambda.invoke('counter', {})).payload as { invocations: number; pid: number };
+    expect(first.invocations).toBe(1);
+    expect(second.invocations).toBe(2);
+    expect(second.pid).toBe(first.pid);
+    expect(first.pid).not.toBe(process.pid);
+  });
+
+  it('passes a Lambda context object to the handler', async () => {
+    await lambda.createFunction(definition('ctx', 'counter'));
+    const result = await lambda.invoke(fnArn('ctx'), {});
+    const { context } = result.payload as { context: Record<string, unknown> };
+    expect(context).toMatchObject({
+      functionName: 'ctx',
+      invokedFunctionArn: fnArn('ctx'),
+      awsRequestId: result.requestId,
+      memoryLimitInMB: '256',
+      logGroupName: '/aws/lambda/ctx',
+    });
+    expect(context.remainingMs).toBeGreaterThan(3000);
+  });
+
+  it('gives the handler its template environment, local endpoints and credentials, not the parent environment', async () => {
+    process.env.ZONECTL_PARENT_ONLY = 'secret';
+    await lambda.createFunction(
+      definition('env', 'envProbe', { environment: { TIMESTREAM_TABLE: 'readings' } }),
+    );
+    const keys = [
+      'TIMESTREAM_TABLE',
+      'AWS_ENDPOINT_URL',
+      'AWS_ENDPOINT_URL_SQS',
+      'AWS_ENDPOINT_URL_TIMESTREAM_WRITE',
+      'AWS_ENDPOINT_URL_TIMESTREAM_QUERY',
+      'AWS_ENDPOINT_URL_IOT_DATA_PLANE',
+      'AWS_REGION',
+      'AWS_LAMBDA_FUNCTION_NAME',
+      'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      'AWS_EXECUTION_ENV',
+      '_HANDLER',
+      'TZ',
+      'ZONECTL_PARENT_ONLY',
+      'AWS_ACCESS_KEY_ID',
+    ];
+    const env = (await lambda.invoke('env', { keys })).payload as Record<string, string | null>;
+    delete process.env.ZONECTL_PARENT_ONLY;
+    expect(env).toMatchObject({
+      TIMESTREAM_TABLE: 'readings',
+      AWS_ENDPOINT_URL: API,
+      AWS_ENDPOINT_URL_SQS: API,
+      AWS_ENDPOINT_URL_TIMESTREAM_WRITE: API,
+      AWS_ENDPOINT_URL_TIMESTREAM_QUERY: API,
+      AWS_ENDPOINT_URL_IOT_DATA_PLANE: API,
+      AWS_REGION: DEFAULT_IDENTITY.region,
+      AWS_LAMBDA_FUNCTION_NAME: 'env',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      _HANDLER: 'index.envProbe',
+      TZ: ':UTC',
+      ZONECTL_PARENT_ONLY: null,
+    });
+    expect(env.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
+  });
+
+  it('runs an ESM bundle (index.mjs)', async () => {
+    await lambda.createFunction(definition('esm', 'counter', { codeDir: esmAsset }));
+    expect((await lambda.invoke('esm', {})).payload).toMatchObject({ invocations: 1 });
+  });
+
+  it('supports callback-style handlers', async () => {
+    await lambda.createFunction(definition('callback', 'callbackStyle'));
+    expect((await lambda.invoke('callback', { value: 21 })).payload).toEqual({ doubled: 42 });
+  });
+
+  it('returns a handler error in Lambda shape', async () => {
+    await lambda.createFunction(definition('fails', 'fail'));
+    const result = await lambda.invoke('fails', { message: 'bad input' });
+    expect(result.functionError).toBe('Unhandled');
+    expect(result.payload).toMatchObject({ errorType: 'TypeError', errorMessage: 'bad input' });
+    expect((result.payload as { trace: string[] }).trace[0]).toContain('TypeError: bad input');
+    expect(logger.lines.some((l) => l.includes('fails') && l.includes('failing on purpose'))).toBe(true);
+  });
+
+  it('kills an invocation that exceeds its timeout and reports it', async () => {
+    await lambda.createFunction(definition('slow', 'slow', { timeoutSeconds: 1 }));
+    const warm = (await lambda.invoke('slow', { ms: 1 })).payload as { pid: number };
+    const result = await lambda.invoke('slow', { ms: 5000 });
+    expect(result.functionError).toBe('Unhandled');
+    expect(result.payload).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    expect((result.payload as { errorMessage: string }).errorMessage).toContain(
+      'Task timed out after 1.00 seconds',
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(warm.pid)).toBe(false);
+    const next = (await lambda.invoke('slow', { ms: 1 })).payload as { pid: number };
+    expect(next.pid).not.toBe(warm.pid);
+  });
+
+  it('replaces an instance whose process exits during an invocation', async () => {
+    await lambda.createFunction(definition('crashy', 'crash'));
+    const before = (await lambda.invoke('crashy', {})).payload as { pid: number };
+    const crashed = await lambda.invoke('crashy', { crash: true });
+    expect(crashed.functionError).toBe('Unhandled');
+    expect(crashed.payload).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect((crashed.payload as { errorMessage: string }).errorMessage).toContain('exit status 3');
+    const after = (await lambda.invoke('crashy', {})).payload as { pid: number };
+    expect(after.pid).not.toBe(before.pid);
+  });
+
+  it('reports a missing handler export as Runtime.HandlerNotFound', async () => {
+    await lambda.createFunction(definition('missing', 'nope'));
+    const result = await lambda.invoke('missing', {});
+    expect(result.payload).toMatchObject({ errorType: 'Runtime.HandlerNotFound' });
+  });
+
+  it('stops the old instances when a function is replaced', async () => {
+    await lambda.createFunction(definition('redeploy', 'counter'));
+    const old = (await lambda.invoke('redeploy', {})).payload as { pid: number };
+    await lambda.createFunction(definition('redeploy', 'counter', { environment: { VERSION: '2' } }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(old.pid)).toBe(false);
+    const fresh = (await lambda.invoke('redeploy', {})).payload as { invocations: number; pid: number };
+    expect(fresh).toMatchObject({ invocations: 1 });
+    expect(fresh.pid).not.toBe(old.pid);
+  });
+
+  it('serves concurrent invocations from separate instances up to the cap', async () => {
+    await lambda.createFunction(definition('parallel', 'slow', { reservedConcurrency: 2 }));
+    const results = await Promise.all([1, 2, 3].map(() => lambda.invoke('parallel', { ms: 300 })));
+    const pids = new Set(results.map((r) => (r.payload as { pid: number }).pid));
+    expect(pids.size).toBe(2);
+    expect(lambda.listFunctions()[0]?.instances).toBe(2);
+  });
+
+  it('retries a failed async invocation twice, then sends the record to the on-failure destination and the event to the DLQ', async () => {
+    await sqs.createQueue('fn-destination');
+    await sqs.createQueue('fn-dlq');
+    await lambda.createFunction(
+      definition('async-fails', 'fail', {
+        onFailureDestinationArn: sqs.queueArnOf('fn-destination'),
+        deadLetterTargetArn: sqs.queueArnOf('fn-dlq'),
+      }),
+    );
+    const accepted = await lambda.invoke('async-fails', { message: 'always' }, 'Event');
+    expect(accepted.statusCode).toBe(202);
+    await lambda.drainAsync();
+    expect(logger.lines.filter((l) => l.includes('failing on purpose'))).toHaveLength(3);
+
+    const [record] = await sqs.receive(sqs.queueUrlOf('fn-destination'));
+    expect(JSON.parse(record!.message.body)).toMatchObject({
+      version: '1.0',
+      requestContext: {
+        requestId: accepted.requestId,
+        functionArn: `${fnArn('async-fails')}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+      },
+      requestPayload: { message: 'always' },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: 'TypeError', errorMessage: 'always' },
+    });
+    const [dead] = await sqs.receive(sqs.queueUrlOf('fn-dlq'));
+    expect(JSON.parse(dead!.message.body)).toEqual({ message: 'always' });
+    expect(dead!.message.attributes?.RequestID?.StringValue).toBe(accepted.requestId);
+    expect(dead!.message.attributes?.ErrorMessage?.StringValue).toBe('always');
+  });
+
+  it('answers the Invoke API over HTTP, with X-Amz-Function-Error on a function error', async () => {
+    await lambda.createFunction(definition('http-ok', 'counter'));
+    await lambda.createFunction(definition('http-fail', 'fail'));
+    const server = await serveRoutes([lambda.route]);
+    try {
+      const ok = await fetch(`${server.endpoint}/2015-03-31/functions/http-ok/invocations`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ invocations: 1 });
+      const failed = await fetch(
+        `${server.endpoint}/2015-03-31/functions/${encodeURIComponent(fnArn('http-fail'))}/invocations`,
+        { method: 'POST', body: '{"message":"over http"}' },
+      );
+      expect(failed.headers.get('x-amz-function-error')).toBe('Unhandled');
+      expect(await failed.json()).toMatchObject({ errorMessage: 'over http' });
+      const queued = await fetch(`${server.endpoint}/2015-03-31/functions/http-ok/invocations`, {
+        method: 'POST',
+        headers: { 'x-amz-invocation-type': 'Event' },
+        body: '{}',
+      });
+      expect(queued.status).toBe(202);
+    } finally {
+      await server.close();
+    }
+  });
+});
