@@ -1,24 +1,26 @@
 /**
- * The device policy the project deploys: a thing connects only as itself, publishes only its
+ * The device policy the CDK stack deploys (lib/device-policy.ts), with local ARNs: a thing connects only as itself, publishes only its
  * own readings (topic built from thing attributes and name), and uses only its own command
  * shadow. Built from contracts so the resources match the deployed policy.
  */
 import { COMMAND_SHADOW_NAME, shadowTopicPrefix, TELEMETRY_TOPIC_POLICY_TEMPLATE } from '../../contracts';
+import {
+  COMMAND_SHADOW_REQUESTS,
+  COMMAND_SHADOW_RESPONSES,
+  THING_NAME_VARIABLE,
+} from '../../lib/device-policy';
 import { type CloudIdentity, DEFAULT_IDENTITY, iotArn } from '../../local/common/account';
 import type { PolicyDocument } from '../../local/iot/types';
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT policy variable, not a JS template
-const THING = '${iot:Connection.Thing.ThingName}';
-
 export function devicePolicy(identity: CloudIdentity = DEFAULT_IDENTITY): PolicyDocument {
-  const shadow = shadowTopicPrefix(THING, COMMAND_SHADOW_NAME);
+  const shadow = shadowTopicPrefix(THING_NAME_VARIABLE, COMMAND_SHADOW_NAME);
   return {
     Version: '2012-10-17',
     Statement: [
       {
         Effect: 'Allow',
         Action: 'iot:Connect',
-        Resource: iotArn(identity, 'client', THING),
+        Resource: iotArn(identity, 'client', THING_NAME_VARIABLE),
         Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
       },
       {
@@ -26,12 +28,19 @@ export function devicePolicy(identity: CloudIdentity = DEFAULT_IDENTITY): Policy
         Action: 'iot:Publish',
         Resource: [
           iotArn(identity, 'topic', TELEMETRY_TOPIC_POLICY_TEMPLATE),
-          iotArn(identity, 'topic', `${shadow}/get`),
-          iotArn(identity, 'topic', `${shadow}/update`),
+          ...COMMAND_SHADOW_REQUESTS.map((op) => iotArn(identity, 'topic', `${shadow}/${op}`)),
         ],
       },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn(identity, 'topicfilter', `${shadow}/*`) },
-      { Effect: 'Allow', Action: 'iot:Receive', Resource: iotArn(identity, 'topic', `${shadow}/*`) },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Subscribe',
+        Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(identity, 'topicfilter', `${shadow}/${r}`)),
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Receive',
+        Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(identity, 'topic', `${shadow}/${r}`)),
+      },
     ],
   };
 }

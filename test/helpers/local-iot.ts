@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { type Broker, createBroker } from '../../local/broker';
 import { type CertificateAuthority, createCertificateAuthority } from '../../local/ca';
 import { recordingLogger } from '../../local/common/log';
+import { evaluatePolicies } from '../../local/iot/policy';
 import type { PolicyDocument, PolicyEvaluator } from '../../local/iot/types';
 import { devicePolicy } from './device-policy';
 import { createTestDirectory, type TestDirectory } from './directory';
-import { testPolicyEvaluator } from './policy-evaluator';
 
 export interface DeviceIdentity {
   readonly thingName: string;
@@ -50,7 +50,7 @@ export interface LocalIot {
   close(): Promise<void>;
 }
 
-export async function startLocalIot(evaluate: PolicyEvaluator = testPolicyEvaluator): Promise<LocalIot> {
+export async function startLocalIot(evaluate: PolicyEvaluator = evaluatePolicies): Promise<LocalIot> {
   const stateDir = mkdtempSync(join(tmpdir(), 'zonectl-iot-'));
   const logger = recordingLogger();
   const ca = await createCertificateAuthority({ dir: join(stateDir, 'ca'), logger });

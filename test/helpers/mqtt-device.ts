@@ -18,7 +18,7 @@ export interface TestDevice {
   readonly interrupted: Promise<string>;
   subscribe(filter: string, qos?: mqtt.QoS): Promise<void>;
   publish(topic: string, payload: string | object, qos?: mqtt.QoS, retain?: boolean): Promise<void>;
-  /** Waits until a message on `topic` arrives, or fails after `timeoutMs`. */
+  /** The first message on `topic` not handed out yet, waiting up to `timeoutMs` for one. */
   next(topic: string, timeoutMs?: number): Promise<Received>;
   disconnect(): Promise<void>;
 }
@@ -51,6 +51,7 @@ export async function connectDevice(options: ConnectOptions): Promise<TestDevice
   const client = new mqtt.MqttClient();
   const connection = client.new_connection(config);
   const received: Received[] = [];
+  const handedOut = new Set<Received>();
   const waiters: Array<{ topic: string; resolve: (r: Received) => void }> = [];
   connection.on('message', (topic, payload, _dup, _qos, retain) => {
     const r = { topic, payload: Buffer.from(payload).toString('utf8'), retain };
@@ -90,6 +91,11 @@ export async function connectDevice(options: ConnectOptions): Promise<TestDevice
       );
     },
     next(topic, timeoutMs = 5000) {
+      const early = received.find((r) => r.topic === topic && !handedOut.has(r));
+      if (early) {
+        handedOut.add(early);
+        return Promise.resolve(early);
+      }
       return new Promise<Received>((resolve, reject) => {
         const timer = setTimeout(
           () => reject(new Error(`no message on ${topic} within ${timeoutMs} ms`)),
@@ -98,6 +104,7 @@ export async function connectDevice(options: ConnectOptions): Promise<TestDevice
         waiters.push({
           topic,
           resolve: (r) => {
+            handedOut.add(r);
             clearTimeout(timer);
             resolve(r);
           },
