@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV, METRIC, METRIC_DIMENSION_BUILDING, METRICS_NAMESPACE, requireEnv } from '../../contracts';
 import type { DeadLetterSink } from '../shared/dead-letter-sink';
 import { SqsDeadLetterSink } from '../shared/sqs-dead-letter-sink';
@@ -57,7 +57,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
       const failed = new Set(outcome.failedMessageIds);
       return await processPartialResponse(
         event,
-        async (record) => {
+        async (record: SQSRecord) => {
           if (failed.has(record.messageId)) throw new MessageNotStoredError(record.messageId);
         },
         new BatchProcessor(EventType.SQS, { logger: silentBatchLogger }),

@@ -160,7 +160,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 export interface IngestLog {
-  warn(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, ...extra: Array<Record<string, unknown>>): void;
 }
 
 export interface IngestDeps {
