@@ -195,9 +195,8 @@ describe('ingest handler', () => {
     expect(response.batchItemFailures).toEqual([]);
     const calls = sqs.commandCalls(SendMessageBatchCommand);
     expect(calls).toHaveLength(2);
-    expect((calls[1]?.args[0].input as SendMessageBatchCommandInput).Entries?.map((e) => e.Id)).toEqual([
-      'e1',
-    ]);
+    const retried = calls[1]?.args[0].input as SendMessageBatchCommandInput;
+    expect((retried.Entries ?? []).map((e) => e.Id)).toEqual(['e1']);
   });
 
   it('reports the message of a dead-letter entry SQS refused as a batch item failure', async () => {
