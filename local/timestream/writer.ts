@@ -168,32 +168,39 @@ export class TableWriter {
     deletes: ReadonlyArray<readonly [bigint, string, string]>,
     rows: readonly PendingRow[],
   ): Promise<void> {
-    await this.conn.run('BEGIN TRANSACTION');
-    let commitSchema: (() => void) | undefined;
-    try {
-      commitSchema = await this.catalog.extendSchema(t, schema.newColumns, schema.newMeasures);
-      for (const [timeNs, measureName, seriesKey] of deletes) {
-        await this.conn.run(
-          `DELETE FROM ${t.physical} WHERE time_ns = ${timeNs} AND measure_name = $1 AND series_key = $2`,
-          [measureName, seriesKey],
-        );
+    const append = async () => {
+      if (rows.length === 0) return;
+      const order = [...t.physicalOrder, ...schema.newColumns.map((c) => schema.physicalOf(c.name))];
+      const appender = await this.conn.createAppender(t.physical);
+      try {
+        for (const row of rows) appendRow(appender, order, schema, row);
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
       }
-      if (rows.length > 0) {
-        const order = [...t.physicalOrder, ...schema.newColumns.map((c) => schema.physicalOf(c.name))];
-        const appender = await this.conn.createAppender(t.physical);
-        try {
-          for (const row of rows) appendRow(appender, order, schema, row);
-          appender.flushSync();
-        } finally {
-          appender.closeSync();
+    };
+    if (deletes.length === 0 && !schema.hasChanges()) {
+      // Plain appends: one appender flush is one atomic commit.
+      await append();
+    } else {
+      await this.conn.run('BEGIN TRANSACTION');
+      let commitSchema: () => void;
+      try {
+        commitSchema = await this.catalog.extendSchema(t, schema.newColumns, schema.newMeasures);
+        for (const [timeNs, measureName, seriesKey] of deletes) {
+          await this.conn.run(
+            `DELETE FROM ${t.physical} WHERE time_ns = ${timeNs} AND measure_name = $1 AND series_key = $2`,
+            [measureName, seriesKey],
+          );
         }
+        await append();
+        await this.conn.run('COMMIT');
+      } catch (err) {
+        await this.conn.run('ROLLBACK').catch(() => {});
+        throw err;
       }
-      await this.conn.run('COMMIT');
-    } catch (err) {
-      await this.conn.run('ROLLBACK').catch(() => {});
-      throw err;
+      commitSchema();
     }
-    commitSchema();
     for (const { record: r } of rows) {
       const series = seriesOf(r.measureName, r.seriesKey);
       const latest = t.latestNs.get(series);
