@@ -162,6 +162,46 @@ describe('Timestream query subset', () => {
   });
 });
 
+describe('more of the subset', () => {
+  it('supports DISTINCT, NOT IN and LIKE', async () => {
+    const r = await service.query(
+      `SELECT DISTINCT zone FROM "db"."readings" WHERE zone NOT IN ('nowhere') AND thing LIKE '%-sensor' ORDER BY zone`,
+    );
+    expect(values(r)).toEqual([['east'], ['lobby']]);
+  });
+
+  it('supports GROUP BY and ORDER BY positions with HAVING', async () => {
+    const r = await service.query(
+      `SELECT zone, count(*) AS n FROM "db"."readings" WHERE measure_name = 'reading' GROUP BY 1 HAVING count(*) > 5 ORDER BY 1 DESC`,
+    );
+    expect(values(r)).toEqual([
+      ['lobby', '20'],
+      ['east', '20'],
+    ]);
+  });
+
+  it('supports NOT BETWEEN with from_iso8601_timestamp', async () => {
+    const r = await service.query(
+      `SELECT count(*) FROM "db"."readings" WHERE measure_name = 'reading' AND time NOT BETWEEN from_iso8601_timestamp('2026-11-23T19:45:00Z') AND from_iso8601_timestamp('2026-11-23T20:00:00Z')`,
+    );
+    expect(values(r)).toEqual([['10']]);
+  });
+
+  it('divides BIGINTs as integers and mixes BIGINT and DOUBLE as DOUBLE', async () => {
+    const r = await service.query(
+      `SELECT max(seq) / 3, max(seq) / 3.0 FROM "db"."readings" WHERE measure_name = 'reading'`,
+    );
+    expect(r.ColumnInfo.map((c) => c.Type.ScalarType)).toEqual(['BIGINT', 'DOUBLE']);
+    expect(values(r)[0]?.[0]).toBe('6');
+  });
+
+  it('pages about 1 MB at a time when MaxRows is not given', async () => {
+    const r = await service.query(`SELECT * FROM "db"."readings"`);
+    expect(r.Rows).toHaveLength(42);
+    expect(r.NextToken).toBeUndefined();
+  });
+});
+
 describe('query refusals name the unsupported construct', () => {
   it.each([
     ['a join', `SELECT * FROM "db"."readings" a JOIN "db"."readings" b ON a.zone = b.zone`, 'JOIN'],
