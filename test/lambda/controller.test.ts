@@ -1,0 +1,230 @@
+import {
+  ConflictException,
+  GetThingShadowCommand,
+  ResourceNotFoundException,
+  ServiceUnavailableException,
+  UpdateThingShadowCommand,
+  type UpdateThingShadowCommandInput,
+} from '@aws-sdk/client-iot-data-plane';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { COMMAND_SHADOW_NAME, ENV, METRIC, type ZoneControlConfig } from '../../contracts';
+import { ZoneControlConfigError } from '../../lambda/controller/controller';
+import { createControllerHandler, createControllerHandlerFromEnv } from '../../lambda/controller/handler';
+import { IotCommandShadows } from '../../lambda/controller/iot-command-shadows';
+import { iotDataClient, POLICY, silentLogger, testMetrics, WEDNESDAY_10_BERLIN } from './fixtures';
+
+const client = iotDataClient();
+const iot = mockClient(client);
+const NOW = WEDNESDAY_10_BERLIN;
+
+const CONFIG: ZoneControlConfig = {
+  building: 'hq',
+  policy: POLICY,
+  zones: {
+    z1: [
+      { thing: 'z1-hvac', drives: ['heating', 'ventilation'] },
+      { thing: 'z1-lights', drives: ['lighting'] },
+    ],
+    z2: [{ thing: 'z2-hvac', drives: ['heating'] }],
+  },
+};
+
+let stdout: MockInstance<typeof process.stdout.write>;
+
+beforeEach(() => {
+  iot
+    .on(GetThingShadowCommand)
+    .rejects(new ResourceNotFoundException({ message: 'No shadow exists', $metadata: {} }));
+  iot.on(UpdateThingShadowCommand).resolves({});
+  stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+});
+
+afterEach(() => {
+  iot.reset();
+  stdout.mockRestore();
+});
+
+const controller = () =>
+  createControllerHandler({
+    config: CONFIG,
+    shadows: new IotCommandShadows(client, () => 'token-1'),
+    logger: silentLogger(),
+    metrics: testMetrics(),
+    now: () => NOW,
+  });
+
+function shadow(thing: string, document: unknown) {
+  iot
+    .on(GetThingShadowCommand, { thingName: thing, shadowName: COMMAND_SHADOW_NAME })
+    .resolves({ payload: new TextEncoder().encode(JSON.stringify(document)) });
+}
+
+function event(readings: Array<Record<string, number>>, zone = 'z1') {
+  return {
+    building: 'hq',
+    zone,
+    thing: `${zone}-climate`,
+    readings: readings.map((r, i) => ({ ts: NOW - 1000 + i, seq: i, ...r })),
+  };
+}
+
+function updates(): Array<{ thing: string; shadowName?: string; document: Record<string, unknown> }> {
+  return iot.commandCalls(UpdateThingShadowCommand).map((c) => {
+    const input = c.args[0].input as UpdateThingShadowCommandInput;
+    return {
+      thing: input.thingName ?? '',
+      shadowName: input.shadowName,
+      document: JSON.parse(new TextDecoder().decode(input.payload)),
+    };
+  });
+}
+
+function emittedMetrics(): Record<string, unknown> {
+  const lines = stdout.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('"_aws"'));
+  return Object.assign({}, ...lines.map((l) => JSON.parse(l)));
+}
+
+describe('zone controller', () => {
+  it('writes no shadow when nothing changes', async () => {
+    shadow('z1-hvac', { state: { desired: { heating: 'on', ventilation: 'low' } }, version: 4 });
+    shadow('z1-lights', { state: { reported: { lighting: 40 } }, version: 2 });
+    await controller()(event([{ temperature: 20.8, co2: 850, occupancy: 2, light: 400 }]));
+    expect(updates()).toEqual([]);
+    expect(emittedMetrics()).toMatchObject({ [METRIC.commandsIssued]: 0 });
+  });
+
+  it('writes only the changed values to the command shadow with a client token and the version read', async () => {
+    shadow('z1-hvac', { state: { desired: { heating: 'off', ventilation: 'low' } }, version: 7 });
+    shadow('z1-lights', { state: { desired: { lighting: 40 } }, version: 3 });
+    await controller()(event([{ temperature: 19 }]));
+    expect(updates()).toEqual([
+      {
+        thing: 'z1-hvac',
+        shadowName: COMMAND_SHADOW_NAME,
+        document: { state: { desired: { heating: 'on' } }, clientToken: 'token-1', version: 7 },
+      },
+    ]);
+    expect(emittedMetrics()).toMatchObject({ [METRIC.commandsIssued]: 1 });
+  });
+
+  it('prefers desired over reported as the current state', async () => {
+    shadow('z1-hvac', { state: { desired: { heating: 'on' }, reported: { heating: 'off' } }, version: 1 });
+    await controller()(event([{ temperature: 21 }]));
+    expect(updates()).toEqual([]);
+  });
+
+  it('writes the resting state to an actuator without a shadow yet, without a version', async () => {
+    await controller()(event([{ temperature: 22 }]));
+    expect(updates()).toEqual([
+      {
+        thing: 'z1-hvac',
+        shadowName: COMMAND_SHADOW_NAME,
+        document: { state: { desired: { heating: 'off' } }, clientToken: 'token-1' },
+      },
+    ]);
+  });
+
+  it('controls only the actuators of the event zone', async () => {
+    await controller()(event([{ temperature: 15 }], 'z2'));
+    expect(updates().map((u) => u.thing)).toEqual(['z2-hvac']);
+  });
+
+  it('leaves an actuator alone while its override runs', async () => {
+    shadow('z1-hvac', {
+      state: { desired: { heating: 'off', ventilation: 'off', override: { heating: NOW + 60_000 } } },
+      metadata: { desired: { override: { heating: { timestamp: Math.floor(NOW / 1000) - 60 } } } },
+      version: 5,
+    });
+    await controller()(event([{ temperature: 15 }]));
+    expect(updates()).toEqual([]);
+  });
+
+  it('clears an expired override and resumes control', async () => {
+    shadow('z1-hvac', {
+      state: { desired: { heating: 'off', ventilation: 'off', override: { heating: NOW - 1 } } },
+      version: 5,
+    });
+    await controller()(event([{ temperature: 15 }]));
+    expect(updates()[0]?.document).toEqual({
+      state: { desired: { heating: 'on', override: { heating: null } } },
+      clientToken: 'token-1',
+      version: 5,
+    });
+    expect(emittedMetrics()).toMatchObject({ [METRIC.overridesExpired]: 1, [METRIC.commandsIssued]: 1 });
+  });
+
+  it('clears an override that outlived maxOverrideMinutes since it was set', async () => {
+    const setAtSeconds = Math.floor((NOW - (POLICY.maxOverrideMinutes + 5) * 60_000) / 1000);
+    shadow('z1-hvac', {
+      state: { desired: { heating: 'on', ventilation: 'off', override: { heating: NOW + 86_400_000 } } },
+      metadata: { desired: { override: { heating: { timestamp: setAtSeconds } } } },
+      version: 9,
+    });
+    await controller()(event([{ temperature: 21 }]));
+    expect(updates()[0]?.document).toMatchObject({ state: { desired: { override: { heating: null } } } });
+  });
+
+  it('reads again and decides again when the shadow changed in between', async () => {
+    iot
+      .on(GetThingShadowCommand, { thingName: 'z1-hvac' })
+      .resolvesOnce({
+        payload: new TextEncoder().encode(
+          JSON.stringify({ state: { desired: { heating: 'off' } }, version: 1 }),
+        ),
+      })
+      .resolves({
+        payload: new TextEncoder().encode(
+          JSON.stringify({
+            state: { desired: { heating: 'off', override: { heating: NOW + 60_000 } } },
+            version: 2,
+          }),
+        ),
+      });
+    iot
+      .on(UpdateThingShadowCommand)
+      .rejectsOnce(new ConflictException({ message: 'Version conflict', $metadata: {} }))
+      .resolves({});
+    await controller()(event([{ temperature: 15 }]));
+    // The operator's override arrived in between: the retry decides to leave heating alone.
+    expect(updates()).toHaveLength(1);
+    expect(iot.commandCalls(GetThingShadowCommand, { thingName: 'z1-hvac' })).toHaveLength(2);
+  });
+
+  it('fails the invocation when a shadow cannot be read, after handling the other actuators', async () => {
+    iot
+      .on(GetThingShadowCommand, { thingName: 'z1-hvac' })
+      .rejects(new ServiceUnavailableException({ message: 'try later', $metadata: {} }));
+    await expect(controller()(event([{ temperature: 15, occupancy: 0 }]))).rejects.toBeInstanceOf(
+      ServiceUnavailableException,
+    );
+    expect(updates().map((u) => u.thing)).toEqual(['z1-lights']);
+  });
+
+  it('drops a malformed event without touching any shadow', async () => {
+    await expect(controller()({ building: 'hq', readings: 'nope' })).resolves.toBeUndefined();
+    expect(iot.calls()).toHaveLength(0);
+  });
+
+  it('ignores an event for a zone it does not know', async () => {
+    await controller()(event([{ temperature: 15 }], 'z9'));
+    expect(iot.calls()).toHaveLength(0);
+  });
+
+  it('ignores the invalid readings of an event and decides from the valid ones', async () => {
+    await controller()({
+      ...event([{ temperature: 15 }], 'z2'),
+      readings: [{ ts: NOW, seq: 1, temperature: 999 }],
+    });
+    expect(iot.calls()).toHaveLength(0);
+  });
+
+  it('fails to start with a config that does not match the contract, naming the field', () => {
+    expect(() => createControllerHandlerFromEnv({ [ENV.zoneControlConfig]: '{"building":"hq"}' })).toThrow(
+      ZoneControlConfigError,
+    );
+    expect(() => createControllerHandlerFromEnv({ [ENV.zoneControlConfig]: '{"building":"hq"}' })).toThrow(
+      /policy/,
+    );
+  });
+});
