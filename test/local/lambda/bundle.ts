@@ -19,3 +19,5 @@ export async function bundleFixture(entry: string, format: 'cjs' | 'esm' = 'cjs'
 }
 
 export const HANDLERS = new URL('./fixtures/handlers.ts', import.meta.url).pathname;
+
+export const SDK_HANDLER = new URL('./fixtures/sdk-handler.ts', import.meta.url).pathname;

@@ -7,7 +7,7 @@ import { recordingLogger } from '../../../local/common/log';
 import { createLambdaService, type FunctionDefinition, type LambdaService } from '../../../local/lambda';
 import { createSqsService, type SqsService } from '../../../local/sqs';
 import { serveRoutes } from '../sqs/serve';
-import { bundleFixture, HANDLERS } from './bundle';
+import { bundleFixture, HANDLERS, SDK_HANDLER } from './bundle';
 
 const API = 'http://127.0.0.1:59999';
 let cjsAsset: string;
@@ -277,6 +277,40 @@ describe('local Lambda runtime', () => {
       expect(queued.status).toBe(202);
     } finally {
       await server.close();
+    }
+  });
+
+  it('lets an unmodified SDK client in the handler reach the local SQS through AWS_ENDPOINT_URL_SQS', async () => {
+    const sdkAsset = await bundleFixture(SDK_HANDLER, 'cjs');
+    let endpoint = '';
+    const localSqs = await createSqsService({
+      dir: join(dir, 'sqs-http'),
+      identity: DEFAULT_IDENTITY,
+      logger,
+      endpoint: () => endpoint,
+    });
+    const server = await serveRoutes([localSqs.route]);
+    endpoint = server.endpoint;
+    const local = await createLambdaService({
+      dir: join(dir, 'lambda-http'),
+      identity: DEFAULT_IDENTITY,
+      logger,
+      apiEndpoint: endpoint,
+    });
+    try {
+      const url = await localSqs.createQueue('from-handler');
+      await local.createFunction(definition('sdk', 'handler', { codeDir: sdkAsset }));
+      const result = await local.invoke('sdk', { queueUrl: url, body: 'sent by the handler' });
+      expect(result.functionError).toBeUndefined();
+      const [received] = await localSqs.receive(url);
+      expect(received?.message.body).toBe('sent by the handler');
+      expect(received?.message.id).toBe((result.payload as { messageId: string }).messageId);
+      expect(received?.message.senderId).toMatch(/^ASIA/);
+    } finally {
+      await local.close();
+      await server.close();
+      await localSqs.close();
+      rmSync(sdkAsset, { recursive: true, force: true });
     }
   });
 });

@@ -29,7 +29,7 @@ const batches = (): BatchLine[] =>
         .map((l) => JSON.parse(l) as BatchLine)
     : [];
 
-async function waitFor(check: () => boolean, timeoutMs = 8000): Promise<void> {
+async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > until) throw new Error('condition not met in time');

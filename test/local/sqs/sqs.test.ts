@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -228,6 +228,24 @@ describe('local SQS through the AWS SDK', () => {
     );
     expect(got.Messages?.[0]?.Body).toBe('in flight');
     expect(got.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
+  });
+
+  it('compacts the message log once it grows well past the live messages', async () => {
+    const url = await sqs.createQueue('compacted');
+    for (let i = 0; i < 400; i++) await sqs.send(url, `m${i}`);
+    for (;;) {
+      const got = await sqs.receive(url, { maxMessages: 10 });
+      if (got.length === 0) break;
+      for (const r of got) await sqs.delete(url, r.receiptHandle);
+    }
+    await sqs.send(url, 'survivor');
+    // 400 sends, 400 receives and 400 deletes were logged; compaction keeps far fewer lines.
+    const log = join(dir, 'messages', 'compacted.jsonl');
+    expect(readFileSync(log, 'utf8').trim().split('\n').length).toBeLessThan(400);
+    await stop();
+    await start();
+    const [kept] = await sqs.receive(sqs.queueUrlOf('compacted'));
+    expect(kept?.message.body).toBe('survivor');
   });
 
   it('reports queue counts, ARN and redrive policy in GetQueueAttributes', async () => {
