@@ -1,0 +1,252 @@
+/**
+ * Local Device Shadow service: classic and named shadows over the reserved MQTT topics (through
+ * the broker's MessageBus, as AWS's shadow service sits behind its message broker) and over the
+ * HTTP data plane (`iot-data`, see ./route).
+ *
+ * Follows the AWS IoT Core developer guide, "Device Shadow service": "Device Shadow MQTT
+ * topics" (requests on `<prefix>/get|update|delete`, responses on `/accepted`, `/rejected`,
+ * `/update/delta`, `/update/documents`; a rejected message only for MQTT requests), "Device
+ * Shadow service documents" and "Device Shadow error messages". Updates made over HTTP are
+ * announced on the MQTT response topics too, as AWS does.
+ *
+ * LIMITATIONS versus AWS:
+ * - A shadow needs a thing in the registry: requests for an unknown thing get 404 "Thing not
+ *   found" (AWS lets unregistered things have shadows in some setups; moto requires a thing).
+ *   ListNamedShadowsForThing returns an empty list for an unknown thing, as AWS does.
+ * - Requests are handled one at a time in arrival order, so the 429 "more than 10 in-flight
+ *   requests per connection" never occurs.
+ * - Will messages on shadow topics are not told apart from other publishes (AWS ignores them).
+ * - Shadow topics are authorized by the broker's IoT policy checks only; the HTTP API accepts any
+ *   SigV4 credentials and does not check iot:GetThingShadow and the like (no 401/403).
+ * - Responses are published at QoS 1; persistent-session semantics follow the broker.
+ */
+import { join } from 'node:path';
+import { SHADOW_OPERATIONS, type ShadowOperation, shadowTopicPrefix } from '../../contracts';
+import type { MessageBus } from '../broker/types';
+import { type CloudIdentity, DEFAULT_IDENTITY } from '../common/account';
+import { errorText, type LocalLogger } from '../common/log';
+import type { ServiceRoute } from '../gateway/types';
+import type { PrincipalDirectory } from '../iot/types';
+import {
+  applyDelete,
+  applyUpdate,
+  errorDocument,
+  exists,
+  getDocument,
+  notFoundMessage,
+  parseJson,
+  parseTokenOnly,
+  parseUpdateRequest,
+  SHADOW_NAME,
+  ShadowError,
+  THING_NAME,
+  validateClientToken,
+} from './document';
+import { shadowRoute } from './route';
+import { CLASSIC, ShadowStore } from './store';
+
+export interface ShadowServiceOptions {
+  readonly bus: MessageBus;
+  readonly directory: PrincipalDirectory;
+  /** Shadows live in `<stateDir>/shadow/`. */
+  readonly stateDir: string;
+  readonly logger: LocalLogger;
+  readonly identity?: CloudIdentity;
+  /** Clock in epoch seconds; for tests. */
+  readonly now?: () => number;
+}
+
+export interface ListNamedShadowsResult {
+  readonly results: string[];
+  readonly nextToken?: string;
+  readonly timestamp: number;
+}
+
+/** The shadow operations, as the HTTP API and in-process callers use them. Errors are ShadowError. */
+export interface ShadowApi {
+  get(thingName: string, shadowName?: string): object;
+  /** Applies an update document (raw JSON or an object); returns the accepted document. */
+  update(
+    thingName: string,
+    shadowName: string | undefined,
+    document: Buffer | string | object,
+  ): Promise<object>;
+  delete(thingName: string, shadowName?: string): Promise<object>;
+  listNamedShadows(
+    thingName: string,
+    options?: { nextToken?: string; pageSize?: number },
+  ): ListNamedShadowsResult;
+}
+
+export interface ShadowService {
+  readonly route: ServiceRoute;
+  readonly api: ShadowApi;
+  close(): Promise<void>;
+}
+
+/** Parses `$aws/things/<thing>/shadow[/name/<shadow>]/<op>`; undefined for response topics. */
+export function parseShadowRequestTopic(
+  topic: string,
+): { thingName: string; shadowName?: string; operation: ShadowOperation } | undefined {
+  const parts = topic.split('/');
+  if (parts[0] !== '$aws' || parts[1] !== 'things' || parts[3] !== 'shadow') return undefined;
+  const thingName = parts[2];
+  if (!thingName) return undefined;
+  const isOp = (s: string | undefined): s is ShadowOperation =>
+    s !== undefined && (SHADOW_OPERATIONS as readonly string[]).includes(s);
+  if (parts.length === 5 && isOp(parts[4])) return { thingName, operation: parts[4] };
+  if (parts.length === 7 && parts[4] === 'name' && parts[5] && isOp(parts[6])) {
+    return { thingName, shadowName: parts[5], operation: parts[6] };
+  }
+  return undefined;
+}
+
+export async function createShadowService(options: ShadowServiceOptions): Promise<ShadowService> {
+  const { bus, directory } = options;
+  const log = options.logger.child('shadow');
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const store = new ShadowStore(join(options.stateDir, 'shadow'));
+  const identity = options.identity ?? DEFAULT_IDENTITY;
+
+  /** Checks names and the registry; returns the store key of the shadow. */
+  function locate(thingName: string, shadowName: string | undefined): string {
+    if (!THING_NAME.test(thingName)) throw new ShadowError(404, 'Thing not found');
+    if (shadowName !== undefined && !SHADOW_NAME.test(shadowName)) {
+      throw new ShadowError(400, `Invalid shadow name: '${shadowName}'`);
+    }
+    if (!directory.thingByName(thingName)) throw new ShadowError(404, 'Thing not found');
+    return shadowName ?? CLASSIC;
+  }
+
+  const displayName = (thingName: string, shadowName: string | undefined) => shadowName ?? thingName;
+
+  async function announce(prefix: string, suffix: string, document: object): Promise<void> {
+    const topic = `${prefix}/${suffix}`;
+    try {
+      await bus.publish({ topic, payload: JSON.stringify(document), qos: 1 });
+    } catch (err) {
+      log.error(`cannot publish ${topic}: ${errorText(err)}`);
+    }
+  }
+
+  function get(thingName: string, shadowName: string | undefined, clientToken?: string): object {
+    const key = locate(thingName, shadowName);
+    const shadow = store.get(thingName, key);
+    if (!exists(shadow)) throw new ShadowError(404, notFoundMessage(displayName(thingName, shadowName)));
+    return getDocument(shadow, clientToken, now());
+  }
+
+  async function update(
+    thingName: string,
+    shadowName: string | undefined,
+    document: Buffer | string | object,
+  ): Promise<object> {
+    const key = locate(thingName, shadowName);
+    const request =
+      Buffer.isBuffer(document) || typeof document === 'string'
+        ? parseUpdateRequest(document)
+        : parseUpdateRequest(JSON.stringify(document));
+    const outcome = applyUpdate(store.get(thingName, key), request, now());
+    store.put(thingName, key, outcome.shadow);
+    const prefix = shadowTopicPrefix(thingName, shadowName);
+    await announce(prefix, 'update/accepted', outcome.accepted);
+    if (outcome.delta) await announce(prefix, 'update/delta', outcome.delta);
+    await announce(prefix, 'update/documents', outcome.documents);
+    return outcome.accepted;
+  }
+
+  async function remove(
+    thingName: string,
+    shadowName: string | undefined,
+    clientToken?: string,
+  ): Promise<object> {
+    const key = locate(thingName, shadowName);
+    const outcome = applyDelete(
+      store.get(thingName, key),
+      displayName(thingName, shadowName),
+      clientToken,
+      now(),
+    );
+    store.put(thingName, key, outcome.shadow);
+    await announce(shadowTopicPrefix(thingName, shadowName), 'delete/accepted', outcome.accepted);
+    return outcome.accepted;
+  }
+
+  const api: ShadowApi = {
+    get: (thingName, shadowName) => get(thingName, shadowName),
+    update,
+    delete: (thingName, shadowName) => remove(thingName, shadowName),
+    listNamedShadows(thingName, opts = {}) {
+      const pageSize = opts.pageSize ?? 25;
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+        throw new ShadowError(400, 'pageSize must be between 1 and 100');
+      }
+      let start = 0;
+      if (opts.nextToken !== undefined) {
+        start = Number.parseInt(Buffer.from(opts.nextToken, 'base64url').toString('utf8'), 10);
+        if (!Number.isInteger(start) || start < 0) throw new ShadowError(400, 'Invalid nextToken');
+      }
+      const names = THING_NAME.test(thingName) ? store.namedShadows(thingName) : [];
+      const results = names.slice(start, start + pageSize);
+      const more = start + pageSize < names.length;
+      return {
+        results,
+        ...(more ? { nextToken: Buffer.from(String(start + pageSize)).toString('base64url') } : {}),
+        timestamp: now(),
+      };
+    },
+  };
+
+  /** One MQTT request: respond on accepted/rejected, never throw. */
+  async function onRequest(topic: string, payload: Buffer, clientId: string | undefined): Promise<void> {
+    const request = parseShadowRequestTopic(topic);
+    if (!request) return;
+    const { thingName, shadowName, operation } = request;
+    const prefix = shadowTopicPrefix(thingName, shadowName);
+    let clientToken: string | undefined;
+    try {
+      if (operation === 'update') {
+        // Read the token first, so a rejection can echo it.
+        try {
+          const doc = parseJson(payload) as { clientToken?: unknown } | null;
+          if (doc && typeof doc === 'object') clientToken = validateClientToken(doc.clientToken);
+        } catch {
+          clientToken = undefined;
+        }
+        await update(thingName, shadowName, payload);
+      } else if (operation === 'get') {
+        clientToken = parseTokenOnly(payload);
+        await announce(prefix, 'get/accepted', get(thingName, shadowName, clientToken));
+      } else {
+        clientToken = parseTokenOnly(payload);
+        await remove(thingName, shadowName, clientToken);
+      }
+    } catch (err) {
+      const shadowErr = err instanceof ShadowError ? err : new ShadowError(500, 'Internal service failure');
+      if (!(err instanceof ShadowError)) log.error(`${operation} on ${prefix} failed: ${errorText(err)}`);
+      log.warn(
+        `rejected ${operation} on ${prefix} from client '${clientId ?? 'service'}': ${shadowErr.code} ${shadowErr.message}`,
+      );
+      await announce(prefix, `${operation}/rejected`, errorDocument(shadowErr, clientToken, now()));
+    }
+  }
+
+  // Requests are processed strictly in arrival order.
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (topic: string, payload: Buffer, clientId: string | undefined) => {
+    queue = queue.then(() => onRequest(topic, payload, clientId));
+  };
+  const unsubscribe = [
+    bus.subscribe('$aws/things/+/shadow/+', (m) => enqueue(m.topic, m.payload, m.clientId)),
+    bus.subscribe('$aws/things/+/shadow/name/+/+', (m) => enqueue(m.topic, m.payload, m.clientId)),
+  ];
+
+  return {
+    route: shadowRoute({ api, bus, identity }),
+    api,
+    async close() {
+      for (const u of unsubscribe) u();
+      await queue;
+    },
+  };
+}
