@@ -51,6 +51,32 @@ export interface TableInfo {
   readonly retention: RetentionSettings;
 }
 
+/**
+ * Retention as a template gives it: CloudFormation's AWS::Timestream::Table carries
+ * RetentionProperties values as strings ("24"), so numeric strings and "true"/"false" are accepted.
+ */
+export interface RetentionInput {
+  readonly memoryStoreRetentionHours?: number | string;
+  readonly magneticStoreRetentionDays?: number | string;
+  readonly enableMagneticStoreWrites?: boolean | string;
+}
+
+function retentionOf(base: RetentionSettings, o: RetentionInput): RetentionSettings {
+  const num = (v: number | string | undefined, fallback: number) =>
+    v === undefined ? fallback : typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+  const flag = o.enableMagneticStoreWrites;
+  return {
+    memoryStoreRetentionHours: num(o.memoryStoreRetentionHours, base.memoryStoreRetentionHours),
+    magneticStoreRetentionDays: num(o.magneticStoreRetentionDays, base.magneticStoreRetentionDays),
+    enableMagneticStoreWrites:
+      flag === undefined
+        ? base.enableMagneticStoreWrites
+        : typeof flag === 'boolean'
+          ? flag
+          : flag.toLowerCase() === 'true',
+  };
+}
+
 export interface TimestreamService {
   /** timestream-write: DescribeEndpoints, WriteRecords, database and table operations. */
   readonly writeRoute: ServiceRoute;
@@ -59,8 +85,8 @@ export interface TimestreamService {
   /** Creates the database unless it exists (the deployer's path; idempotent). */
   createDatabase(name: string, opts?: { kmsKeyId?: string }): Promise<void>;
   /** Creates the table, or updates its retention keeping its data (idempotent). */
-  createTable(database: string, name: string, opts?: Partial<RetentionSettings>): Promise<TableInfo>;
-  updateTable(database: string, name: string, opts: Partial<RetentionSettings>): Promise<TableInfo>;
+  createTable(database: string, name: string, opts?: RetentionInput): Promise<TableInfo>;
+  updateTable(database: string, name: string, opts: RetentionInput): Promise<TableInfo>;
   deleteTable(database: string, name: string): Promise<void>;
   deleteDatabase(name: string): Promise<void>;
   /** Runs a query the way the Query API does (for tools and tests in-process). */
@@ -88,11 +114,11 @@ export async function createTimestreamService(opts: TimestreamServiceOptions): P
       await engine.createDatabase(name, o);
     },
     async createTable(database, name, o = {}) {
-      return info(await engine.createTable(database, name, { ...DEFAULT_RETENTION, ...o }));
+      return info(await engine.createTable(database, name, retentionOf(DEFAULT_RETENTION, o)));
     },
     async updateTable(database, name, o) {
       const current = engine.catalog.table(database, name).retention;
-      return info(await engine.updateTable(database, name, { ...current, ...o }));
+      return info(await engine.updateTable(database, name, retentionOf(current, o)));
     },
     deleteTable: (database, name) => engine.deleteTable(database, name),
     deleteDatabase: (name) => engine.deleteDatabase(name),

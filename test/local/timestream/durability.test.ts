@@ -92,3 +92,42 @@ describe('durability across close and reopen', () => {
     }
   });
 });
+
+describe('deployer path', () => {
+  it('accepts retention values as CloudFormation strings', async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    const service = await openService(tmp.dir);
+    try {
+      await service.createDatabase('db');
+      const info = await service.createTable('db', 't', {
+        memoryStoreRetentionHours: '24',
+        magneticStoreRetentionDays: '7',
+        enableMagneticStoreWrites: 'true',
+      });
+      expect(info.retention).toEqual({
+        memoryStoreRetentionHours: 24,
+        magneticStoreRetentionDays: 7,
+        enableMagneticStoreWrites: true,
+      });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses retention that is not a number', async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    const service = await openService(tmp.dir);
+    try {
+      await service.createDatabase('db');
+      await expect(
+        service.createTable('db', 't', { memoryStoreRetentionHours: 'a day' }),
+      ).rejects.toMatchObject({
+        code: 'ValidationException',
+      });
+    } finally {
+      await service.close();
+    }
+  });
+});
