@@ -2,6 +2,9 @@ import type { LocalLogger } from '../common/log';
 import { FunctionInstance, type InstanceOutcome } from './instance';
 import type { FunctionDefinition } from './types';
 
+/** errorType of a call that reached a pool after its function was replaced or deleted. */
+export const POOL_RETIRED = 'ResourceNotFoundException';
+
 export interface PoolOptions {
   readonly maxInstances: number;
   readonly idleTimeoutMs: number;

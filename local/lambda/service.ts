@@ -28,7 +28,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { notFound } from '../common/aws-error';
 import { AsyncInvoker } from './async-invoker';
-import { FunctionPool } from './pool';
+import { FunctionPool, POOL_RETIRED } from './pool';
 import { createLambdaRoute } from './route';
 import type {
   FunctionDefinition,
@@ -102,8 +102,6 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
     payload: unknown,
     requestId: string,
   ): Promise<InvokeResult> => {
-    const entry = functions.get(def.functionName);
-    if (!entry) throw notFound(`Function not found: ${def.arn}`);
     const context = {
       functionName: def.functionName,
       functionVersion: '$LATEST',
@@ -111,7 +109,15 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       memoryLimitInMB: String(def.memoryMb ?? 128),
       logGroupName: `/aws/lambda/${def.functionName}`,
     };
-    const outcome = await entry.pool.invoke(requestId, payload, context);
+    let outcome: Awaited<ReturnType<FunctionPool['invoke']>>;
+    for (let attempt = 0; ; attempt++) {
+      const entry = functions.get(def.functionName);
+      if (!entry) throw notFound(`Function not found: ${def.arn}`);
+      outcome = await entry.pool.invoke(requestId, payload, context);
+      // A call that waited on a pool replaced by a redeploy runs on the new code instead.
+      const replaced = functions.get(def.functionName)?.pool !== entry.pool;
+      if (outcome.ok || outcome.error.errorType !== POOL_RETIRED || !replaced || attempt > 0) break;
+    }
     if (outcome.ok) {
       let parsed: unknown = null;
       try {
