@@ -87,7 +87,8 @@ export class EdgePolicy {
       const before = this.lastKept[kind] as number;
       const moved = Math.abs((values[kind] as number) - before);
       const band = this.options.deadband[kind];
-      if (band === 0 ? moved > 0 : moved >= band) return { keep: true, urgent: false, reason: 'change' };
+      if (band === 0 ? moved > 0 : moved >= band - 1e-9)
+        return { keep: true, urgent: false, reason: 'change' };
     }
     if (now - this.lastKeptAt >= this.options.heartbeatMs)
       return { keep: true, urgent: false, reason: 'heartbeat' };

@@ -1,0 +1,315 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { DescribeCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AMAZON_ROOT_CA_1_FINGERPRINT256, AMAZON_ROOT_CA_1_PEM } from '../../cli/onboarding/amazon-root-ca';
+import { explainAwsError, OnboardError } from '../../cli/onboarding/errors';
+import { csrSubject } from '../../cli/onboarding/keys';
+import {
+  finishOnboarding,
+  revokeDevice,
+  STACK_OUTPUTS_FILE,
+  startOnboarding,
+  type Target,
+  targetFor,
+} from '../../cli/onboarding/onboard';
+import {
+  BUNDLE_FILE,
+  COMMAND_SHADOW_NAME,
+  certificateOutputKey,
+  csrFileName,
+  PRIVATE_KEY_FILE,
+  telemetryTopic,
+} from '../../contracts';
+import { loadBundle } from '../../device/bundle';
+import { createTestPki, type TestPki } from './support/pki';
+
+const CONFIG = 'building.json';
+const THING = 'hq-lobby-climate';
+const STACK = 'Zonectl-hq';
+
+let root: string;
+let devicesDir: string;
+let csrDir: string;
+let stateDir: string;
+let pki: TestPki;
+const iotMock = mockClient(IoTClient);
+
+beforeAll(async () => {
+  pki = await createTestPki();
+});
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'onboard-'));
+  devicesDir = join(root, 'devices');
+  csrDir = join(root, 'csr');
+  stateDir = join(root, 'local');
+  iotMock.reset();
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+const start = (thing = THING, rotate = false) =>
+  startOnboarding({ thing, configPath: CONFIG, csrDir, devicesDir, rotate });
+
+/** A local cloud state dir: endpoints.json, the CA file and (optionally) stack outputs. */
+function localState(outputs?: Record<string, Record<string, string>>): void {
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(join(stateDir, 'ca.pem'), pki.caPem);
+  writeFileSync(
+    join(stateDir, 'endpoints.json'),
+    JSON.stringify({
+      mqttHost: '127.0.0.1',
+      mqttPort: 18883,
+      apiEndpoint: 'http://127.0.0.1:1',
+      caFile: join(stateDir, 'ca.pem'),
+      region: 'us-east-1',
+      accountId: '000000000000',
+    }),
+  );
+  if (outputs) writeFileSync(join(stateDir, STACK_OUTPUTS_FILE), JSON.stringify(outputs));
+}
+
+/** Signs the thing's CSR as the deploy would and makes DescribeCertificate return it. */
+async function issue(thing = THING, status = 'ACTIVE'): Promise<string> {
+  const pem = await pki.sign(readFileSync(join(csrDir, csrFileName(thing)), 'utf8'));
+  const id = createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
+  iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves({
+    certificateDescription: { certificateId: id, certificatePem: pem, status: status as never },
+  });
+  return id;
+}
+
+const localTarget = (): Target => targetFor({ local: true, stateDir });
+
+describe('onboard <thing>', () => {
+  it('stores a P-256 private key with mode 0600 and writes a CSR for the thing', async () => {
+    const result = await start();
+    expect(statSync(result.keyPath).mode & 0o777).toBe(0o600);
+    expect(statSync(join(devicesDir, THING)).mode & 0o077).toBe(0);
+    const key = readFileSync(result.keyPath, 'utf8');
+    expect(key).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    const { createPrivateKey } = await import('node:crypto');
+    expect(createPrivateKey(key).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(result.csrPath).toBe(join(csrDir, csrFileName(THING)));
+    expect(csrSubject(readFileSync(result.csrPath, 'utf8'))).toBe(`CN=${THING}`);
+  });
+
+  it('refuses to overwrite an existing key without --rotate', async () => {
+    const first = await start();
+    const before = readFileSync(first.keyPath, 'utf8');
+    await expect(start()).rejects.toThrow(/never overwritten.*--rotate/);
+    expect(readFileSync(first.keyPath, 'utf8')).toBe(before);
+  });
+
+  it('fails for an unknown thing and lists close matches', async () => {
+    await expect(start('hq-lobby-climat')).rejects.toThrow(
+      /No thing named "hq-lobby-climat".*Did you mean "hq-lobby-climate"/,
+    );
+    expect(existsSync(join(devicesDir, 'hq-lobby-climat'))).toBe(false);
+  });
+
+  it('rotation keeps the old key as previous and writes a new key and CSR', async () => {
+    const first = await start();
+    const oldKey = readFileSync(first.keyPath, 'utf8');
+    const rotated = await start(THING, true);
+    expect(rotated.rotated).toBe(true);
+    expect(readFileSync(join(devicesDir, THING, 'previous', PRIVATE_KEY_FILE), 'utf8')).toBe(oldKey);
+    expect(readFileSync(rotated.keyPath, 'utf8')).not.toBe(oldKey);
+    expect(statSync(rotated.keyPath).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('onboard <thing> --finish', () => {
+  it('writes a self-contained bundle for the local cloud with its CA, endpoint and topics', async () => {
+    await start();
+    const id = await issue();
+    localState({ [STACK]: { [certificateOutputKey(THING)]: id } });
+    const result = await finishOnboarding({
+      thing: THING,
+      configPath: CONFIG,
+      devicesDir,
+      target: localTarget(),
+    });
+    expect(statSync(result.bundlePath).mode & 0o777).toBe(0o600);
+    const bundle = loadBundle(join(devicesDir, THING, BUNDLE_FILE));
+    expect(bundle).toMatchObject({
+      target: 'local',
+      thing: THING,
+      clientId: THING,
+      building: 'hq',
+      zone: 'lobby',
+      senses: ['temperature', 'humidity', 'co2'],
+      drives: [],
+      endpoint: { host: '127.0.0.1', port: 18883 },
+      topics: {
+        telemetry: telemetryTopic({ building: 'hq', zone: 'lobby', thing: THING }),
+        commandShadow: COMMAND_SHADOW_NAME,
+      },
+      certificateId: id,
+      caPem: pki.caPem,
+    });
+    expect(bundle.privateKeyPem).toBe(readFileSync(join(devicesDir, THING, PRIVATE_KEY_FILE), 'utf8'));
+  });
+
+  it('fails with a deploy hint when nothing is deployed', async () => {
+    await start();
+    localState();
+    await expect(
+      finishOnboarding({ thing: THING, configPath: CONFIG, devicesDir, target: localTarget() }),
+    ).rejects.toThrow(/Nothing is deployed to the local cloud yet.*deploy/);
+  });
+
+  it('fails with a deploy hint when the stack has no certificate for the thing', async () => {
+    await start();
+    localState({ [STACK]: {} });
+    await expect(
+      finishOnboarding({ thing: THING, configPath: CONFIG, devicesDir, target: localTarget() }),
+    ).rejects.toThrow(new RegExp(`no output ${certificateOutputKey(THING)}.*again`));
+  });
+
+  it('fails when the certificate is not issued yet', async () => {
+    await start();
+    localState({ [STACK]: { [certificateOutputKey(THING)]: 'a'.repeat(64) } });
+    iotMock
+      .on(DescribeCertificateCommand)
+      .rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
+    await expect(
+      finishOnboarding({ thing: THING, configPath: CONFIG, devicesDir, target: localTarget() }),
+    ).rejects.toThrow(/not issued yet/);
+  });
+
+  it('refuses a certificate issued for another key', async () => {
+    await start();
+    const id = await issue();
+    await start('hq-lobby-presence');
+    localState({ [STACK]: { [certificateOutputKey('hq-lobby-presence')]: id } });
+    await expect(
+      finishOnboarding({ thing: 'hq-lobby-presence', configPath: CONFIG, devicesDir, target: localTarget() }),
+    ).rejects.toThrow(/issued for another key/);
+  });
+
+  it('after a rotation, deactivates the previous certificate', async () => {
+    await start();
+    const oldId = await issue();
+    localState({ [STACK]: { [certificateOutputKey(THING)]: oldId } });
+    await finishOnboarding({ thing: THING, configPath: CONFIG, devicesDir, target: localTarget() });
+    await start(THING, true);
+    const newId = await issue();
+    localState({ [STACK]: { [certificateOutputKey(THING)]: newId } });
+    iotMock.on(UpdateCertificateCommand).resolves({});
+    const result = await finishOnboarding({
+      thing: THING,
+      configPath: CONFIG,
+      devicesDir,
+      target: localTarget(),
+    });
+    expect(result.deactivated).toBe(oldId);
+    expect(iotMock.commandCalls(UpdateCertificateCommand)[0]?.args[0].input).toEqual({
+      certificateId: oldId,
+      newStatus: 'INACTIVE',
+    });
+    expect(existsSync(join(devicesDir, THING, 'previous'))).toBe(false);
+    expect(loadBundle(result.bundlePath).certificateId).toBe(newId);
+  });
+});
+
+describe('revoke <thing>', () => {
+  it('sets the recorded certificate to REVOKED', async () => {
+    await start();
+    const id = await issue();
+    localState({ [STACK]: { [certificateOutputKey(THING)]: id } });
+    await finishOnboarding({ thing: THING, configPath: CONFIG, devicesDir, target: localTarget() });
+    iotMock.on(UpdateCertificateCommand).resolves({});
+    await revokeDevice({ thing: THING, devicesDir, target: localTarget() });
+    expect(iotMock.commandCalls(UpdateCertificateCommand)[0]?.args[0].input).toEqual({
+      certificateId: id,
+      newStatus: 'REVOKED',
+    });
+  });
+
+  it('fails with a hint when no certificate is recorded', async () => {
+    localState();
+    await expect(revokeDevice({ thing: THING, devicesDir, target: localTarget() })).rejects.toThrow(
+      /No certificate is recorded.*--certificate-id/,
+    );
+  });
+});
+
+describe('bad-input messages', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    server = undefined;
+  });
+
+  it('says to start the local cloud when its API refuses connections', async () => {
+    iotMock.restore();
+    try {
+      server = createServer();
+      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = undefined;
+      const client = new IoTClient({
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        maxAttempts: 1,
+      });
+      const err = await client
+        .send(new DescribeCertificateCommand({ certificateId: 'x' }))
+        .catch((e: unknown) => e);
+      client.destroy();
+      const explained = explainAwsError(err, {
+        action: 'reading the certificate',
+        endpoint: `127.0.0.1:${port}`,
+        local: true,
+      });
+      expect(explained).toBeInstanceOf(OnboardError);
+      expect(explained.message).toMatch(/connection refused.*zonectl local up/);
+    } finally {
+      mockClient(IoTClient);
+    }
+  });
+
+  it('says how to get credentials when none are found', () => {
+    const err = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    expect(explainAwsError(err, { action: 'x', local: false }).message).toMatch(
+      /No AWS credentials found.*aws configure/,
+    );
+  });
+
+  it('says to refresh expired credentials', () => {
+    const err = Object.assign(new Error('The security token included in the request is expired'), {
+      name: 'ExpiredTokenException',
+    });
+    expect(explainAwsError(err, { action: 'x', local: false }).message).toMatch(
+      /credentials were refused.*refresh/,
+    );
+  });
+
+  it('passes unexpected errors through unchanged', () => {
+    const err = new TypeError('boom');
+    expect(explainAwsError(err, { action: 'x', local: false })).toBe(err);
+  });
+});
+
+describe('Amazon Root CA 1', () => {
+  it('is the root Node trusts, with the published fingerprint', () => {
+    const shipped = new X509Certificate(AMAZON_ROOT_CA_1_PEM);
+    expect(shipped.fingerprint256).toBe(AMAZON_ROOT_CA_1_FINGERPRINT256);
+    expect(
+      tls.rootCertificates.some((c) => new X509Certificate(c).fingerprint256 === shipped.fingerprint256),
+    ).toBe(true);
+  });
+});
