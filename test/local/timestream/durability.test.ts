@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../../local/timestream/engine';
 import { call, NOW, openService, readingRecord, tempDir } from './helpers';
@@ -126,6 +128,25 @@ describe('deployer path', () => {
       ).rejects.toMatchObject({
         code: 'ValidationException',
       });
+    } finally {
+      await service.close();
+    }
+  });
+});
+
+describe('crash recovery', () => {
+  it('finds records written by a process that exited without closing the store', async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    const script = join(import.meta.dirname, 'fixtures', 'write-and-exit.ts');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', script, tmp.dir, String(NOW)], {
+      timeout: 20_000,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    const service = await openService(tmp.dir);
+    try {
+      const r = await service.query(`SELECT zone, seq FROM "db"."readings"`);
+      expect(r.Rows.map((row) => row.Data.map((d) => d.ScalarValue))).toEqual([['lobby', '9']]);
     } finally {
       await service.close();
     }
