@@ -48,6 +48,8 @@ export interface AgentOptions {
   readonly maxInFlight?: number;
   /** Overrides the endpoint in the bundle (tests, or a device behind a proxy). */
   readonly endpoint?: { readonly host: string; readonly port: number };
+  /** Take the first sample right away rather than one interval after start. Default true. */
+  readonly sampleOnStart?: boolean;
   readonly log?: (line: string) => void;
   readonly now?: () => number;
 }
@@ -298,9 +300,11 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
     { onOnline, onOffline },
   );
 
-  const timer = setInterval(() => {
+  const tick = () => {
     sample().catch((err) => log(`sample failed: ${(err as Error).message ?? String(err)}`));
-  }, policy.options.sampleIntervalMs);
+  };
+  const timer = setInterval(tick, policy.options.sampleIntervalMs);
+  if (options.sampleOnStart ?? true) setImmediate(tick);
 
   const flush = async (timeoutMs = 5_000): Promise<void> => {
     const deadline = now() + timeoutMs;

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,7 @@ function readingsOf(b: TestBroker, topic: string): Reading[] {
 }
 
 const fast = { minBackoffMs: 50, maxBackoffMs: 200, stableAfterMs: 100 };
+const manual = { sampleOnStart: false, log } as const;
 
 describe('agent over mutual TLS', () => {
   it('publishes readings at QoS 1 on its telemetry topic as contract messages', async () => {
@@ -63,7 +65,7 @@ describe('agent over mutual TLS', () => {
       sensors: [steppedSensor()],
       policy: { sampleIntervalMs: 3_600_000, batchSize: 3 },
       link: fast,
-      log,
+      ...manual,
     });
     await waitFor(() => agent!.stats().online, 10_000, 'connect');
     for (let i = 0; i < 6; i++) await agent.sample();
@@ -78,7 +80,13 @@ describe('agent over mutual TLS', () => {
     broker = await createTestBroker(pki);
     const bundle = await testBundle(pki, broker.port, { senses: [] });
     const actuators = simulatedActuators(bundle.drives);
-    agent = await runAgent(bundle, { dataDir: dir, sensors: [], actuators: [actuators], link: fast, log });
+    agent = await runAgent(bundle, {
+      dataDir: dir,
+      sensors: [],
+      actuators: [actuators],
+      link: fast,
+      ...manual,
+    });
     const key = `${bundle.thing}/${COMMAND_SHADOW_NAME}`;
     await waitFor(() => broker!.shadows.get(key)?.reported.mode === 'cloud', 10_000, 'first report');
     broker.setDesired(bundle.thing, COMMAND_SHADOW_NAME, { heating: 'on', ventilation: 'high' });
@@ -97,7 +105,13 @@ describe('agent over mutual TLS', () => {
     broker = await createTestBroker(pki);
     const bundle = await testBundle(pki, broker.port, { senses: [] });
     const actuators = simulatedActuators(bundle.drives);
-    agent = await runAgent(bundle, { dataDir: dir, sensors: [], actuators: [actuators], link: fast, log });
+    agent = await runAgent(bundle, {
+      dataDir: dir,
+      sensors: [],
+      actuators: [actuators],
+      link: fast,
+      ...manual,
+    });
     const key = `${bundle.thing}/${COMMAND_SHADOW_NAME}`;
     await waitFor(() => broker!.shadows.get(key)?.reported.mode === 'cloud', 10_000, 'first report');
     broker.setDesired(bundle.thing, COMMAND_SHADOW_NAME, { ventilation: 'turbo', lighting: 50 });
@@ -117,7 +131,7 @@ describe('agent over mutual TLS', () => {
       sensors: [steppedSensor()],
       policy: { sampleIntervalMs: 3_600_000, batchSize: 2 },
       link: fast,
-      log,
+      ...manual,
     });
     await waitFor(() => agent!.stats().online, 10_000, 'connect');
     for (let i = 0; i < 4; i++) await agent.sample();
@@ -140,7 +154,7 @@ describe('agent over mutual TLS', () => {
     broker = await createTestBroker(pki);
     const bundle = await testBundle(pki, broker.port, { drives: [] });
     broker.refused.add(bundle.clientId);
-    agent = await runAgent(bundle, { dataDir: dir, sensors: [], link: fast, log });
+    agent = await runAgent(bundle, { dataDir: dir, sensors: [], link: fast, ...manual });
     await waitFor(() => lines.some((l) => l.includes('refused')), 10_000, 'refusal line');
     expect(lines.find((l) => l.includes('refused'))).toMatch(
       new RegExp(`broker refused the connection.*certificate is ACTIVE.*client id ${bundle.clientId}`),
@@ -154,7 +168,84 @@ describe('agent over mutual TLS', () => {
     await broker.close();
     broker = undefined;
     const bundle = await testBundle(pki, port, { drives: [] });
-    agent = await runAgent(bundle, { dataDir: dir, sensors: [], link: fast, log });
+    agent = await runAgent(bundle, { dataDir: dir, sensors: [], link: fast, ...manual });
     await waitFor(() => lines.some((l) => l.includes('connection refused')), 10_000, 'refused line');
+  });
+});
+
+describe('agent fallback', () => {
+  it('keeps the zone safe while the cloud is away and reports fallback once back', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    broker = await createTestBroker(pki);
+    const bundle = await testBundle(pki, broker.port, { senses: ['temperature'], drives: ['heating'] });
+    const cold = {
+      kinds: ['temperature'] as const,
+      temperature: 20,
+      read: async () => ({ temperature: cold.temperature }),
+    };
+    const actuators = simulatedActuators(bundle.drives);
+    agent = await runAgent(bundle, {
+      dataDir: dir,
+      sensors: [cold],
+      actuators: [actuators],
+      policy: { sampleIntervalMs: 3_600_000 },
+      fallback: { afterMs: 50 },
+      link: fast,
+      ...manual,
+    });
+    const key = `${bundle.thing}/${COMMAND_SHADOW_NAME}`;
+    await waitFor(() => broker!.shadows.get(key)?.reported.mode === 'cloud', 10_000, 'first report');
+    await broker.stop();
+    await waitFor(() => !agent!.stats().online, 10_000, 'offline');
+    await new Promise((r) => setTimeout(r, 100));
+    cold.temperature = 12;
+    await agent.sample();
+    expect(agent.stats().mode).toBe('fallback');
+    expect(actuators.state().heating).toBe('on');
+    const reportsBefore = broker.published.length;
+    await broker.start();
+    await waitFor(() => agent!.stats().online && agent!.stats().mode === 'cloud', 15_000, 'hand back');
+    await waitFor(
+      () =>
+        broker!.published
+          .slice(reportsBefore)
+          .some(
+            (m) => m.topic.endsWith('/update') && JSON.parse(m.payload).state?.reported?.mode === 'fallback',
+          ),
+      10_000,
+      'fallback report',
+    );
+  });
+});
+
+describe('agent process', () => {
+  it('exits 0 on SIGTERM after flushing and disconnecting', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    broker = await createTestBroker(pki);
+    const bundle = await testBundle(pki, broker.port, { drives: [] });
+    const bundlePath = join(dir, 'bundle.json');
+    writeFileSync(bundlePath, JSON.stringify(bundle), { mode: 0o600 });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'device/main.ts', '--bundle', bundlePath], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    try {
+      await waitFor(() => stderr.includes('connected to'), 15_000, 'agent connect');
+      await waitFor(
+        () => broker!.published.some((m) => m.topic === bundle.topics.telemetry),
+        10_000,
+        'first reading',
+      );
+      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      const code = await Promise.race([exit, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
+      expect(code).toBe(0);
+      expect(stderr).toMatch(/stopped: \d+ messages published/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
