@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
+import { startGateway } from '../../../local/gateway';
 import { createLambdaService, type FunctionDefinition, type LambdaService } from '../../../local/lambda';
 import { createSqsService, type SqsService } from '../../../local/sqs';
-import { serveRoutes } from '../sqs/serve';
 import { bundleFixture, HANDLERS, SDK_HANDLER } from './bundle';
 
 const API = 'http://127.0.0.1:59999';
@@ -255,7 +255,7 @@ describe('local Lambda runtime', () => {
   it('answers the Invoke API over HTTP, with X-Amz-Function-Error on a function error', async () => {
     await lambda.createFunction(definition('http-ok', 'counter'));
     await lambda.createFunction(definition('http-fail', 'fail'));
-    const server = await serveRoutes([lambda.route]);
+    const server = await startGateway({ port: 0, routes: [lambda.route], logger });
     try {
       const ok = await fetch(`${server.endpoint}/2015-03-31/functions/http-ok/invocations`, {
         method: 'POST',
@@ -275,6 +275,12 @@ describe('local Lambda runtime', () => {
         body: '{}',
       });
       expect(queued.status).toBe(202);
+      const missing = await fetch(`${server.endpoint}/2015-03-31/functions/nobody/invocations`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
     } finally {
       await server.close();
     }
@@ -289,7 +295,7 @@ describe('local Lambda runtime', () => {
       logger,
       endpoint: () => endpoint,
     });
-    const server = await serveRoutes([localSqs.route]);
+    const server = await startGateway({ port: 0, routes: [localSqs.route], logger });
     endpoint = server.endpoint;
     const local = await createLambdaService({
       dir: join(dir, 'lambda-http'),

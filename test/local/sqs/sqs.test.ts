@@ -20,23 +20,19 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
+import { type Gateway, startGateway } from '../../../local/gateway';
 import { createSqsService, type SqsService } from '../../../local/sqs';
-import { serveRoutes } from './serve';
 
 let dir: string;
 let sqs: SqsService;
-let server: { endpoint: string; close(): Promise<void> };
+let server: Gateway;
 let client: SQSClient;
 let endpoint = '';
 
 async function start(): Promise<void> {
-  sqs = await createSqsService({
-    dir,
-    identity: DEFAULT_IDENTITY,
-    logger: recordingLogger(),
-    endpoint: () => endpoint,
-  });
-  server = await serveRoutes([sqs.route]);
+  const logger = recordingLogger();
+  sqs = await createSqsService({ dir, identity: DEFAULT_IDENTITY, logger, endpoint: () => endpoint });
+  server = await startGateway({ port: 0, routes: [sqs.route], logger });
   endpoint = server.endpoint;
   client = new SQSClient({
     endpoint,
