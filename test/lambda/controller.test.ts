@@ -1,6 +1,7 @@
 import {
   ConflictException,
   GetThingShadowCommand,
+  type GetThingShadowCommandOutput,
   ResourceNotFoundException,
   ServiceUnavailableException,
   UpdateThingShadowCommand,
@@ -54,10 +55,16 @@ const controller = () =>
     now: () => NOW,
   });
 
+/** A GetThingShadow payload as the SDK returns it: bytes that can also turn into a string. */
+function payload(document: unknown): GetThingShadowCommandOutput['payload'] {
+  const text = JSON.stringify(document);
+  return Object.assign(new TextEncoder().encode(text), { transformToString: () => text });
+}
+
 function shadow(thing: string, document: unknown) {
   iot
     .on(GetThingShadowCommand, { thingName: thing, shadowName: COMMAND_SHADOW_NAME })
-    .resolves({ payload: new TextEncoder().encode(JSON.stringify(document)) });
+    .resolves({ payload: payload(document) });
 }
 
 function event(readings: Array<Record<string, number>>, zone = 'z1') {
@@ -75,7 +82,7 @@ function updates(): Array<{ thing: string; shadowName?: string; document: Record
     return {
       thing: input.thingName ?? '',
       shadowName: input.shadowName,
-      document: JSON.parse(new TextDecoder().decode(input.payload)),
+      document: JSON.parse(new TextDecoder().decode(input.payload as Uint8Array)),
     };
   });
 }
@@ -169,17 +176,13 @@ describe('zone controller', () => {
     iot
       .on(GetThingShadowCommand, { thingName: 'z1-hvac' })
       .resolvesOnce({
-        payload: new TextEncoder().encode(
-          JSON.stringify({ state: { desired: { heating: 'off' } }, version: 1 }),
-        ),
+        payload: payload({ state: { desired: { heating: 'off' } }, version: 1 }),
       })
       .resolves({
-        payload: new TextEncoder().encode(
-          JSON.stringify({
-            state: { desired: { heating: 'off', override: { heating: NOW + 60_000 } } },
-            version: 2,
-          }),
-        ),
+        payload: payload({
+          state: { desired: { heating: 'off', override: { heating: NOW + 60_000 } } },
+          version: 2,
+        }),
       });
     iot
       .on(UpdateThingShadowCommand)

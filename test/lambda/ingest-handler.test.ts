@@ -84,7 +84,8 @@ const deadLetters = () =>
     .flatMap((c) => (c.args[0].input as SendMessageBatchCommandInput).Entries ?? [])
     .map((e) => DeadLetterEntrySchema.parse(JSON.parse(e.MessageBody ?? '')));
 
-const throttled = () => new ThrottlingException({ message: 'Rate exceeded', $metadata: {} });
+const throttled = () =>
+  new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: {} });
 
 /** Metric values from the EMF lines the handler printed. */
 function emittedMetrics(): Record<string, unknown> {

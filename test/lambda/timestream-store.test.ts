@@ -48,7 +48,11 @@ const records = (n: number): ReadingRecord[] =>
   }));
 
 const throttled = () =>
-  new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+  new ThrottlingException({
+    message: 'Rate exceeded',
+    Message: 'Rate exceeded',
+    $metadata: { httpStatusCode: 429 },
+  });
 
 describe('toTimestreamRecord', () => {
   it('builds one multi-measure record with the address as dimensions and the reading time in ms', () => {
@@ -149,7 +153,9 @@ describe('TimestreamStore', () => {
   });
 
   it('fails with StoreRequestError on a request the service refuses as a whole, without retrying', async () => {
-    mock.on(WriteRecordsCommand).rejects(new ValidationException({ message: 'bad', $metadata: {} }));
+    mock
+      .on(WriteRecordsCommand)
+      .rejects(new ValidationException({ message: 'bad', Message: 'bad', $metadata: {} }));
     await expect(store().write(records(1))).rejects.toBeInstanceOf(StoreRequestError);
     expect(mock.commandCalls(WriteRecordsCommand)).toHaveLength(1);
   });
