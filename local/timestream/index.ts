@@ -5,7 +5,8 @@
  * each module names the section it follows.
  *
  * LIMITATIONS versus AWS:
- * - One store, no cells: DescribeEndpoints returns the address the client used (Host header).
+ * - One store, no cells: DescribeEndpoints returns the host name the client used (Host header,
+ *   without the port, which SDK v3 endpoint discovery keeps from its configured endpoint).
  * - Request-shape problems (bad value text, unknown type, reserved or over-long names,
  *   overlapping CommonAttributes dimensions, Version < 1, Time that is not digits) fail the
  *   whole request with ValidationException; table-dependent problems (ingestion window, version

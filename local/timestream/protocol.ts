@@ -49,12 +49,24 @@ export function jsonBody(req: AwsRequest): Record<string, unknown> {
 export const ok = (body: object): AwsResponse => ({ status: 200, body });
 
 /**
- * DescribeEndpoints (aws-semantics §5.2): the local cloud answers with its own address, taken
- * from the Host header the client used, cached for a day as AWS's cells are.
+ * DescribeEndpoints (aws-semantics §5.2): the local cloud answers with its own host name, taken
+ * from the Host header the client used, cached for a day as AWS's cells are. Like AWS's cell
+ * addresses it carries no port: the AWS SDK v3 replaces only the hostname of the endpoint it
+ * was configured with (middleware-endpoint-discovery sets `request.hostname`), so scheme and
+ * port stay those of the local endpoint. A client that sets its endpoint explicitly (SDK
+ * `endpoint`, CLI `--endpoint-url`) skips discovery altogether.
  */
 export function describeEndpoints(req: AwsRequest): AwsResponse {
-  const host = req.headers['host'] ?? 'localhost';
-  return ok({ Endpoints: [{ Address: host, CachePeriodInMinutes: 1440 }] });
+  return ok({
+    Endpoints: [{ Address: hostOnly(req.headers['host'] ?? 'localhost'), CachePeriodInMinutes: 1440 }],
+  });
+}
+
+/** `127.0.0.1:4566` -> `127.0.0.1`; `[::1]:4566` -> `::1`. */
+export function hostOnly(host: string): string {
+  const v6 = /^\[([^\]]+)\](:\d+)?$/.exec(host);
+  if (v6) return v6[1]!;
+  return host.replace(/:\d+$/, '');
 }
 
 export function unsupported(op: string): AwsServiceError {

@@ -65,9 +65,11 @@ afterAll(async () => {
 });
 
 describe('Timestream through the gateway with the AWS SDK v3', () => {
-  it('answers DescribeEndpoints with the gateway address', async () => {
+  it('answers DescribeEndpoints with the gateway host name', async () => {
     const out = await write.send(new DescribeEndpointsCommand({}));
-    expect(out.Endpoints).toEqual([{ Address: new URL(gateway.endpoint).host, CachePeriodInMinutes: 1440 }]);
+    expect(out.Endpoints).toEqual([
+      { Address: new URL(gateway.endpoint).hostname, CachePeriodInMinutes: 1440 },
+    ]);
   });
 
   it('describes and lists the created table', async () => {
@@ -203,5 +205,39 @@ describe('Timestream through the gateway with the AWS SDK v3', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueryValidationException);
     expect((err as Error).message).toContain('JOIN');
+  });
+
+  it('serves clients configured only by AWS_ENDPOINT_URL_* through endpoint discovery', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_TIMESTREAM_WRITE: gateway.endpoint,
+      AWS_ENDPOINT_URL_TIMESTREAM_QUERY: gateway.endpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+      AWS_SECRET_ACCESS_KEY: 'local-secret',
+      AWS_REGION: 'us-east-1',
+    });
+    // Like a Lambda handler: no endpoint in code, so WriteRecords discovers its endpoint first.
+    const envWrite = new TimestreamWriteClient({ maxAttempts: 1 });
+    const envQuery = new TimestreamQueryClient({ maxAttempts: 1 });
+    try {
+      const out = await envWrite.send(
+        new WriteRecordsCommand({
+          DatabaseName: 'zonectl',
+          TableName: 'readings',
+          Records: [readingRecord({ zone: 'north', time: now - MIN, temperature: 20.5, seq: 1 })],
+        }),
+      );
+      expect(out.RecordsIngested?.Total).toBe(1);
+      const q = await envQuery.send(
+        new QueryCommand({
+          QueryString: `SELECT temperature FROM "zonectl"."readings" WHERE zone = 'north'`,
+        }),
+      );
+      expect(q.Rows?.[0]?.Data?.[0]?.ScalarValue).toBe('20.5');
+    } finally {
+      envWrite.destroy();
+      envQuery.destroy();
+      process.env = saved;
+    }
   });
 });
