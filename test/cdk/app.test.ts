@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTEXT, csrFileName, devicesOf } from '../../contracts';
 import { makeCsr } from './csr';
-import { fixturePath, loadFixture } from './helpers';
+import { CDK_CONTEXT, fixturePath, loadFixture } from './helpers';
 
 /**
  * Runs bin/app.ts the way `cdk synth` does (context in CDK_CONTEXT_JSON, output in CDK_OUTDIR),
@@ -36,7 +36,7 @@ function runApp(context: Record<string, string>, validate = false): Promise<AppR
     env: {
       ...process.env,
       CDK_OUTDIR: outdir,
-      CDK_CONTEXT_JSON: JSON.stringify(context),
+      CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_CONTEXT, ...context }),
       CDK_VALIDATION: String(validate),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },

@@ -4,6 +4,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { type BuildingConfig, parseBuildingConfigText } from '../../contracts';
 import { BuildingStack } from '../../lib/building-stack';
 
+/** cdk.json's context (feature flags included), so tests build what `cdk synth` builds. */
+export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
+).context;
+
 export const fixturePath = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 
 export function loadFixture(name = 'building.json'): BuildingConfig {
@@ -22,7 +27,7 @@ export interface Synthesized {
  * validation test runs it.
  */
 export function synthBuilding(config: BuildingConfig, csrPems?: Record<string, string>): Synthesized {
-  const app = new App({ builtinCloudFormationValidation: false });
+  const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: false });
   const stack = new BuildingStack(app, `Zonectl-${config.buildingId}`, { config, csrPems });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -7,7 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildingStack } from '../../lib/building-stack';
-import { loadFixture } from './helpers';
+import { CDK_CONTEXT, loadFixture } from './helpers';
 
 interface ValidationReport {
   pluginReports: Array<{
@@ -27,7 +27,7 @@ describe('synth-time validation', () => {
   let stack: BuildingStack;
   let report: ValidationReport;
   beforeAll(() => {
-    app = new App({ outdir });
+    app = new App({ outdir, context: CDK_CONTEXT });
     stack = new BuildingStack(app, 'Zonectl-test-hq', { config: loadFixture() });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     app.synth();
