@@ -24,7 +24,7 @@
  * - No CloudWatch Logs: handler output goes to the local log, prefixed with the function name.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { notFound } from '../common/aws-error';
 import { AsyncInvoker } from './async-invoker';
@@ -161,6 +161,11 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       if (!def.runtime.startsWith('nodejs')) {
         throw new Error(
           `function ${def.functionName}: runtime ${def.runtime} is not emulated (Node.js runtimes only)`,
+        );
+      }
+      if (!existsSync(def.codeDir)) {
+        throw new Error(
+          `function ${def.functionName}: code directory ${def.codeDir} does not exist; synthesize the app again (npx cdk synth)`,
         );
       }
       const previous = functions.get(def.functionName);

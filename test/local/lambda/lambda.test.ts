@@ -200,6 +200,12 @@ describe('local Lambda runtime', () => {
     expect(result.payload).toMatchObject({ errorType: 'Runtime.HandlerNotFound' });
   });
 
+  it('refuses a function whose code directory does not exist', async () => {
+    await expect(
+      lambda.createFunction(definition('no-code', 'counter', { codeDir: join(dir, 'missing-asset') })),
+    ).rejects.toThrow(/does not exist/);
+  });
+
   it('stops the old instances when a function is replaced', async () => {
     await lambda.createFunction(definition('redeploy', 'counter'));
     const old = (await lambda.invoke('redeploy', {})).payload as { pid: number };
