@@ -1,0 +1,276 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Broker, createBroker } from './broker';
+import { type CertificateAuthority, createCertificateAuthority } from './ca';
+import { type CloudIdentity, DEFAULT_IDENTITY } from './common/account';
+import { consoleLogger, errorText, type LocalLogger } from './common/log';
+import { readAssembly } from './deployer/assembly';
+import { type DeployResult, deployStacks } from './deployer/deployer';
+import { localProviders } from './deployer/providers';
+import { type Gateway, startGateway } from './gateway';
+import type { ServiceRoute } from './gateway/types';
+import { createIotService, evaluatePolicies, type IotService } from './iot';
+import { createLambdaService } from './lambda/service';
+import type { LambdaService } from './lambda/types';
+import { createRulesEngine, type RulesEngine } from './rules/engine';
+import { compileRule } from './rules/sql';
+import { createShadowService, type ShadowService } from './shadow';
+import { createSqsService } from './sqs/service';
+import type { SqsService } from './sqs/types';
+import { createTimestreamService, type TimestreamService } from './timestream';
+
+/**
+ * The local cloud: every service the pipeline uses, started in dependency order in one
+ * process and sharing one state dir, so the synthesized template runs on a laptop:
+ *   CA -> IoT registry -> API gateway -> broker (mTLS + IoT policies) -> Device Shadow ->
+ *   SQS -> Timestream -> Lambda -> rules engine.
+ * The gateway answers the AWS SDK and CLI for iot, iot-data, sqs, timestream and lambda on one
+ * port; the broker answers MQTT over TLS on another. `close()` stops them in reverse order.
+ */
+
+export interface LocalCloudOptions {
+  /** Where all state lives (CA, registry, shadows, queues, readings). */
+  readonly stateDir: string;
+  /** MQTT over TLS port; 0 picks a free one. */
+  readonly mqttPort: number;
+  /** AWS API port; 0 picks a free one. */
+  readonly apiPort: number;
+  readonly host?: string;
+  readonly logger?: LocalLogger;
+  readonly identity?: CloudIdentity;
+  /** Async invocation retry delays (AWS: about 1 and 2 minutes). */
+  readonly asyncRetryDelaysMs?: readonly number[];
+}
+
+export interface Endpoints {
+  readonly mqttHost: string;
+  readonly mqttPort: number;
+  readonly apiEndpoint: string;
+  readonly caFile: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+export interface LocalCloud {
+  readonly endpoints: Endpoints;
+  readonly stateDir: string;
+  readonly identity: CloudIdentity;
+  readonly logger: LocalLogger;
+  readonly ca: CertificateAuthority;
+  readonly iot: IotService;
+  readonly broker: Broker;
+  readonly shadow: ShadowService;
+  readonly sqs: SqsService;
+  readonly timestream: TimestreamService;
+  readonly lambda: LambdaService;
+  readonly rules: RulesEngine;
+  readonly gateway: Gateway;
+  /** Deploys (or redeploys) the stacks of a synthesized cloud assembly. */
+  deploy(assemblyDir: string): Promise<DeployResult>;
+  /** Serves an extra route (e.g. the dashboard) on the API port. */
+  addRoute(route: ServiceRoute): void;
+  close(): Promise<void>;
+}
+
+export const ENDPOINTS_FILE = 'endpoints.json';
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const stateDir = resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const logger = options.logger ?? consoleLogger();
+  const identity = options.identity ?? DEFAULT_IDENTITY;
+  const host = options.host ?? '127.0.0.1';
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        logger.warn(`error while stopping: ${errorText(err)}`);
+      }
+    }
+  };
+
+  try {
+    const ca = await createCertificateAuthority({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
+    const iot = await createIotService({
+      stateDir,
+      ca,
+      identity,
+      logger: logger.child('iot'),
+      validateRuleSql: (sql, version) => {
+        try {
+          compileRule(sql, version);
+          return undefined;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+    });
+    closers.push(() => iot.close());
+
+    const gateway = await startGateway({
+      host,
+      port: options.apiPort,
+      routes: [],
+      logger: logger.child('api'),
+    });
+    closers.push(() => gateway.close());
+
+    const server = await ca.issueServerCertificate(['localhost', '127.0.0.1']);
+    const broker = await createBroker({
+      host,
+      port: options.mqttPort,
+      tls: { keyPem: server.keyPem, certPem: server.certPem, caPem: ca.caPem },
+      directory: iot.directory,
+      evaluate: evaluatePolicies,
+      identity,
+      stateDir,
+      logger: logger.child('broker'),
+    });
+    closers.push(() => broker.close());
+
+    const shadow = await createShadowService({
+      bus: broker,
+      directory: iot.directory,
+      stateDir,
+      logger: logger.child('shadow'),
+      identity,
+    });
+    closers.push(() => shadow.close());
+
+    const sqs = await createSqsService({
+      dir: join(stateDir, 'sqs'),
+      identity,
+      logger: logger.child('sqs'),
+      endpoint: () => gateway.endpoint,
+    });
+    closers.push(() => sqs.close());
+
+    const timestream = await createTimestreamService({
+      dir: join(stateDir, 'timestream'),
+      identity,
+      logger: logger.child('timestream'),
+    });
+    closers.push(() => timestream.close());
+
+    const lambda = await createLambdaService({
+      dir: join(stateDir, 'lambda'),
+      identity,
+      logger: logger.child('lambda'),
+      apiEndpoint: gateway.endpoint,
+      region: identity.region,
+      sendToQueue: (queueArn, body, attributes) => sqs.send(queueArn, body, attributes ? { attributes } : {}),
+      ...(options.asyncRetryDelaysMs ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+    });
+    closers.push(() => lambda.close());
+
+    const rules = await createRulesEngine({
+      bus: broker,
+      identity,
+      logger: logger.child('rules'),
+      targets: {
+        invokeLambdaAsync: async (functionArn, payload) => {
+          await lambda.invoke(functionArn, JSON.parse(payload.toString('utf8')), 'Event');
+        },
+        sendSqsMessage: async (queueUrl, body) => {
+          await sqs.send(queueUrl, body);
+        },
+      },
+    });
+    closers.push(() => rules.close());
+    // Rules created through the iot API (CreateTopicRule) run too; stored ones resume on start.
+    for (const rule of iot.registry.rules()) {
+      try {
+        rules.putRule(rule.ruleName, rule);
+      } catch (err) {
+        logger.warn(`stored topic rule ${rule.ruleName} cannot run: ${errorText(err)}`);
+      }
+    }
+    closers.push(
+      wrapUnsubscribe(
+        iot.registry.onRulesChange((records) => {
+          const names = new Set(records.map((r) => r.ruleName));
+          for (const running of rules.listRules()) {
+            if (!names.has(running.ruleName)) rules.deleteRule(running.ruleName);
+          }
+          for (const record of records) {
+            try {
+              rules.putRule(record.ruleName, record);
+            } catch (err) {
+              logger.warn(`topic rule ${record.ruleName} cannot run: ${errorText(err)}`);
+            }
+          }
+        }),
+      ),
+    );
+
+    for (const route of [
+      shadow.route,
+      timestream.writeRoute,
+      timestream.queryRoute,
+      sqs.route,
+      lambda.route,
+      iot.route,
+    ]) {
+      gateway.addRoute(route);
+    }
+
+    const endpoints: Endpoints = {
+      mqttHost: 'localhost',
+      mqttPort: broker.port,
+      apiEndpoint: gateway.endpoint,
+      caFile: ca.caFile,
+      region: identity.region,
+      accountId: identity.accountId,
+    };
+    writeFileSync(join(stateDir, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
+
+    const cloud: LocalCloud = {
+      endpoints,
+      stateDir,
+      identity,
+      logger,
+      ca,
+      iot,
+      broker,
+      shadow,
+      sqs,
+      timestream,
+      lambda,
+      rules,
+      gateway,
+      async deploy(assemblyDir) {
+        const dir = resolve(assemblyDir);
+        const stacks = readAssembly(dir);
+        const { providers, fallback } = localProviders({
+          identity,
+          logger: logger.child('deploy'),
+          iot: iot.registry,
+          rules,
+          sqs,
+          lambda,
+          timestream,
+          assemblyDir: dir,
+        });
+        return deployStacks(stacks, {
+          stateDir,
+          identity,
+          logger: logger.child('deploy'),
+          providers,
+          fallback,
+        });
+      },
+      addRoute: (route) => gateway.addRoute(route),
+      close: closeAll,
+    };
+    return cloud;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function wrapUnsubscribe(unsubscribe: () => void): () => Promise<void> {
+  return async () => unsubscribe();
+}
