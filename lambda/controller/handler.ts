@@ -60,18 +60,20 @@ export function createControllerHandler(deps: ControllerHandlerDeps): Controller
       }
       throw error;
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }
 
 /** Builds the handler from the function's environment, read once per execution environment. */
 export function createControllerHandlerFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerHandler {
+  // The stack sets POWERTOOLS_SERVICE_NAME; the fallback keeps a hand-run function named.
+  const serviceName = env[ENV.powertoolsServiceName] || 'zonectl-controller';
   return createControllerHandler({
     config: parseZoneControlConfig(requireEnv(ENV.zoneControlConfig, env)),
     shadows: new IotCommandShadows(new IoTDataPlaneClient({})),
-    logger: new Logger({ serviceName: 'zonectl-controller' }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'zonectl-controller' }),
+    logger: new Logger({ serviceName }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
   });
 }
 

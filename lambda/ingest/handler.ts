@@ -64,7 +64,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
         { context, throwOnFullBatchFailure: false },
       );
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }
@@ -86,11 +86,13 @@ function recordMetrics(metrics: Metrics, building: string, outcome: IngestOutcom
 /** Builds the handler from the function's environment, read once per execution environment. */
 export function createIngestHandlerFromEnv(env: NodeJS.ProcessEnv = process.env): IngestHandler {
   const building = requireEnv(ENV.buildingId, env);
-  const logger = new Logger({ serviceName: 'zonectl-ingest' });
+  // The stack sets POWERTOOLS_SERVICE_NAME; the fallback keeps a hand-run function named.
+  const serviceName = env[ENV.powertoolsServiceName] || 'zonectl-ingest';
+  const logger = new Logger({ serviceName });
   return createIngestHandler({
     building,
     logger,
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'zonectl-ingest' }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
     store: new TimestreamStore({
       // The store owns the retry policy for throttling (bounded backoff with jitter).
       client: new TimestreamWriteClient({ maxAttempts: 1 }),
