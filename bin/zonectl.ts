@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerDeviceCommand } from '../cli/device';
+import { registerLocalCommand } from '../cli/local';
 import { registerOnboardCommand } from '../cli/onboard';
 
 const program = new Command('zonectl')
@@ -12,5 +13,6 @@ const program = new Command('zonectl')
 
 registerOnboardCommand(program);
 registerDeviceCommand(program);
+registerLocalCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { adminRoute } from './admin';
 import { type Broker, createBroker } from './broker';
 import { type CertificateAuthority, createCertificateAuthority } from './ca';
 import { type CloudIdentity, DEFAULT_IDENTITY } from './common/account';
@@ -264,6 +265,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       addRoute: (route) => gateway.addRoute(route),
       close: closeAll,
     };
+    gateway.addRoute(adminRoute((dir) => cloud.deploy(dir)));
     return cloud;
   } catch (err) {
     await closeAll();

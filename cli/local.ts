@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_LOCAL_STATE_DIR } from '../contracts';
+import { ADMIN_DEPLOY_PATH } from '../local/admin';
+import { ENDPOINTS_FILE, type Endpoints, type LocalCloud, startLocalCloud } from '../local/cloud';
+import { errorText } from '../local/common/log';
+import type { DeployResult } from '../local/deployer/deployer';
+import { formatDeployReport } from './report';
+
+/** `zonectl local up` and `zonectl local deploy`: the local cloud in the foreground, and deploying to it. */
+export function registerLocalCommand(program: Command): void {
+  const local = program.command('local').description('Run the pipeline on this machine with no AWS account');
+
+  local
+    .command('up')
+    .description('Start the local cloud in the foreground (Ctrl-C stops it)')
+    .option('--state-dir <dir>', 'where the local cloud keeps its state', DEFAULT_LOCAL_STATE_DIR)
+    .option('--mqtt-port <n>', 'MQTT over TLS port (0 picks a free one)', parsePort, 8883)
+    .option('--api-port <n>', 'AWS API port (0 picks a free one)', parsePort, 4600)
+    .option('--assembly <dir>', 'deploy this synthesized cloud assembly (e.g. cdk.out) once started')
+    .action(async (opts: { stateDir: string; mqttPort: number; apiPort: number; assembly?: string }) => {
+      const started = Date.now();
+      let cloud: LocalCloud;
+      try {
+        cloud = await startLocalCloud({
+          stateDir: opts.stateDir,
+          mqttPort: opts.mqttPort,
+          apiPort: opts.apiPort,
+        });
+      } catch (err) {
+        fail(`the local cloud could not start: ${describeStartError(err)}`);
+      }
+      printEndpoints(cloud.endpoints, join(cloud.stateDir, ENDPOINTS_FILE), Date.now() - started);
+      const stop = async (signal: string) => {
+        console.log(`\n${signal}: stopping the local cloud...`);
+        await cloud.close();
+        console.log('stopped; state kept in', cloud.stateDir);
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      if (opts.assembly) {
+        try {
+          console.log(`\ndeploying ${opts.assembly} ...`);
+          console.log(formatDeployReport(await cloud.deploy(opts.assembly)));
+        } catch (err) {
+          console.error(`deploy failed: ${errorText(err)}`);
+          await cloud.close();
+          process.exit(1);
+        }
+      }
+      console.log('\nready. Ctrl-C to stop.');
+    });
+
+  local
+    .command('deploy')
+    .description('Deploy a synthesized cloud assembly into the running local cloud')
+    .option('--state-dir <dir>', "the running local cloud's state dir", DEFAULT_LOCAL_STATE_DIR)
+    .option('--assembly <dir>', 'the cloud assembly to deploy', 'cdk.out')
+    .action(async (opts: { stateDir: string; assembly: string }) => {
+      const endpoints = readEndpoints(opts.stateDir);
+      let res: Response;
+      try {
+        res = await fetch(`${endpoints.apiEndpoint}${ADMIN_DEPLOY_PATH}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ assembly: join(process.cwd(), opts.assembly) }),
+        });
+      } catch {
+        fail(`no local cloud answers at ${endpoints.apiEndpoint}; start it with \`npx zonectl local up\``);
+      }
+      const body = (await res.json()) as DeployResult & { message?: string };
+      if (!res.ok) fail(`deploy failed: ${body.message ?? res.statusText}`);
+      console.log(formatDeployReport(body));
+    });
+}
+
+export function readEndpoints(stateDir: string): Endpoints {
+  const path = join(stateDir, ENDPOINTS_FILE);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Endpoints;
+  } catch {
+    fail(
+      `no local cloud endpoints at ${path}; start it with \`npx zonectl local up --state-dir ${stateDir}\``,
+    );
+  }
+}
+
+function printEndpoints(e: Endpoints, file: string, ms: number): void {
+  console.log(`local cloud started in ${(ms / 1000).toFixed(1)} s`);
+  console.log(`  MQTT (mutual TLS)  ${e.mqttHost}:${e.mqttPort}`);
+  console.log(`  AWS APIs           ${e.apiEndpoint}   (iot, iot-data, sqs, timestream, lambda)`);
+  console.log(`  CA to trust        ${e.caFile}`);
+  console.log(`  account / region   ${e.accountId} / ${e.region}`);
+  console.log(`  endpoints written  ${file}`);
+}
+
+function describeStartError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (e.code === 'EADDRINUSE') {
+    return `port ${e.port ?? ''} is in use; pass --mqtt-port / --api-port (0 picks a free port) or stop what uses it`;
+  }
+  return errorText(err);
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`'${value}' is not a port (0-65535)`);
+  return n;
+}
+
+function fail(message: string): never {
+  console.error(`zonectl: ${message}`);
+  process.exit(1);
+}
