@@ -52,3 +52,21 @@ export type ShadowOperation = (typeof SHADOW_OPERATIONS)[number];
 export function presenceTopic(event: 'connected' | 'disconnected', clientId: string): string {
   return `$aws/events/presence/${event}/${clientId}`;
 }
+
+/** IoT policy variable for the connected client's thing name (IoT Developer Guide, "Thing policy variables"). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT policy variable, literal on purpose
+export const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
+
+/** Command shadow topics a device publishes to (requests to the Device Shadow service). */
+export const COMMAND_SHADOW_REQUESTS = ['get', 'update'] as const;
+
+/**
+ * Command shadow response topics a device subscribes to, as IoT policy resource patterns
+ * under its own shadow's prefix. `*` keeps them to that one shadow's get and update responses
+ * (accepted, rejected, delta, documents) while the policy stays under AWS IoT's 2048-character
+ * document limit; listing the six topics one by one for Subscribe and Receive exceeds it.
+ */
+export const COMMAND_SHADOW_RESPONSE_PATTERNS = ['get/*', 'update/*'] as const;
+
+/** AWS IoT Core limit on a policy document, counted without whitespace. */
+export const MAX_IOT_POLICY_CHARACTERS = 2048;

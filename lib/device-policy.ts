@@ -3,26 +3,14 @@ import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import {
   COMMAND_SHADOW_NAME,
+  COMMAND_SHADOW_REQUESTS,
+  COMMAND_SHADOW_RESPONSE_PATTERNS,
   ID_PATTERN,
+  MAX_IOT_POLICY_CHARACTERS,
   shadowTopicPrefix,
   TELEMETRY_TOPIC_POLICY_TEMPLATE,
+  THING_NAME_VARIABLE,
 } from '../contracts';
-
-/** IoT policy variable for the thing name of the connected client (IoT Developer Guide, "Thing policy variables"). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT policy variable, literal on purpose
-export const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
-
-/** The command shadow's MQTT topics a device publishes to (requests) ... */
-export const COMMAND_SHADOW_REQUESTS = ['get', 'update'] as const;
-/** ... and those it subscribes to and receives (the Device Shadow service's responses). */
-export const COMMAND_SHADOW_RESPONSES = [
-  'get/accepted',
-  'get/rejected',
-  'update/accepted',
-  'update/rejected',
-  'update/delta',
-  'update/documents',
-] as const;
 
 export interface DevicePolicyProps {
   /** Building id; the policy is named `zonectl-<buildingId>-device`. */
@@ -52,40 +40,13 @@ export class DevicePolicy extends Construct {
       );
     }
     this.policyName = `zonectl-${props.buildingId}-device`;
-    const shadow = shadowTopicPrefix(THING_NAME_VARIABLE, COMMAND_SHADOW_NAME);
-    this.policyDocument = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'ConnectAsOwnThing',
-          Effect: 'Allow',
-          Action: 'iot:Connect',
-          Resource: iotArn(`client/${THING_NAME_VARIABLE}`),
-          Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
-        },
-        {
-          Sid: 'PublishOwnTelemetryAndShadowRequests',
-          Effect: 'Allow',
-          Action: 'iot:Publish',
-          Resource: [
-            iotArn(`topic/${TELEMETRY_TOPIC_POLICY_TEMPLATE}`),
-            ...COMMAND_SHADOW_REQUESTS.map((op) => iotArn(`topic/${shadow}/${op}`)),
-          ],
-        },
-        {
-          Sid: 'SubscribeOwnShadowResponses',
-          Effect: 'Allow',
-          Action: 'iot:Subscribe',
-          Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(`topicfilter/${shadow}/${r}`)),
-        },
-        {
-          Sid: 'ReceiveOwnShadowResponses',
-          Effect: 'Allow',
-          Action: 'iot:Receive',
-          Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(`topic/${shadow}/${r}`)),
-        },
-      ],
-    };
+    this.policyDocument = devicePolicyDocument(iotArn);
+    const size = devicePolicySize();
+    if (size > MAX_IOT_POLICY_CHARACTERS) {
+      throw new Error(
+        `${this.node.path}: the device policy is ${size} characters without whitespace in the longest region; AWS IoT accepts at most ${MAX_IOT_POLICY_CHARACTERS}. Use fewer or shorter resources.`,
+      );
+    }
     this.policy = new iot.CfnPolicy(this, 'Policy', {
       policyName: this.policyName,
       policyDocument: this.policyDocument,
@@ -96,4 +57,50 @@ export class DevicePolicy extends Construct {
 /** `arn:<partition>:iot:<region>:<account>:<resource>` as an Fn::Join, keeping policy variables literal. */
 export function iotArn(resource: string): string {
   return Fn.join('', ['arn:', Aws.PARTITION, ':iot:', Aws.REGION, ':', Aws.ACCOUNT_ID, `:${resource}`]);
+}
+
+/** The device policy document, with ARNs made by `arnOf` (CloudFormation tokens or plain strings). */
+export function devicePolicyDocument(arnOf: (resource: string) => string): Record<string, unknown> {
+  const shadow = shadowTopicPrefix(THING_NAME_VARIABLE, COMMAND_SHADOW_NAME);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ConnectAsOwnThing',
+        Effect: 'Allow',
+        Action: 'iot:Connect',
+        Resource: arnOf(`client/${THING_NAME_VARIABLE}`),
+        Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+      },
+      {
+        Sid: 'PublishOwnTelemetryAndShadowRequests',
+        Effect: 'Allow',
+        Action: 'iot:Publish',
+        Resource: [
+          arnOf(`topic/${TELEMETRY_TOPIC_POLICY_TEMPLATE}`),
+          ...COMMAND_SHADOW_REQUESTS.map((op) => arnOf(`topic/${shadow}/${op}`)),
+        ],
+      },
+      {
+        Sid: 'SubscribeOwnShadowResponses',
+        Effect: 'Allow',
+        Action: 'iot:Subscribe',
+        Resource: COMMAND_SHADOW_RESPONSE_PATTERNS.map((r) => arnOf(`topicfilter/${shadow}/${r}`)),
+      },
+      {
+        Sid: 'ReceiveOwnShadowResponses',
+        Effect: 'Allow',
+        Action: 'iot:Receive',
+        Resource: COMMAND_SHADOW_RESPONSE_PATTERNS.map((r) => arnOf(`topic/${shadow}/${r}`)),
+      },
+    ],
+  };
+}
+
+/** Size of the device policy as AWS IoT counts it (no whitespace), with the longest region name. */
+export function devicePolicySize(): number {
+  const doc = devicePolicyDocument(
+    (resource) => `arn:aws-us-gov:iot:ap-southeast-4:123456789012:${resource}`,
+  );
+  return JSON.stringify(doc).replace(/\s/g, '').length;
 }

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   actuatorsOf,
   COMMAND_SHADOW_NAME,
+  COMMAND_SHADOW_RESPONSE_PATTERNS,
   CONTROL_RULE,
   devicesOf,
   ENV,
@@ -15,11 +16,11 @@ import {
   shadowTopicPrefix,
   TELEMETRY_TOPIC_POLICY_TEMPLATE,
   THING_ATTRIBUTE,
+  THING_NAME_VARIABLE,
   zoneControlConfigOf,
 } from '../../contracts';
 import type { BuildingStack } from '../../lib/building-stack';
 import { DeadLetterQueue } from '../../lib/dead-letter-queue';
-import { COMMAND_SHADOW_RESPONSES, THING_NAME_VARIABLE } from '../../lib/device-policy';
 import { ZoneController } from '../../lib/zone-controller';
 import { loadFixture, synthBuilding } from './helpers';
 
@@ -118,13 +119,13 @@ describe('device policy', () => {
     expect(statements()).toContainEqual(
       expect.objectContaining({
         Action: 'iot:Subscribe',
-        Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(`topicfilter/${shadow}/${r}`)),
+        Resource: COMMAND_SHADOW_RESPONSE_PATTERNS.map((r) => iotArn(`topicfilter/${shadow}/${r}`)),
       }),
     );
     expect(statements()).toContainEqual(
       expect.objectContaining({
         Action: 'iot:Receive',
-        Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(`topic/${shadow}/${r}`)),
+        Resource: COMMAND_SHADOW_RESPONSE_PATTERNS.map((r) => iotArn(`topic/${shadow}/${r}`)),
       }),
     );
   });
@@ -133,8 +134,18 @@ describe('device policy', () => {
     const text = JSON.stringify(statements());
     for (const s of statements()) expect(String(s.Action)).not.toContain('*');
     expect(text).not.toContain('#');
-    expect(text).not.toMatch(/:\*"|\/\*"/);
     expect(text).not.toContain('Fn::Sub');
+  });
+
+  it("uses * only for the response topics of the thing's own command shadow", () => {
+    const wildcards = [...JSON.stringify(statements()).matchAll(/:(topic(?:filter)?\/[^"]*\*[^"]*)"/g)].map(
+      (m) => m[1],
+    );
+    expect(wildcards.sort()).toEqual(
+      ['topic', 'topicfilter']
+        .flatMap((type) => COMMAND_SHADOW_RESPONSE_PATTERNS.map((r) => `${type}/${shadow}/${r}`))
+        .sort(),
+    );
   });
 });
 
@@ -438,5 +449,13 @@ describe('outputs', () => {
     template.hasOutput('TimestreamTable', { Value: 'readings' });
     template.hasOutput('IngestRuleName', { Value: ingestRule });
     template.hasOutput('ControlRuleName', { Value: controlRule });
+  });
+});
+
+describe('device policy size', () => {
+  it('stays within the AWS IoT policy document limit in the longest region', async () => {
+    const { devicePolicySize } = await import('../../lib/device-policy');
+    const { MAX_IOT_POLICY_CHARACTERS } = await import('../../contracts');
+    expect(devicePolicySize()).toBeLessThanOrEqual(MAX_IOT_POLICY_CHARACTERS);
   });
 });

@@ -3,12 +3,14 @@
  * own readings (topic built from thing attributes and name), and uses only its own command
  * shadow. Built from contracts so the resources match the deployed policy.
  */
-import { COMMAND_SHADOW_NAME, shadowTopicPrefix, TELEMETRY_TOPIC_POLICY_TEMPLATE } from '../../contracts';
 import {
+  COMMAND_SHADOW_NAME,
   COMMAND_SHADOW_REQUESTS,
-  COMMAND_SHADOW_RESPONSES,
+  COMMAND_SHADOW_RESPONSE_PATTERNS,
+  shadowTopicPrefix,
+  TELEMETRY_TOPIC_POLICY_TEMPLATE,
   THING_NAME_VARIABLE,
-} from '../../lib/device-policy';
+} from '../../contracts';
 import { type CloudIdentity, DEFAULT_IDENTITY, iotArn } from '../../local/common/account';
 import type { PolicyDocument } from '../../local/iot/types';
 
@@ -34,12 +36,14 @@ export function devicePolicy(identity: CloudIdentity = DEFAULT_IDENTITY): Policy
       {
         Effect: 'Allow',
         Action: 'iot:Subscribe',
-        Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(identity, 'topicfilter', `${shadow}/${r}`)),
+        Resource: COMMAND_SHADOW_RESPONSE_PATTERNS.map((r) =>
+          iotArn(identity, 'topicfilter', `${shadow}/${r}`),
+        ),
       },
       {
         Effect: 'Allow',
         Action: 'iot:Receive',
-        Resource: COMMAND_SHADOW_RESPONSES.map((r) => iotArn(identity, 'topic', `${shadow}/${r}`)),
+        Resource: COMMAND_SHADOW_RESPONSE_PATTERNS.map((r) => iotArn(identity, 'topic', `${shadow}/${r}`)),
       },
     ],
   };
