@@ -101,6 +101,10 @@ function describeStartError(err: unknown): string {
   if (e.code === 'EADDRINUSE') {
     return `port ${e.port ?? ''} is in use; pass --mqtt-port / --api-port (0 picks a free port) or stop what uses it`;
   }
+  const lock = /Conflicting lock is held in .* \(PID (\d+)\)/.exec(String(e.message));
+  if (lock) {
+    return `another local cloud (PID ${lock[1]}) is using this state dir; stop it, or pass another --state-dir`;
+  }
   return errorText(err);
 }
 
