@@ -16,7 +16,7 @@ import {
   type CommandShadows,
   ShadowVersionConflictError,
 } from './command-shadow';
-import { decide, latestMeasures, type OverrideWindows } from './policy';
+import { decide, latestMeasures, newestReadingTime, type OverrideWindows } from './policy';
 
 /**
  * Zone controller logic, free of any AWS SDK: for each actuator thing of the zone, read its
@@ -122,6 +122,7 @@ export function planActuator(
   const { changes, expiredOverrides } = decide({
     measures: latestMeasures(event.readings),
     now,
+    readingsAt: newestReadingTime(event.readings),
     policy: config.policy,
     current: currentStateOf(snapshot),
     overrides: overridesOf(snapshot),

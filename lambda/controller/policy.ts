@@ -46,7 +46,13 @@ export type OverrideWindows = Partial<
 
 export interface PolicyInput {
   readonly measures: ZoneMeasures;
+  /** Wall-clock time: operator overrides end against it. */
   readonly now: number;
+  /**
+   * When the readings were taken (epoch ms); the comfort schedule is evaluated at this time,
+   * so late or replayed readings are judged by the hours they describe. Default: `now`.
+   */
+  readonly readingsAt?: number;
   readonly policy: ComfortPolicy;
   /** What the actuator is set to now (desired, else reported). */
   readonly current: ActuatorState;
@@ -64,7 +70,7 @@ export interface PolicyDecision {
 
 export function decide(input: PolicyInput): PolicyDecision {
   const { measures, now, policy, current, drives } = input;
-  const occupiedHours = isScheduledOccupied(now, policy);
+  const occupiedHours = isScheduledOccupied(input.readingsAt ?? now, policy);
   const changes: ActuatorState = {};
   const expiredOverrides: ActuatorKind[] = [];
 
@@ -182,6 +188,13 @@ export function isScheduledOccupied(now: number, policy: ComfortPolicy): boolean
 }
 
 /** The latest value of each measure across the readings (by timestamp; later wins on ties). */
+/** The time of the newest reading, or undefined for none. */
+export function newestReadingTime(readings: readonly Reading[]): number | undefined {
+  let newest: number | undefined;
+  for (const r of readings) if (newest === undefined || r.ts > newest) newest = r.ts;
+  return newest;
+}
+
 export function latestMeasures(readings: readonly Reading[]): ZoneMeasures {
   const out: ZoneMeasures = {};
   const at: Partial<Record<SensorKind, number>> = {};

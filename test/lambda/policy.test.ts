@@ -242,3 +242,23 @@ describe('latestMeasures', () => {
     expect(m).toEqual({ temperature: 22, co2: 950 });
   });
 });
+
+describe('schedule time of the readings', () => {
+  it('judges occupancy by when the readings were taken, not by the wall clock', async () => {
+    const { decide } = await import('../../lambda/controller/policy');
+    const { parseBuildingConfigText } = await import('../../contracts');
+    const { readFileSync } = await import('node:fs');
+    const policy = parseBuildingConfigText(readFileSync('building.json', 'utf8')).comfort;
+    const night = Date.UTC(2026, 10, 23, 2, 0);
+    const midday = Date.UTC(2026, 10, 23, 12, 0);
+    // 19 degC is below the occupied setpoint band but above the setback band.
+    const input = {
+      measures: { temperature: 19 },
+      policy,
+      current: { heating: 'off' as const },
+      drives: ['heating' as const],
+    };
+    expect(decide({ ...input, now: night, readingsAt: midday }).changes).toEqual({ heating: 'on' });
+    expect(decide({ ...input, now: midday, readingsAt: night }).changes).toEqual({});
+  });
+});
