@@ -60,6 +60,8 @@ export interface AgentStats {
   readonly samples: number;
   readonly readings: number;
   readonly messages: number;
+  /** Readings the broker acknowledged (PUBACK), each counted once. */
+  readonly published: number;
   readonly pending: number;
   readonly dropped: number;
   readonly nextSeq: number;
@@ -102,6 +104,7 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
   let samples = 0;
   let readings = 0;
   let messages = 0;
+  let published = 0;
   let messagesInFlight = 0;
   let urgent = false;
   let stopped = false;
@@ -120,7 +123,7 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
       connection
         .publish(bundle.topics.telemetry, payload, mqtt.QoS.AtLeastOnce)
         .then(() => {
-          buffer.ack(seqs);
+          published += buffer.ack(seqs);
           messages++;
         })
         .catch(() => buffer.release(seqs))
@@ -306,12 +309,13 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
   const timer = setInterval(tick, policy.options.sampleIntervalMs);
   if (options.sampleOnStart ?? true) setImmediate(tick);
 
+  // The flush deadline is wall-clock time even when `now` is a simulated clock.
   const flush = async (timeoutMs = 5_000): Promise<void> => {
-    const deadline = now() + timeoutMs;
-    while (link.online && (buffer.waiting > 0 || messagesInFlight > 0) && now() < deadline) {
+    const deadline = Date.now() + timeoutMs;
+    while (link.online && (buffer.waiting > 0 || messagesInFlight > 0) && Date.now() < deadline) {
       pump();
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - now()));
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         idle.push(() => {
           clearTimeout(t);
           resolve();
@@ -344,6 +348,7 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
       samples,
       readings,
       messages,
+      published,
       pending: buffer.size,
       dropped: buffer.dropped,
       nextSeq: buffer.nextSeq,

@@ -153,13 +153,15 @@ export class ReadingBuffer {
   }
 
   /** The broker acknowledged these readings: they leave the buffer. */
-  ack(seqs: readonly number[]): void {
+  /** Readings the broker acknowledged leave the buffer; returns how many were still held. */
+  ack(seqs: readonly number[]): number {
     const gone = seqs.filter((s) => this.pending.delete(s));
     for (const s of seqs) this.flying.delete(s);
-    if (gone.length === 0) return;
+    if (gone.length === 0) return 0;
     this.write({ a: gone });
     this.deadLines += gone.length + 1;
     this.maybeCompact();
+    return gone.length;
   }
 
   /** A publish failed: these readings (or all in flight) go back to waiting, in order. */
