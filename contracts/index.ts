@@ -8,6 +8,7 @@ export * from './metrics';
 export * from './paths';
 export * from './rules';
 export * from './shadow';
+export * from './stack';
 export * from './telemetry';
 export * from './thing-attributes';
 export * from './topics';

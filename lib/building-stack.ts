@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { BuildingConfig } from '../contracts';
+/** Stack output keys besides the per-thing certificate outputs (see DeviceFleet). */
+import { buildingStackName, STACK_OUTPUT } from '../contracts/stack';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { DeviceFleet } from './device-fleet';
 import { DevicePolicy } from './device-policy';
@@ -9,20 +11,7 @@ import { Observability } from './observability';
 import { TelemetryTable } from './telemetry-table';
 import { ZoneController } from './zone-controller';
 
-/** Stack output keys besides the per-thing certificate outputs (see DeviceFleet). */
-export const STACK_OUTPUT = {
-  deadLetterQueueUrl: 'DeadLetterQueueUrl',
-  ingestQueueUrl: 'IngestQueueUrl',
-  timestreamDatabase: 'TimestreamDatabase',
-  timestreamTable: 'TimestreamTable',
-  ingestRuleName: 'IngestRuleName',
-  controlRuleName: 'ControlRuleName',
-  devicePolicyName: 'DevicePolicyName',
-  alarmTopicArn: 'AlarmTopicArn',
-} as const;
-
-/** The stack name of a building: `Zonectl-<buildingId>`. */
-export const buildingStackName = (buildingId: string): string => `Zonectl-${buildingId}`;
+export { buildingStackName, STACK_OUTPUT };
 
 export interface BuildingStackProps extends StackProps {
   /** The validated building config (contracts `parseBuildingConfig`). */

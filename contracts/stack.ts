@@ -1,0 +1,21 @@
+/**
+ * The deployed stack's name and output keys: the CDK app sets them; onboarding, the local
+ * cloud's demo and the dashboard read them (from CloudFormation or the local deployer's
+ * stack-outputs.json).
+ */
+export const STACK_OUTPUT = {
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  ingestQueueUrl: 'IngestQueueUrl',
+  timestreamDatabase: 'TimestreamDatabase',
+  timestreamTable: 'TimestreamTable',
+  ingestRuleName: 'IngestRuleName',
+  controlRuleName: 'ControlRuleName',
+  devicePolicyName: 'DevicePolicyName',
+  alarmTopicArn: 'AlarmTopicArn',
+} as const;
+
+/** The stack name of a building: `Zonectl-<buildingId>`. */
+export const buildingStackName = (buildingId: string): string => `Zonectl-${buildingId}`;
+
+/** Where the local deployer writes resolved stack outputs, in the local cloud's state dir. */
+export const STACK_OUTPUTS_FILE = 'stack-outputs.json';
