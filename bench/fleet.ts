@@ -1,0 +1,100 @@
+/**
+ * Devices for the bench, provisioned in the in-process local cloud the way a deploy and
+ * `zonectl onboard --finish` would: a thing with its building/zone/kind attributes, an ECC
+ * P-256 key and CSR made here, a certificate signed from the CSR by the local CA, the
+ * deployed device policy, and a device bundle pointing at the local broker.
+ */
+import { readFileSync } from 'node:fs';
+import { generateDeviceKey } from '../cli/onboarding/keys';
+import {
+  type BuildingConfig,
+  COMMAND_SHADOW_NAME,
+  type DevicePlacement,
+  devicesOf,
+  THING_ATTRIBUTE,
+  telemetryTopic,
+} from '../contracts';
+import { BUNDLE_VERSION, type DeviceBundle, parseBundle, type SafetyLimits } from '../device/bundle';
+import type { LocalCloud } from '../local/cloud';
+import { devicePolicy } from '../test/helpers/device-policy';
+
+export const BENCH_POLICY_NAME = 'zonectl-bench-device';
+
+/** The building's devices, repeated with numbered thing names until there are `n`. */
+export function fleet(config: BuildingConfig, n: number): DevicePlacement[] {
+  const templates = devicesOf(config);
+  if (templates.length === 0) throw new Error('building.json has no devices to copy');
+  return Array.from({ length: n }, (_, i) => {
+    const t = templates[i % templates.length] as DevicePlacement;
+    return { ...t, thing: `bench-${String(i).padStart(3, '0')}-${t.thing}` };
+  });
+}
+
+/** The fallback limits a bundle carries, from the building's comfort policy (as onboarding does). */
+export function safetyOf(config: BuildingConfig): SafetyLimits {
+  const c = config.comfort;
+  return {
+    minTemperature: c.unoccupiedSetpoint,
+    maxTemperature: c.occupiedSetpoint + c.comfortBand,
+    temperatureHysteresis: c.temperatureHysteresis,
+    co2Limit: c.co2Limit,
+    co2HighLimit: c.co2HighLimit,
+  };
+}
+
+/**
+ * Registers the devices through the cloud's in-process registry and returns their bundles.
+ * Creates the bench device policy on first use.
+ */
+export async function provisionDevices(
+  cloud: LocalCloud,
+  config: BuildingConfig,
+  devices: readonly DevicePlacement[],
+): Promise<DeviceBundle[]> {
+  const registry = cloud.iot.registry;
+  try {
+    registry.getPolicy(BENCH_POLICY_NAME);
+  } catch {
+    registry.createPolicy(BENCH_POLICY_NAME, JSON.stringify(devicePolicy(cloud.identity)));
+  }
+  const caPem = readFileSync(cloud.endpoints.caFile, 'utf8');
+  const safety = safetyOf(config);
+  const bundles: DeviceBundle[] = [];
+  for (const device of devices) {
+    registry.createThing({
+      thingName: device.thing,
+      attributes: {
+        [THING_ATTRIBUTE.building]: device.building,
+        [THING_ATTRIBUTE.zone]: device.zone,
+        [THING_ATTRIBUTE.kind]: device.kind,
+      },
+    });
+    const keys = await generateDeviceKey(device.thing);
+    const cert = await registry.createCertificateFromCsr(keys.csrPem, true);
+    registry.attachPolicy(BENCH_POLICY_NAME, cert.certificateArn);
+    registry.attachThingPrincipal(device.thing, cert.certificateArn);
+    const address = { building: device.building, zone: device.zone, thing: device.thing };
+    bundles.push(
+      parseBundle({
+        v: BUNDLE_VERSION,
+        target: 'local',
+        thing: device.thing,
+        clientId: device.thing,
+        building: device.building,
+        zone: device.zone,
+        senses: device.senses,
+        drives: device.drives,
+        // the broker listens on 127.0.0.1; its certificate names both localhost and 127.0.0.1
+        endpoint: { host: '127.0.0.1', port: cloud.endpoints.mqttPort },
+        topics: { telemetry: telemetryTopic(address), commandShadow: COMMAND_SHADOW_NAME },
+        certificateId: cert.certificateId,
+        certificatePem: cert.certificatePem,
+        privateKeyPem: keys.privateKeyPem,
+        caPem,
+        safety,
+        region: cloud.identity.region,
+      }),
+    );
+  }
+  return bundles;
+}
