@@ -183,7 +183,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
     const policy = options.config.comfort;
     const scheduled = isScheduledOccupied(policy, now);
     const rows = await runQuery(
-      latestReadingsQuery(options.timestream.database, options.timestream.table, now - 30 * 60_000, now),
+      latestReadingsQuery(options.timestream.database, options.timestream.table, now - 6 * 3_600_000, now),
     );
     const latest = new Map<string, Partial<Record<SensorKind, number>> & { at?: number }>();
     for (const row of rows) {

@@ -307,6 +307,8 @@ async function runSimulation(
         maxBatchDelayMs: 10 * 60_000,
         thresholds: { co2: [config.comfort.co2Limit, config.comfort.co2HighLimit] },
       },
+      // The agent measures outages on its clock, which is simulated time here.
+      fallback: { afterMs: 30 * 60_000 },
       now: simNow,
       log: (line) => o.logger.info(`[${d.thing}] ${line}`),
     });
