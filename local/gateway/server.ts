@@ -13,7 +13,10 @@
  * - Plain HTTP on loopback by default; no TLS, no virtual-host addressing, no per-service
  *   hostnames (clients must use an endpoint URL).
  * - Request bodies are limited to 10 MB (413 RequestEntityTooLarge); AWS limits vary by service.
- * - Permissive CORS (any origin) so a local browser dashboard can call the APIs.
+ * - Browsers: no CORS. A request that carries an Origin other than the gateway's own (a web
+ *   page of another site) or a Host that is not a loopback name (DNS rebinding) is refused
+ *   with 403, so a page in the user's browser cannot drive the local APIs. AWS SDKs and CLIs
+ *   send no Origin.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -51,12 +54,16 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const CORS_HEADERS: Record<string, string> = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS',
-  'access-control-allow-headers': '*',
-  'access-control-expose-headers': 'x-amzn-requestid, x-amzn-errortype, x-amz-request-id',
-};
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
+
+/** Why a request from a browser must be refused, or undefined when it may proceed. */
+export function browserRefusal(headers: Readonly<Record<string, string>>): string | undefined {
+  const host = headers.host ?? '';
+  if (host !== '' && !LOOPBACK_HOST.test(host)) return `Host '${host}' is not a loopback name`;
+  const origin = headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`) return `cross-origin request from ${origin}`;
+  return undefined;
+}
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger.child('gateway');
@@ -66,15 +73,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const send = (res: ServerResponse, out: RenderedResponse) => {
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(out.status, { ...CORS_HEADERS, ...out.headers });
+    res.writeHead(out.status, out.headers);
     res.end(out.body);
   };
 
   async function dispatch(req: AwsRequest, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     const what = `${req.method} ${req.rawPath}`;
-    if (req.method === 'OPTIONS') {
-      send(res, { status: 200, headers: { 'content-length': '0' }, body: Buffer.alloc(0) });
+    const refusal = browserRefusal(req.headers);
+    if (refusal) {
+      logger.warn(`refused ${what}: ${refusal}`);
+      send(res, renderUnrouted(req, new AwsServiceError('AccessDeniedException', 403, refusal), requestId));
       return;
     }
     let route: ServiceRoute | undefined;

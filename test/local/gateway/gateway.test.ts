@@ -222,3 +222,23 @@ describe('AWS API gateway', () => {
     expect(res.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
   });
 });
+
+describe('browser requests', () => {
+  it('refuses a request from another site', async () => {
+    const { browserRefusal } = await import('../../../local/gateway/server');
+    expect(browserRefusal({ host: '127.0.0.1:4600', origin: 'https://evil.example' })).toMatch(
+      /cross-origin/,
+    );
+  });
+
+  it('refuses a Host that is not a loopback name', async () => {
+    const { browserRefusal } = await import('../../../local/gateway/server');
+    expect(browserRefusal({ host: 'attacker.example:4600' })).toMatch(/not a loopback name/);
+  });
+
+  it('lets same-origin pages and SDK clients through', async () => {
+    const { browserRefusal } = await import('../../../local/gateway/server');
+    expect(browserRefusal({ host: '127.0.0.1:4600', origin: 'http://127.0.0.1:4600' })).toBeUndefined();
+    expect(browserRefusal({ host: 'localhost:4600' })).toBeUndefined();
+  });
+});
