@@ -2,14 +2,16 @@
  * Resident memory of device agents: 50 agents (device/agent.ts, simulated drivers) in one
  * process, connected over mutual TLS to the local cloud started in the same process.
  *
- * Memory is read at three points, each the median of several process.memoryUsage() samples
- * taken after a forced garbage collection:
+ * Memory is read at four points, each after a forced garbage collection and once RSS has
+ * stopped moving (median of the last 3 s of samples):
  *   1. baseline: the local cloud running, the 50 things, certificates and bundles made, no
  *      agent code loaded;
  *   2. SDK loaded: device/agent.ts imported (aws-iot-device-sdk-v2 and its native aws-crt);
- *   3. running: all agents online, sampling and publishing, over the last part of the run.
+ *   3. first wave: 10 agents online (the one-off costs of the first connections land here);
+ *   4. running: all agents online, sampling and publishing, after half the run.
  * Per agent = (running - baseline) / agents; the one-off SDK load is also reported on its own
- * and left out in a second figure.
+ * and left out in a second figure. The heap slope from the first wave to the full run is the
+ * cost of one more agent; RSS is too noisy for that slope (it moves by MiBs on its own).
  * The broker's side of each connection (TLS socket, aedes client, subscriptions) lives in the
  * same process and is included in the per-agent figure.
  */
@@ -32,10 +34,18 @@ export interface AgentBenchOptions {
   /** Sensor sample interval for the run, ms (the default policy samples every 10 s). */
   readonly sampleIntervalMs: number;
   readonly buildingJson: string;
+  /** Agents started first, to separate one-off costs from the cost of one more agent (0: none). */
+  readonly firstWave: number;
   readonly progress?: (line: string) => void;
 }
 
-export const DEFAULT_AGENT_BENCH = { agents: 50, runMs: 20_000, sampleIntervalMs: 1_000 } as const;
+export const DEFAULT_AGENT_BENCH = {
+  agents: 50,
+  runMs: 20_000,
+  sampleIntervalMs: 1_000,
+  firstWave: 10,
+} as const;
+const FIRST_WAVE_SETTLE_MS = 5_000;
 
 interface MemorySnapshot {
   readonly rss: number;
@@ -66,16 +76,6 @@ function medianOf(samples: readonly MemorySnapshot[]): MemorySnapshot {
     heapUsed: median(samples.map((s) => s.heapUsed)),
     external: median(samples.map((s) => s.external)),
   };
-}
-
-/** Median of `count` memory samples `everyMs` apart, each after a full GC. */
-async function memory(count: number, everyMs: number): Promise<MemorySnapshot> {
-  const samples: MemorySnapshot[] = [];
-  for (let i = 0; i < count; i++) {
-    if (i > 0) await sleep(everyMs);
-    samples.push(snapshot());
-  }
-  return medianOf(samples);
 }
 
 const SETTLE_WINDOW = 6;
@@ -133,32 +133,47 @@ export async function agentMemoryBench(o: AgentBenchOptions): Promise<Metric[]> 
     const { runAgent } = await import('../device/agent');
     const sdkLoaded = await settledMemory(3_000, 12_000);
 
-    say(`starting ${o.agents} agents`);
-    const started = Date.now();
-    for (const [i, bundle] of bundles.entries()) {
-      agents.push(
-        await runAgent(bundle, {
-          dataDir: join(root, 'agents', String(i)),
-          policy: { sampleIntervalMs: o.sampleIntervalMs },
-          log: (line) => {
-            if (logLines.length < 1000) logLines.push(`[${bundle.thing}] ${line}`);
-          },
-        }),
+    const startAgents = async (upTo: number): Promise<void> => {
+      for (const [i, bundle] of bundles.entries()) {
+        if (i < agents.length) continue;
+        if (i >= upTo) break;
+        agents.push(
+          await runAgent(bundle, {
+            dataDir: join(root, 'agents', String(i)),
+            policy: { sampleIntervalMs: o.sampleIntervalMs },
+            log: (line) => {
+              if (logLines.length < 1000) logLines.push(`[${bundle.thing}] ${line}`);
+            },
+          }),
+        );
+      }
+      await waitUntil(
+        () => agents.every((a) => a.stats().online),
+        30_000,
+        () =>
+          `all ${agents.length} agents online (${agents.filter((a) => a.stats().online).length} are; last log: ${logLines.at(-1) ?? 'none'})`,
       );
-    }
-    await waitUntil(
-      () => agents.every((a) => a.stats().online),
-      30_000,
-      () =>
-        `all ${o.agents} agents online (${agents.filter((a) => a.stats().online).length} are; last log: ${logLines.at(-1) ?? 'none'})`,
-    );
-    const connectSeconds = (Date.now() - started) / 1000;
-    say(`all agents online after ${connectSeconds.toFixed(1)} s; running ${o.runMs / 1000} s`);
+    };
 
-    // Let the agents settle for the first half, then sample memory through the second half.
+    // First wave: the one-off costs of the first connections (lazy modules, compiled code,
+    // native buffers) land here, so the slope to the full run is the cost of one more agent.
+    const firstWave = o.agents > o.firstWave ? o.firstWave : 0;
+    let wave: MemorySnapshot | undefined;
+    if (firstWave > 0) {
+      say(`starting ${firstWave} agents`);
+      await startAgents(firstWave);
+      wave = await settledMemory(FIRST_WAVE_SETTLE_MS, FIRST_WAVE_SETTLE_MS + 8_000);
+    }
+
+    say(`starting ${o.agents - firstWave} agents`);
+    const started = Date.now();
+    await startAgents(o.agents);
+    const connectSeconds = (Date.now() - started) / 1000;
+    say(`all ${o.agents} agents online after ${connectSeconds.toFixed(1)} s; running ${o.runMs / 1000} s`);
+
+    // Run for the first half, then read memory as for the baseline: once RSS stops moving.
     await sleep(o.runMs / 2);
-    const samples = Math.max(3, Math.floor(o.runMs / 2 / 1000));
-    const running = await memory(samples, o.runMs / 2 / samples);
+    const running = await settledMemory(o.runMs / 2, o.runMs / 2 + 10_000);
     const online = agents.filter((a) => a.stats().online).length;
     const stats = agents.map((a) => a.stats());
     const published = stats.reduce((s, a) => s + a.published, 0);
@@ -186,7 +201,7 @@ export async function agentMemoryBench(o: AgentBenchOptions): Promise<Metric[]> 
         metric: `RSS with ${o.agents} agents running`,
         value: running.rss / MIB,
         unit: 'MiB',
-        note: `median of ${samples} samples over the last ${o.runMs / 2000} s of ${o.runMs / 1000} s`,
+        note: `after ${((o.runMs / 2 + running.waitedMs) / 1000).toFixed(0)} s running, median of 3 s of samples once RSS settled`,
       },
       {
         id: 'agents.rssDelta',
@@ -209,6 +224,17 @@ export async function agentMemoryBench(o: AgentBenchOptions): Promise<Metric[]> 
         unit: 'MiB',
         note: `(running - SDK loaded) / ${o.agents}; RSS moves by MiBs on its own, so read with heap`,
       },
+      ...(wave
+        ? [
+            {
+              id: 'agents.heapMarginal',
+              metric: 'JS heap per additional agent',
+              value: (running.heapUsed - wave.heapUsed) / (o.agents - firstWave) / 1024,
+              unit: 'KiB',
+              note: `slope from ${firstWave} to ${o.agents} agents; the first ${firstWave} took ${((wave.heapUsed - sdkLoaded.heapUsed) / MIB).toFixed(1)} MiB heap, RSS ${(wave.rss / MIB).toFixed(0)} MiB`,
+            },
+          ]
+        : []),
       {
         id: 'agents.heapPerAgent',
         metric: 'JS heap used per agent',
@@ -221,7 +247,7 @@ export async function agentMemoryBench(o: AgentBenchOptions): Promise<Metric[]> 
         metric: 'agents online at the end',
         value: online,
         unit: 'agents',
-        note: `all online ${connectSeconds.toFixed(1)} s after the first start; ${messages} messages, ${published} readings acknowledged (sampling every ${o.sampleIntervalMs / 1000} s)`,
+        note: `the last ${o.agents - firstWave} online ${connectSeconds.toFixed(1)} s after their start; ${messages} messages, ${published} readings acknowledged (sampling every ${o.sampleIntervalMs / 1000} s)`,
       },
     ];
   } finally {

@@ -72,6 +72,7 @@ function stagesFor(args: readonly string[], buildingJson: string): Stage[] {
           agents,
           runMs: agentSeconds * 1000,
           sampleIntervalMs: DEFAULT_AGENT_BENCH.sampleIntervalMs,
+          firstWave: Math.min(DEFAULT_AGENT_BENCH.firstWave, Math.floor(agents / 5)),
           buildingJson,
           progress,
         }),
