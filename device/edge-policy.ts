@@ -79,8 +79,13 @@ export class EdgePolicy {
       if (this.options.immediateOnChange.includes(kind) && before !== after) {
         return { keep: true, urgent: true, reason: 'occupancy' };
       }
+      // A crossing counts once the value is half a deadband past the limit, so sensor noise
+      // around a limit does not send a burst of urgent messages.
+      const margin = this.options.deadband[kind] / 2;
       for (const limit of this.options.thresholds[kind] ?? []) {
-        if (before <= limit !== after <= limit) return { keep: true, urgent: true, reason: 'threshold' };
+        if (before <= limit !== after <= limit && Math.abs(after - limit) >= margin) {
+          return { keep: true, urgent: true, reason: 'threshold' };
+        }
       }
     }
     for (const kind of kinds) {

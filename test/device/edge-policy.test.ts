@@ -37,7 +37,7 @@ describe('EdgePolicy', () => {
   it('publishes at once when CO2 crosses a limit', () => {
     const p = new EdgePolicy(edgePolicyFor({ co2Limit: 900, co2HighLimit: 1300, minTemperature: 17 }));
     p.consider({ co2: 880 }, T0);
-    expect(p.consider({ co2: 905 }, T0 + S)).toEqual({ keep: true, urgent: true, reason: 'threshold' });
+    expect(p.consider({ co2: 930 }, T0 + S)).toEqual({ keep: true, urgent: true, reason: 'threshold' });
   });
 
   it('publishes at once when occupancy changes', () => {
@@ -88,5 +88,18 @@ describe('EdgePolicy', () => {
     expect(kept).toBeLessThan(1000);
     expect(messages).toBeLessThan(kept);
     expect(messages).toBeLessThanOrEqual(200);
+  });
+});
+
+describe('threshold hysteresis', () => {
+  it('does not treat noise just across a limit as an urgent crossing', () => {
+    const policy = new EdgePolicy(DEFAULT_EDGE_POLICY);
+    policy.consider({ co2: 995 }, 0);
+    expect(policy.consider({ co2: 1004 }, 10_000)).toMatchObject({ keep: false });
+    expect(policy.consider({ co2: 1030 }, 20_000)).toMatchObject({
+      keep: true,
+      urgent: true,
+      reason: 'threshold',
+    });
   });
 });
