@@ -4,8 +4,10 @@
  * P-256 key and CSR made here, a certificate signed from the CSR by the local CA, the
  * deployed device policy, and a device bundle pointing at the local broker.
  */
+
 import { readFileSync } from 'node:fs';
 import { generateDeviceKey } from '../cli/onboarding/keys';
+import { safetyOf } from '../cli/onboarding/onboard';
 import {
   type BuildingConfig,
   COMMAND_SHADOW_NAME,
@@ -30,17 +32,7 @@ export function fleet(config: BuildingConfig, n: number): DevicePlacement[] {
   });
 }
 
-/** The fallback limits a bundle carries, from the building's comfort policy (as onboarding does). */
-export function safetyOf(config: BuildingConfig): SafetyLimits {
-  const c = config.comfort;
-  return {
-    minTemperature: c.unoccupiedSetpoint,
-    maxTemperature: c.occupiedSetpoint + c.comfortBand,
-    temperatureHysteresis: c.temperatureHysteresis,
-    co2Limit: c.co2Limit,
-    co2HighLimit: c.co2HighLimit,
-  };
-}
+export { safetyOf };
 
 /**
  * Registers the devices through the cloud's in-process registry and returns their bundles.

@@ -6,18 +6,9 @@
  */
 import { MEASURES, SENSOR_KINDS, type SensorKind } from '../contracts';
 import type { SensorValues } from '../device/drivers';
+import { seededRandom } from '../sim/random';
 
-/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Normal noise with standard deviation `sigma` (Box-Muller). */
 function gaussian(random: () => number, sigma: number): number {

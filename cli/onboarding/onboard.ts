@@ -8,6 +8,7 @@
  *
  * The same code serves AWS and the local cloud; only the client endpoint and CA differ.
  */
+
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -36,6 +37,7 @@ import {
   parseBuildingConfigText,
 } from '../../contracts';
 import { BUNDLE_VERSION, type DeviceBundle, defaultTopics, parseBundle } from '../../device/bundle';
+import type { Endpoints } from '../../local/cloud';
 import { AMAZON_ROOT_CA_1_PEM } from './amazon-root-ca';
 import {
   deviceDir,
@@ -137,14 +139,8 @@ export async function startOnboarding(o: StartOptions): Promise<StartResult> {
 
 // ---- clients -------------------------------------------------------------------------------
 
-export interface LocalEndpoints {
-  readonly mqttHost: string;
-  readonly mqttPort: number;
-  readonly apiEndpoint: string;
-  readonly caFile: string;
-  readonly region: string;
-  readonly accountId: string;
-}
+/** What `zonectl local up` writes to `<state-dir>/endpoints.json`. */
+export type LocalEndpoints = Endpoints;
 
 export function readLocalEndpoints(stateDir: string): LocalEndpoints {
   const path = join(stateDir, ENDPOINTS_FILE);
@@ -273,7 +269,8 @@ async function certificateIdFromStack(o: FinishOptions, config: BuildingConfig):
   return value;
 }
 
-function safetyOf(config: BuildingConfig): NonNullable<DeviceBundle['safety']> {
+/** The fallback safety limits a device bundle carries, from the building's comfort policy. */
+export function safetyOf(config: BuildingConfig): NonNullable<DeviceBundle['safety']> {
   const c = config.comfort;
   return {
     minTemperature: c.unoccupiedSetpoint,
