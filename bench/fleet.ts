@@ -16,7 +16,7 @@ import {
   THING_ATTRIBUTE,
   telemetryTopic,
 } from '../contracts';
-import { BUNDLE_VERSION, type DeviceBundle, parseBundle, type SafetyLimits } from '../device/bundle';
+import { BUNDLE_VERSION, type DeviceBundle, parseBundle } from '../device/bundle';
 import type { LocalCloud } from '../local/cloud';
 import { devicePolicy } from '../test/helpers/device-policy';
 
