@@ -23,6 +23,7 @@
  * - Functions are not persisted: the deployer creates them again at start.
  * - No CloudWatch Logs: handler output goes to the local log, prefixed with the function name.
  */
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ import { notFound } from '../common/aws-error';
 import { AsyncInvoker } from './async-invoker';
 import { FunctionPool, POOL_RETIRED } from './pool';
 import { createLambdaRoute } from './route';
+import { stageTaskRoot } from './task-root';
 import type {
   FunctionDefinition,
   InvocationType,
@@ -156,19 +158,21 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
 
   const service: LambdaService = {
     route: undefined as unknown as LambdaService['route'],
-    async createFunction(def) {
+    async createFunction(definition) {
       if (closed) throw new Error('the Lambda service is closed');
-      if (!def.runtime.startsWith('nodejs')) {
+      if (!definition.runtime.startsWith('nodejs')) {
         throw new Error(
-          `function ${def.functionName}: runtime ${def.runtime} is not emulated (Node.js runtimes only)`,
+          `function ${definition.functionName}: runtime ${definition.runtime} is not emulated (Node.js runtimes only)`,
         );
       }
-      if (!existsSync(def.codeDir)) {
+      if (!existsSync(definition.codeDir)) {
         throw new Error(
-          `function ${def.functionName}: code directory ${def.codeDir} does not exist; synthesize the app again (npx cdk synth)`,
+          `function ${definition.functionName}: code directory ${definition.codeDir} does not exist; synthesize the app again (npx cdk synth)`,
         );
       }
-      const previous = functions.get(def.functionName);
+      const previous = functions.get(definition.functionName);
+      const codeDir = stageTaskRoot(definition.codeDir, join(options.dir, 'tasks'), definition.functionName);
+      const def = { ...definition, codeDir };
       const pool = new FunctionPool(def, environmentFor(def), logger, {
         maxInstances: def.reservedConcurrency ?? options.maxInstancesPerFunction ?? 4,
         idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,18 @@ afterEach(async () => {
 });
 
 describe('local Lambda runtime', () => {
+  it('loads a CommonJS asset as CommonJS even inside a project whose package.json says "type": "module"', async () => {
+    const project = join(dir, 'project');
+    cpSync(cjsAsset, join(project, 'cdk.out', 'asset.1'), { recursive: true });
+    writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
+    await lambda.createFunction(
+      definition('inproject', 'counter', { codeDir: join(project, 'cdk.out', 'asset.1') }),
+    );
+    const result = await lambda.invoke('inproject', {});
+    expect(result.functionError).toBeUndefined();
+    expect((result.payload as { invocations: number }).invocations).toBe(1);
+  });
+
   it('runs module scope once per instance: a cold start, then warm starts', async () => {
     await lambda.createFunction(definition('counter', 'counter'));
     const first = (await lambda.invoke('counter', {})).payload as { invocations: number; pid: number };
