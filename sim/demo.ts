@@ -334,8 +334,17 @@ async function runSimulation(
   const startupMs = Date.now() - started;
   o.progress(7, STEPS, 'running the simulated building', `${agents.length} agents, ${o.speed}x speed`);
 
+  let tableHasReadings = false;
   const countStored = async (): Promise<number> => {
     const ranges = agents.map((a) => `(thing = '${a.thing}' AND seq >= ${a.fromSeq})`).join(' OR ');
+    // Timestream creates dimension and measure columns with the first record that has them.
+    if (!tableHasReadings) {
+      const probe = await cloud.timestream.query(
+        `SELECT count(*) FROM "${deployed.database}"."${deployed.table}"`,
+      );
+      if (Number(probe.Rows[0]?.Data[0]?.ScalarValue ?? 0) === 0) return 0;
+      tableHasReadings = true;
+    }
     const out = await query.send(
       new QueryCommand({
         QueryString:
