@@ -168,6 +168,7 @@ function drawChart(id, series) {
   const el = document.getElementById(id);
   const zones = Object.keys(series.values);
   const data = [series.t.map((t) => t / 1000), ...zones.map((z) => series.values[z])];
+  el.dataset.points = String(series.t.length);
   const palette = ['#58a6ff', '#ff7b54', '#7ee2b8', '#f2cc60', '#d2a8ff', '#ffa198'];
   if (charts[id] && charts[id].series.length === zones.length + 1) {
     charts[id].setData(data);

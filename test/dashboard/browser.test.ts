@@ -1,0 +1,311 @@
+/**
+ * The dashboard in a real browser: headless Chromium driven by playwright-core, against the
+ * whole demo (local cloud, deployed pipeline, real agents on the simulated building) on
+ * ephemeral ports. Every value checked on the page comes through the dashboard API from the
+ * pipeline; the shadow side of overrides is checked with the AWS SDK against the local API.
+ *
+ * Chromium comes from the OS (`apt-get install -y chromium`; .ci/run installs it). Without
+ * /usr/bin/chromium the suite is skipped and says so.
+ *
+ * Set ZONECTL_UPDATE_SCREENSHOT=1 to also write the screenshot to docs/dashboard.png.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMAND_SHADOW_NAME, type DesiredCommandState, parseBuildingConfigText } from '../../contracts';
+import { recordingLogger } from '../../local/common/log';
+import { type Demo, startDemo } from '../../sim/demo';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const SKIPPED = hasChromium
+  ? ''
+  : ` (skipped: ${CHROMIUM} is missing; install it with \`apt-get install -y chromium\`)`;
+if (!hasChromium) console.warn(`dashboard browser tests${SKIPPED}`);
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CONFIG_PATH = join(REPO_ROOT, 'building.json');
+const config = parseBuildingConfigText(readFileSync(CONFIG_PATH, 'utf8'), CONFIG_PATH);
+/** A simulated day at 600x lasts 144 s of wall time: fast enough for the whole suite. */
+const SPEED = 600;
+const DURATION_SECONDS = 144;
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const OVERRIDE_ZONE = 'meeting-a';
+const OVERRIDE_THING = 'hq-meeta-room';
+/** A level the zone controller never sets (it steps lighting by 20 %). */
+const OVERRIDE_LIGHTING = 50;
+const OVERRIDE_MINUTES = 0.5;
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
+  const logger = recordingLogger();
+  let root: string;
+  let demo: Demo | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page;
+  let shadows: IoTDataPlaneClient;
+  let url: string;
+
+  const desiredOf = async (thing: string): Promise<DesiredCommandState> => {
+    const out = await shadows.send(
+      new GetThingShadowCommand({ thingName: thing, shadowName: COMMAND_SHADOW_NAME }),
+    );
+    const doc = JSON.parse(new TextDecoder().decode(out.payload)) as {
+      state?: { desired?: DesiredCommandState };
+    };
+    return doc.state?.desired ?? {};
+  };
+  const zone = (id: string) => page.locator(`.zone[data-zone="${id}"]`);
+  const chip = (zoneId: string, kind: string) => zone(zoneId).locator(`.chip[data-kind="${kind}"]`);
+  const submitOverride = async (zoneId: string, kind: string, value: string, minutes: number) => {
+    const form = zone(zoneId).locator('form.override');
+    await form.locator('select[name=kind]').selectOption(kind);
+    await form.locator('input[name=value]').fill(value);
+    await form.locator('input[name=minutes]').fill(String(minutes));
+    // Enter submits the form as a keyboard user would (see the Override button test).
+    await form.locator('input[name=minutes]').press('Enter');
+  };
+  const overrideMessage = async (zoneId: string, prefix: string) =>
+    until(`override message starting '${prefix}' in ${zoneId}`, 15_000, async () => {
+      const text = (await zone(zoneId).locator('.override-msg').textContent()) ?? '';
+      return text.startsWith(prefix) ? text : undefined;
+    });
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'dashboard-browser-'));
+    try {
+      demo = await startDemo({
+        repoRoot: REPO_ROOT,
+        configPath: CONFIG_PATH,
+        stateDir: join(root, 'state'),
+        speed: SPEED,
+        seed: 3,
+        durationSeconds: DURATION_SECONDS,
+        headless: false,
+        mqttPort: 0,
+        apiPort: 0,
+        glitchRate: 0,
+        logger,
+        progress: (step, of, title, detail) => logger.info(`[${step}/${of}] ${title} ${detail ?? ''}`),
+      });
+    } catch (err) {
+      console.error(logger.lines.slice(-40).join('\n'));
+      throw err;
+    }
+    if (!demo.dashboardUrl) throw new Error('the demo serves no dashboard');
+    url = demo.dashboardUrl;
+    shadows = new IoTDataPlaneClient({
+      endpoint: demo.cloud.endpoints.apiEndpoint,
+      region: demo.cloud.endpoints.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1400, height: 1000 },
+    });
+    context.setDefaultTimeout(10_000);
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await context?.close();
+    shadows?.destroy();
+    try {
+      await demo?.stop();
+    } finally {
+      await demo?.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('shows every zone of the building with live numeric values', async () => {
+    for (const z of config.zones) {
+      const sensed = new Set(z.devices.flatMap((d) => d.senses));
+      const measures = ['temperature', 'co2', 'occupancy', 'light', 'humidity'].filter((m) =>
+        sensed.has(m as never),
+      );
+      await until(`numeric ${measures.join(', ')} in zone ${z.id}`, 30_000, async () => {
+        for (const m of measures) {
+          const text = await zone(z.id).locator(`[data-measure="${m}"]`).textContent();
+          if (!text || !Number.isFinite(Number(text))) return undefined;
+        }
+        return true;
+      });
+      expect(await zone(z.id).locator('.zone-name').textContent()).toBe(z.name);
+    }
+    expect(await page.locator('.zone[data-zone]').count()).toBe(config.zones.length);
+  });
+
+  it('updates the values without a reload', async () => {
+    await page.evaluate(() => {
+      (window as unknown as { loadedOnce: boolean }).loadedOnce = true;
+    });
+    const snapshot = () =>
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll('.zone [data-measure]'), (e) => e.textContent).join('|'),
+      );
+    const clock = await page.locator('#sim-clock').textContent();
+    const values = await snapshot();
+    await until('the simulated clock to advance', 15_000, async () =>
+      (await page.locator('#sim-clock').textContent()) !== clock ? true : undefined,
+    );
+    await until('a reading to change', 30_000, async () =>
+      (await snapshot()) !== values ? true : undefined,
+    );
+    expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+  });
+
+  it('draws the temperature and CO2 charts from the series API', async () => {
+    const series = (await (await page.request.get(`${url}api/series?measure=temperature`)).json()) as {
+      t: number[];
+      values: Record<string, Array<number | null>>;
+    };
+    expect(series.t.length).toBeGreaterThan(0);
+    expect(Object.keys(series.values).sort()).toEqual(config.zones.map((z) => z.id).sort());
+    for (const id of ['chart-temperature', 'chart-co2']) {
+      await until(`${id} drawn with data`, 30_000, async () => {
+        const points = Number(await page.locator(`#${id}`).getAttribute('data-points'));
+        return points > 0 && (await page.locator(`#${id} canvas`).count()) > 0 ? true : undefined;
+      });
+      const legend = await page.locator(`#${id} .u-legend`).textContent();
+      for (const z of config.zones) expect(legend).toContain(z.id);
+    }
+  });
+
+  it('lists every device as connected', async () => {
+    const things = config.zones.flatMap((z) => z.devices.map((d) => d.thing));
+    await until('every device connected', 15_000, async () =>
+      (await page.locator('#devices li[data-connected="true"]').count()) === things.length ? true : undefined,
+    );
+    for (const thing of things)
+      expect(await page.locator(`#devices li[data-thing="${thing}"]`).getAttribute('data-connected')).toBe(
+        'true',
+      );
+  });
+
+  it('lets the Override button of every zone be clicked in a 1400 px wide window', async () => {
+    const hidden: string[] = [];
+    for (const z of config.zones) {
+      try {
+        await zone(z.id).locator('form.override button[type=submit]').click({ trial: true, timeout: 3000 });
+      } catch {
+        hidden.push(z.id);
+      }
+    }
+    expect(hidden, 'zones whose Override button is covered').toEqual([]);
+  });
+
+  it('refuses a lighting override above 100 % with a message and leaves the shadow alone', async () => {
+    await submitOverride('lobby', 'lighting', '150', 1);
+    const message = await overrideMessage('lobby', 'refused');
+    expect(message).toContain('100');
+    const desired = await desiredOf('hq-lobby-lights');
+    expect(desired.lighting).not.toBe(150);
+    expect(desired.override?.lighting ?? undefined).toBeUndefined();
+    expect(await chip('lobby', 'lighting').getAttribute('data-override')).toBe('');
+  });
+
+  it('refuses an unknown ventilation level with a message and leaves the shadow alone', async () => {
+    await submitOverride('lobby', 'ventilation', 'turbo', 1);
+    const message = await overrideMessage('lobby', 'refused');
+    expect(message).toContain('high');
+    const desired = await desiredOf('hq-lobby-hvac');
+    expect(desired.ventilation as string).not.toBe('turbo');
+    expect(desired.override?.ventilation ?? undefined).toBeUndefined();
+    expect(await chip('lobby', 'ventilation').getAttribute('data-override')).toBe('');
+  });
+
+  it('applies an operator override: the actuator reports the value and the page shows the end', async () => {
+    const before = Date.now();
+    await submitOverride(OVERRIDE_ZONE, 'lighting', String(OVERRIDE_LIGHTING), OVERRIDE_MINUTES);
+    expect(await overrideMessage(OVERRIDE_ZONE, 'lighting')).toContain(OVERRIDE_THING);
+    const end = await until('the lighting chip to report the override', 20_000, async () => {
+      const c = chip(OVERRIDE_ZONE, 'lighting');
+      const reported = await c.getAttribute('data-reported');
+      const override = Number(await c.getAttribute('data-override'));
+      return reported === String(OVERRIDE_LIGHTING) && override > 0 ? override : undefined;
+    });
+    expect(end).toBeGreaterThan(before);
+    expect(end).toBeLessThanOrEqual(Date.now() + OVERRIDE_MINUTES * 60_000);
+    expect(await chip(OVERRIDE_ZONE, 'lighting').locator('.ov').count()).toBe(1);
+    const desired = await desiredOf(OVERRIDE_THING);
+    expect(desired.lighting).toBe(OVERRIDE_LIGHTING);
+    expect(desired.override?.lighting).toBe(end);
+  });
+
+  it('ends the override at its expiry, and the zone controller clears it from the shadow', async () => {
+    const end = Number(await chip(OVERRIDE_ZONE, 'lighting').getAttribute('data-override'));
+    expect(end).toBeGreaterThan(0);
+    // While it runs, the controller leaves the overridden actuator alone.
+    expect((await desiredOf(OVERRIDE_THING)).lighting).toBe(OVERRIDE_LIGHTING);
+    await until('the override marker to disappear', end - Date.now() + 10_000, async () =>
+      (await chip(OVERRIDE_ZONE, 'lighting').getAttribute('data-override')) === '' ? true : undefined,
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(end);
+    expect(await chip(OVERRIDE_ZONE, 'lighting').locator('.ov').count()).toBe(0);
+    await until('the controller to clear desired.override.lighting', 30_000, async () => {
+      const desired = await desiredOf(OVERRIDE_THING);
+      return desired.override?.lighting === undefined || desired.override.lighting === null
+        ? true
+        : undefined;
+    });
+  }, 90_000);
+
+  it('shows no pending change on an actuator that has no desired value', async () => {
+    const chips = await page.locator('.chip').allTextContents();
+    expect(chips.length).toBeGreaterThan(0);
+    expect(chips.filter((text) => text.includes('undefined'))).toEqual([]);
+  });
+
+  it('takes a screenshot of the page', async () => {
+    const updating = process.env.ZONECTL_UPDATE_SCREENSHOT === '1';
+    if (updating) {
+      // For the README: the building at work, with an operator override running.
+      await until('scheduled working hours in the simulation', 130_000, async () =>
+        (await zone(OVERRIDE_ZONE).locator('.occupied').textContent())?.endsWith('occupied')
+          ? true
+          : undefined,
+      );
+      await submitOverride(OVERRIDE_ZONE, 'lighting', '100', 5);
+      await until('the override to show', 20_000, async () =>
+        (await chip(OVERRIDE_ZONE, 'lighting').getAttribute('data-reported')) === '100' ? true : undefined,
+      );
+    }
+    const file = join(root, 'dashboard.png');
+    await page.screenshot({ path: file, fullPage: true });
+    expect(statSync(file).size).toBeGreaterThan(10_000);
+    if (updating) copyFileSync(file, join(REPO_ROOT, 'docs', 'dashboard.png'));
+  }, 180_000);
+});
