@@ -113,8 +113,10 @@ export async function readAll(
   for (const key of Object.keys(merged) as SensorKind[]) {
     const value = merged[key];
     const spec = MEASURES[key];
-    if (value === undefined || !Number.isFinite(value) || value < spec.min || value > spec.max)
-      delete merged[key];
+    // Only unreadable values are dropped here. A value outside the contract's range is still a
+    // reading: the cloud refuses it and dead-letters it with the reason, so a failing sensor
+    // shows up there instead of vanishing on the device.
+    if (value === undefined || !Number.isFinite(value)) delete merged[key];
     else if (spec.integer) merged[key] = Math.round(value);
   }
   return merged;

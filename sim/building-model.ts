@@ -130,13 +130,14 @@ export class ZoneModel {
       this.occupancyHour = hour;
       const scheduled = isScheduledOccupied(this.policy, at);
       const meetingRoom = this.config.capacity <= 15;
-      if (!scheduled) this.occupancyTarget = this.random() < 0.05 ? 1 : 0;
+      const r = this.occupancyRandom;
+      if (!scheduled) this.occupancyTarget = r() < 0.05 ? 1 : 0;
       else if (meetingRoom)
-        this.occupancyTarget =
-          this.random() < 0.55 ? Math.ceil(this.config.capacity * (0.3 + 0.7 * this.random())) : 0;
-      else this.occupancyTarget = Math.round(this.config.capacity * (0.35 + 0.5 * this.random()));
+        this.occupancyTarget = r() < 0.55 ? Math.ceil(this.config.capacity * (0.3 + 0.7 * r())) : 0;
+      else this.occupancyTarget = Math.round(this.config.capacity * (0.35 + 0.5 * r()));
+      this.occupancyJitter = Math.round(gaussian(r) * Math.max(1, this.occupancyTarget * 0.08));
     }
-    const jitter = Math.round(gaussian(this.random) * Math.max(1, this.occupancyTarget * 0.08));
+    const jitter = this.occupancyJitter;
     this.occupancy =
       this.occupancyTarget === 0 ? 0 : clamp(this.occupancyTarget + jitter, 0, this.config.capacity);
   }

@@ -105,9 +105,9 @@ function renderZones(state) {
     $('.occupied', card).textContent = zone.scheduledOccupied ? 'scheduled: occupied' : 'scheduled: setback';
     $('.actuators', card).innerHTML = zone.actuators
       .map((a) => {
-        const pending = JSON.stringify(a.desired) !== JSON.stringify(a.reported);
+        const pending = a.desired !== undefined && JSON.stringify(a.desired) !== JSON.stringify(a.reported);
         const override = a.overrideUntil
-          ? `<span class="ov" title="operator override">⏱ ${ago(a.overrideUntil, now)}</span>`
+          ? `<span class="ov" title="operator override">override ${ago(a.overrideUntil, now)}</span>`
           : '';
         const shown = a.reported ?? a.desired;
         const cls = a.kind === 'lighting' ? (Number(shown) > 0 ? 'on' : 'off') : String(shown);
