@@ -47,6 +47,10 @@ const AIR_CHANGES_PER_HOUR: Record<VentilationLevel, number> = { off: 0.3, low: 
 /** Fan power per m3 of zone volume, W. */
 const FAN_W_PER_M3: Record<VentilationLevel, number> = { off: 0, low: 1.2, high: 4 };
 const LAMP_W_PER_M2 = 9;
+/** Volumetric heat capacity of air, J/(m3 K). */
+const AIR_HEAT_CAPACITY = 1206;
+/** Share of the exhaust air's heat the ventilation unit's heat exchanger gives back. */
+const HEAT_RECOVERY = 0.7;
 const LAMP_LUX_AT_FULL = 500;
 const CEILING_M = 3;
 const HOUR = 3_600_000;
@@ -109,8 +113,11 @@ export class ZoneModel {
     const heating = a.heating === 'on' ? this.heaterW : 0;
     const sun = this.weather.daylight(at) * this.config.areaM2 * 0.0008;
     const gains = heating + this.occupancy * HEAT_PER_PERSON + sun;
-    this.temperature += ((this.ua * (outside - this.temperature) + gains) / this.capacitance) * dt;
     const flow = (AIR_CHANGES_PER_HOUR[a.ventilation] * this.volume) / 3600;
+    // Outdoor air brought in by ventilation, after the heat-recovery unit, warms or cools the zone.
+    const ventilationUa = flow * AIR_HEAT_CAPACITY * (1 - HEAT_RECOVERY);
+    const loss = (this.ua + ventilationUa) * (outside - this.temperature);
+    this.temperature += ((loss + gains) / this.capacitance) * dt;
     this.co2 +=
       ((this.occupancy * CO2_PER_PERSON * 1e6 + flow * (OUTDOOR_CO2 - this.co2)) / this.volume) * dt;
     this.humidity = clamp(

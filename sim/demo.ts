@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { finishOnboarding, startOnboarding, targetFor } from '../cli/onboarding/onboard';
 import {
@@ -355,36 +355,58 @@ async function runSimulation(
     return Number(out.Rows?.[0]?.Data?.[0]?.ScalarValue ?? 0);
   };
 
+  // Reads every dead letter without consuming it: each is hidden while it is counted and made
+  // visible again right after, so the dashboard and later counts still see it.
   const countDeadLetters = async (): Promise<{ readings: number; reasons: Record<string, number> }> => {
     const seen = new Set<string>();
+    const handles: Array<{ Id: string; ReceiptHandle: string }> = [];
     const reasons: Record<string, number> = {};
     let readings = 0;
-    for (let round = 0; round < 1000; round++) {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: deployed.deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          VisibilityTimeout: 3,
-          WaitTimeSeconds: 0,
-          MessageSystemAttributeNames: ['SentTimestamp'],
-        }),
-      );
-      const messages = out.Messages ?? [];
-      if (messages.length === 0) break;
-      for (const m of messages) {
-        if (!m.MessageId || seen.has(m.MessageId)) continue;
-        seen.add(m.MessageId);
-        if (Number(m.Attributes?.SentTimestamp ?? 0) < started) continue;
-        const n = deadLetteredReadingCount(m.Body ?? '');
-        readings += n;
-        const reason = reasonOf(m.Body ?? '');
-        reasons[reason] = (reasons[reason] ?? 0) + n;
+    try {
+      for (let round = 0; round < 1000; round++) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: deployed.deadLetterQueueUrl,
+            MaxNumberOfMessages: 10,
+            VisibilityTimeout: 60,
+            WaitTimeSeconds: 0,
+            MessageSystemAttributeNames: ['SentTimestamp'],
+          }),
+        );
+        const messages = out.Messages ?? [];
+        if (messages.length === 0) break;
+        for (const m of messages) {
+          if (m.ReceiptHandle) handles.push({ Id: String(handles.length), ReceiptHandle: m.ReceiptHandle });
+          if (!m.MessageId || seen.has(m.MessageId)) continue;
+          seen.add(m.MessageId);
+          if (Number(m.Attributes?.SentTimestamp ?? 0) < started) continue;
+          const n = deadLetteredReadingCount(m.Body ?? '');
+          readings += n;
+          const reason = reasonOf(m.Body ?? '');
+          reasons[reason] = (reasons[reason] ?? 0) + n;
+        }
+      }
+    } finally {
+      for (let i = 0; i < handles.length; i += 10) {
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: deployed.deadLetterQueueUrl,
+            Entries: handles.slice(i, i + 10).map((h) => ({ ...h, VisibilityTimeout: 0 })),
+          }),
+        );
       }
     }
     return { readings, reasons };
   };
 
-  const books = async (): Promise<Books> => {
+  // One count at a time: two overlapping counts would each miss what the other holds hidden.
+  let counting: Promise<unknown> = Promise.resolve();
+  const books = (): Promise<Books> => {
+    const next = counting.then(countBooks, countBooks);
+    counting = next.catch(() => undefined);
+    return next;
+  };
+  const countBooks = async (): Promise<Books> => {
     const stats = agents.map((a) => a.agent.stats());
     const published = stats.reduce((s, x) => s + x.published, 0);
     const [stored, dead] = await Promise.all([countStored(), countDeadLetters()]);
