@@ -13,6 +13,7 @@ import { SENSOR } from './helpers/assembly';
 import {
   eventually,
   type Pipeline,
+  printLogsOnFailure,
   readJson,
   STACK_NAME,
   startPipeline,
@@ -43,6 +44,8 @@ beforeAll(async () => {
   pipeline = await startPipeline();
   template = readJson<CfnTemplate>(join(pipeline.assembly.cdkOut, `${STACK_NAME}.template.json`));
 }, 240_000);
+
+printLogsOnFailure(() => pipeline);
 
 afterAll(async () => {
   await disconnectAll();

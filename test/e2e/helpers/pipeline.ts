@@ -15,6 +15,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { afterEach } from 'vitest';
 import { finishOnboarding, targetFor } from '../../../cli/onboarding/onboard';
 import {
   BUNDLE_FILE,
@@ -90,7 +91,7 @@ export interface PipelineOptions {
 
 /** Agent settings for tests: fast reconnects, samples only when the test calls `sample()`. */
 export const TEST_AGENT: Partial<AgentOptions> = {
-  link: { minBackoffMs: 100, maxBackoffMs: 500, stableAfterMs: 300, keepAliveSec: 5 },
+  link: { minBackoffMs: 100, maxBackoffMs: 500, stableAfterMs: 300, keepAliveSec: 10 },
   // every sample is a reading (heartbeat 0) and goes out at once (no batch delay)
   policy: { sampleIntervalMs: 3_600_000, heartbeatMs: 0, maxBatchDelayMs: 0, batchSize: 10 },
   sampleOnStart: false,
@@ -280,4 +281,13 @@ export async function eventually<T>(
 
 export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** Prints the cloud's last log lines and the agents' lines after a failed test, to see why. */
+export function printLogsOnFailure(get: () => Pipeline | undefined, lines = 60): void {
+  afterEach((context) => {
+    const pipeline = get();
+    if (context.task.result?.state !== 'fail' || !pipeline) return;
+    console.error(`last ${lines} local cloud log lines:\n${pipeline.logger.lines.slice(-lines).join('\n')}`);
+  });
 }

@@ -1,0 +1,144 @@
+/**
+ * Telemetry through the deployed pipeline: device -> broker (mTLS, deployed IoT policy) ->
+ * ingest rule -> ingest queue -> ingest function (bundled asset) -> Timestream, read back with
+ * the Timestream Query API; invalid readings end in the dead-letter queue with their reason.
+ */
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DeadLetterEntry,
+  DeadLetterEntrySchema,
+  STACK_OUTPUT,
+  TELEMETRY_VERSION,
+} from '../../contracts';
+import { connectDevice, disconnectAll } from '../helpers/mqtt-device';
+import { waitFor } from '../helpers/wait';
+import { SENSOR } from './helpers/assembly';
+import { sampleSpaced, scriptedTemperature } from './helpers/drivers';
+import {
+  eventually,
+  type Pipeline,
+  printLogsOnFailure,
+  startPipeline,
+  storedReadings,
+} from './helpers/pipeline';
+
+let pipeline: Pipeline;
+
+beforeAll(async () => {
+  pipeline = await startPipeline();
+}, 240_000);
+
+printLogsOnFailure(() => pipeline);
+
+afterAll(async () => {
+  await disconnectAll();
+  await pipeline?.close();
+});
+
+/** Receives dead-letter entries (deleting them) until `done` holds for what was gathered. */
+async function deadLetters(
+  sqs: SQSClient,
+  queueUrl: string,
+  done: (entries: DeadLetterEntry[]) => boolean,
+  timeoutMs: number,
+): Promise<DeadLetterEntry[]> {
+  const entries: DeadLetterEntry[] = [];
+  await eventually(
+    async () => {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of out.Messages ?? []) {
+        const parsed = DeadLetterEntrySchema.safeParse(JSON.parse(m.Body ?? 'null'));
+        if (parsed.success) entries.push(parsed.data);
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      }
+      return done(entries) ? true : undefined;
+    },
+    timeoutMs,
+    'the expected dead-letter entries',
+  );
+  return entries;
+}
+
+describe('telemetry through the deployed pipeline', () => {
+  it('stores an agent’s readings with the thing’s dimensions, readable through the Query API', async () => {
+    const sensor = scriptedTemperature(20.5, 0.25);
+    const { agent } = await pipeline.startAgent(SENSOR, { sensors: [sensor] });
+    try {
+      await waitFor(() => agent.stats().online, 20_000, 'the agent connects');
+      await sampleSpaced(agent, 3);
+      await waitFor(() => agent.stats().pending === 0, 20_000, 'the broker acknowledges every reading');
+    } finally {
+      await agent.stop();
+    }
+    const stored = await eventually(
+      async () => {
+        const rows = await storedReadings(pipeline, SENSOR);
+        return rows.length >= 3 ? rows : undefined;
+      },
+      30_000,
+      'three readings stored',
+    );
+    expect(stored).toEqual(
+      [20.5, 20.75, 21].map((temperature, seq) =>
+        expect.objectContaining({ building: 'hq', zone: 'lobby', thing: SENSOR, seq, temperature }),
+      ),
+    );
+  }, 90_000);
+
+  it('dead-letters a bad envelope and the one bad reading of a message, storing its good readings', async () => {
+    const device = await connectDevice({
+      port: pipeline.cloud.endpoints.mqttPort,
+      clientId: SENSOR,
+      ...pipeline.files(SENSOR),
+    });
+    const topic = pipeline.bundles[SENSOR]!.topics.telemetry;
+    const ts = Date.now();
+    await device.publish(topic, { v: TELEMETRY_VERSION, readings: 'not a list' });
+    await device.publish(topic, {
+      v: TELEMETRY_VERSION,
+      readings: [
+        { ts, seq: 100, temperature: 19.5 },
+        { ts: ts + 1, seq: 101, temperature: 500 },
+        { ts: ts + 2, seq: 102, temperature: 19.75 },
+      ],
+    });
+    await device.disconnect();
+
+    const { sqs } = pipeline.clients();
+    const entries = await deadLetters(
+      sqs,
+      pipeline.outputs[STACK_OUTPUT.deadLetterQueueUrl]!,
+      (gathered) =>
+        gathered.some((e) => e.code === 'INVALID_MESSAGE') &&
+        gathered.some((e) => e.code === 'INVALID_READING'),
+      40_000,
+    );
+    const badEnvelope = entries.find((e) => e.code === 'INVALID_MESSAGE')!;
+    expect(badEnvelope).toMatchObject({ thing: SENSOR, readings: [] });
+    expect(badEnvelope.reason).toMatch(/readings/);
+    expect(JSON.parse(badEnvelope.payload!)).toMatchObject({ readings: 'not a list' });
+    const badReading = entries.find((e) => e.code === 'INVALID_READING')!;
+    expect(badReading).toMatchObject({
+      thing: SENSOR,
+      zone: 'lobby',
+      readings: [{ seq: 101, temperature: 500 }],
+    });
+    expect(badReading.reason).toMatch(/temperature of at most/);
+
+    const stored = await eventually(
+      async () => {
+        const rows = (await storedReadings(pipeline, SENSOR)).filter((r) => r.seq >= 100);
+        return rows.length >= 2 ? rows : undefined;
+      },
+      30_000,
+      'the good readings stored',
+    );
+    expect(stored.map((r) => [r.seq, r.temperature])).toEqual([
+      [100, 19.5],
+      [102, 19.75],
+    ]);
+  }, 90_000);
+});
