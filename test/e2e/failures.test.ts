@@ -1,0 +1,205 @@
+/**
+ * Failing handlers in the deployed pipeline, made to fail for real:
+ * - ingest: the Timestream table is deleted, so every WriteRecords is refused; the ingest
+ *   function reports the message failed, SQS delivers it again after the visibility timeout,
+ *   and after the queue's maxReceiveCount the redrive policy moves it to the dead-letter queue;
+ * - control: the actuator's thing is deleted from the registry, so the zone controller's
+ *   UpdateThingShadow is refused with 404; Lambda's asynchronous invocation retries it twice
+ *   (short delays here) and then gives the event up, saying so in the log.
+ */
+import { DeleteThingCommand, DetachThingPrincipalCommand } from '@aws-sdk/client-iot';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STACK_OUTPUT, TELEMETRY_VERSION } from '../../contracts';
+import { connectDevice, disconnectAll } from '../helpers/mqtt-device';
+import { ACTUATOR, SENSOR } from './helpers/assembly';
+import {
+  eventually,
+  type Pipeline,
+  printLogsOnFailure,
+  startPipeline,
+  storedReadings,
+} from './helpers/pipeline';
+
+let pipeline: Pipeline;
+/** Above the ingest mapping's 5 s batching window, well under the deployed timeout. */
+const VISIBILITY_SECONDS = '6';
+
+beforeAll(async () => {
+  pipeline = await startPipeline({ asyncRetryDelaysMs: [300, 600] });
+}, 240_000);
+
+printLogsOnFailure(() => pipeline);
+
+afterAll(async () => {
+  await disconnectAll();
+  await pipeline?.close();
+});
+
+async function publishAsSensor(p: Pipeline, readings: object[]): Promise<void> {
+  const pipeline = p;
+  const device = await connectDevice({
+    port: pipeline.cloud.endpoints.mqttPort,
+    clientId: SENSOR,
+    ...pipeline.files(SENSOR),
+  });
+  try {
+    await device.publish(pipeline.bundles[SENSOR]!.topics.telemetry, { v: TELEMETRY_VERSION, readings });
+  } finally {
+    await device.disconnect();
+  }
+}
+
+describe('failing handlers', () => {
+  it('redrives an ingest message whose store write keeps failing to the dead-letter queue after maxReceiveCount receives', async () => {
+    const { sqs } = pipeline.clients();
+    const ingestQueue = pipeline.outputs[STACK_OUTPUT.ingestQueueUrl]!;
+    const dlq = pipeline.outputs[STACK_OUTPUT.deadLetterQueueUrl]!;
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: ingestQueue, AttributeNames: ['RedrivePolicy'] }),
+    );
+    const { maxReceiveCount } = JSON.parse(attributes.Attributes?.RedrivePolicy ?? '{}') as {
+      maxReceiveCount: number;
+    };
+    expect(maxReceiveCount).toBeGreaterThan(1);
+    // Redeliveries after 6 s instead of the deployed few minutes; kept above the mapping's 5 s
+    // batching window, or a message comes back into the very batch still gathering.
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: ingestQueue,
+        Attributes: { VisibilityTimeout: VISIBILITY_SECONDS },
+      }),
+    );
+    // The poller's long poll that is already waiting received with the old timeout (see the
+    // expected failure below): hand it a message it dead-letters, so the next poll reads the
+    // new one. The ingest function dead-letters a body that is not a reading message.
+    await sqs.send(new SendMessageCommand({ QueueUrl: ingestQueue, MessageBody: '{"probe":"visibility"}' }));
+    await eventually(
+      async () => {
+        const out = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: ingestQueue, AttributeNames: ['All'] }),
+        );
+        const a = out.Attributes ?? {};
+        return a.ApproximateNumberOfMessages === '0' && a.ApproximateNumberOfMessagesNotVisible === '0'
+          ? true
+          : undefined;
+      },
+      30_000,
+      'the probe message processed',
+    );
+    await pipeline.cloud.timestream.deleteTable(
+      pipeline.outputs[STACK_OUTPUT.timestreamDatabase]!,
+      pipeline.outputs[STACK_OUTPUT.timestreamTable]!,
+    );
+
+    await publishAsSensor(pipeline, [{ ts: Date.now(), seq: 7, temperature: 20.5 }]);
+
+    const moved = await eventually(
+      async () => {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: dlq,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        for (const m of out.Messages ?? []) {
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle }));
+        }
+        return (out.Messages ?? []).find((m) => {
+          const body = JSON.parse(m.Body ?? '{}') as { thing?: string; readings?: Array<{ seq?: number }> };
+          return body.thing === SENSOR && body.readings?.some((r) => r.seq === 7);
+        });
+      },
+      100_000,
+      'the ingest message in the dead-letter queue',
+    );
+    // the message is the ingest rule's output, as it sat on the ingest queue
+    expect(JSON.parse(moved.Body!)).toMatchObject({
+      building: 'hq',
+      zone: 'lobby',
+      thing: SENSOR,
+      clientId: SENSOR,
+    });
+    expect(pipeline.logLines('moved to', `after ${maxReceiveCount} receives`)).toHaveLength(1);
+    const failedReceives = pipeline.logLines('1 of 1 messages reported as failed');
+    expect(failedReceives).toHaveLength(maxReceiveCount);
+    expect(
+      pipeline.logLines('WriteRecords', 'ResourceNotFoundException').length +
+        pipeline.logLines('timestream-write', '404').length,
+    ).toBeGreaterThan(0);
+    await expect(storedReadings(pipeline, SENSOR)).rejects.toThrow();
+  }, 150_000);
+
+  it('retries a zone controller invocation that fails twice, then gives the event up with a log line', async () => {
+    const { iot } = pipeline.clients();
+    const certificateArn = `arn:aws:iot:${pipeline.cloud.identity.region}:${pipeline.cloud.identity.accountId}:cert/${pipeline.bundles[ACTUATOR]!.certificateId}`;
+    await iot.send(new DetachThingPrincipalCommand({ thingName: ACTUATOR, principal: certificateArn }));
+    await iot.send(new DeleteThingCommand({ thingName: ACTUATOR }));
+
+    // 12 degC: the controller must write heating on for the zone's actuator, whose thing is gone
+    await publishAsSensor(pipeline, [{ ts: Date.now(), seq: 8, temperature: 12 }]);
+
+    const given = await eventually(
+      () => pipeline.logLines('ControllerHandler', 'failed after 3 attempts')[0],
+      30_000,
+      'the controller event given up',
+    );
+    const requestId = /async event (\S+) failed after/.exec(given)?.[1];
+    expect(requestId).toBeTruthy();
+    const retries = pipeline.logLines(`async event ${requestId} failed (`);
+    expect(retries).toHaveLength(2);
+    expect(retries[0]).toMatch(/retry 1 of 2/);
+    expect(retries[1]).toMatch(/retry 2 of 2/);
+    expect(retries[0]).toMatch(/ResourceNotFoundException/);
+    expect(given).toMatch(/no failure destination or dead-letter queue: event discarded/);
+  }, 90_000);
+});
+
+/**
+ * Expected to fail until the local event source mapping reads the queue's VisibilityTimeout
+ * when it takes a message, as SQS does for a ReceiveMessage without VisibilityTimeout: the
+ * mapping (local/sqs/event-source-mapping.ts, `collect`) reads it once before its 20-second
+ * long poll and batching window and passes that value to `Queue.receive`, so a message
+ * arriving during that poll stays invisible for the old timeout. Remove `.fails` once fixed.
+ */
+describe('event source mapping and SetQueueAttributes', () => {
+  let fresh: Pipeline;
+
+  beforeAll(async () => {
+    fresh = await startPipeline();
+  }, 240_000);
+
+  afterAll(async () => {
+    await fresh?.close();
+  });
+
+  it.fails('applies a lowered VisibilityTimeout to the next message the event source mapping receives', async () => {
+    const { sqs } = fresh.clients();
+    const ingestQueue = fresh.outputs[STACK_OUTPUT.ingestQueueUrl]!;
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: ingestQueue,
+        Attributes: { VisibilityTimeout: VISIBILITY_SECONDS },
+      }),
+    );
+    await fresh.cloud.timestream.deleteTable(
+      fresh.outputs[STACK_OUTPUT.timestreamDatabase]!,
+      fresh.outputs[STACK_OUTPUT.timestreamTable]!,
+    );
+    await publishAsSensor(fresh, [{ ts: Date.now(), seq: 1, temperature: 20.5 }]);
+    // received, failed, visible again after 1 s, received again after the 5 s batching window
+    await eventually(
+      () => (fresh.logLines('1 of 1 messages reported as failed').length >= 2 ? true : undefined),
+      15_000,
+      'a second receive of the failed message',
+    );
+  }, 60_000);
+});
