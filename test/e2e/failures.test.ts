@@ -181,7 +181,7 @@ describe('event source mapping and SetQueueAttributes', () => {
     await fresh?.close();
   });
 
-  it.fails('applies a lowered VisibilityTimeout to the next message the event source mapping receives', async () => {
+  it('applies a lowered VisibilityTimeout to the next message the event source mapping receives', async () => {
     const { sqs } = fresh.clients();
     const ingestQueue = fresh.outputs[STACK_OUTPUT.ingestQueueUrl]!;
     await sqs.send(

@@ -116,7 +116,7 @@ describe('device agent through outages and revocation', () => {
    * registry refuses REVOKED -> ACTIVE, and the whole deploy fails with a DeployError. Remove
    * `.fails` once fixed.
    */
-  it.fails('keeps a revoked certificate revoked when the unchanged assembly is deployed again', async () => {
+  it('keeps a revoked certificate revoked when the unchanged assembly is deployed again', async () => {
     // runs after the revocation above; CloudFormation leaves an unchanged resource alone
     const certificateId = pipeline.bundles[ACTUATOR]!.certificateId;
     const { iot } = pipeline.clients();

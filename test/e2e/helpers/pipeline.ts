@@ -268,6 +268,7 @@ export async function eventually<T>(
     try {
       const value = await check();
       if (value !== undefined) return value;
+      lastError = undefined;
     } catch (err) {
       lastError = err;
     }
