@@ -90,7 +90,11 @@ export function localProviders(s: LocalServices): {
       const prev = req.previous ? safe(() => s.iot.describeCertificate(req.previous!.ref)) : undefined;
       const sameCsr = prev && req.previous?.attributes.csr === hashText(str(p.CertificateSigningRequest));
       if (prev && sameCsr) {
-        if (prev.status !== status) s.iot.updateCertificate(prev.certificateId, status);
+        // As CloudFormation, an unchanged resource is left alone: a certificate an operator
+        // revoked or deactivated since the last deploy stays so. A revoked one never returns.
+        if (!req.unchanged && prev.status !== status && prev.status !== 'REVOKED') {
+          s.iot.updateCertificate(prev.certificateId, status);
+        }
         return {
           ref: prev.certificateId,
           attributes: { Arn: prev.certificateArn, Id: prev.certificateId, csr: req.previous!.attributes.csr },

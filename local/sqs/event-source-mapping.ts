@@ -92,8 +92,8 @@ export function startEventSourceMapping(
 
   /** Collects one batch: up to batchSize messages, within the batching window (AWS "Batching behavior"). */
   const collect = async (q: Queue): Promise<ReceivedMessage[]> => {
-    const visibility = Number(q.attributes.VisibilityTimeout ?? 30);
-    const first = await q.receive(Math.min(10, settings.batchSize), visibility, 20, stop.signal);
+    // No explicit visibility: the queue's timeout as it is when each message is delivered.
+    const first = await q.receive(Math.min(10, settings.batchSize), undefined, 20, stop.signal);
     const batch = [...first];
     if (batch.length === 0 || settings.maximumBatchingWindowSeconds === 0) return batch;
     const deadline = Date.now() + settings.maximumBatchingWindowSeconds * 1000;
@@ -103,7 +103,7 @@ export function startEventSourceMapping(
       if (left <= 0) break;
       const more = await q.receive(
         Math.min(10, settings.batchSize - batch.length),
-        visibility,
+        undefined,
         left / 1000,
         stop.signal,
       );

@@ -76,15 +76,20 @@ export class Queue {
    * available, when the wait ends, or when `signal` aborts, sleeping in between (woken by a
    * send, a visibility change, or the next visibility expiry), never spinning.
    */
+  /**
+   * Receives up to `max` messages, long-polling up to `waitSeconds`. Without an explicit
+   * visibility timeout, the queue's VisibilityTimeout at the moment a message is delivered
+   * applies (a SetQueueAttributes during a long poll counts).
+   */
   async receive(
     max: number,
-    visibilitySeconds: number,
+    visibilitySeconds: number | undefined,
     waitSeconds: number,
     signal?: AbortSignal,
   ): Promise<ReceivedMessage[]> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
-      const got = this.take(max, visibilitySeconds);
+      const got = this.take(max, visibilitySeconds ?? Number(this.attributes.VisibilityTimeout ?? 30));
       const left = deadline - Date.now();
       if (got.length > 0 || this.closed || signal?.aborted || left <= 0) return got;
       const nextVisible = this.nextVisibleIn();
