@@ -109,15 +109,9 @@ describe('device agent through outages and revocation', () => {
     await agent.stop();
   }, 90_000);
 
-  /**
-   * Expected to fail until the local deployer leaves an unchanged certificate's status alone:
-   * local/deployer/providers.ts (certificate provider, `if (prev.status !== status)
-   * s.iot.updateCertificate(...)`) sets the template's ACTIVE on the revoked certificate, the
-   * registry refuses REVOKED -> ACTIVE, and the whole deploy fails with a DeployError. Remove
-   * `.fails` once fixed.
-   */
   it('keeps a revoked certificate revoked when the unchanged assembly is deployed again', async () => {
-    // runs after the revocation above; CloudFormation leaves an unchanged resource alone
+    // runs after the revocation above; CloudFormation leaves an unchanged resource alone, so
+    // the deploy succeeds and a revocation made since stays in force
     const certificateId = pipeline.bundles[ACTUATOR]!.certificateId;
     const { iot } = pipeline.clients();
     const before = await iot.send(new DescribeCertificateCommand({ certificateId }));
