@@ -102,6 +102,7 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
   const lastCloud: ActuatorState = {};
   const rejected = new Map<string, string>();
   let samples = 0;
+  let lastSampleAt = 0;
   let readings = 0;
   let messages = 0;
   let published = 0;
@@ -141,7 +142,10 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
     const values = await readAll(sensors, (driver, err) =>
       log(`sensor driver for ${driver.kinds.join(', ')} failed: ${(err as Error).message ?? String(err)}`),
     );
-    const at = now();
+    // Timestamps strictly increase per thing: two readings in one millisecond would share a
+    // record identity (dimensions, time, measure name) in the store, and one would be refused.
+    const at = Math.max(now(), lastSampleAt + 1);
+    lastSampleAt = at;
     samples++;
     lastReadings = { ...lastReadings, ...values };
     const decision = policy.consider(values, at);

@@ -112,7 +112,8 @@ export class MqttLink {
         .with_client_id(o.clientId)
         .with_clean_session(true)
         .with_keep_alive_seconds(o.keepAliveSec ?? 30)
-        .with_ping_timeout_ms(5_000)
+        // aws-crt requires the ping timeout to be shorter than the keep-alive interval.
+        .with_ping_timeout_ms(Math.min(5_000, (o.keepAliveSec ?? 30) * 500))
         .with_protocol_operation_timeout_ms(20_000)
         // the SDK's own reconnect is stopped right after an interrupt (see run); a short timer
         // matters because disconnect() completes only when that pending reconnect task runs
