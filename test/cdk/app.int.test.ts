@@ -27,7 +27,7 @@ interface AppRun {
   readonly outdir: string;
 }
 
-/** `validate: false` skips the built-in CloudFormation Validate plugin (validation.test.ts runs it); cdk-nag still runs. */
+/** `validate: false` skips the built-in CloudFormation Validate plugin (validation.int.test.ts runs it); cdk-nag still runs. */
 function runApp(context: Record<string, string>, validate = false): Promise<AppRun> {
   const outdir = tempDir('zonectl-cdk-out-');
   const child = spawn(tsx, ['bin/app.ts'], {
