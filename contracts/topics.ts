@@ -54,7 +54,6 @@ export function presenceTopic(event: 'connected' | 'disconnected', clientId: str
 }
 
 /** IoT policy variable for the connected client's thing name (IoT Developer Guide, "Thing policy variables"). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT policy variable, literal on purpose
 export const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
 
 /** Command shadow topics a device publishes to (requests to the Device Shadow service). */
