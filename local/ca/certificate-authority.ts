@@ -19,8 +19,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CA_FILE } from '../../contracts/paths';
-import { AwsServiceError } from '../common/aws-error';
 import type { LocalLogger } from '../common/log';
+import { invalidCsr } from './errors';
 import { certificateDer, certificateIdOf, pemDecode, pemEncode, randomSerial, subtle, x509 } from './x509';
 
 export const CA_KEY_FILE = 'ca.key.pem';
@@ -256,35 +256,37 @@ export async function createCertificateAuthority(
   };
 }
 
-const badCsr = (message: string) => new AwsServiceError('InvalidRequestException', 400, message);
-
 /** Parses and checks a CSR as CreateCertificateFromCsr does; returns its public key. */
 async function checkCsr(csrPem: string): Promise<CryptoKey> {
   if (typeof csrPem !== 'string' || csrPem.trim() === '') {
-    throw badCsr('certificateSigningRequest is required');
+    throw invalidCsr('certificateSigningRequest is required');
   }
   if (csrPem.length > MAX_CSR_LENGTH) {
-    throw badCsr(`certificateSigningRequest is longer than ${MAX_CSR_LENGTH} characters`);
+    throw invalidCsr(`certificateSigningRequest is longer than ${MAX_CSR_LENGTH} characters`);
   }
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
   } catch {
-    throw badCsr('The certificate signing request is not a valid PEM-encoded PKCS#10 request');
+    throw invalidCsr('The certificate signing request is not a valid PEM-encoded PKCS#10 request');
   }
   const alg = csr.publicKey.algorithm as { name?: string; namedCurve?: string; modulusLength?: number };
   if (alg.name === 'ECDSA' || alg.name === 'ECDH') {
     if (!alg.namedCurve || !ACCEPTED_CURVES.has(alg.namedCurve)) {
-      throw badCsr(`Unsupported ECC curve ${alg.namedCurve ?? 'unknown'}: use NIST P-256, P-384 or P-521`);
+      throw invalidCsr(
+        `Unsupported ECC curve ${alg.namedCurve ?? 'unknown'}: use NIST P-256, P-384 or P-521`,
+      );
     }
   } else if (alg.name === 'RSASSA-PKCS1-v1_5' || alg.name === 'RSA-PSS' || alg.name === 'RSA-OAEP') {
     if ((alg.modulusLength ?? 0) < MIN_RSA_BITS) {
-      throw badCsr(
+      throw invalidCsr(
         `RSA key of ${alg.modulusLength ?? 0} bits is too short: use at least ${MIN_RSA_BITS} bits`,
       );
     }
   } else {
-    throw badCsr(`Unsupported public key algorithm ${alg.name ?? 'unknown'}: use RSA (>= 2048 bits) or ECC`);
+    throw invalidCsr(
+      `Unsupported public key algorithm ${alg.name ?? 'unknown'}: use RSA (>= 2048 bits) or ECC`,
+    );
   }
   let valid = false;
   try {
@@ -292,10 +294,10 @@ async function checkCsr(csrPem: string): Promise<CryptoKey> {
   } catch {
     valid = false;
   }
-  if (!valid) throw badCsr('The certificate signing request signature is not valid');
+  if (!valid) throw invalidCsr('The certificate signing request signature is not valid');
   try {
     return await csr.publicKey.export();
   } catch {
-    throw badCsr('The public key of the certificate signing request cannot be read');
+    throw invalidCsr('The public key of the certificate signing request cannot be read');
   }
 }

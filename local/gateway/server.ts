@@ -20,8 +20,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AwsServiceError } from '../common/aws-error';
-import { errorText, type LocalLogger } from '../common/log';
+import { AwsServiceError, errorText, type LocalLogger } from '../common';
+import { accessDenied, internalFailure, requestEntityTooLarge, unknownOperation } from './errors';
 import {
   newRequestId,
   type RenderedResponse,
@@ -79,11 +79,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function dispatch(req: AwsRequest, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
-    const what = `${req.method} ${req.rawPath}`;
+    const what = `${req.method} ${req.rawPath}${req.target ? ` (${req.target})` : ''}`;
     const refusal = browserRefusal(req.headers);
     if (refusal) {
       logger.warn(`refused ${what}: ${refusal}`);
-      send(res, renderUnrouted(req, new AwsServiceError('AccessDeniedException', 403, refusal), requestId));
+      send(res, renderUnrouted(req, accessDenied(refusal), requestId));
       return;
     }
     let route: ServiceRoute | undefined;
@@ -97,10 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const target = req.target ? ` with X-Amz-Target ${req.target}` : '';
       const message = `No local service handles ${req.method} ${req.path}${target}${service}`;
       logger.warn(message);
-      send(
-        res,
-        renderUnrouted(req, new AwsServiceError('UnknownOperationException', 404, message), requestId),
-      );
+      send(res, renderUnrouted(req, unknownOperation(message), requestId));
       return;
     }
     try {
@@ -111,16 +108,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const line = `${route.name} ${what} -> ${err.status} ${err.code}: ${err.message}`;
         if (err.status >= 500) logger.error(line);
         else logger.info(line);
-        send(res, renderError(route.protocol, err, requestId));
+        send(res, renderError(route.protocol, err, requestId, route.errorNamespace));
         return;
       }
       logger.error(`${route.name} ${what} failed unexpectedly: ${errorText(err)}`);
-      const internal = new AwsServiceError(
-        route.protocol === 'rest-json' ? 'InternalFailureException' : 'InternalFailure',
-        500,
-        'An internal error occurred in the local service',
-      );
-      send(res, renderError(route.protocol, internal, requestId));
+      const internal = internalFailure(route.protocol, route.internalErrorCode);
+      send(res, renderError(route.protocol, internal, requestId, route.errorNamespace));
     }
   }
 
@@ -146,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (tooLarge) {
         const message = `Request body exceeds the local gateway limit of ${maxBody} bytes`;
         logger.warn(`refused ${awsReq.method} ${awsReq.rawPath}: ${message}`);
-        const err = new AwsServiceError('RequestEntityTooLargeException', 413, message);
+        const err = requestEntityTooLarge(message);
         send(res, renderUnrouted(awsReq, err, newRequestId()));
         return;
       }

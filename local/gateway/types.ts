@@ -36,6 +36,17 @@ export interface ServiceRoute {
   /** Service name for logs and errors, e.g. `iot`, `iotdata`, `timestream-write`. */
   readonly name: string;
   readonly protocol: AwsProtocol;
+  /**
+   * The exception the service's model names for an internal failure, which the gateway answers
+   * (status 500) when `handle` throws anything but an AwsServiceError; default
+   * `InternalFailureException` for rest-json and `InternalFailure` for the JSON protocols.
+   */
+  readonly internalErrorCode?: string;
+  /**
+   * JSON protocols: the Smithy namespace the service qualifies `__type` with in error bodies
+   * (SQS sends `com.amazonaws.sqs#QueueDoesNotExist`); default none, the bare shape name.
+   */
+  readonly errorNamespace?: string;
   /** True if this route serves the request. The gateway asks routes in registration order. */
   matches(req: AwsRequest): boolean;
   handle(req: AwsRequest): Promise<AwsResponse>;

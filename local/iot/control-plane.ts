@@ -10,9 +10,9 @@
  * LIMITATIONS versus AWS: only the operations listed in OPERATIONS are served; others get
  * 404 UnknownOperationException from the gateway. Timestamps are epoch seconds.
  */
-import { AwsServiceError, invalidRequest as commonInvalidRequest } from '../common/aws-error';
 import { parseJsonObject } from '../gateway/protocol';
 import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway/types';
+import { invalidRequest, unknownOperation } from './errors';
 import type {
   IotRegistry,
   StoredCertificate,
@@ -47,24 +47,24 @@ function queryInt(req: AwsRequest, name: string): number | undefined {
   const v = req.query.get(name);
   if (v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw commonInvalidRequest(`${name} must be an integer; got ${v}`);
+  if (!Number.isInteger(n)) throw invalidRequest(`${name} must be an integer; got ${v}`);
   return n;
 }
 
 function queryBool(req: AwsRequest, name: string): boolean | undefined {
   const v = req.query.get(name);
   if (v === null || v === '') return undefined;
-  if (v !== 'true' && v !== 'false') throw commonInvalidRequest(`${name} must be true or false; got ${v}`);
+  if (v !== 'true' && v !== 'false') throw invalidRequest(`${name} must be true or false; got ${v}`);
   return v === 'true';
 }
 
 function str(body: Record<string, unknown>, name: string, required = false): string | undefined {
   const v = body[name];
   if (v === undefined || v === null) {
-    if (required) throw commonInvalidRequest(`${name} is required`);
+    if (required) throw invalidRequest(`${name} is required`);
     return undefined;
   }
-  if (typeof v !== 'string') throw commonInvalidRequest(`${name} must be a string`);
+  if (typeof v !== 'string') throw invalidRequest(`${name} must be a string`);
   return v;
 }
 
@@ -74,14 +74,13 @@ function attributePayload(body: Record<string, unknown>): {
 } {
   const p = body.attributePayload;
   if (p === undefined || p === null) return {};
-  if (typeof p !== 'object' || Array.isArray(p))
-    throw commonInvalidRequest('attributePayload must be an object');
+  if (typeof p !== 'object' || Array.isArray(p)) throw invalidRequest('attributePayload must be an object');
   const { attributes, merge } = p as { attributes?: unknown; merge?: unknown };
   if (
     attributes !== undefined &&
     (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes))
   ) {
-    throw commonInvalidRequest('attributePayload.attributes must be a map of strings');
+    throw invalidRequest('attributePayload.attributes must be a map of strings');
   }
   return {
     ...(attributes ? { attributes: attributes as Record<string, string> } : {}),
@@ -183,7 +182,7 @@ export const OPERATIONS: readonly Operation[] = [
       const thingTypeName = str(body, 'thingTypeName');
       const expectedVersion = body.expectedVersion;
       if (expectedVersion !== undefined && typeof expectedVersion !== 'number') {
-        throw commonInvalidRequest('expectedVersion must be a number');
+        throw invalidRequest('expectedVersion must be a number');
       }
       ctx.registry.updateThing({
         thingName: label(ctx, 0),
@@ -391,7 +390,7 @@ export const OPERATIONS: readonly Operation[] = [
     segments: ['certificates', '{}'],
     handle: (ctx) => {
       const status = ctx.req.query.get('newStatus');
-      if (!status) throw commonInvalidRequest('newStatus is required');
+      if (!status) throw invalidRequest('newStatus is required');
       ctx.registry.updateCertificate(label(ctx, 0), status);
       return ok();
     },
@@ -542,11 +541,7 @@ export function createControlPlaneRoute(registry: IotRegistry): ServiceRoute {
     async handle(req) {
       const found = findOperation(req);
       if (!found) {
-        throw new AwsServiceError(
-          'UnknownOperationException',
-          404,
-          `No IoT operation matches ${req.method} ${req.path}`,
-        );
+        throw unknownOperation(`No IoT operation matches ${req.method} ${req.path}`);
       }
       let body: Record<string, unknown> | undefined;
       return found.op.handle({

@@ -18,9 +18,9 @@
 import { randomUUID } from 'node:crypto';
 import type { BrokerMessage, MessageBus } from '../broker/types';
 import { type CloudIdentity, iotArn } from '../common/account';
-import { AwsServiceError } from '../common/aws-error';
 import { errorText, type LocalLogger } from '../common/log';
 import { type ActionFailure, errorActionPayload, FAILED_ACTION_NAMES } from './error-action';
+import { invalidRequest, sqlParseException } from './errors';
 import {
   checkRuleName,
   normaliseTopicRulePayload,
@@ -130,9 +130,7 @@ export async function createRulesEngine(options: RulesEngineOptions): Promise<Ru
       return { action: parsed, target: compileTemplate(field, compiled.variableNames) };
     } catch (err) {
       if (err instanceof SqlParseError) {
-        throw new AwsServiceError(
-          'InvalidRequestException',
-          400,
+        throw invalidRequest(
           `${where}.${parsed.type}: substitution template '${field}' is invalid at ${err.message}`,
         );
       }
@@ -149,10 +147,7 @@ export async function createRulesEngine(options: RulesEngineOptions): Promise<Ru
       compiled = compileRule(payload.sql, version);
     } catch (err) {
       if (err instanceof SqlParseError) {
-        throw new AwsServiceError('SqlParseException', 400, `rule ${name}: ${err.message}`, {
-          position: err.position,
-          reason: err.reason,
-        });
+        throw sqlParseException(name, err);
       }
       throw err;
     }

@@ -8,7 +8,7 @@
  * properties) are accepted but not delivered, because the local broker speaks MQTT 3.1.1.
  */
 import { RULE_NAME_PATTERN } from '../../contracts';
-import { invalidRequest } from '../common/aws-error';
+import { invalidRequest } from './errors';
 
 export interface LambdaAction {
   readonly functionArn: string;

@@ -4,10 +4,10 @@ export {
   computeDelta,
   getDocument,
   parseUpdateRequest,
-  ShadowError,
   type StoredShadow,
 } from './document';
-export { shadowRoute, toAwsError } from './route';
+export { ShadowError, toAwsError } from './errors';
+export { shadowRoute } from './route';
 export {
   createShadowService,
   type ListNamedShadowsResult,

@@ -38,10 +38,10 @@ import {
   parseTokenOnly,
   parseUpdateRequest,
   SHADOW_NAME,
-  ShadowError,
   THING_NAME,
   validateClientToken,
 } from './document';
+import { ShadowError } from './errors';
 import { shadowRoute } from './route';
 import { CLASSIC, ShadowStore } from './store';
 

@@ -1,5 +1,4 @@
-import { AwsServiceError } from '../common/aws-error';
-import { errorText, type LocalLogger } from '../common/log';
+import { AwsServiceError, errorText } from '../common';
 import type { AwsRequest, ServiceRoute } from '../gateway/types';
 import { intParam, type SqsBackend } from './backend';
 import {
@@ -10,7 +9,6 @@ import {
   invalidParameter,
   missingParameter,
   queueDoesNotExist,
-  renderSqsError,
   tooManyEntries,
   unsupportedOperation,
 } from './errors';
@@ -27,42 +25,35 @@ type Operation = (input: Input, req: AwsRequest) => Promise<object> | object;
 
 const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
-export function createSqsRoute(backend: SqsBackend, logger: LocalLogger): ServiceRoute {
+export function createSqsRoute(backend: SqsBackend): ServiceRoute {
   const ops = operations(backend);
   return {
     name: 'sqs',
     protocol: 'json-1.0',
+    internalErrorCode: 'InternalError',
+    errorNamespace: 'com.amazonaws.sqs',
     matches: (req) => req.target?.startsWith('AmazonSQS.') === true || req.signingService === 'sqs',
     async handle(req) {
       const op = req.target?.startsWith('AmazonSQS.') ? req.target.slice('AmazonSQS.'.length) : undefined;
-      try {
-        if (!op) {
-          throw unsupportedOperation(
-            'without X-Amz-Target (the query protocol); use a client that speaks the AWS JSON protocol',
-          );
-        }
-        const handler = ops[op];
-        if (!handler) throw unsupportedOperation(op);
-        let input: Input;
-        try {
-          const text = req.body.toString('utf8');
-          input = text.trim() === '' ? {} : (JSON.parse(text) as Input);
-        } catch {
-          throw invalidParameter('The request body is not valid JSON.');
-        }
-        if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-          throw invalidParameter('The request body must be a JSON object.');
-        }
-        const body = await handler(input, req);
-        return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
-      } catch (err) {
-        if (err instanceof AwsServiceError) {
-          logger.info(`${op ?? 'request'} refused: ${err.code}: ${err.message}`);
-          return renderSqsError(err);
-        }
-        logger.error(`${op ?? 'request'} failed: ${errorText(err)}`);
-        return renderSqsError(new AwsServiceError('InternalError', 500, 'We encountered an internal error.'));
+      if (!op) {
+        throw unsupportedOperation(
+          'without X-Amz-Target (the query protocol); use a client that speaks the AWS JSON protocol',
+        );
       }
+      const handler = ops[op];
+      if (!handler) throw unsupportedOperation(op);
+      let input: Input;
+      try {
+        const text = req.body.toString('utf8');
+        input = text.trim() === '' ? {} : (JSON.parse(text) as Input);
+      } catch {
+        throw invalidParameter('The request body is not valid JSON.');
+      }
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+        throw invalidParameter('The request body must be a JSON object.');
+      }
+      const body = await handler(input, req);
+      return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
     },
   };
 }

@@ -39,7 +39,7 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
     options.now ?? Date.now,
   );
   backend.load();
-  const route = createSqsRoute(backend, logger);
+  const route = createSqsRoute(backend);
   const mappings = new Map<string, EventSourceMapping>();
   let closed = false;
 

@@ -7,7 +7,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arn, type CloudIdentity } from '../common/account';
-import { AwsServiceError } from '../common/aws-error';
 import {
   Catalog,
   checkRetention,
@@ -15,6 +14,7 @@ import {
   type RetentionSettings,
   type TableMeta,
 } from './catalog';
+import { conflict, storeClosed } from './errors';
 import { checkName, parseWriteRecords } from './records';
 import { TableWriter, type WriteOutcome } from './writer';
 
@@ -66,8 +66,7 @@ export class TimestreamEngine {
   }
 
   private guard(): void {
-    if (this.closed)
-      throw new AwsServiceError('InternalServerException', 500, 'The local Timestream is closed.');
+    if (this.closed) throw storeClosed();
   }
 
   /** WriteRecords: validation errors throw; per-record rejections come back in the outcome. */
@@ -85,7 +84,7 @@ export class TimestreamEngine {
     return this.writes.run(async () => {
       this.guard();
       if (this.catalog.databases.has(name)) {
-        throw new AwsServiceError('ConflictException', 409, `A database with name ${name} already exists.`);
+        throw conflict(`A database with name ${name} already exists.`);
       }
       return this.catalog.createDatabase(name, this.now(), kmsKeyId);
     });
@@ -114,11 +113,7 @@ export class TimestreamEngine {
       this.guard();
       this.catalog.database(db);
       if (this.catalog.tables.has(`${db}\u0000${name}`)) {
-        throw new AwsServiceError(
-          'ConflictException',
-          409,
-          `A table with name ${name} already exists in database ${db}.`,
-        );
+        throw conflict(`A table with name ${name} already exists in database ${db}.`);
       }
       return this.catalog.createTable(db, name, retention, this.now());
     });

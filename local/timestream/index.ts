@@ -110,7 +110,7 @@ export async function createTimestreamService(opts: TimestreamServiceOptions): P
   );
   return {
     writeRoute: createWriteRoute(engine, opts.identity, log),
-    queryRoute: createQueryRoute(runner, log),
+    queryRoute: createQueryRoute(runner),
     async createDatabase(name, o) {
       await engine.createDatabase(name, o);
     },

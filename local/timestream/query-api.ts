@@ -5,11 +5,13 @@
  * NextToken pages of at most MaxRows rows (or about 1 MB without MaxRows).
  */
 import { randomUUID } from 'node:crypto';
-import { AwsServiceError } from '../common/aws-error';
+import { AwsServiceError } from '../common';
 import { errorText, type LocalLogger } from '../common/log';
+import { parseJsonObject } from '../gateway';
 import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway/types';
 import type { TimestreamEngine } from './engine';
-import { describeEndpoints, jsonBody, ok, operationOf, QUERY_OPERATIONS, unsupported } from './protocol';
+import { notEmulated, validation } from './errors';
+import { describeEndpoints, ok, operationOf, QUERY_OPERATIONS } from './protocol';
 import { QueryRefusal } from './query/parser';
 import { type OutputColumn, translateQuery } from './query/translate';
 
@@ -29,8 +31,6 @@ export interface QueryResult {
     CumulativeBytesMetered: number;
   };
 }
-
-const invalid = (m: string) => new AwsServiceError('ValidationException', 400, m);
 
 /** Java's Double.toString, which Timestream's results follow ("21.5", "22.0", "1.0E7"). */
 export function formatDouble(x: number): string {
@@ -94,22 +94,23 @@ export class QueryRunner {
   async query(body: Record<string, unknown>): Promise<QueryResult> {
     const queryString = body['QueryString'];
     if (typeof queryString !== 'string' || queryString.trim().length === 0)
-      throw invalid('QueryString is required.');
-    if (queryString.length > 262144) throw invalid('QueryString is longer than 262144 characters.');
+      throw validation('QueryString is required.');
+    if (queryString.length > 262144) throw validation('QueryString is longer than 262144 characters.');
     const maxRows = body['MaxRows'];
     if (
       maxRows !== undefined &&
       (typeof maxRows !== 'number' || !Number.isInteger(maxRows) || maxRows < 1 || maxRows > 1000)
     ) {
-      throw invalid('MaxRows must be a whole number from 1 to 1000.');
+      throw validation('MaxRows must be a whole number from 1 to 1000.');
     }
     this.evict();
     const token = body['NextToken'];
     if (token !== undefined && token !== null) {
       const cached = typeof token === 'string' ? this.pages.get(token) : undefined;
-      if (!cached) throw invalid('The NextToken is invalid or has expired; run the query again without it.');
+      if (!cached)
+        throw validation('The NextToken is invalid or has expired; run the query again without it.');
       if (cached.queryString !== queryString)
-        throw invalid('The NextToken belongs to a different QueryString.');
+        throw validation('The NextToken belongs to a different QueryString.');
       this.pages.delete(token as string);
       return this.page(cached, maxRows as number | undefined);
     }
@@ -134,7 +135,7 @@ export class QueryRunner {
         this.engine.now(),
       );
     } catch (err) {
-      if (err instanceof QueryRefusal) throw invalid(err.message);
+      if (err instanceof QueryRefusal) throw validation(err.message);
       throw err;
     }
     const { columns, sql } = translated;
@@ -144,7 +145,7 @@ export class QueryRunner {
     } catch (err) {
       if (err instanceof AwsServiceError) throw err;
       this.log.warn(`query failed in the store: ${errorText(err)}; SQL: ${sql}`);
-      throw invalid(`The query could not be run by the local Timestream: ${(err as Error).message}`);
+      throw validation(`The query could not be run by the local Timestream: ${(err as Error).message}`);
     }
     const rows = rawRows.map((r) => ({ Data: columns.map((c, i) => datum(r[i], c.type)) }));
     return {
@@ -199,39 +200,27 @@ export class QueryRunner {
   }
 }
 
-export function createQueryRoute(runner: QueryRunner, log: LocalLogger): ServiceRoute {
+export function createQueryRoute(runner: QueryRunner): ServiceRoute {
   return {
     name: 'timestream-query',
     protocol: 'json-1.0',
+    internalErrorCode: 'InternalServerException',
     matches(req: AwsRequest) {
       const op = operationOf(req);
       return op === 'DescribeEndpoints' || (op !== undefined && QUERY_OPERATIONS.has(op));
     },
     async handle(req: AwsRequest): Promise<AwsResponse> {
       const op = operationOf(req) ?? '';
-      try {
-        switch (op) {
-          case 'DescribeEndpoints':
-            return describeEndpoints(req);
-          case 'Query':
-            return ok(await runner.query(jsonBody(req)));
-          case 'CancelQuery':
-            // Queries finish before Query returns, so there is nothing left to cancel.
-            return ok({ CancellationMessage: 'The query has already completed.' });
-          default:
-            throw unsupported(op);
-        }
-      } catch (err) {
-        if (!(err instanceof AwsServiceError)) {
-          log.error(`${op} failed: ${errorText(err)}`);
-          throw new AwsServiceError(
-            'InternalServerException',
-            500,
-            `${op} failed: ${(err as Error).message}`,
-          );
-        }
-        log.warn(`${op} refused: ${err.code}: ${err.message}`);
-        throw err;
+      switch (op) {
+        case 'DescribeEndpoints':
+          return describeEndpoints(req);
+        case 'Query':
+          return ok(await runner.query(parseJsonObject(req.body)));
+        case 'CancelQuery':
+          // Queries finish before Query returns, so there is nothing left to cancel.
+          return ok({ CancellationMessage: 'The query has already completed.' });
+        default:
+          throw notEmulated(op);
       }
     },
   };

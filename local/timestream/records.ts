@@ -6,7 +6,7 @@
  * rejections that depend on the table (time window, versions, schema conflicts, table limits)
  * live in table-writer.ts.
  */
-import { AwsServiceError } from '../common/aws-error';
+import { validation } from './errors';
 
 export type ScalarMeasureType = 'DOUBLE' | 'BIGINT' | 'VARCHAR' | 'BOOLEAN' | 'TIMESTAMP';
 export type MeasureValueType = ScalarMeasureType | 'MULTI';
@@ -76,8 +76,6 @@ export interface WriteRecordsInput {
   readonly records: NormalizedRecord[];
 }
 
-const invalid = (message: string) => new AwsServiceError('ValidationException', 400, message);
-
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -96,7 +94,7 @@ export function reservedNameReason(name: string): string | undefined {
 function optionalString(obj: Record<string, unknown>, key: string, where: string): string | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalid(`${where}.${key} must be a string.`);
+  if (typeof v !== 'string') throw validation(`${where}.${key} must be a string.`);
   return v;
 }
 
@@ -107,35 +105,35 @@ interface RawDimension {
 
 function parseDimensions(raw: unknown, where: string): RawDimension[] {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw invalid(`${where}.Dimensions must be a list.`);
+  if (!Array.isArray(raw)) throw validation(`${where}.Dimensions must be a list.`);
   if (raw.length > LIMITS.maxDimensionsPerRecord) {
-    throw invalid(
+    throw validation(
       `${where}.Dimensions has ${raw.length} dimensions; at most ${LIMITS.maxDimensionsPerRecord}.`,
     );
   }
   const seen = new Set<string>();
   return raw.map((d, i) => {
     const at = `${where}.Dimensions[${i}]`;
-    if (!isObject(d)) throw invalid(`${at} must be an object.`);
+    if (!isObject(d)) throw validation(`${at} must be an object.`);
     const name = optionalString(d, 'Name', at);
     const value = optionalString(d, 'Value', at);
     const valueType = optionalString(d, 'DimensionValueType', at);
-    if (!name) throw invalid(`${at}.Name is required.`);
+    if (!name) throw validation(`${at}.Name is required.`);
     if (bytes(name) > LIMITS.maxDimensionNameBytes) {
-      throw invalid(`Dimension name '${name}' exceeds ${LIMITS.maxDimensionNameBytes} bytes.`);
+      throw validation(`Dimension name '${name}' exceeds ${LIMITS.maxDimensionNameBytes} bytes.`);
     }
     const reserved = reservedNameReason(name);
-    if (reserved) throw invalid(`Invalid dimension name '${name}': ${reserved}.`);
+    if (reserved) throw validation(`Invalid dimension name '${name}': ${reserved}.`);
     if (value === undefined || value.length === 0) {
-      throw invalid(`Dimension '${name}' needs a non-empty value.`);
+      throw validation(`Dimension '${name}' needs a non-empty value.`);
     }
     if (value.length > LIMITS.maxDimensionValueChars) {
-      throw invalid(`Dimension '${name}' value exceeds ${LIMITS.maxDimensionValueChars} characters.`);
+      throw validation(`Dimension '${name}' value exceeds ${LIMITS.maxDimensionValueChars} characters.`);
     }
     if (valueType !== undefined && valueType !== 'VARCHAR') {
-      throw invalid(`${at}.DimensionValueType '${valueType}' is not supported; only VARCHAR.`);
+      throw validation(`${at}.DimensionValueType '${valueType}' is not supported; only VARCHAR.`);
     }
-    if (seen.has(name)) throw invalid(`Duplicate dimension name '${name}' in ${where}.`);
+    if (seen.has(name)) throw validation(`Duplicate dimension name '${name}' in ${where}.`);
     seen.add(name);
     return { name, value };
   });
@@ -185,7 +183,7 @@ function mergeRecord(common: Record<string, unknown>, record: Record<string, unk
   const commonNames = new Set(commonDims.map((d) => d.name));
   for (const d of ownDims) {
     if (commonNames.has(d.name)) {
-      throw invalid(
+      throw validation(
         `Record at index ${index} has dimension '${d.name}' which is also in CommonAttributes; a dimension name may appear only once.`,
       );
     }
@@ -211,42 +209,44 @@ function mergeRecord(common: Record<string, unknown>, record: Record<string, unk
 function parseTime(raw: unknown, unit: TimeUnit, index: number): bigint {
   const text = typeof raw === 'number' && Number.isInteger(raw) ? String(raw) : raw;
   if (typeof text !== 'string' || !/^\d{1,256}$/.test(text)) {
-    throw invalid(`Invalid time for record. Record at index ${index} needs Time as a string of digits.`);
+    throw validation(`Invalid time for record. Record at index ${index} needs Time as a string of digits.`);
   }
   const ns = BigInt(text) * TIME_UNITS[unit];
-  if (ns > INT64_MAX) throw invalid(`Invalid time for record. Record at index ${index} is beyond year 2262.`);
+  if (ns > INT64_MAX)
+    throw validation(`Invalid time for record. Record at index ${index} is beyond year 2262.`);
   return ns;
 }
 
 function parseVersion(raw: unknown, index: number): { version: bigint; given: boolean } {
   if (raw === undefined || raw === null) return { version: 1n, given: false };
   if (typeof raw !== 'number' || !Number.isSafeInteger(raw)) {
-    throw invalid(
+    throw validation(
       `Record at index ${index} has an invalid Version; it must be a whole number of at least 1.`,
     );
   }
-  if (raw < 1) throw invalid(`Record at index ${index} has Version ${raw}; the version must be at least 1.`);
+  if (raw < 1)
+    throw validation(`Record at index ${index} has Version ${raw}; the version must be at least 1.`);
   return { version: BigInt(raw), given: true };
 }
 
 function normalizeRecord(common: Record<string, unknown>, raw: unknown, index: number): NormalizedRecord {
-  if (!isObject(raw)) throw invalid(`Records[${index}] must be an object.`);
+  if (!isObject(raw)) throw validation(`Records[${index}] must be an object.`);
   const m = mergeRecord(common, raw, index);
-  if (!m.measureName) throw invalid(`Record at index ${index} has no MeasureName.`);
+  if (!m.measureName) throw validation(`Record at index ${index} has no MeasureName.`);
   if (bytes(m.measureName) > LIMITS.maxMeasureNameBytes) {
-    throw invalid(`Measure name '${m.measureName}' exceeds ${LIMITS.maxMeasureNameBytes} bytes.`);
+    throw validation(`Measure name '${m.measureName}' exceeds ${LIMITS.maxMeasureNameBytes} bytes.`);
   }
   const reserved = reservedNameReason(m.measureName);
-  if (reserved) throw invalid(`Invalid measure name '${m.measureName}': ${reserved}.`);
+  if (reserved) throw validation(`Invalid measure name '${m.measureName}': ${reserved}.`);
   const type = (m.measureValueType ?? 'DOUBLE') as MeasureValueType;
   if (!MEASURE_VALUE_TYPES.includes(type)) {
-    throw invalid(
+    throw validation(
       `Record at index ${index} has MeasureValueType '${m.measureValueType}'; expected one of ${MEASURE_VALUE_TYPES.join(', ')}.`,
     );
   }
   const unitText = m.timeUnit ?? 'MILLISECONDS';
   if (!(unitText in TIME_UNITS)) {
-    throw invalid(
+    throw validation(
       `Record at index ${index} has TimeUnit '${unitText}'; expected one of ${Object.keys(TIME_UNITS).join(', ')}.`,
     );
   }
@@ -256,55 +256,57 @@ function normalizeRecord(common: Record<string, unknown>, raw: unknown, index: n
   const dimensions = [...m.dimensions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const seriesKey = JSON.stringify(dimensions.map((d) => [d.name, d.value]));
   if (bytes(seriesKey) > LIMITS.maxSeriesKeyBytes + 64) {
-    throw invalid(`Record at index ${index} has dimensions larger than ${LIMITS.maxSeriesKeyBytes} bytes.`);
+    throw validation(
+      `Record at index ${index} has dimensions larger than ${LIMITS.maxSeriesKeyBytes} bytes.`,
+    );
   }
   const dimNames = new Set(dimensions.map((d) => d.name));
 
   let measures: MeasureAttribute[];
   if (type === 'MULTI') {
     if (m.measureValue !== undefined) {
-      throw invalid(`Record at index ${index} is MULTI and must use MeasureValues, not MeasureValue.`);
+      throw validation(`Record at index ${index} is MULTI and must use MeasureValues, not MeasureValue.`);
     }
     if (!Array.isArray(m.measureValues) || m.measureValues.length === 0) {
-      throw invalid(`Record at index ${index} is MULTI and needs at least one entry in MeasureValues.`);
+      throw validation(`Record at index ${index} is MULTI and needs at least one entry in MeasureValues.`);
     }
     if (m.measureValues.length > LIMITS.maxMeasuresPerMultiRecord) {
-      throw invalid(
+      throw validation(
         `Record at index ${index} has ${m.measureValues.length} MeasureValues; at most ${LIMITS.maxMeasuresPerMultiRecord}.`,
       );
     }
     const seen = new Set<string>();
     measures = m.measureValues.map((mv, i) => {
       const at = `Records[${index}].MeasureValues[${i}]`;
-      if (!isObject(mv)) throw invalid(`${at} must be an object.`);
+      if (!isObject(mv)) throw validation(`${at} must be an object.`);
       const name = optionalString(mv, 'Name', at);
       const text = optionalString(mv, 'Value', at);
       const mtype = optionalString(mv, 'Type', at) as ScalarMeasureType | undefined;
-      if (!name) throw invalid(`${at}.Name is required.`);
+      if (!name) throw validation(`${at}.Name is required.`);
       if (bytes(name) > LIMITS.maxMeasureNameBytes) {
-        throw invalid(`Measure name '${name}' exceeds ${LIMITS.maxMeasureNameBytes} bytes.`);
+        throw validation(`Measure name '${name}' exceeds ${LIMITS.maxMeasureNameBytes} bytes.`);
       }
       const why = reservedNameReason(name);
-      if (why) throw invalid(`Invalid measure name '${name}': ${why}.`);
-      if (seen.has(name)) throw invalid(`Duplicate measure name '${name}' in record at index ${index}.`);
+      if (why) throw validation(`Invalid measure name '${name}': ${why}.`);
+      if (seen.has(name)) throw validation(`Duplicate measure name '${name}' in record at index ${index}.`);
       if (dimNames.has(name)) {
-        throw invalid(`Record at index ${index} uses '${name}' both as a dimension and as a measure.`);
+        throw validation(`Record at index ${index} uses '${name}' both as a dimension and as a measure.`);
       }
       seen.add(name);
       if (!mtype || !SCALAR_TYPES.includes(mtype)) {
-        throw invalid(`${at}.Type '${mtype ?? ''}' is not one of ${SCALAR_TYPES.join(', ')}.`);
+        throw validation(`${at}.Type '${mtype ?? ''}' is not one of ${SCALAR_TYPES.join(', ')}.`);
       }
       return { name, type: mtype, value: parseValue(mtype, text, unit, index, name) };
     });
     const total = measures.reduce((sum, a) => sum + bytes(a.name) + valueBytes(a), 0);
     if (total > LIMITS.maxMultiMeasureValueBytes) {
-      throw invalid(
+      throw validation(
         `Record at index ${index} has measure values larger than ${LIMITS.maxMultiMeasureValueBytes} bytes.`,
       );
     }
   } else {
     if (m.measureValues !== undefined && m.measureValues !== null) {
-      throw invalid(`Record at index ${index} has MeasureValues, which need MeasureValueType MULTI.`);
+      throw validation(`Record at index ${index} has MeasureValues, which need MeasureValueType MULTI.`);
     }
     measures = [
       { name: m.measureName, type, value: parseValue(type, m.measureValue, unit, index, m.measureName) },
@@ -341,45 +343,45 @@ function parseValue(
   name: string,
 ): ScalarValue {
   if (text === undefined || text.length === 0) {
-    throw invalid(`Record at index ${index} has no value for measure '${name}'.`);
+    throw validation(`Record at index ${index} has no value for measure '${name}'.`);
   }
   if (text.length > LIMITS.maxMeasureValueChars) {
-    throw invalid(
+    throw validation(
       `Measure '${name}' value in record at index ${index} exceeds ${LIMITS.maxMeasureValueChars} characters.`,
     );
   }
   const value = parseScalar(type, text, unit);
   if (value === undefined) {
-    throw invalid(`Record at index ${index}: measure '${name}' value '${text}' is not a valid ${type}.`);
+    throw validation(`Record at index ${index}: measure '${name}' value '${text}' is not a valid ${type}.`);
   }
   return value;
 }
 
 export function checkName(kind: 'database' | 'table', name: unknown): string {
   const label = kind === 'database' ? 'DatabaseName' : 'TableName';
-  if (typeof name !== 'string' || name.length === 0) throw invalid(`${label} is required.`);
-  if (bytes(name) > LIMITS.maxNameBytes) throw invalid(`${label} exceeds ${LIMITS.maxNameBytes} bytes.`);
+  if (typeof name !== 'string' || name.length === 0) throw validation(`${label} is required.`);
+  if (bytes(name) > LIMITS.maxNameBytes) throw validation(`${label} exceeds ${LIMITS.maxNameBytes} bytes.`);
   if (!/^[a-zA-Z0-9_.-]+$/.test(name)) {
-    throw invalid(`${label} '${name}' may contain only letters, digits, '_', '.' and '-'.`);
+    throw validation(`${label} '${name}' may contain only letters, digits, '_', '.' and '-'.`);
   }
   return name;
 }
 
 /** Validates and normalises a WriteRecords request body (aws-semantics §5.3-5.4). */
 export function parseWriteRecords(body: unknown): WriteRecordsInput {
-  if (!isObject(body)) throw invalid('The request body must be a JSON object.');
+  if (!isObject(body)) throw validation('The request body must be a JSON object.');
   const databaseName = checkName('database', body['DatabaseName']);
   const tableName = checkName('table', body['TableName']);
   const records = body['Records'];
-  if (!Array.isArray(records)) throw invalid('Records is required.');
+  if (!Array.isArray(records)) throw validation('Records is required.');
   if (records.length < LIMITS.minRecords || records.length > LIMITS.maxRecords) {
-    throw invalid(
+    throw validation(
       `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between ${LIMITS.minRecords} and ${LIMITS.maxRecords}; got ${records.length}.`,
     );
   }
   const commonRaw = body['CommonAttributes'];
   if (commonRaw !== undefined && commonRaw !== null && !isObject(commonRaw)) {
-    throw invalid('CommonAttributes must be an object.');
+    throw validation('CommonAttributes must be an object.');
   }
   const common = (commonRaw ?? {}) as Record<string, unknown>;
   return {

@@ -6,15 +6,14 @@
 
 import type { CloudIdentity } from '../common/account';
 import { arn } from '../common/account';
-import { AwsServiceError } from '../common/aws-error';
-import { errorText, type LocalLogger } from '../common/log';
+import type { LocalLogger } from '../common/log';
+import { parseJsonObject } from '../gateway';
 import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway/types';
 import { type DatabaseMeta, DEFAULT_RETENTION, type RetentionSettings, type TableMeta } from './catalog';
 import type { TimestreamEngine } from './engine';
-import { describeEndpoints, jsonBody, ok, operationOf, QUERY_OPERATIONS, unsupported } from './protocol';
+import { notEmulated, rejectedRecords, validation } from './errors';
+import { describeEndpoints, ok, operationOf, QUERY_OPERATIONS } from './protocol';
 import { checkName } from './records';
-
-const invalid = (m: string) => new AwsServiceError('ValidationException', 400, m);
 
 export function databaseArn(identity: CloudIdentity, db: string) {
   return arn(identity, 'timestream', `database/${db}`);
@@ -54,17 +53,17 @@ function retentionFrom(body: Record<string, unknown>, base: RetentionSettings): 
   const mw = body['MagneticStoreWriteProperties'] as Record<string, unknown> | undefined;
   const num = (v: unknown, name: string, fallback: number) => {
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number') throw invalid(`${name} must be a number.`);
+    if (typeof v !== 'number') throw validation(`${name} must be a number.`);
     return v;
   };
   if (rp !== undefined && (typeof rp !== 'object' || rp === null))
-    throw invalid('RetentionProperties must be an object.');
+    throw validation('RetentionProperties must be an object.');
   if (mw !== undefined && (typeof mw !== 'object' || mw === null)) {
-    throw invalid('MagneticStoreWriteProperties must be an object.');
+    throw validation('MagneticStoreWriteProperties must be an object.');
   }
   const enable = mw?.['EnableMagneticStoreWrites'];
   if (enable !== undefined && typeof enable !== 'boolean')
-    throw invalid('EnableMagneticStoreWrites must be a boolean.');
+    throw validation('EnableMagneticStoreWrites must be a boolean.');
   return {
     memoryStoreRetentionHours: num(
       rp?.['MemoryStoreRetentionPeriodInHours'],
@@ -103,12 +102,7 @@ export function createWriteRoute(
         log.warn(
           `WriteRecords ${String(body['DatabaseName'])}.${String(body['TableName'])}: rejected ${result.rejected.length} record(s), first: [${result.rejected[0]!.RecordIndex}] ${result.rejected[0]!.Reason}`,
         );
-        throw new AwsServiceError(
-          'RejectedRecordsException',
-          419,
-          'One or more records have been rejected. See RejectedRecords for details.',
-          { RejectedRecords: result.rejected },
-        );
+        throw rejectedRecords(result.rejected);
       }
       return ok({
         RecordsIngested: {
@@ -195,6 +189,7 @@ export function createWriteRoute(
   return {
     name: 'timestream-write',
     protocol: 'json-1.0',
+    internalErrorCode: 'InternalServerException',
     matches(req) {
       const op = operationOf(req);
       return op !== undefined && !QUERY_OPERATIONS.has(op);
@@ -202,24 +197,8 @@ export function createWriteRoute(
     async handle(req) {
       const op = operationOf(req) ?? '';
       const handler = handlers[op];
-      if (!handler) {
-        log.warn(`refused ${op}: not emulated`);
-        throw unsupported(op);
-      }
-      try {
-        return await handler(jsonBody(req), req);
-      } catch (err) {
-        if (!(err instanceof AwsServiceError)) {
-          log.error(`${op} failed: ${errorText(err)}`);
-          throw new AwsServiceError(
-            'InternalServerException',
-            500,
-            `${op} failed: ${(err as Error).message}`,
-          );
-        }
-        if (err.code !== 'RejectedRecordsException') log.warn(`${op} refused: ${err.code}: ${err.message}`);
-        throw err;
-      }
+      if (!handler) throw notEmulated(op);
+      return handler(parseJsonObject(req.body), req);
     },
   };
 }

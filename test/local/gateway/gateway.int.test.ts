@@ -159,6 +159,65 @@ describe('AWS API gateway', () => {
     expect(second.status).toBe(200);
   });
 
+  it("answers an unexpected route failure with the exception the route's service model names", async () => {
+    const logger = recordingLogger();
+    const route: ServiceRoute = {
+      ...echoRoute(
+        'timestream-write',
+        () => true,
+        () => {
+          throw new RangeError('store gone');
+        },
+      ),
+      internalErrorCode: 'InternalServerException',
+    };
+    gateway = await startGateway({ port: 0, logger, routes: [route] });
+    const res = await fetch(`${gateway.endpoint}/`, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'Timestream_20181101.WriteRecords' },
+      body: '{}',
+    });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { __type: string }).__type).toBe('InternalServerException');
+    expect(
+      logger.lines.some((l) =>
+        l.includes(
+          'timestream-write POST / (Timestream_20181101.WriteRecords) failed unexpectedly: RangeError: store gone',
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it("qualifies a JSON-protocol error's __type with the route's namespace and logs the refusal", async () => {
+    const logger = recordingLogger();
+    const route: ServiceRoute = {
+      ...echoRoute(
+        'sqs',
+        () => true,
+        () => {
+          throw new AwsServiceError('QueueDoesNotExist', 400, 'The specified queue does not exist.');
+        },
+      ),
+      errorNamespace: 'com.amazonaws.sqs',
+    };
+    gateway = await startGateway({ port: 0, logger, routes: [route] });
+    const res = await fetch(`${gateway.endpoint}/`, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AmazonSQS.GetQueueUrl' },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      __type: 'com.amazonaws.sqs#QueueDoesNotExist',
+      message: 'The specified queue does not exist.',
+    });
+    expect(
+      logger.lines.some((l) =>
+        l.includes('sqs POST / (AmazonSQS.GetQueueUrl) -> 400 QueueDoesNotExist: The specified queue'),
+      ),
+    ).toBe(true);
+  });
+
   it('refuses a body over the size limit with 413', async () => {
     gateway = await startGateway({
       port: 0,
