@@ -5,7 +5,6 @@ export {
   type ConnectedClient,
   createBroker,
 } from './broker';
-export { certificateIdOf } from './identity';
 export {
   MAX_FILTERS_PER_SUBSCRIBE,
   MAX_PAYLOAD_BYTES,

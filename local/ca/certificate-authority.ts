@@ -19,9 +19,18 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CA_FILE } from '../../contracts/paths';
+import {
+  certificateDer,
+  certificateIdOf,
+  PEM_LABEL,
+  pemDecode,
+  pemEncode,
+  subtle,
+  x509,
+} from '../../contracts/pki';
 import type { LocalLogger } from '../common/log';
 import { invalidCsr } from './errors';
-import { certificateDer, certificateIdOf, pemDecode, pemEncode, randomSerial, subtle, x509 } from './x509';
+import { randomSerial } from './serial';
 
 export const CA_KEY_FILE = 'ca.key.pem';
 export const SERVER_CERT_FILE = 'server.pem';
@@ -95,7 +104,7 @@ export async function createCertificateAuthority(
     caCert = new x509.X509Certificate(readFileSync(caFile, 'utf8'));
     caKey = await subtle.importKey(
       'pkcs8',
-      pemDecode(readFileSync(keyFile, 'utf8'), 'PRIVATE KEY'),
+      pemDecode(readFileSync(keyFile, 'utf8'), PEM_LABEL.privateKey),
       EC_ALG,
       false,
       ['sign'],
@@ -119,7 +128,7 @@ export async function createCertificateAuthority(
       ],
     });
     const pkcs8 = await subtle.exportKey('pkcs8', keys.privateKey);
-    writeFileSync(keyFile, pemEncode(pkcs8, 'PRIVATE KEY'), { mode: 0o600 });
+    writeFileSync(keyFile, pemEncode(pkcs8, PEM_LABEL.privateKey), { mode: 0o600 });
     chmodSync(keyFile, 0o600);
     writeFileSync(caFile, caCert.toString('pem'));
     caKey = keys.privateKey;
@@ -223,7 +232,7 @@ export async function createCertificateAuthority(
         ),
       ]);
       const certPem = cert.toString('pem');
-      const keyPem = pemEncode(await subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+      const keyPem = pemEncode(await subtle.exportKey('pkcs8', keys.privateKey), PEM_LABEL.privateKey);
       writeFileSync(join(dir, SERVER_KEY_FILE), keyPem, { mode: 0o600 });
       chmodSync(join(dir, SERVER_KEY_FILE), 0o600);
       writeFileSync(join(dir, SERVER_CERT_FILE), certPem);

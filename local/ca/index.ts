@@ -6,4 +6,3 @@ export {
   type KeysAndCertificate,
   type ServerCertificate,
 } from './certificate-authority';
-export { certificateDer, certificateIdOf } from './x509';

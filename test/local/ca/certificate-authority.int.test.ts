@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateKeyAndCsr } from '../../../contracts/pki';
 import { createCertificateAuthority } from '../../../local/ca';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { silentLogger } from '../../../local/common/log';
-import { makeCsr, tamperSignature } from './csr';
+import { tamperSignature } from './csr';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -42,7 +43,7 @@ describe('certificate authority', () => {
   it('loads the same CA on a later start and still recognises its certificates', async () => {
     const dir = tempDir();
     const first = await createCertificateAuthority({ dir, logger: silentLogger });
-    const issued = await first.signCsr((await makeCsr()).csrPem);
+    const issued = await first.signCsr((await generateKeyAndCsr('device')).csrPem);
     const second = await createCertificateAuthority({ dir, logger: silentLogger });
     expect(second.caPem).toBe(first.caPem);
     expect(await second.isIssuedByMe(issued.certificatePem)).toBe(true);
@@ -52,7 +53,7 @@ describe('certificate authority', () => {
     'signs a %s CSR with the id as SHA-256 of the DER',
     async (kind) => {
       const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-      const issued = await ca.signCsr((await makeCsr(kind, 'thing-1')).csrPem);
+      const issued = await ca.signCsr((await generateKeyAndCsr('thing-1', kind)).csrPem);
       const cert = new X509Certificate(issued.certificatePem);
       expect(issued.certificateId).toBe(createHash('sha256').update(cert.raw).digest('hex'));
       expect(cert.subject).toContain('CN=thing-1');
@@ -63,7 +64,7 @@ describe('certificate authority', () => {
 
   it('issues a new certificate each time the same CSR is signed', async () => {
     const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const { csrPem } = await makeCsr();
+    const { csrPem } = await generateKeyAndCsr('device');
     const a = await ca.signCsr(csrPem);
     const b = await ca.signCsr(csrPem);
     expect(a.certificateId).not.toBe(b.certificateId);
@@ -71,7 +72,7 @@ describe('certificate authority', () => {
 
   it('refuses an RSA key shorter than 2048 bits with InvalidRequestException', async () => {
     const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const err = await rejection(ca.signCsr((await makeCsr('RSA-1024')).csrPem));
+    const err = await rejection(ca.signCsr((await generateKeyAndCsr('device', 'RSA-1024')).csrPem));
     expect(err.code).toBe('InvalidRequestException');
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/1024 bits/);
@@ -79,7 +80,7 @@ describe('certificate authority', () => {
 
   it('refuses a CSR whose signature does not verify', async () => {
     const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const err = await rejection(ca.signCsr(tamperSignature((await makeCsr()).csrPem)));
+    const err = await rejection(ca.signCsr(tamperSignature((await generateKeyAndCsr('device')).csrPem)));
     expect(err.code).toBe('InvalidRequestException');
     expect(err.message).toMatch(/signature/);
   });
@@ -127,7 +128,7 @@ describe('certificate authority', () => {
   it('does not recognise a certificate from another CA', async () => {
     const mine = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
     const foreign = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const issued = await foreign.signCsr((await makeCsr()).csrPem);
+    const issued = await foreign.signCsr((await generateKeyAndCsr('device')).csrPem);
     expect(await mine.isIssuedByMe(issued.certificatePem)).toBe(false);
     expect(await mine.isIssuedByMe('not a certificate')).toBe(false);
   });

@@ -38,8 +38,9 @@ import {
   VersionConflictException,
 } from '@aws-sdk/client-iot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateKeyAndCsr } from '../../../contracts/pki';
 import type { RegistryEvent } from '../../../local/iot';
-import { makeCsr, tamperSignature } from '../ca/csr';
+import { tamperSignature } from '../ca/csr';
 import { type IotHarness, startIot } from './harness';
 
 let h: IotHarness;
@@ -64,7 +65,7 @@ const POLICY = JSON.stringify({
 });
 
 async function newCertificate(active = true) {
-  const { csrPem } = await makeCsr();
+  const { csrPem } = await generateKeyAndCsr('device');
   return h.client.send(
     new CreateCertificateFromCsrCommand({ certificateSigningRequest: csrPem, setAsActive: active }),
   );
@@ -198,7 +199,7 @@ describe('certificates', () => {
   });
 
   it('refuses a CSR with a bad signature as InvalidRequestException', async () => {
-    const { csrPem } = await makeCsr();
+    const { csrPem } = await generateKeyAndCsr('device');
     await expect(
       h.client.send(
         new CreateCertificateFromCsrCommand({ certificateSigningRequest: tamperSignature(csrPem) }),
