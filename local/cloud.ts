@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ENDPOINTS_FILE, type LocalEndpoints } from '../contracts';
 import { adminRoute } from './admin';
 import { type Broker, createBroker } from './broker';
 import { type CertificateAuthority, createCertificateAuthority } from './ca';
@@ -43,17 +44,16 @@ export interface LocalCloudOptions {
   readonly asyncRetryDelaysMs?: readonly number[];
 }
 
-export interface Endpoints {
-  readonly mqttHost: string;
-  readonly mqttPort: number;
-  readonly apiEndpoint: string;
-  readonly caFile: string;
-  readonly region: string;
-  readonly accountId: string;
-}
+/**
+ * The endpoints a running local cloud writes to `<stateDir>/endpoints.json`.
+ * @deprecated Use LocalEndpoints from contracts/local-endpoints; kept until its importers move.
+ */
+export type Endpoints = LocalEndpoints;
+/** @deprecated Import ENDPOINTS_FILE from contracts/local-endpoints; kept until its importers move. */
+export { ENDPOINTS_FILE };
 
 export interface LocalCloud {
-  readonly endpoints: Endpoints;
+  readonly endpoints: LocalEndpoints;
   readonly stateDir: string;
   readonly identity: CloudIdentity;
   readonly logger: LocalLogger;
@@ -72,8 +72,6 @@ export interface LocalCloud {
   addRoute(route: ServiceRoute): void;
   close(): Promise<void>;
 }
-
-export const ENDPOINTS_FILE = 'endpoints.json';
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const stateDir = resolve(options.stateDir);
@@ -217,7 +215,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       gateway.addRoute(route);
     }
 
-    const endpoints: Endpoints = {
+    const endpoints: LocalEndpoints = {
       mqttHost: 'localhost',
       mqttPort: broker.port,
       apiEndpoint: gateway.endpoint,

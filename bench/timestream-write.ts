@@ -6,11 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIMENSIONS, READING_MEASURE_NAME, SEQUENCE_MEASURE } from '../../contracts';
-import { DEFAULT_IDENTITY } from '../common/account';
-import { silentLogger } from '../common/log';
-import type { AwsRequest } from '../gateway/types';
-import { createTimestreamService } from './index';
+import { DIMENSIONS, READING_MEASURE_NAME, SEQUENCE_MEASURE } from '../contracts';
+import { DEFAULT_IDENTITY, silentLogger } from '../local/common';
+import type { AwsRequest } from '../local/gateway';
+import { createTimestreamService } from '../local/timestream';
 
 export interface WriteBenchResult {
   readonly records: number;
