@@ -3,13 +3,13 @@ import { join, resolve } from 'node:path';
 import { ENDPOINTS_FILE, type LocalEndpoints } from '../contracts';
 import { adminRoute } from './admin';
 import { type Broker, createBroker } from './broker';
-import { type CertificateAuthority, createCertificateAuthority } from './ca';
+import { type CaService, createCaService } from './ca';
 import { type CloudIdentity, DEFAULT_IDENTITY } from './common/account';
 import { consoleLogger, errorText, type LocalLogger } from './common/log';
 import { readAssembly } from './deployer/assembly';
 import { type DeployResult, deployStacks } from './deployer/deployer';
 import { localProviders } from './deployer/providers';
-import { type Gateway, startGateway } from './gateway';
+import { createGatewayService, type GatewayService } from './gateway';
 import type { ServiceRoute } from './gateway/types';
 import { createIotService, evaluatePolicies, type IotService } from './iot';
 import { createLambdaService } from './lambda/service';
@@ -57,7 +57,7 @@ export interface LocalCloud {
   readonly stateDir: string;
   readonly identity: CloudIdentity;
   readonly logger: LocalLogger;
-  readonly ca: CertificateAuthority;
+  readonly ca: CaService;
   readonly iot: IotService;
   readonly broker: Broker;
   readonly shadow: ShadowService;
@@ -65,7 +65,7 @@ export interface LocalCloud {
   readonly timestream: TimestreamService;
   readonly lambda: LambdaService;
   readonly rules: RulesEngine;
-  readonly gateway: Gateway;
+  readonly gateway: GatewayService;
   /** Deploys (or redeploys) the stacks of a synthesized cloud assembly. */
   deploy(assemblyDir: string): Promise<DeployResult>;
   /** Serves an extra route (e.g. the dashboard) on the API port. */
@@ -91,7 +91,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
 
   try {
-    const ca = await createCertificateAuthority({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
+    const ca = await createCaService({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
     const iot = await createIotService({
       stateDir,
       ca,
@@ -108,7 +108,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => iot.close());
 
-    const gateway = await startGateway({
+    const gateway = await createGatewayService({
       host,
       port: options.apiPort,
       routes: [],

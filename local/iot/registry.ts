@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { CertificateAuthority } from '../ca';
+import type { CaService } from '../ca';
 import { type CloudIdentity, iotArn } from '../common/account';
 import { JsonFile } from '../common/json-store';
 import type { LocalLogger } from '../common/log';
@@ -119,7 +119,7 @@ interface RegistryState {
 
 export interface RegistryOptions {
   readonly stateDir: string;
-  readonly ca: CertificateAuthority;
+  readonly ca: CaService;
   readonly identity: CloudIdentity;
   readonly logger: LocalLogger;
   /** Host DescribeEndpoint returns on its first call; default `localhost`. */

@@ -3,7 +3,7 @@
  * API route for the gateway, and the PrincipalDirectory the broker authenticates against.
  * See registry.ts and control-plane.ts for the LIMITATIONS versus AWS.
  */
-import type { CertificateAuthority } from '../ca';
+import type { CaService } from '../ca';
 import { type CloudIdentity, DEFAULT_IDENTITY } from '../common/account';
 import type { LocalLogger } from '../common/log';
 import type { ServiceRoute } from '../gateway/types';
@@ -14,7 +14,7 @@ import type { PrincipalDirectory } from './types';
 export interface IotServiceOptions {
   /** The local cloud's state dir; the registry lives in `<stateDir>/iot/`. */
   readonly stateDir: string;
-  readonly ca: CertificateAuthority;
+  readonly ca: CaService;
   readonly identity?: CloudIdentity;
   readonly logger: LocalLogger;
   /** Host DescribeEndpoint returns (kept from its first call); default `localhost`. */
@@ -24,7 +24,7 @@ export interface IotServiceOptions {
 }
 
 export interface IotService {
-  /** The `iot` rest-json API, for startGateway's routes. */
+  /** The `iot` rest-json API, for createGatewayService's routes. */
   readonly route: ServiceRoute;
   /** Read side for the broker: certificates, attached things and policies, change events. */
   readonly directory: PrincipalDirectory;

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMAND_SHADOW_NAME, shadowTopicPrefix, telemetryTopic } from '../../../contracts';
-import { createCertificateAuthority } from '../../../local/ca';
+import { createCaService } from '../../../local/ca';
 import { silentLogger } from '../../../local/common/log';
 import type { PolicyDocument } from '../../../local/iot/types';
 import { allowAllPolicy } from '../../helpers/device-policy';
@@ -62,7 +62,7 @@ describe('broker: refusals', () => {
   });
 
   it('refuses a certificate signed by another CA', async () => {
-    const foreign = await createCertificateAuthority({
+    const foreign = await createCaService({
       dir: mkdtempSync(join(tmpdir(), 'zonectl-foreign-ca-')),
       logger: silentLogger,
     });

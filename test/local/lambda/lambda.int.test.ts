@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
-import { startGateway } from '../../../local/gateway';
+import { createGatewayService } from '../../../local/gateway';
 import { createLambdaService, type FunctionDefinition, type LambdaService } from '../../../local/lambda';
 import { createSqsService, type SqsService } from '../../../local/sqs';
 import { bundleFixture, HANDLERS, SDK_HANDLER } from './bundle';
@@ -273,7 +273,7 @@ describe('local Lambda runtime', () => {
   it('answers the Invoke API over HTTP, with X-Amz-Function-Error on a function error', async () => {
     await lambda.createFunction(definition('http-ok', 'counter'));
     await lambda.createFunction(definition('http-fail', 'fail'));
-    const server = await startGateway({ port: 0, routes: [lambda.route], logger });
+    const server = await createGatewayService({ port: 0, routes: [lambda.route], logger });
     try {
       const ok = await fetch(`${server.endpoint}/2015-03-31/functions/http-ok/invocations`, {
         method: 'POST',
@@ -313,7 +313,7 @@ describe('local Lambda runtime', () => {
       logger,
       endpoint: () => endpoint,
     });
-    const server = await startGateway({ port: 0, routes: [localSqs.route], logger });
+    const server = await createGatewayService({ port: 0, routes: [localSqs.route], logger });
     endpoint = server.endpoint;
     const local = await createLambdaService({
       dir: join(dir, 'lambda-http'),

@@ -13,7 +13,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMAND_SHADOW_NAME } from '../../../contracts';
 import type { BrokerMessage } from '../../../local/broker';
-import { type Gateway, startGateway } from '../../../local/gateway/server';
+import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import { createShadowService, type ShadowService } from '../../../local/shadow';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
 import { waitFor } from '../../helpers/wait';
@@ -25,7 +25,7 @@ const encode = (doc: object) => Buffer.from(JSON.stringify(doc));
 describe('shadow service over the iot-data HTTP API (AWS SDK v3 through the gateway)', () => {
   let env: LocalIot;
   let service: ShadowService;
-  let gateway: Gateway;
+  let gateway: GatewayService;
   let client: IoTDataPlaneClient;
 
   beforeEach(async () => {
@@ -37,7 +37,7 @@ describe('shadow service over the iot-data HTTP API (AWS SDK v3 through the gate
       stateDir: env.stateDir,
       logger: env.logger,
     });
-    gateway = await startGateway({ port: 0, routes: [service.route], logger: env.logger });
+    gateway = await createGatewayService({ port: 0, routes: [service.route], logger: env.logger });
     client = new IoTDataPlaneClient({
       endpoint: gateway.endpoint,
       region: 'us-east-1',

@@ -20,7 +20,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AwsServiceError, errorText, type LocalLogger } from '../common';
+import { AwsServiceError, errorText } from '../common';
 import { accessDenied, internalFailure, requestEntityTooLarge, unknownOperation } from './errors';
 import {
   newRequestId,
@@ -30,29 +30,9 @@ import {
   renderUnrouted,
   toAwsRequest,
 } from './protocol';
-import type { AwsRequest, ServiceRoute } from './types';
+import type { AwsRequest, GatewayService, GatewayServiceOptions, ServiceRoute } from './types';
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-export interface GatewayOptions {
-  /** Interface to listen on; default 127.0.0.1. */
-  readonly host?: string;
-  /** TCP port; 0 picks a free one. */
-  readonly port: number;
-  readonly routes: readonly ServiceRoute[];
-  readonly logger: LocalLogger;
-  /** Largest accepted request body; default 10 MB. */
-  readonly maxBodyBytes?: number;
-}
-
-export interface Gateway {
-  /** Base URL for clients, e.g. `http://127.0.0.1:4600`. */
-  readonly endpoint: string;
-  readonly port: number;
-  /** Adds a route after the existing ones. */
-  addRoute(route: ServiceRoute): void;
-  close(): Promise<void>;
-}
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
@@ -65,7 +45,7 @@ export function browserRefusal(headers: Readonly<Record<string, string>>): strin
   return undefined;
 }
 
-export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+export async function createGatewayService(options: GatewayServiceOptions): Promise<GatewayService> {
   const logger = options.logger.child('gateway');
   const routes: ServiceRoute[] = [...options.routes];
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
