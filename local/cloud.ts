@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENDPOINTS_FILE, type LocalEndpoints } from '../contracts';
 import { adminRoute } from './admin';
-import { type Broker, createBroker } from './broker';
+import { type BrokerService, createBrokerService } from './broker';
 import { type CaService, createCaService } from './ca';
 import { type CloudIdentity, DEFAULT_IDENTITY } from './common/account';
 import { consoleLogger, errorText, type LocalLogger } from './common/log';
@@ -59,7 +59,7 @@ export interface LocalCloud {
   readonly logger: LocalLogger;
   readonly ca: CaService;
   readonly iot: IotService;
-  readonly broker: Broker;
+  readonly broker: BrokerService;
   readonly shadow: ShadowService;
   readonly sqs: SqsService;
   readonly timestream: TimestreamService;
@@ -117,7 +117,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     closers.push(() => gateway.close());
 
     const server = await ca.issueServerCertificate(['localhost', '127.0.0.1']);
-    const broker = await createBroker({
+    const broker = await createBrokerService({
       host,
       port: options.mqttPort,
       tls: { keyPem: server.keyPem, certPem: server.certPem, caPem: ca.caPem },

@@ -9,7 +9,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import { certificateIdOf } from '../../contracts/pki';
-import type { AuthorizationContext, PrincipalDirectory, ThingAttachment, ThingRecord } from '../iot/types';
+import type { AuthorizationContext, PrincipalDirectory, ThingAttachment, ThingRecord } from '../iot';
 
 /** The certificate id of the peer, or undefined when it sent none. */
 export function peerCertificateId(socket: TLSSocket): string | undefined {

@@ -1,10 +1,5 @@
-export {
-  type Broker,
-  type BrokerOptions,
-  type BrokerTlsOptions,
-  type ConnectedClient,
-  createBroker,
-} from './broker';
+/** @deprecated The broker's factory is createBrokerService; this name is kept for its importers. */
+export { createBrokerService, createBrokerService as createBroker } from './service';
 export {
   MAX_FILTERS_PER_SUBSCRIBE,
   MAX_PAYLOAD_BYTES,
@@ -13,4 +8,14 @@ export {
   topicLimitViolation,
   topicMatches,
 } from './topics';
-export type { BrokerMessage, MessageBus, MessageHandler } from './types';
+export type {
+  Broker,
+  BrokerMessage,
+  BrokerOptions,
+  BrokerService,
+  BrokerServiceOptions,
+  BrokerTlsOptions,
+  ConnectedClient,
+  MessageBus,
+  MessageHandler,
+} from './types';

@@ -16,7 +16,7 @@
  * - Rules live in memory; the deployer puts them again after a restart.
  */
 import { randomUUID } from 'node:crypto';
-import type { BrokerMessage, MessageBus } from '../broker/types';
+import type { BrokerMessage, MessageBus } from '../broker';
 import { type CloudIdentity, iotArn } from '../common/account';
 import { errorText, type LocalLogger } from '../common/log';
 import { type ActionFailure, errorActionPayload, FAILED_ACTION_NAMES } from './error-action';

@@ -22,7 +22,7 @@
  */
 import { join } from 'node:path';
 import { SHADOW_OPERATIONS, type ShadowOperation, shadowTopicPrefix } from '../../contracts';
-import type { MessageBus } from '../broker/types';
+import type { MessageBus } from '../broker';
 import { type CloudIdentity, DEFAULT_IDENTITY } from '../common/account';
 import { errorText, type LocalLogger } from '../common/log';
 import type { ServiceRoute } from '../gateway/types';
