@@ -22,7 +22,7 @@ export { type SourcePosition, SqlParseError } from './errors';
 export { SqlEvaluationError } from './evaluator';
 export { type CompiledTemplate, compileTemplate } from './template';
 export { topicFilterProblem, topicMatches } from './topic-filter';
-export { DEFAULT_AWS_SQL_VERSION, SQL_VERSION_2016 } from './version';
+export { AWS_IOT_SQL_VERSIONS, DEFAULT_AWS_SQL_VERSION, SQL_VERSION_2016 } from './version';
 
 /** One message as the rules engine sees it. */
 export interface RuleMessage {
