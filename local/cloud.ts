@@ -134,7 +134,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       directory: iot.directory,
       stateDir,
       logger: logger.child('shadow'),
-      identity,
     });
     closers.push(() => shadow.close());
 

@@ -7,12 +7,7 @@ export {
   type StoredShadow,
 } from './document';
 export { ShadowError, toAwsError } from './errors';
-export { shadowRoute } from './route';
-export {
-  createShadowService,
-  type ListNamedShadowsResult,
-  parseShadowRequestTopic,
-  type ShadowApi,
-  type ShadowService,
-  type ShadowServiceOptions,
-} from './service';
+export { parseShadowRequestTopic } from './mqtt';
+export { createIotDataRoute } from './route';
+export { createShadowService } from './service';
+export type { ListNamedShadowsResult, ShadowApi, ShadowService, ShadowServiceOptions } from './types';

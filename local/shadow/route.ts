@@ -10,10 +10,9 @@
  */
 
 import { MAX_PAYLOAD_BYTES, type MessageBus, topicLimitViolation } from '../broker';
-import type { CloudIdentity } from '../common/account';
-import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway/types';
+import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway';
 import { invalidRequest, methodNotAllowed, payloadTooLarge, ShadowError, toAwsError } from './errors';
-import type { ShadowApi } from './service';
+import type { ShadowApi } from './types';
 
 const SHADOW_PATH = /^\/things\/([^/]+)\/shadow\/?$/;
 const LIST_PATH = /^\/api\/things\/shadow\/ListNamedShadowsForThing\/([^/]+)\/?$/;
@@ -25,11 +24,7 @@ const json = (body: object): AwsResponse => ({
   body: Buffer.from(JSON.stringify(body)),
 });
 
-export function shadowRoute(deps: {
-  api: ShadowApi;
-  bus: MessageBus;
-  identity: CloudIdentity;
-}): ServiceRoute {
+export function createIotDataRoute(deps: { api: ShadowApi; bus: MessageBus }): ServiceRoute {
   const { api, bus } = deps;
 
   async function publish(req: AwsRequest, encodedTopic: string): Promise<AwsResponse> {
