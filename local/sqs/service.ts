@@ -23,9 +23,9 @@
  * - Message size limit is 256 KiB (MaximumMessageSize up to 262144).
  */
 import { mkdirSync } from 'node:fs';
-import { createSqsRoute } from './api';
 import { SqsBackend } from './backend';
 import { startEventSourceMapping } from './event-source-mapping';
+import { createSqsRoute } from './route';
 import type { EventSourceMapping, SqsService, SqsServiceOptions } from './types';
 
 export async function createSqsService(options: SqsServiceOptions): Promise<SqsService> {

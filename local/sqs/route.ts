@@ -1,5 +1,11 @@
+/**
+ * The SQS API as a gateway route: AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Operation>`, SigV4
+ * signing name `sqs` (Amazon SQS Developer Guide, "Amazon SQS AWS JSON protocol"). Each
+ * operation follows its page in the Amazon SQS API Reference. Errors are thrown as SqsError
+ * and rendered by the gateway with the `com.amazonaws.sqs` namespace and the legacy query code.
+ */
 import { AwsServiceError, errorText } from '../common';
-import type { AwsRequest, ServiceRoute } from '../gateway/types';
+import type { AwsRequest, ServiceRoute } from '../gateway';
 import { intParam, type SqsBackend } from './backend';
 import {
   batchIdsNotDistinct,
@@ -15,11 +21,6 @@ import {
 import { md5OfSelected, selectMessageAttributes, systemAttributes } from './messages';
 import type { StoredMessage } from './types';
 
-/**
- * The SQS wire API: AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Operation>`, SigV4 signing name
- * `sqs` (SQS API Reference, "Making query API requests" / "AWS JSON protocol"). Each
- * operation follows its page in the SQS API Reference.
- */
 type Input = Record<string, unknown>;
 type Operation = (input: Input, req: AwsRequest) => Promise<object> | object;
 

@@ -9,8 +9,49 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { JsonFile } from '../common';
 import type { StoredMessage } from './types';
+
+/**
+ * The local SQS on disk, under its directory: `queues.json` holds every queue's attributes and
+ * timestamps (QueueRecords), and `messages/<queue>.jsonl` each queue's messages (QueueLog).
+ */
+
+/** A queue's settings as `queues.json` keeps them. */
+export interface QueueRecord {
+  attributes: Record<string, string>;
+  createdAt: number;
+  lastModifiedAt: number;
+}
+
+/** `queues.json`: the queues that exist and their attributes, written on every change. */
+export class QueueRecords {
+  private readonly file: JsonFile<{ queues: Record<string, QueueRecord> }>;
+
+  constructor(dir: string) {
+    this.file = JsonFile.open(join(dir, 'queues.json'), () => ({ queues: {} }));
+  }
+
+  all(): Array<[string, QueueRecord]> {
+    return Object.entries(this.file.value.queues);
+  }
+
+  put(name: string, record: QueueRecord): void {
+    this.file.update((v) => {
+      v.queues[name] = record;
+    });
+  }
+
+  remove(name: string): void {
+    this.file.update((v) => {
+      delete v.queues[name];
+    });
+  }
+}
+
+/** Where a queue's message log lives. */
+export const queueLogPath = (dir: string, name: string) => join(dir, 'messages', `${name}.jsonl`);
 
 /**
  * A queue's messages on disk: an append-only JSON-lines log of sends, receives, deletes and
