@@ -1,7 +1,3 @@
-import type { ServiceRoute } from '../gateway/types';
-import { functionNotFound, invalidParameterValue, invalidRequestContent } from './errors';
-import type { LambdaService } from './types';
-
 /**
  * The Lambda Invoke API (Lambda API Reference, "Invoke"): rest-json
  * `POST /2015-03-31/functions/{FunctionName}/invocations`, signing name `lambda`,
@@ -10,6 +6,11 @@ import type { LambdaService } from './types';
  * LIMITATIONS: Invoke only (no control-plane operations, no Qualifier other than $LATEST,
  * no `X-Amz-Log-Type: Tail` log tail).
  */
+
+import type { ServiceRoute } from '../gateway';
+import { functionNotFound, invalidParameterValue, invalidRequestContent } from './errors';
+import type { LambdaService } from './types';
+
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 
 export function createLambdaRoute(service: Pick<LambdaService, 'invoke' | 'listFunctions'>): ServiceRoute {

@@ -156,8 +156,7 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
     retryDelaysMs: options.asyncRetryDelaysMs ?? [60_000, 120_000],
   });
 
-  const service: LambdaService = {
-    route: undefined as unknown as LambdaService['route'],
+  const service: Omit<LambdaService, 'route'> = {
     async createFunction(definition) {
       if (closed) throw new Error('the Lambda service is closed');
       if (!definition.runtime.startsWith('nodejs')) {
@@ -215,6 +214,5 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       await draining;
     },
   };
-  (service as { route: LambdaService['route'] }).route = createLambdaRoute(service);
-  return service;
+  return { ...service, route: createLambdaRoute(service) };
 }
