@@ -14,7 +14,7 @@ import type { ServiceRoute } from './gateway/types';
 import { createIotService, evaluatePolicies, type IotService } from './iot';
 import { createLambdaService } from './lambda/service';
 import type { LambdaService } from './lambda/types';
-import { createRulesEngine, type RulesEngine } from './rules/engine';
+import { createRulesService, type RulesService } from './rules';
 import { compileRule } from './rules/sql';
 import { createShadowService, type ShadowService } from './shadow';
 import { createSqsService } from './sqs/service';
@@ -64,7 +64,7 @@ export interface LocalCloud {
   readonly sqs: SqsService;
   readonly timestream: TimestreamService;
   readonly lambda: LambdaService;
-  readonly rules: RulesEngine;
+  readonly rules: RulesService;
   readonly gateway: GatewayService;
   /** Deploys (or redeploys) the stacks of a synthesized cloud assembly. */
   deploy(assemblyDir: string): Promise<DeployResult>;
@@ -163,7 +163,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => lambda.close());
 
-    const rules = await createRulesEngine({
+    const rules = await createRulesService({
       bus: broker,
       identity,
       logger: logger.child('rules'),

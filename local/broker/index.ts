@@ -1,6 +1,7 @@
 /** @deprecated The broker's factory is createBrokerService; this name is kept for its importers. */
 export { createBrokerService, createBrokerService as createBroker } from './service';
 export {
+  BASIC_INGEST_PREFIX,
   MAX_FILTERS_PER_SUBSCRIBE,
   MAX_PAYLOAD_BYTES,
   MAX_TOPIC_BYTES,

@@ -4,7 +4,7 @@ import type { CloudIdentity } from '../common/account';
 import type { LocalLogger } from '../common/log';
 import type { IotRegistry } from '../iot/registry';
 import type { LambdaService } from '../lambda/types';
-import type { RulesEngine } from '../rules/engine';
+import type { RulesService } from '../rules';
 import { normaliseTopicRulePayload } from '../rules/payload';
 import type { EventSourceMapping, SqsService } from '../sqs/types';
 import type { TimestreamService } from '../timestream';
@@ -25,7 +25,7 @@ export interface LocalServices {
   readonly identity: CloudIdentity;
   readonly logger: LocalLogger;
   readonly iot: IotRegistry;
-  readonly rules: RulesEngine;
+  readonly rules: RulesService;
   readonly sqs: SqsService;
   readonly lambda: LambdaService;
   readonly timestream: TimestreamService;

@@ -9,12 +9,12 @@
 import type { AedesOptions } from 'aedes';
 import type { BrokerContext } from '../context';
 import { Refusal } from '../errors';
-import { MAX_PAYLOAD_BYTES, topicLimitViolation } from '../topics';
+import { BASIC_INGEST_PREFIX, MAX_PAYLOAD_BYTES, topicLimitViolation } from '../topics';
 
 /** Reserved topic prefixes a client may publish to, given a policy that allows it. */
 const CLIENT_PUBLISHABLE_RESERVED = [
   '$aws/things/',
-  '$aws/rules/',
+  BASIC_INGEST_PREFIX,
   '$aws/certificates/',
   '$aws/provisioning-templates/',
 ];
