@@ -8,3 +8,4 @@ export {
 } from './aws-error';
 export { JsonFile } from './json-store';
 export { consoleLogger, errorText, type LocalLogger, recordingLogger, silentLogger } from './log';
+export { scanQuoted } from './sql-lexing';

@@ -7,16 +7,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { resourceNotFound, validation } from './errors';
-import type { MeasureValueType, ScalarMeasureType } from './records';
-
-export interface RetentionSettings {
-  /** Memory store retention, 1-8766 hours (CreateTable default 6). */
-  readonly memoryStoreRetentionHours: number;
-  /** Magnetic store retention, 1-73000 days (CreateTable default 73000). */
-  readonly magneticStoreRetentionDays: number;
-  /** MagneticStoreWriteProperties.EnableMagneticStoreWrites (default false). */
-  readonly enableMagneticStoreWrites: boolean;
-}
+import type { MeasureValueType, RetentionSettings, ScalarMeasureType } from './types';
 
 export const DEFAULT_RETENTION: RetentionSettings = {
   memoryStoreRetentionHours: 6,

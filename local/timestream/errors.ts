@@ -4,7 +4,7 @@
  * Errors" and the "Errors" of WriteRecords, CreateDatabase, CreateTable and Query).
  */
 import { AwsServiceError, unknownOperation } from '../common';
-import type { RejectedRecord } from './writer';
+import type { RejectedRecord } from './write/writer';
 
 export { resourceNotFound, serializationError } from '../common';
 

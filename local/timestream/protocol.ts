@@ -1,8 +1,10 @@
 /**
- * awsJson1_0 plumbing shared by the Timestream write and query routes (aws-semantics §5.2):
- * both APIs use the target prefix `Timestream_20181101` and the signing name `timestream`.
+ * awsJson1_0 plumbing shared by the Timestream write and query routes: both APIs use the
+ * target prefix `Timestream_20181101` and the signing name `timestream` (the timestream-write
+ * and timestream-query service models the AWS SDKs are generated from), and both answer
+ * DescribeEndpoints.
  */
-import type { AwsRequest, AwsResponse } from '../gateway/types';
+import type { AwsRequest, AwsResponse } from '../gateway';
 
 export const TARGET_PREFIX = 'Timestream_20181101.';
 
@@ -30,7 +32,8 @@ export function operationOf(req: AwsRequest): string | undefined {
 export const ok = (body: object): AwsResponse => ({ status: 200, body });
 
 /**
- * DescribeEndpoints (aws-semantics §5.2): the local cloud answers with its own host name, taken
+ * DescribeEndpoints (Timestream Developer Guide, "How the endpoint discovery pattern works" and
+ * "Implementing the endpoint discovery pattern"): the local cloud answers with its own host name, taken
  * from the Host header the client used, cached for a day as AWS's cells are. Like AWS's cell
  * addresses it carries no port: the AWS SDK v3 replaces only the hostname of the endpoint it
  * was configured with (middleware-endpoint-discovery sets `request.hostname`), so scheme and

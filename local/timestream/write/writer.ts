@@ -1,13 +1,16 @@
 /**
- * Applies a validated WriteRecords batch to one table: the per-record rejections of
- * aws-semantics §5.5 (memory-store window and future limit, version conflicts, schema
- * conflicts and table limits), the version-based upserts of §5.6, and the write itself in one
- * DuckDB transaction through the appender. Records that are not rejected are stored even when
+ * Applies a validated WriteRecords batch to one table: the per-record rejections that Amazon
+ * Timestream API Reference, "RejectedRecord" and "RejectedRecordsException" list (a time
+ * outside the memory-store window or past the future-ingestion limit of the Developer Guide's
+ * "Quotas", version conflicts, schema conflicts and table limits), the version-based upserts of
+ * "WriteRecords" > "Upserts", and the write itself in one DuckDB transaction through the
+ * appender. Records that are not rejected are stored even when
  * others in the batch are.
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { type Catalog, type ColumnKind, SINGLE_VALUE_COLUMN, seriesOf, type TableMeta } from './catalog';
-import type { MeasureValueType, NormalizedRecord, ScalarMeasureType, ScalarValue } from './records';
+import { type Catalog, type ColumnKind, SINGLE_VALUE_COLUMN, seriesOf, type TableMeta } from '../catalog';
+import type { MeasureValueType, ScalarMeasureType } from '../types';
+import type { NormalizedRecord, ScalarValue } from './records';
 
 export interface RejectedRecord {
   readonly RecordIndex: number;
@@ -44,7 +47,10 @@ interface PendingRow {
   version: bigint;
 }
 
-/** The time window a table accepts now (aws-semantics §5.4). */
+/**
+ * The time window a table accepts now: the memory-store retention back, 15 minutes ahead
+ * (Timestream Developer Guide, "Quotas" > "Future ingestion period"; RejectedRecord).
+ */
 export function ingestionWindow(t: TableMeta, nowMs: number) {
   const now = BigInt(nowMs) * NS_PER_MS;
   let memoryStart = now - BigInt(t.retention.memoryStoreRetentionHours) * NS_PER_HOUR;
@@ -97,7 +103,7 @@ export class TableWriter {
       return !why;
     });
 
-    // 3. Versions (aws-semantics §5.6), against stored rows and earlier records of this batch.
+    // 3. Versions (WriteRecords "Upserts"), against stored rows and earlier records of this batch.
     const states = await this.existing(t, fitting);
     const pending = new Map<string, PendingRow>();
     const toDelete = new Set<string>();
@@ -214,7 +220,10 @@ function splitIdentity(id: string): readonly [bigint, string, string] {
   return [BigInt(time), measure, series];
 }
 
-/** AWS's wording for a version conflict (aws-semantics §5.5, observed messages). */
+/**
+ * The Reason AWS gives a version conflict. The API Reference (RejectedRecord) describes the
+ * case but not its wording; these are the messages Timestream returns, as its users report them.
+ */
 export function versionConflictReason(version: bigint, existing: bigint): string {
   if (version < existing) {
     return `The record version ${version} is lower than the existing version ${existing}. A higher version is required to update the measure value.`;

@@ -1,36 +1,16 @@
 /**
- * The Timestream query API as a gateway route (awsJson1_0 `Timestream_20181101.Query`, signing
- * name `timestream`; timestream-query API reference "Query"): runs the translated SQL on DuckDB
- * and answers in Timestream's shape (QueryId, ColumnInfo, Rows of Data, QueryStatus), with
- * NextToken pages of at most MaxRows rows (or about 1 MB without MaxRows).
+ * Runs a Query (Timestream API Reference, "Query"): translates the query to SQL over the local
+ * store, answers in Timestream's shape (QueryId, ColumnInfo, Rows of Data, QueryStatus) with
+ * values printed as Timestream prints them, and pages the result with NextToken: at most
+ * MaxRows rows a page, or about 1 MB without MaxRows.
  */
 import { randomUUID } from 'node:crypto';
-import { AwsServiceError } from '../common';
-import { errorText, type LocalLogger } from '../common/log';
-import { parseJsonObject } from '../gateway';
-import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway/types';
-import type { TimestreamEngine } from './engine';
-import { notEmulated, validation } from './errors';
-import { describeEndpoints, ok, operationOf, QUERY_OPERATIONS } from './protocol';
-import { QueryRefusal } from './query/parser';
-import { type OutputColumn, translateQuery } from './query/translate';
-
-export interface Datum {
-  readonly ScalarValue?: string;
-  readonly NullValue?: boolean;
-}
-
-export interface QueryResult {
-  readonly QueryId: string;
-  readonly NextToken?: string;
-  readonly Rows: Array<{ Data: Datum[] }>;
-  readonly ColumnInfo: Array<{ Name: string; Type: { ScalarType: string } }>;
-  readonly QueryStatus: {
-    ProgressPercentage: number;
-    CumulativeBytesScanned: number;
-    CumulativeBytesMetered: number;
-  };
-}
+import { AwsServiceError, errorText, type LocalLogger } from '../../common';
+import { validation } from '../errors';
+import type { TimestreamStore } from '../store';
+import type { Datum, QueryResult } from '../types';
+import { QueryRefusal } from './errors';
+import { type OutputColumn, translateQuery } from './translate';
 
 /** Java's Double.toString, which Timestream's results follow ("21.5", "22.0", "1.0E7"). */
 export function formatDouble(x: number): string {
@@ -87,7 +67,7 @@ export class QueryRunner {
   private readonly pages = new Map<string, CachedResult>();
 
   constructor(
-    private readonly engine: TimestreamEngine,
+    private readonly store: TimestreamStore,
     private readonly log: LocalLogger,
   ) {}
 
@@ -124,15 +104,15 @@ export class QueryRunner {
       translated = translateQuery(
         queryString,
         (db, table) => {
-          const t = this.engine.catalog.tables.get(`${db}\u0000${table}`);
+          const t = this.store.catalog.tables.get(`${db}\u0000${table}`);
           if (!t) {
-            if (!this.engine.catalog.databases.has(db))
+            if (!this.store.catalog.databases.has(db))
               throw new QueryRefusal(`Database "${db}" does not exist`);
             throw new QueryRefusal(`Table "${db}"."${table}" does not exist`);
           }
           return t;
         },
-        this.engine.now(),
+        this.store.now(),
       );
     } catch (err) {
       if (err instanceof QueryRefusal) throw validation(err.message);
@@ -141,7 +121,7 @@ export class QueryRunner {
     const { columns, sql } = translated;
     let rawRows: unknown[][];
     try {
-      rawRows = await this.engine.read(async (conn) => (await conn.runAndReadAll(sql)).getRows());
+      rawRows = await this.store.read(async (conn) => (await conn.runAndReadAll(sql)).getRows());
     } catch (err) {
       if (err instanceof AwsServiceError) throw err;
       this.log.warn(`query failed in the store: ${errorText(err)}; SQL: ${sql}`);
@@ -198,30 +178,4 @@ export class QueryRunner {
       this.pages.delete(oldest);
     }
   }
-}
-
-export function createQueryRoute(runner: QueryRunner): ServiceRoute {
-  return {
-    name: 'timestream-query',
-    protocol: 'json-1.0',
-    internalErrorCode: 'InternalServerException',
-    matches(req: AwsRequest) {
-      const op = operationOf(req);
-      return op === 'DescribeEndpoints' || (op !== undefined && QUERY_OPERATIONS.has(op));
-    },
-    async handle(req: AwsRequest): Promise<AwsResponse> {
-      const op = operationOf(req) ?? '';
-      switch (op) {
-        case 'DescribeEndpoints':
-          return describeEndpoints(req);
-        case 'Query':
-          return ok(await runner.query(parseJsonObject(req.body)));
-        case 'CancelQuery':
-          // Queries finish before Query returns, so there is nothing left to cancel.
-          return ok({ CancellationMessage: 'The query has already completed.' });
-        default:
-          throw notEmulated(op);
-      }
-    },
-  };
 }

@@ -1,18 +1,18 @@
 /**
- * The Timestream write API as a gateway route (awsJson1_0, `Timestream_20181101.<Op>`,
- * signing name `timestream`; aws-semantics §5). Database and table operations follow the
- * timestream-write API reference; WriteRecords follows §5.3-5.6.
+ * The Timestream write API (timestream-write) as a gateway route: awsJson1_0
+ * `Timestream_20181101.<Operation>`, signing name `timestream`. Each operation follows its
+ * page in the Amazon Timestream API Reference (CreateDatabase, DescribeDatabase, ListDatabases,
+ * UpdateDatabase, DeleteDatabase, CreateTable, DescribeTable, ListTables, UpdateTable,
+ * DeleteTable, WriteRecords with its "Upserts" section, DescribeEndpoints).
  */
 
-import type { CloudIdentity } from '../common/account';
-import { arn } from '../common/account';
-import type { LocalLogger } from '../common/log';
-import { parseJsonObject } from '../gateway';
-import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway/types';
-import { type DatabaseMeta, DEFAULT_RETENTION, type RetentionSettings, type TableMeta } from './catalog';
-import type { TimestreamEngine } from './engine';
-import { notEmulated, rejectedRecords, validation } from './errors';
-import { describeEndpoints, ok, operationOf, QUERY_OPERATIONS } from './protocol';
+import { arn, type CloudIdentity, type LocalLogger } from '../../common';
+import { type AwsRequest, type AwsResponse, parseJsonObject, type ServiceRoute } from '../../gateway';
+import { type DatabaseMeta, DEFAULT_RETENTION, type TableMeta } from '../catalog';
+import { notEmulated, rejectedRecords, validation } from '../errors';
+import { describeEndpoints, ok, operationOf, QUERY_OPERATIONS } from '../protocol';
+import type { TimestreamStore } from '../store';
+import type { RetentionSettings } from '../types';
 import { checkName } from './records';
 
 export function databaseArn(identity: CloudIdentity, db: string) {
@@ -88,8 +88,8 @@ function page<T>(items: T[], body: Record<string, unknown>) {
   return { slice, next: start + max < items.length ? String(start + max) : undefined };
 }
 
-export function createWriteRoute(
-  engine: TimestreamEngine,
+export function createTimestreamWriteRoute(
+  store: TimestreamStore,
   identity: CloudIdentity,
   log: LocalLogger,
 ): ServiceRoute {
@@ -97,7 +97,7 @@ export function createWriteRoute(
     DescribeEndpoints: async (_b, req) => describeEndpoints(req),
 
     WriteRecords: async (body) => {
-      const result = await engine.writeRecords(body);
+      const result = await store.writeRecords(body);
       if (result.rejected.length > 0) {
         log.warn(
           `WriteRecords ${String(body['DatabaseName'])}.${String(body['TableName'])}: rejected ${result.rejected.length} record(s), first: [${result.rejected[0]!.RecordIndex}] ${result.rejected[0]!.Reason}`,
@@ -116,43 +116,43 @@ export function createWriteRoute(
     CreateDatabase: async (body) => {
       const name = checkName('database', body['DatabaseName']);
       const kms = typeof body['KmsKeyId'] === 'string' ? body['KmsKeyId'] : undefined;
-      const db = await engine.createDatabaseStrict(name, kms);
+      const db = await store.createDatabaseStrict(name, kms);
       return ok({ Database: databaseShape(identity, db, 0) });
     },
 
     DescribeDatabase: async (body) => {
-      const db = engine.catalog.database(String(body['DatabaseName'] ?? ''));
-      return ok({ Database: databaseShape(identity, db, engine.catalog.tablesOf(db.name).length) });
+      const db = store.catalog.database(String(body['DatabaseName'] ?? ''));
+      return ok({ Database: databaseShape(identity, db, store.catalog.tablesOf(db.name).length) });
     },
 
     ListDatabases: async (body) => {
-      const all = [...engine.catalog.databases.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const all = [...store.catalog.databases.values()].sort((a, b) => a.name.localeCompare(b.name));
       const { slice, next } = page(all, body);
       return ok({
-        Databases: slice.map((db) => databaseShape(identity, db, engine.catalog.tablesOf(db.name).length)),
+        Databases: slice.map((db) => databaseShape(identity, db, store.catalog.tablesOf(db.name).length)),
         ...(next ? { NextToken: next } : {}),
       });
     },
 
     UpdateDatabase: async (body) => {
-      const db = engine.catalog.database(String(body['DatabaseName'] ?? ''));
-      return ok({ Database: databaseShape(identity, db, engine.catalog.tablesOf(db.name).length) });
+      const db = store.catalog.database(String(body['DatabaseName'] ?? ''));
+      return ok({ Database: databaseShape(identity, db, store.catalog.tablesOf(db.name).length) });
     },
 
     DeleteDatabase: async (body) => {
-      await engine.deleteDatabase(String(body['DatabaseName'] ?? ''));
+      await store.deleteDatabase(String(body['DatabaseName'] ?? ''));
       return ok({});
     },
 
     CreateTable: async (body) => {
       const db = checkName('database', body['DatabaseName']);
       const name = checkName('table', body['TableName']);
-      const t = await engine.createTableStrict(db, name, retentionFrom(body, DEFAULT_RETENTION));
+      const t = await store.createTableStrict(db, name, retentionFrom(body, DEFAULT_RETENTION));
       return ok({ Table: tableShape(identity, t) });
     },
 
     DescribeTable: async (body) => {
-      const t = engine.catalog.table(String(body['DatabaseName'] ?? ''), String(body['TableName'] ?? ''));
+      const t = store.catalog.table(String(body['DatabaseName'] ?? ''), String(body['TableName'] ?? ''));
       return ok({ Table: tableShape(identity, t) });
     },
 
@@ -160,10 +160,10 @@ export function createWriteRoute(
       const dbName = body['DatabaseName'];
       let all: TableMeta[];
       if (typeof dbName === 'string') {
-        engine.catalog.database(dbName);
-        all = engine.catalog.tablesOf(dbName);
+        store.catalog.database(dbName);
+        all = store.catalog.tablesOf(dbName);
       } else {
-        all = [...engine.catalog.tables.values()];
+        all = [...store.catalog.tables.values()];
       }
       all.sort((a, b) => a.database.localeCompare(b.database) || a.name.localeCompare(b.name));
       const { slice, next } = page(all, body);
@@ -171,13 +171,13 @@ export function createWriteRoute(
     },
 
     UpdateTable: async (body) => {
-      const t = engine.catalog.table(String(body['DatabaseName'] ?? ''), String(body['TableName'] ?? ''));
-      const updated = await engine.updateTable(t.database, t.name, retentionFrom(body, t.retention));
+      const t = store.catalog.table(String(body['DatabaseName'] ?? ''), String(body['TableName'] ?? ''));
+      const updated = await store.updateTable(t.database, t.name, retentionFrom(body, t.retention));
       return ok({ Table: tableShape(identity, updated) });
     },
 
     DeleteTable: async (body) => {
-      await engine.deleteTable(String(body['DatabaseName'] ?? ''), String(body['TableName'] ?? ''));
+      await store.deleteTable(String(body['DatabaseName'] ?? ''), String(body['TableName'] ?? ''));
       return ok({});
     },
 

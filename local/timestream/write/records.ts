@@ -1,15 +1,15 @@
 /**
- * Pure validation and normalisation of a Timestream WriteRecords request (Timestream
- * Developer Guide "WriteRecords" API reference; aws-semantics §5.3-5.4). Everything here is
+ * Pure validation and normalisation of a Timestream WriteRecords request (Amazon Timestream
+ * API Reference, "WriteRecords", "Record", "Dimension", "MeasureValue"; limits from the
+ * Timestream Developer Guide, "Quotas" > "Service limits" and "Naming constraints"). Everything here is
  * request-shape checking: a problem fails the whole request with ValidationException, the
  * way Timestream refuses an unparseable time ("Invalid time for record."). Per-record
  * rejections that depend on the table (time window, versions, schema conflicts, table limits)
- * live in table-writer.ts.
+ * live in writer.ts.
  */
-import { validation } from './errors';
+import { validation } from '../errors';
+import type { MeasureValueType, ScalarMeasureType } from '../types';
 
-export type ScalarMeasureType = 'DOUBLE' | 'BIGINT' | 'VARCHAR' | 'BOOLEAN' | 'TIMESTAMP';
-export type MeasureValueType = ScalarMeasureType | 'MULTI';
 export type TimeUnit = 'MILLISECONDS' | 'SECONDS' | 'MICROSECONDS' | 'NANOSECONDS';
 
 export const SCALAR_TYPES: readonly ScalarMeasureType[] = [
@@ -367,7 +367,7 @@ export function checkName(kind: 'database' | 'table', name: unknown): string {
   return name;
 }
 
-/** Validates and normalises a WriteRecords request body (aws-semantics §5.3-5.4). */
+/** Validates and normalises a WriteRecords request body (API Reference, "WriteRecords" and "Record"). */
 export function parseWriteRecords(body: unknown): WriteRecordsInput {
   if (!isObject(body)) throw validation('The request body must be a JSON object.');
   const databaseName = checkName('database', body['DatabaseName']);

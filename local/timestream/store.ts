@@ -1,22 +1,17 @@
 /**
- * The store behind both Timestream routes: one DuckDB file under the service's directory,
+ * The store behind both Timestream APIs: one DuckDB file under the service's directory,
  * one connection for writes (serialised, so a batch's reads and writes see one state) and one
  * for queries. Close checkpoints the write-ahead log into the database file.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { arn, type CloudIdentity } from '../common/account';
-import {
-  Catalog,
-  checkRetention,
-  type DatabaseMeta,
-  type RetentionSettings,
-  type TableMeta,
-} from './catalog';
+import { arn, type CloudIdentity } from '../common';
+import { Catalog, checkRetention, type DatabaseMeta, type TableMeta } from './catalog';
 import { conflict, storeClosed } from './errors';
-import { checkName, parseWriteRecords } from './records';
-import { TableWriter, type WriteOutcome } from './writer';
+import type { RetentionSettings } from './types';
+import { checkName, parseWriteRecords } from './write/records';
+import { TableWriter, type WriteOutcome } from './write/writer';
 
 export const DATABASE_FILE = 'timestream.duckdb';
 
@@ -30,7 +25,7 @@ class Serial {
   }
 }
 
-export class TimestreamEngine {
+export class TimestreamStore {
   private readonly writes = new Serial();
   private readonly reads = new Serial();
   private closed = false;
@@ -44,14 +39,14 @@ export class TimestreamEngine {
     readonly now: () => number,
   ) {}
 
-  static async open(dir: string, identity: CloudIdentity, now: () => number): Promise<TimestreamEngine> {
+  static async open(dir: string, identity: CloudIdentity, now: () => number): Promise<TimestreamStore> {
     mkdirSync(dir, { recursive: true });
     const instance = await DuckDBInstance.create(join(dir, DATABASE_FILE));
     try {
       const writeConn = await instance.connect();
       const readConn = await instance.connect();
       const catalog = await Catalog.load(writeConn, arn(identity, 'kms', 'key/aws-timestream-local'));
-      return new TimestreamEngine(
+      return new TimestreamStore(
         instance,
         writeConn,
         readConn,
