@@ -1,24 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENDPOINTS_FILE, type LocalEndpoints } from '../contracts';
-import { adminRoute } from './admin';
+import { createAdminRoute } from './admin';
 import { type BrokerService, createBrokerService } from './broker';
 import { type CaService, createCaService } from './ca';
-import { type CloudIdentity, DEFAULT_IDENTITY } from './common/account';
-import { consoleLogger, errorText, type LocalLogger } from './common/log';
-import { readAssembly } from './deployer/assembly';
-import { type DeployResult, deployStacks } from './deployer/deployer';
-import { localProviders } from './deployer/providers';
-import { createGatewayService, type GatewayService } from './gateway';
-import type { ServiceRoute } from './gateway/types';
+import { type CloudIdentity, consoleLogger, DEFAULT_IDENTITY, errorText, type LocalLogger } from './common';
+import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
+import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
 import { createIotService, evaluatePolicies, type IotService } from './iot';
-import { createLambdaService } from './lambda/service';
-import type { LambdaService } from './lambda/types';
-import { createRulesService, type RulesService } from './rules';
-import { compileRule } from './rules/sql';
+import { createLambdaService, type LambdaService } from './lambda';
+import { compileRule, createRulesService, type RulesService } from './rules';
 import { createShadowService, type ShadowService } from './shadow';
-import { createSqsService } from './sqs/service';
-import type { SqsService } from './sqs/types';
+import { createSqsService, type SqsService } from './sqs';
 import { createTimestreamService, type TimestreamService } from './timestream';
 
 /**
@@ -92,6 +85,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   try {
     const ca = await createCaService({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
+    closers.push(() => ca.close());
     const iot = await createIotService({
       stateDir,
       ca,
@@ -262,7 +256,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       addRoute: (route) => gateway.addRoute(route),
       close: closeAll,
     };
-    gateway.addRoute(adminRoute((dir) => cloud.deploy(dir)));
+    gateway.addRoute(createAdminRoute((dir) => cloud.deploy(dir)));
     return cloud;
   } catch (err) {
     await closeAll();

@@ -14,7 +14,7 @@
  * with clean session true.
  */
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js';
-import { JsonFile } from '../common/json-store';
+import { JsonFile } from '../common';
 
 interface StoredPacket {
   topic: string;

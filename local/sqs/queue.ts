@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { LocalLogger } from '../common/log';
+import type { LocalLogger } from '../common';
 import { intAttribute, parseRedrivePolicy } from './attributes';
 import { messageNotInflight, receiptHandleIsInvalid } from './errors';
 import type { QueueLog } from './store';
