@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
 import { createGatewayService } from '../../../local/gateway';
@@ -189,8 +189,7 @@ describe('local Lambda runtime', () => {
     expect((result.payload as { errorMessage: string }).errorMessage).toContain(
       'Task timed out after 1.00 seconds',
     );
-    await new Promise((r) => setTimeout(r, 100));
-    expect(isAlive(warm.pid)).toBe(false);
+    await vi.waitFor(() => expect(isAlive(warm.pid)).toBe(false));
     const next = (await lambda.invoke('slow', { ms: 1 })).payload as { pid: number };
     expect(next.pid).not.toBe(warm.pid);
   });
@@ -222,8 +221,7 @@ describe('local Lambda runtime', () => {
     await lambda.createFunction(definition('redeploy', 'counter'));
     const old = (await lambda.invoke('redeploy', {})).payload as { pid: number };
     await lambda.createFunction(definition('redeploy', 'counter', { environment: { VERSION: '2' } }));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(isAlive(old.pid)).toBe(false);
+    await vi.waitFor(() => expect(isAlive(old.pid)).toBe(false));
     const fresh = (await lambda.invoke('redeploy', {})).payload as { invocations: number; pid: number };
     expect(fresh).toMatchObject({ invocations: 1 });
     expect(fresh.pid).not.toBe(old.pid);

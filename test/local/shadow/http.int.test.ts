@@ -16,7 +16,9 @@ import type { BrokerMessage } from '../../../local/broker';
 import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import { createShadowService, type ShadowService } from '../../../local/shadow';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
-import { waitFor } from '../../helpers/wait';
+
+/** How long the broker may take to deliver, log or disconnect. */
+const POLL = { timeout: 5_000 };
 
 const thingName = 'lobby-h1';
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8'));
@@ -87,7 +89,7 @@ describe('shadow service over the iot-data HTTP API (AWS SDK v3 through the gate
     await client.send(
       new UpdateThingShadowCommand({ thingName, payload: encode({ state: { reported: { a: 1 } } }) }),
     );
-    await waitFor(() => seen.length === 1);
+    await expect.poll(() => seen.length, POLL).toBe(1);
     expect(JSON.parse(seen[0]!.payload.toString())).toMatchObject({
       state: { reported: { a: 1 } },
       version: 1,
@@ -165,7 +167,7 @@ describe('shadow service over the iot-data HTTP API (AWS SDK v3 through the gate
     await client.send(
       new PublishCommand({ topic: 'site/hq/status', qos: 1, retain: true, payload: Buffer.from('open') }),
     );
-    await waitFor(() => seen.length === 1);
+    await expect.poll(() => seen.length, POLL).toBe(1);
     expect(seen[0]).toMatchObject({ topic: 'site/hq/status', qos: 1, retain: true });
     expect(seen[0]?.payload.toString()).toBe('open');
     expect(seen[0]?.clientId).toBeUndefined();
