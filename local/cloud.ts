@@ -7,7 +7,7 @@ import { type CaService, createCaService } from './ca';
 import { type CloudIdentity, consoleLogger, DEFAULT_IDENTITY, errorText, type LocalLogger } from './common';
 import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
-import { createIotService, evaluatePolicies, type IotService } from './iot';
+import { createIotService, evaluatePolicies, type IotService, type TopicRuleRecord } from './iot';
 import { createLambdaService, type LambdaService } from './lambda';
 import { compileRule, createRulesService, type RulesService } from './rules';
 import { createShadowService, type ShadowService } from './shadow';
@@ -172,13 +172,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => rules.close());
     // Rules created through the iot API (CreateTopicRule) run too; stored ones resume on start.
-    for (const rule of iot.registry.rules()) {
+    const runTopicRule = (record: TopicRuleRecord, what: string) => {
       try {
-        rules.putRule(rule.ruleName, rule);
+        rules.putRule(record.ruleName, record);
       } catch (err) {
-        logger.warn(`stored topic rule ${rule.ruleName} cannot run: ${errorText(err)}`);
+        logger.warn(`${what} ${record.ruleName} cannot run: ${errorText(err)}`);
       }
-    }
+    };
+    for (const rule of iot.registry.rules()) runTopicRule(rule, 'stored topic rule');
     closers.push(
       wrapUnsubscribe(
         iot.registry.onRulesChange((records) => {
@@ -186,13 +187,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           for (const running of rules.listRules()) {
             if (!names.has(running.ruleName)) rules.deleteRule(running.ruleName);
           }
-          for (const record of records) {
-            try {
-              rules.putRule(record.ruleName, record);
-            } catch (err) {
-              logger.warn(`topic rule ${record.ruleName} cannot run: ${errorText(err)}`);
-            }
-          }
+          for (const record of records) runTopicRule(record, 'topic rule');
         }),
       ),
     );

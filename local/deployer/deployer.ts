@@ -28,16 +28,8 @@ import type {
 } from './types';
 
 export { DeployError } from './errors';
-export type {
-  ApplyRequest,
-  ApplyResult,
-  DeployedResource,
-  DeployerOptions,
-  DeployResult,
-  DeployStatus,
-  ReportLine,
-  ResourceProvider,
-} from './types';
+/** The deploy's types, also importable from here as they always were. */
+export type * from './types';
 
 interface StackState {
   resources: Record<string, DeployedResource>;

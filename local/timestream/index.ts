@@ -1,12 +1,4 @@
 export { DEFAULT_RETENTION } from './catalog';
 export { createTimestreamService } from './service';
 export { DATABASE_FILE } from './store';
-export type {
-  Datum,
-  QueryResult,
-  RetentionInput,
-  RetentionSettings,
-  TableInfo,
-  TimestreamService,
-  TimestreamServiceOptions,
-} from './types';
+export type * from './types';

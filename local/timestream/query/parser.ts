@@ -87,13 +87,13 @@ class Parser {
     return t;
   }
 
-  private isKw(word: string, offset = 0): boolean {
+  private isKeyword(word: string, offset = 0): boolean {
     const t = this.peek(offset);
     return t.kind === 'ident' && !t.quoted && t.text.toLowerCase() === word;
   }
 
-  private acceptKw(word: string): boolean {
-    if (this.isKw(word)) {
+  private acceptKeyword(word: string): boolean {
+    if (this.isKeyword(word)) {
       this.i++;
       return true;
     }
@@ -129,8 +129,8 @@ class Parser {
     );
   }
 
-  private expectKw(word: string): void {
-    if (!this.acceptKw(word)) this.fail(this.peek(), word.toUpperCase());
+  private expectKeyword(word: string): void {
+    if (!this.acceptKeyword(word)) this.fail(this.peek(), word.toUpperCase());
   }
 
   private expectOp(op: string): void {
@@ -145,7 +145,7 @@ class Parser {
   }
 
   statement(): SelectStatement {
-    if (!this.isKw('select')) this.fail(this.peek(), 'SELECT');
+    if (!this.isKeyword('select')) this.fail(this.peek(), 'SELECT');
     const s = this.select();
     this.acceptOp(';');
     if (this.peek().kind !== 'eof') this.fail();
@@ -153,9 +153,9 @@ class Parser {
   }
 
   private select(): SelectStatement {
-    this.expectKw('select');
-    const distinct = this.acceptKw('distinct');
-    this.acceptKw('all');
+    this.expectKeyword('select');
+    const distinct = this.acceptKeyword('distinct');
+    this.acceptKeyword('all');
     const items: SelectItem[] = [];
     do {
       if (this.acceptOp('*')) {
@@ -164,13 +164,13 @@ class Parser {
       }
       const expr = this.expr();
       let alias: string | undefined;
-      if (this.acceptKw('as')) alias = this.identifier('an alias').text;
+      if (this.acceptKeyword('as')) alias = this.identifier('an alias').text;
       else if (this.peek().kind === 'ident' && !RESERVED.has(this.peek().text.toLowerCase())) {
         alias = this.identifier('an alias').text;
       }
       items.push({ expr, ...(alias !== undefined ? { alias } : {}) });
     } while (this.acceptOp(','));
-    this.expectKw('from');
+    this.expectKeyword('from');
     if (this.isOp('(')) throw new QueryRefusal(`subqueries at position ${this.peek().pos} are not supported`);
     const first = this.identifier('a database name');
     this.expectOp('.');
@@ -178,39 +178,39 @@ class Parser {
     if (this.isOp('.'))
       throw new QueryRefusal(`a three-part table name at position ${first.pos} is not supported`);
     let alias: string | undefined;
-    if (this.acceptKw('as')) alias = this.identifier('a table alias').text;
+    if (this.acceptKeyword('as')) alias = this.identifier('a table alias').text;
     else if (this.peek().kind === 'ident' && !RESERVED.has(this.peek().text.toLowerCase())) {
       alias = this.identifier('a table alias').text;
     }
     if (this.isOp(','))
       throw new QueryRefusal(`more than one table in FROM (position ${this.peek().pos}) is not supported`);
     const from = { database: first.text, table: second.text, ...(alias !== undefined ? { alias } : {}) };
-    const where = this.acceptKw('where') ? this.expr() : undefined;
+    const where = this.acceptKeyword('where') ? this.expr() : undefined;
     const groupBy: Expr[] = [];
-    if (this.acceptKw('group')) {
-      this.expectKw('by');
+    if (this.acceptKeyword('group')) {
+      this.expectKeyword('by');
       do groupBy.push(this.expr());
       while (this.acceptOp(','));
     }
-    const having = this.acceptKw('having') ? this.expr() : undefined;
+    const having = this.acceptKeyword('having') ? this.expr() : undefined;
     const orderBy: OrderItem[] = [];
-    if (this.acceptKw('order')) {
-      this.expectKw('by');
+    if (this.acceptKeyword('order')) {
+      this.expectKeyword('by');
       do {
         const expr = this.expr();
-        const desc = this.acceptKw('desc');
-        if (!desc) this.acceptKw('asc');
+        const desc = this.acceptKeyword('desc');
+        if (!desc) this.acceptKeyword('asc');
         let nulls: 'first' | 'last' | undefined;
-        if (this.acceptKw('nulls')) {
-          if (this.acceptKw('first')) nulls = 'first';
-          else if (this.acceptKw('last')) nulls = 'last';
+        if (this.acceptKeyword('nulls')) {
+          if (this.acceptKeyword('first')) nulls = 'first';
+          else if (this.acceptKeyword('last')) nulls = 'last';
           else this.fail(this.peek(), 'FIRST or LAST');
         }
         orderBy.push({ expr, desc, ...(nulls ? { nulls } : {}) });
       } while (this.acceptOp(','));
     }
     let limit: number | undefined;
-    if (this.acceptKw('limit')) {
+    if (this.acceptKeyword('limit')) {
       const t = this.next();
       if (t.kind !== 'number' || !/^\d+$/.test(t.text)) this.fail(t, 'a whole number after LIMIT');
       limit = Number(t.text);
@@ -233,7 +233,7 @@ class Parser {
 
   private or(): Expr {
     let left = this.and();
-    while (this.isKw('or')) {
+    while (this.isKeyword('or')) {
       const pos = this.next().pos;
       left = { k: 'binary', op: 'OR', left, right: this.and(), pos };
     }
@@ -242,7 +242,7 @@ class Parser {
 
   private and(): Expr {
     let left = this.not();
-    while (this.isKw('and')) {
+    while (this.isKeyword('and')) {
       const pos = this.next().pos;
       left = { k: 'binary', op: 'AND', left, right: this.not(), pos };
     }
@@ -250,7 +250,7 @@ class Parser {
   }
 
   private not(): Expr {
-    if (this.isKw('not')) {
+    if (this.isKeyword('not')) {
       const pos = this.next().pos;
       return { k: 'not', expr: this.not(), pos };
     }
@@ -262,32 +262,34 @@ class Parser {
     const t = this.peek();
     if (t.kind === 'op' && ['=', '<>', '<', '<=', '>', '>='].includes(t.text)) {
       this.next();
-      if (this.isKw('any') || this.isKw('all') || this.isKw('some')) {
+      if (this.isKeyword('any') || this.isKeyword('all') || this.isKeyword('some')) {
         throw new QueryRefusal(`quantified comparisons at position ${t.pos} are not supported`);
       }
       return { k: 'binary', op: t.text, left, right: this.additive(), pos: t.pos };
     }
-    if (this.isKw('is')) {
+    if (this.isKeyword('is')) {
       const pos = this.next().pos;
-      const not = this.acceptKw('not');
-      if (this.isKw('distinct'))
+      const not = this.acceptKeyword('not');
+      if (this.isKeyword('distinct'))
         throw new QueryRefusal(`IS DISTINCT FROM at position ${pos} is not supported`);
-      this.expectKw('null');
+      this.expectKeyword('null');
       return { k: 'isnull', expr: left, not, pos };
     }
-    const not = this.isKw('not') && (this.isKw('between', 1) || this.isKw('in', 1) || this.isKw('like', 1));
+    const not =
+      this.isKeyword('not') &&
+      (this.isKeyword('between', 1) || this.isKeyword('in', 1) || this.isKeyword('like', 1));
     if (not) this.next();
-    if (this.isKw('between')) {
+    if (this.isKeyword('between')) {
       const pos = this.next().pos;
       const low = this.additive();
-      this.expectKw('and');
+      this.expectKeyword('and');
       const high = this.additive();
       return { k: 'between', expr: left, low, high, not, pos };
     }
-    if (this.isKw('in')) {
+    if (this.isKeyword('in')) {
       const pos = this.next().pos;
       this.expectOp('(');
-      if (this.isKw('select'))
+      if (this.isKeyword('select'))
         throw new QueryRefusal(`subqueries at position ${this.peek().pos} are not supported`);
       const list: Expr[] = [];
       do list.push(this.additive());
@@ -295,10 +297,11 @@ class Parser {
       this.expectOp(')');
       return { k: 'in', expr: left, list, not, pos };
     }
-    if (this.isKw('like')) {
+    if (this.isKeyword('like')) {
       const pos = this.next().pos;
       const pattern = this.additive();
-      if (this.isKw('escape')) throw new QueryRefusal(`LIKE ... ESCAPE at position ${pos} is not supported`);
+      if (this.isKeyword('escape'))
+        throw new QueryRefusal(`LIKE ... ESCAPE at position ${pos} is not supported`);
       return { k: 'like', expr: left, pattern, not, pos };
     }
     return left;
@@ -354,7 +357,7 @@ class Parser {
       case 'op':
         if (t.text === '(') {
           this.next();
-          if (this.isKw('select'))
+          if (this.isKeyword('select'))
             throw new QueryRefusal(`subqueries at position ${t.pos} are not supported`);
           const e = this.expr();
           this.expectOp(')');
@@ -397,10 +400,10 @@ class Parser {
     const nameTok = this.next();
     this.expectOp('(');
     const name = nameTok.text.toLowerCase();
-    const distinct = this.acceptKw('distinct');
+    const distinct = this.acceptKeyword('distinct');
     if (this.acceptOp('*')) {
       this.expectOp(')');
-      if (this.isKw('over')) this.fail();
+      if (this.isKeyword('over')) this.fail();
       return { k: 'call', name, args: [], star: true, distinct, pos: nameTok.pos };
     }
     const args: Expr[] = [];
@@ -409,8 +412,8 @@ class Parser {
       while (this.acceptOp(','));
     }
     this.expectOp(')');
-    if (this.isKw('over')) this.fail();
-    if (this.isKw('filter'))
+    if (this.isKeyword('over')) this.fail();
+    if (this.isKeyword('filter'))
       throw new QueryRefusal(`aggregate FILTER at position ${this.peek().pos} is not supported`);
     return { k: 'call', name, args, star: false, distinct, pos: nameTok.pos };
   }
