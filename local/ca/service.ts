@@ -26,6 +26,13 @@ import type { CaService, CaServiceOptions, IssuedCertificate } from './types';
 const DEVICE_NOT_AFTER = new Date(Date.UTC(2049, 11, 31, 23, 59, 59));
 const SERVER_VALIDITY_DAYS = 397;
 
+/** Extensions of a TLS certificate that is not a CA, for client or server authentication. */
+const endEntity = (usage: x509.ExtendedKeyUsageType): x509.Extension[] => [
+  new x509.BasicConstraintsExtension(false, undefined, true),
+  new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+  new x509.ExtendedKeyUsageExtension([usage]),
+];
+
 /** Loads the CA from `dir`, creating it on first start. */
 export async function createCaService(options: CaServiceOptions): Promise<CaService> {
   const { dir } = options;
@@ -57,14 +64,12 @@ export async function createCaService(options: CaServiceOptions): Promise<CaServ
   }
 
   async function issueDevice(subject: string | x509.Name, publicKey: CryptoKey): Promise<IssuedCertificate> {
-    const cert = await sign(subject, publicKey, DEVICE_NOT_AFTER, [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-    ]);
+    const cert = await sign(
+      subject,
+      publicKey,
+      DEVICE_NOT_AFTER,
+      endEntity(x509.ExtendedKeyUsage.clientAuth),
+    );
     const certificatePem = cert.toString('pem');
     return {
       certificatePem,
@@ -97,12 +102,7 @@ export async function createCaService(options: CaServiceOptions): Promise<CaServ
       const notAfter = new Date(Date.now() + SERVER_VALIDITY_DAYS * 24 * 3600 * 1000);
       const isIp = (h: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(':');
       const cert = await sign(`CN=${hosts[0]}`, keys.publicKey, notAfter, [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-          true,
-        ),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        ...endEntity(x509.ExtendedKeyUsage.serverAuth),
         new x509.SubjectAlternativeNameExtension(
           hosts.map((h) =>
             isIp(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h },

@@ -191,6 +191,11 @@ export class Catalog {
     return db;
   }
 
+  /** The table, or undefined when it does not exist. */
+  find(db: string, name: string): TableMeta | undefined {
+    return this.tables.get(key(db, name));
+  }
+
   table(db: string, name: string): TableMeta {
     this.database(db);
     const t = this.tables.get(key(db, name));

@@ -107,7 +107,7 @@ export class TimestreamStore {
     return this.writes.run(async () => {
       this.guard();
       this.catalog.database(db);
-      if (this.catalog.tables.has(`${db}\u0000${name}`)) {
+      if (this.catalog.find(db, name)) {
         throw conflict(`A table with name ${name} already exists in database ${db}.`);
       }
       return this.catalog.createTable(db, name, retention, this.now());
@@ -122,7 +122,7 @@ export class TimestreamStore {
     return this.writes.run(async () => {
       this.guard();
       this.catalog.database(db);
-      const existing = this.catalog.tables.get(`${db}\u0000${name}`);
+      const existing = this.catalog.find(db, name);
       if (!existing) return this.catalog.createTable(db, name, retention, this.now());
       if (!sameRetention(existing.retention, retention)) {
         await this.catalog.updateTable(existing, retention, this.now());

@@ -104,7 +104,7 @@ export class QueryRunner {
       translated = translateQuery(
         queryString,
         (db, table) => {
-          const t = this.store.catalog.tables.get(`${db}\u0000${table}`);
+          const t = this.store.catalog.find(db, table);
           if (!t) {
             if (!this.store.catalog.databases.has(db))
               throw new QueryRefusal(`Database "${db}" does not exist`);
