@@ -118,14 +118,8 @@ export interface StoredPolicy extends PolicyRecord {
   generationId: string;
 }
 
-export interface TopicRulePayload {
-  readonly sql: string;
-  readonly description?: string;
-  readonly actions: readonly Record<string, unknown>[];
-  readonly ruleDisabled?: boolean;
-  readonly awsIotSqlVersion?: string;
-  readonly errorAction?: Record<string, unknown>;
-}
+/** CreateTopicRule's payload; its shape is the rules engine's, which runs what is stored. */
+export type { TopicRulePayload } from '../rules';
 
 export interface TopicRuleRecord {
   readonly ruleName: string;

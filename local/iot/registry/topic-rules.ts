@@ -1,18 +1,22 @@
 /**
  * Topic rules as the IoT control plane stores them (AWS IoT API Reference, "CreateTopicRule",
  * "ReplaceTopicRule", "GetTopicRule", "ListTopicRules", "DeleteTopicRule"): the rule name
- * pattern and SQL versions are the rules engine's (`local/rules`), at most 10 actions a rule,
- * an omitted awsIotSqlVersion is 2015-10-08, and an unknown rule is UnauthorizedException.
+ * pattern, the payload's shape (at most 10 actions) and the SQL versions are checked as the
+ * rules engine (`local/rules`) checks them; an omitted awsIotSqlVersion is 2015-10-08, and an
+ * unknown rule is UnauthorizedException.
  * Every change hands the whole rule set to the listeners, so the running rules engine follows
  * what CreateTopicRule and friends store.
  */
-import { AWS_IOT_SQL_VERSIONS, checkRuleName, DEFAULT_AWS_SQL_VERSION } from '../../rules';
+import {
+  AWS_IOT_SQL_VERSIONS,
+  checkRuleName,
+  DEFAULT_AWS_SQL_VERSION,
+  normaliseTopicRulePayload,
+} from '../../rules';
 import { invalidRequest, resourceAlreadyExists, sqlParse, unauthorized } from '../errors';
 import { type Page, paginate } from '../pagination';
 import { type RegistryStore, sortBy } from '../store';
 import type { RuleSqlValidator, TopicRulePayload, TopicRuleRecord } from '../types';
-
-const MAX_RULE_ACTIONS = 10;
 
 export type RulesListener = (rules: readonly TopicRuleRecord[]) => void;
 
@@ -86,16 +90,8 @@ export class TopicRules {
     this.announce();
   }
 
-  private put(ruleName: string, payload: TopicRulePayload, createdAt: number): TopicRuleRecord {
-    if (typeof payload !== 'object' || payload === null) throw invalidRequest('topicRulePayload is required');
-    if (typeof payload.sql !== 'string' || payload.sql.trim() === '')
-      throw invalidRequest('topicRulePayload.sql is required');
-    if (!Array.isArray(payload.actions)) throw invalidRequest('topicRulePayload.actions is required');
-    if (payload.actions.length > MAX_RULE_ACTIONS) {
-      throw invalidRequest(
-        `A rule can have at most ${MAX_RULE_ACTIONS} actions; got ${payload.actions.length}`,
-      );
-    }
+  private put(ruleName: string, input: TopicRulePayload, createdAt: number): TopicRuleRecord {
+    const payload = normaliseTopicRulePayload(input);
     const version = payload.awsIotSqlVersion ?? DEFAULT_AWS_SQL_VERSION;
     if (!AWS_IOT_SQL_VERSIONS.includes(version)) {
       throw invalidRequest(`Invalid awsIotSqlVersion ${version}`);

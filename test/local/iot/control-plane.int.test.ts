@@ -446,6 +446,15 @@ describe('topic rules', () => {
     ).rejects.toBeInstanceOf(InvalidRequestException);
   });
 
+  it('refuses a rule with more than 10 actions as InvalidRequestException', async () => {
+    const actions = Array.from({ length: 11 }, () => ({ sqs: { queueUrl: 'q', roleArn: 'r' } }));
+    await expect(
+      h.client.send(
+        new CreateTopicRuleCommand({ ruleName: 'r11', topicRulePayload: { ...payload, actions } }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidRequestException);
+  });
+
   it('answers a deleted rule with UnauthorizedException', async () => {
     await h.client.send(new CreateTopicRuleCommand({ ruleName: 'r1', topicRulePayload: payload }));
     await h.client.send(new DeleteTopicRuleCommand({ ruleName: 'r1' }));
