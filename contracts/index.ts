@@ -12,6 +12,7 @@ export * from './measures';
 export * from './metrics';
 export * from './paths';
 export * from './rules';
+export * from './schedule';
 export * from './shadow';
 export * from './stack';
 export * from './telemetry';

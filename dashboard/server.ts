@@ -24,6 +24,7 @@ import {
   type DesiredCommandState,
   deadLetteredReadingCount,
   devicesOf,
+  isScheduledOccupied,
   presenceTopic,
   type ReportedCommandState,
   RuleErrorPayloadSchema,
@@ -32,7 +33,6 @@ import {
 } from '../contracts';
 import type { MessageBus } from '../local/broker/types';
 import type { AwsRequest, AwsResponse, ServiceRoute } from '../local/gateway/types';
-import { isScheduledOccupied } from '../sim/schedule';
 import { latestReadingsQuery, zoneSeriesQuery } from './queries';
 
 /**

@@ -26,6 +26,7 @@ import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildingStackName,
+  isScheduledOccupied,
   parseBuildingConfigText,
   READING_MEASURE_NAME,
   STACK_OUTPUT,
@@ -33,7 +34,6 @@ import {
 } from '../../contracts';
 import { recordingLogger } from '../../local/common/log';
 import { type Demo, type DemoSummary, startDemo } from '../../sim/demo';
-import { isScheduledOccupied } from '../../sim/schedule';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
