@@ -20,14 +20,12 @@ import {
   type BuildingConfig,
   COMMAND_SHADOW_NAME,
   checkCommand,
-  DeadLetterEntrySchema,
   type DesiredCommandState,
-  deadLetteredReadingCount,
+  describeDeadLetter,
   devicesOf,
   isScheduledOccupied,
   presenceTopic,
   type ReportedCommandState,
-  RuleErrorPayloadSchema,
   SENSOR_KINDS,
   type SensorKind,
 } from '../contracts';
@@ -174,7 +172,10 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
         WaitTimeSeconds: 0,
       }),
     );
-    const latest = (peek.Messages ?? []).map((m) => describeDeadLetter(m.Body ?? ''));
+    const latest = (peek.Messages ?? []).map((m) => {
+      const { at, thing, source, reason } = describeDeadLetter(m.Body ?? '');
+      return { at, thing, source, reason };
+    });
     return { count, latest };
   }
 
@@ -383,32 +384,4 @@ function json(status: number, body: unknown): AwsResponse {
 export function parseTimestreamTime(value: string | undefined): number {
   if (!value) return Number.NaN;
   return Date.parse(`${value.replace(' ', 'T').slice(0, 23)}Z`);
-}
-
-function describeDeadLetter(body: string): { at?: number; thing?: string; source: string; reason: string } {
-  try {
-    const parsed = JSON.parse(body);
-    const entry = DeadLetterEntrySchema.safeParse(parsed);
-    if (entry.success) {
-      return {
-        at: entry.data.at,
-        thing: entry.data.thing,
-        source: 'ingest',
-        reason: `${entry.data.code}: ${entry.data.reason}`,
-      };
-    }
-    const ruleError = RuleErrorPayloadSchema.safeParse(parsed);
-    if (ruleError.success) {
-      return {
-        source: `rule ${ruleError.data.ruleName}`,
-        reason: ruleError.data.failures.map((f) => `${f.failedAction}: ${f.errorMessage}`).join('; '),
-      };
-    }
-    return {
-      source: 'redrive',
-      reason: `message retried too often (${deadLetteredReadingCount(body)} readings)`,
-    };
-  } catch {
-    return { source: 'unknown', reason: body.slice(0, 120) };
-  }
 }

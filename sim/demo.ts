@@ -9,14 +9,11 @@ import {
   type BuildingConfig,
   buildingStackName,
   COMMAND_SHADOW_NAME,
-  type DeadLetterEntry,
-  DeadLetterEntrySchema,
-  deadLetteredReadingCount,
+  describeDeadLetter,
   devicesOf,
   PRIVATE_KEY_FILE,
   parseBuildingConfigText,
   READING_MEASURE_NAME,
-  RuleErrorPayloadSchema,
   STACK_OUTPUT,
 } from '../contracts';
 import { createDashboard, type Dashboard, type DashboardFigures } from '../dashboard/server';
@@ -380,10 +377,9 @@ async function runSimulation(
           if (!m.MessageId || seen.has(m.MessageId)) continue;
           seen.add(m.MessageId);
           if (Number(m.Attributes?.SentTimestamp ?? 0) < started) continue;
-          const n = deadLetteredReadingCount(m.Body ?? '');
-          readings += n;
-          const reason = reasonOf(m.Body ?? '');
-          reasons[reason] = (reasons[reason] ?? 0) + n;
+          const letter = describeDeadLetter(m.Body ?? '');
+          readings += letter.readings;
+          reasons[letter.summary] = (reasons[letter.summary] ?? 0) + letter.readings;
         }
       }
     } finally {
@@ -486,24 +482,4 @@ async function runSimulation(
     },
   };
   return demo;
-}
-
-function reasonOf(body: string): string {
-  try {
-    const parsed = JSON.parse(body);
-    const entry = DeadLetterEntrySchema.safeParse(parsed);
-    if (entry.success) return `${entry.data.code}: ${shortReason(entry.data)}`;
-    const ruleError = RuleErrorPayloadSchema.safeParse(parsed);
-    if (ruleError.success) return `rule ${ruleError.data.ruleName} action failed`;
-    return 'redriven after repeated ingest failures';
-  } catch {
-    return 'unreadable dead letter';
-  }
-}
-
-function shortReason(entry: DeadLetterEntry): string {
-  return entry.reason
-    .replace(/readings\[\d+\]/g, 'reading')
-    .replace(/got [^;]+; /g, '')
-    .slice(0, 90);
 }
