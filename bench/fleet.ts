@@ -12,13 +12,14 @@ import {
   type BuildingConfig,
   COMMAND_SHADOW_NAME,
   type DevicePlacement,
+  devicePolicyDocument,
   devicesOf,
   THING_ATTRIBUTE,
   telemetryTopic,
 } from '../contracts';
 import { BUNDLE_VERSION, type DeviceBundle, parseBundle } from '../device/bundle';
 import type { LocalCloud } from '../local/cloud';
-import { devicePolicy } from '../test/helpers/device-policy';
+import { arn } from '../local/common/account';
 
 export const BENCH_POLICY_NAME = 'zonectl-bench-device';
 
@@ -47,7 +48,8 @@ export async function provisionDevices(
   try {
     registry.getPolicy(BENCH_POLICY_NAME);
   } catch {
-    registry.createPolicy(BENCH_POLICY_NAME, JSON.stringify(devicePolicy(cloud.identity)));
+    const document = devicePolicyDocument((resource) => arn(cloud.identity, 'iot', resource));
+    registry.createPolicy(BENCH_POLICY_NAME, JSON.stringify(document));
   }
   const caPem = readFileSync(cloud.endpoints.caFile, 'utf8');
   const safety = safetyOf(config);

@@ -5,6 +5,7 @@
 export * from './building';
 export * from './control';
 export * from './dead-letter';
+export * from './device-policy';
 export * from './env';
 export * from './ids';
 export * from './local-endpoints';

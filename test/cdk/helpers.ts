@@ -46,3 +46,31 @@ export function normalisedTemplate(stack: Stack): unknown {
       .replace(/"aws:asset:path":"[^"]*"/g, '"aws:asset:path":"<asset-path>"'),
   );
 }
+
+/**
+ * A template value with its `Ref`s to the partition, region and account pseudo parameters and
+ * its `Fn::Join`s resolved as CloudFormation would in `identity`'s account; the local cloud's
+ * partition is `aws`.
+ */
+export function resolvePseudoParameters(
+  value: unknown,
+  identity: { readonly accountId: string; readonly region: string },
+): unknown {
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': identity.region,
+    'AWS::AccountId': identity.accountId,
+  };
+  const resolve = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string' && o.Ref in pseudo) return pseudo[o.Ref];
+    if (Array.isArray(o['Fn::Join'])) {
+      const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(separator);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+  };
+  return resolve(value);
+}
