@@ -6,7 +6,6 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { generateDeviceKey } from '../cli/onboarding/keys';
 import { safetyOf } from '../cli/onboarding/onboard';
 import {
   type BuildingConfig,
@@ -17,6 +16,7 @@ import {
   THING_ATTRIBUTE,
   telemetryTopic,
 } from '../contracts';
+import { generateKeyAndCsr } from '../contracts/pki';
 import { BUNDLE_VERSION, type DeviceBundle, parseBundle } from '../device/bundle';
 import type { LocalCloud } from '../local/cloud';
 import { arn } from '../local/common/account';
@@ -63,7 +63,7 @@ export async function provisionDevices(
         [THING_ATTRIBUTE.kind]: device.kind,
       },
     });
-    const keys = await generateDeviceKey(device.thing);
+    const keys = await generateKeyAndCsr(device.thing);
     const cert = await registry.createCertificateFromCsr(keys.csrPem, true);
     registry.attachPolicy(BENCH_POLICY_NAME, cert.certificateArn);
     registry.attachThingPrincipal(device.thing, cert.certificateArn);

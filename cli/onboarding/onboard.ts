@@ -36,6 +36,7 @@ import {
   PRIVATE_KEY_FILE,
   parseBuildingConfigText,
 } from '../../contracts';
+import { certificateMatchesKey, generateKeyAndCsr } from '../../contracts/pki';
 import { BUNDLE_VERSION, type DeviceBundle, defaultTopics, parseBundle } from '../../device/bundle';
 import type { Endpoints } from '../../local/cloud';
 import { AMAZON_ROOT_CA_1_PEM } from './amazon-root-ca';
@@ -50,7 +51,6 @@ import {
   writeSecret,
 } from './device-files';
 import { closeMatches, explainAwsError, OnboardError } from './errors';
-import { certificateMatchesKey, generateDeviceKey } from './keys';
 
 /** Port of AWS IoT Core's MQTT over mutual TLS. */
 export const AWS_MQTT_PORT = 8883;
@@ -120,7 +120,7 @@ export async function startOnboarding(o: StartOptions): Promise<StartResult> {
     if (record.certificateId) record.previousCertificateId = record.certificateId;
     record.certificateId = undefined;
   }
-  const material = await generateDeviceKey(o.thing);
+  const material = await generateKeyAndCsr(o.thing);
   writeSecret(keyPath, material.privateKeyPem);
   mkdirSync(o.csrDir, { recursive: true });
   const csrPath = join(o.csrDir, csrFileName(o.thing));

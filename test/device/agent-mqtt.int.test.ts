@@ -6,9 +6,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_SHADOW_NAME, parseReadingMessage, type Reading } from '../../contracts';
 import { type Agent, runAgent } from '../../device/agent';
 import { type SensorDriver, simulatedActuators } from '../../device/drivers';
+import { createTestPki, type TestPki } from '../helpers/pki';
 import { createTestBroker, type TestBroker } from './support/broker';
 import { testBundle, waitFor } from './support/bundle';
-import { createTestPki, type TestPki } from './support/pki';
 
 let pki: TestPki;
 let broker: TestBroker | undefined;

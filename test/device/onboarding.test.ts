@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AMAZON_ROOT_CA_1_FINGERPRINT256, AMAZON_ROOT_CA_1_PEM } from '../../cli/onboarding/amazon-root-ca';
 import { explainAwsError, OnboardError } from '../../cli/onboarding/errors';
-import { csrSubject } from '../../cli/onboarding/keys';
 import {
   finishOnboarding,
   revokeDevice,
@@ -26,8 +25,9 @@ import {
   PRIVATE_KEY_FILE,
   telemetryTopic,
 } from '../../contracts';
+import { certificateIdOf, csrSubject } from '../../contracts/pki';
 import { loadBundle } from '../../device/bundle';
-import { createTestPki, type TestPki } from './support/pki';
+import { createTestPki, type TestPki } from '../helpers/pki';
 
 const CONFIG = 'building.json';
 const THING = 'hq-lobby-climate';
@@ -80,7 +80,7 @@ function localState(outputs?: Record<string, Record<string, string>>): void {
 /** Signs the thing's CSR as the deploy would and makes DescribeCertificate return it. */
 async function issue(thing = THING, status = 'ACTIVE'): Promise<string> {
   const pem = await pki.sign(readFileSync(join(csrDir, csrFileName(thing)), 'utf8'));
-  const id = createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
+  const id = certificateIdOf(pem);
   iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves({
     certificateDescription: { certificateId: id, certificatePem: pem, status: status as never },
   });

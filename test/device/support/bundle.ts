@@ -1,6 +1,6 @@
 import { COMMAND_SHADOW_NAME, telemetryTopic } from '../../../contracts';
 import type { DeviceBundle } from '../../../device/bundle';
-import type { TestPki } from './pki';
+import type { TestPki } from '../../helpers/pki';
 
 export async function testBundle(
   pki: TestPki,
