@@ -24,6 +24,7 @@ import {
   describeDeadLetter,
   devicesOf,
   isScheduledOccupied,
+  localClientConfig,
   presenceTopic,
   type ReportedCommandState,
   SENSOR_KINDS,
@@ -78,14 +79,13 @@ const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
 };
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export class DashboardInputError extends Error {
   override readonly name = 'DashboardInputError';
 }
 
 export async function createDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const clientConfig = { endpoint: options.apiEndpoint, region: options.region, credentials };
+  const clientConfig = localClientConfig(options);
   const query = new TimestreamQueryClient(clientConfig);
   const shadows = new IoTDataPlaneClient(clientConfig);
   const sqs = new SQSClient(clientConfig);

@@ -11,6 +11,7 @@ import {
   COMMAND_SHADOW_NAME,
   describeDeadLetter,
   devicesOf,
+  localClientConfig,
   PRIVATE_KEY_FILE,
   parseBuildingConfigText,
   READING_MEASURE_NAME,
@@ -95,7 +96,6 @@ export interface Demo {
 
 const STEPS = 7;
 const DAY = 24 * 3_600_000;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export async function startDemo(o: DemoOptions): Promise<Demo> {
   const started = Date.now();
@@ -205,7 +205,7 @@ async function runSimulation(
   started: number,
   deployed: Deployed,
 ): Promise<Demo> {
-  const clientConfig = { endpoint: cloud.endpoints.apiEndpoint, region: cloud.endpoints.region, credentials };
+  const clientConfig = localClientConfig(cloud.endpoints);
   const query = new TimestreamQueryClient(clientConfig);
   const sqs = new SQSClient(clientConfig);
   const devices = devicesOf(config);

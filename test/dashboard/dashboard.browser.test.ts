@@ -16,7 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMAND_SHADOW_NAME, type DesiredCommandState, parseBuildingConfigText } from '../../contracts';
+import {
+  COMMAND_SHADOW_NAME,
+  type DesiredCommandState,
+  localClientConfig,
+  parseBuildingConfigText,
+} from '../../contracts';
 import { recordingLogger } from '../../local/common/log';
 import { type Demo, startDemo } from '../../sim/demo';
 
@@ -122,11 +127,7 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
     }
     if (!demo.dashboardUrl) throw new Error('the demo serves no dashboard');
     url = demo.dashboardUrl;
-    shadows = new IoTDataPlaneClient({
-      endpoint: demo.cloud.endpoints.apiEndpoint,
-      region: demo.cloud.endpoints.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    shadows = new IoTDataPlaneClient(localClientConfig(demo.cloud.endpoints));
     context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,

@@ -27,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildingStackName,
   isScheduledOccupied,
+  localClientConfig,
   parseBuildingConfigText,
   READING_MEASURE_NAME,
   STACK_OUTPUT,
@@ -119,11 +120,7 @@ async function comfortFromStore(
     Record<string, string>
   >;
   const stack = outputs[buildingStackName(config.buildingId)] ?? {};
-  const query = new TimestreamQueryClient({
-    endpoint: demo.cloud.endpoints.apiEndpoint,
-    region: demo.cloud.endpoints.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const query = new TimestreamQueryClient(localClientConfig(demo.cloud.endpoints));
   const policy = config.comfort;
   const out: Record<string, StoredComfort> = {};
   try {

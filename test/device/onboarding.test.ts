@@ -12,7 +12,6 @@ import { explainAwsError, OnboardError } from '../../cli/onboarding/errors';
 import {
   finishOnboarding,
   revokeDevice,
-  STACK_OUTPUTS_FILE,
   startOnboarding,
   type Target,
   targetFor,
@@ -22,7 +21,10 @@ import {
   COMMAND_SHADOW_NAME,
   certificateOutputKey,
   csrFileName,
+  ENDPOINTS_FILE,
+  localClientConfig,
   PRIVATE_KEY_FILE,
+  STACK_OUTPUTS_FILE,
   telemetryTopic,
 } from '../../contracts';
 import { certificateIdOf, csrSubject } from '../../contracts/pki';
@@ -64,7 +66,7 @@ function localState(outputs?: Record<string, Record<string, string>>): void {
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(join(stateDir, 'ca.pem'), pki.caPem);
   writeFileSync(
-    join(stateDir, 'endpoints.json'),
+    join(stateDir, ENDPOINTS_FILE),
     JSON.stringify({
       mqttHost: '127.0.0.1',
       mqttPort: 18883,
@@ -259,9 +261,7 @@ describe('bad-input messages', () => {
       await new Promise<void>((r) => server!.close(() => r()));
       server = undefined;
       const client = new IoTClient({
-        endpoint: `http://127.0.0.1:${port}`,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        ...localClientConfig({ apiEndpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' }),
         maxAttempts: 1,
       });
       const err = await client
