@@ -6,20 +6,18 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { safetyOf } from '../cli/onboarding/onboard';
 import {
   type BuildingConfig,
-  COMMAND_SHADOW_NAME,
   type DevicePlacement,
   devicePolicyDocument,
   devicesOf,
   THING_ATTRIBUTE,
-  telemetryTopic,
 } from '../contracts';
 import { generateKeyAndCsr } from '../contracts/pki';
-import { BUNDLE_VERSION, type DeviceBundle, parseBundle } from '../device/bundle';
+import type { DeviceBundle } from '../device/bundle';
 import type { LocalCloud } from '../local/cloud';
 import { arn } from '../local/common/account';
+import { deviceBundle } from '../provisioning/device-bundle';
 
 export const BENCH_POLICY_NAME = 'zonectl-bench-device';
 
@@ -32,8 +30,6 @@ export function fleet(config: BuildingConfig, n: number): DevicePlacement[] {
     return { ...t, thing: `bench-${String(i).padStart(3, '0')}-${t.thing}` };
   });
 }
-
-export { safetyOf };
 
 /**
  * Registers the devices through the cloud's in-process registry and returns their bundles.
@@ -52,7 +48,6 @@ export async function provisionDevices(
     registry.createPolicy(BENCH_POLICY_NAME, JSON.stringify(document));
   }
   const caPem = readFileSync(cloud.endpoints.caFile, 'utf8');
-  const safety = safetyOf(config);
   const bundles: DeviceBundle[] = [];
   for (const device of devices) {
     registry.createThing({
@@ -67,25 +62,17 @@ export async function provisionDevices(
     const cert = await registry.createCertificateFromCsr(keys.csrPem, true);
     registry.attachPolicy(BENCH_POLICY_NAME, cert.certificateArn);
     registry.attachThingPrincipal(device.thing, cert.certificateArn);
-    const address = { building: device.building, zone: device.zone, thing: device.thing };
     bundles.push(
-      parseBundle({
-        v: BUNDLE_VERSION,
+      deviceBundle({
+        device,
+        config,
         target: 'local',
-        thing: device.thing,
-        clientId: device.thing,
-        building: device.building,
-        zone: device.zone,
-        senses: device.senses,
-        drives: device.drives,
         // the broker listens on 127.0.0.1; its certificate names both localhost and 127.0.0.1
         endpoint: { host: '127.0.0.1', port: cloud.endpoints.mqttPort },
-        topics: { telemetry: telemetryTopic(address), commandShadow: COMMAND_SHADOW_NAME },
         certificateId: cert.certificateId,
         certificatePem: cert.certificatePem,
         privateKeyPem: keys.privateKeyPem,
         caPem,
-        safety,
         region: cloud.identity.region,
       }),
     );

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { finishOnboarding, startOnboarding, targetFor } from '../cli/onboarding/onboard';
 import {
   ACTUATOR_KINDS,
   BUNDLE_FILE,
@@ -21,6 +20,7 @@ import { createDashboard, type Dashboard, type DashboardFigures } from '../dashb
 import { type Agent, loadBundle, runAgent } from '../device/main';
 import { type LocalCloud, startLocalCloud } from '../local/cloud';
 import { errorText, type LocalLogger } from '../local/common/log';
+import { finishOnboarding, startOnboarding, targetFor } from '../provisioning/onboard';
 import { baselineSetting } from './baseline';
 import { BuildingModel } from './building-model';
 import { ComfortMeter } from './comfort';

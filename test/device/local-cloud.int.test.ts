@@ -17,7 +17,6 @@ import {
 } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../../cli/onboarding/onboard';
 import {
   buildingStackName,
   COMMAND_SHADOW_NAME,
@@ -30,6 +29,7 @@ import { type Agent, runAgent } from '../../device/agent';
 import { simulatedActuators } from '../../device/drivers';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { silentLogger } from '../../local/common/log';
+import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../../provisioning/onboard';
 import { devicePolicy } from '../helpers/device-policy';
 import { waitFor } from './support/bundle';
 

@@ -8,7 +8,7 @@
  */
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeDevice, targetFor } from '../../cli/onboarding/onboard';
+import { revokeDevice, targetFor } from '../../provisioning/onboard';
 import { waitFor } from '../helpers/wait';
 import { ACTUATOR, SENSOR } from './helpers/assembly';
 import { sampleSpaced, scriptedTemperature } from './helpers/drivers';

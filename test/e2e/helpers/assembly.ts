@@ -26,8 +26,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startOnboarding } from '../../../cli/onboarding/onboard';
 import { CONTEXT } from '../../../contracts';
+import { startOnboarding } from '../../../provisioning/onboard';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BUILDING_CONFIG = join(REPO_ROOT, 'building.json');

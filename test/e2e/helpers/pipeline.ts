@@ -16,7 +16,6 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { afterEach } from 'vitest';
-import { finishOnboarding, targetFor } from '../../../cli/onboarding/onboard';
 import {
   BUNDLE_FILE,
   buildingStackName,
@@ -30,6 +29,7 @@ import { type DeviceBundle, loadBundle } from '../../../device/bundle';
 import { type LocalCloud, startLocalCloud } from '../../../local/cloud';
 import { recordingLogger } from '../../../local/common/log';
 import type { DeployResult } from '../../../local/deployer/deployer';
+import { finishOnboarding, targetFor } from '../../../provisioning/onboard';
 import { BUILDING_CONFIG, copyDevices, E2E_THINGS, type SharedAssembly, sharedAssembly } from './assembly';
 
 /** Throwaway credentials: the local cloud accepts any SigV4 signature. */

@@ -41,10 +41,10 @@ import {
   parseBuildingConfigText,
   readLocalEndpoints,
   STACK_OUTPUTS_FILE,
-} from '../../contracts';
-import { certificateMatchesKey, generateKeyAndCsr } from '../../contracts/pki';
-import { BUNDLE_VERSION, type DeviceBundle, defaultTopics, parseBundle } from '../../device/bundle';
+} from '../contracts';
+import { certificateMatchesKey, generateKeyAndCsr } from '../contracts/pki';
 import { AMAZON_ROOT_CA_1_PEM } from './amazon-root-ca';
+import { deviceBundle } from './device-bundle';
 import {
   deviceDir,
   dropPrevious,
@@ -247,18 +247,6 @@ async function certificateIdFromStack(o: FinishOptions, config: BuildingConfig):
   return value;
 }
 
-/** The fallback safety limits a device bundle carries, from the building's comfort policy. */
-export function safetyOf(config: BuildingConfig): NonNullable<DeviceBundle['safety']> {
-  const c = config.comfort;
-  return {
-    minTemperature: c.unoccupiedSetpoint,
-    maxTemperature: c.occupiedSetpoint + c.comfortBand,
-    temperatureHysteresis: c.temperatureHysteresis,
-    co2Limit: c.co2Limit,
-    co2HighLimit: c.co2HighLimit,
-  };
-}
-
 export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> {
   const config = loadBuildingConfig(o.configPath);
   const device = requireDevice(config, o.thing, o.configPath);
@@ -320,23 +308,15 @@ export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> 
     caPem = AMAZON_ROOT_CA_1_PEM;
   }
 
-  const address = { building: device.building, zone: device.zone, thing: device.thing };
-  const bundle: DeviceBundle = parseBundle({
-    v: BUNDLE_VERSION,
+  const bundle = deviceBundle({
+    device,
+    config,
     target: target.local ? 'local' : 'aws',
-    thing: device.thing,
-    clientId: device.thing,
-    building: device.building,
-    zone: device.zone,
-    senses: device.senses,
-    drives: device.drives,
     endpoint,
-    topics: defaultTopics(address),
     certificateId,
     certificatePem,
     privateKeyPem,
     caPem,
-    safety: safetyOf(config),
     region: target.endpoints?.region ?? (await target.iot.config.region().catch(() => undefined)),
     createdAt: new Date().toISOString(),
   });

@@ -7,15 +7,6 @@ import tls from 'node:tls';
 import { DescribeCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AMAZON_ROOT_CA_1_FINGERPRINT256, AMAZON_ROOT_CA_1_PEM } from '../../cli/onboarding/amazon-root-ca';
-import { explainAwsError, OnboardError } from '../../cli/onboarding/errors';
-import {
-  finishOnboarding,
-  revokeDevice,
-  startOnboarding,
-  type Target,
-  targetFor,
-} from '../../cli/onboarding/onboard';
 import {
   BUNDLE_FILE,
   COMMAND_SHADOW_NAME,
@@ -29,6 +20,15 @@ import {
 } from '../../contracts';
 import { certificateIdOf, csrSubject } from '../../contracts/pki';
 import { loadBundle } from '../../device/bundle';
+import { AMAZON_ROOT_CA_1_FINGERPRINT256, AMAZON_ROOT_CA_1_PEM } from '../../provisioning/amazon-root-ca';
+import { explainAwsError, OnboardError } from '../../provisioning/errors';
+import {
+  finishOnboarding,
+  revokeDevice,
+  startOnboarding,
+  type Target,
+  targetFor,
+} from '../../provisioning/onboard';
 import { createTestPki, type TestPki } from '../helpers/pki';
 
 const CONFIG = 'building.json';
