@@ -22,8 +22,8 @@ import {
   localClientConfig,
   parseBuildingConfigText,
 } from '../../contracts';
+import { type Demo, startDemo } from '../../demo/demo';
 import { recordingLogger } from '../../local/common/log';
-import { type Demo, startDemo } from '../../sim/demo';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);

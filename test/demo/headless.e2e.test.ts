@@ -33,8 +33,8 @@ import {
   STACK_OUTPUT,
   STACK_OUTPUTS_FILE,
 } from '../../contracts';
+import { type Demo, type DemoSummary, startDemo } from '../../demo/demo';
 import { recordingLogger } from '../../local/common/log';
-import { type Demo, type DemoSummary, startDemo } from '../../sim/demo';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
