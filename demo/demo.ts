@@ -7,7 +7,7 @@ import {
   COMMAND_SHADOW_ACCEPTED_FILTER,
   localClientConfig,
 } from '../contracts';
-import { createDashboard, type Dashboard, type DashboardFigures } from '../dashboard/server';
+import { createDashboard, type Dashboard, type DashboardFigures } from '../dashboard/dashboard';
 import type { LocalCloud } from '../local/cloud';
 import { errorText, type LocalLogger } from '../local/common/log';
 import { startDemoAgents } from './agents';

@@ -182,8 +182,8 @@ describe('the layer check itself', () => {
   const pkg = (specifier: string): Import => ({ kind: 'package', specifier });
 
   it('refuses an upward import, naming both files and the row', () => {
-    expect(checkImport(rows, 'dashboard/server.ts', path('sim/schedule.ts'))).toEqual([
-      `dashboard/server.ts imports sim/schedule.ts: dashboard/ may import contracts/, local/ (${DOC}, row dashboard/)`,
+    expect(checkImport(rows, 'dashboard/view.ts', path('sim/schedule.ts'))).toEqual([
+      `dashboard/view.ts imports sim/schedule.ts: dashboard/ may import contracts/, local/ (${DOC}, row dashboard/)`,
     ]);
   });
 
