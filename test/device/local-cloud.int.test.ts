@@ -30,8 +30,8 @@ import { simulatedActuators } from '../../device/drivers';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { silentLogger } from '../../local/common/log';
 import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../../provisioning/onboard';
+import { provesAbsenceFor } from '../helpers/absence';
 import { devicePolicy } from '../helpers/device-policy';
-import { waitFor } from './support/bundle';
 
 const THING = 'hq-meeta-room';
 let root: string;
@@ -105,7 +105,7 @@ describe('device on the local cloud', () => {
       link: { minBackoffMs: 100, maxBackoffMs: 500, stableAfterMs: 200 },
       log: (l) => lines.push(l),
     });
-    await waitFor(() => agent!.stats().online, 15_000, 'connect');
+    await expect.poll(() => agent!.stats().online, { timeout: 15_000, message: 'connect' }).toBe(true);
 
     const data = new IoTDataPlaneClient(localClientConfig(cloud.endpoints));
     await data.send(
@@ -116,14 +116,23 @@ describe('device on the local cloud', () => {
       }),
     );
     data.destroy();
-    await waitFor(() => actuators.state().heating === 'on', 10_000, 'heating applied');
-    await waitFor(() => agent!.stats().rejected.lighting !== undefined, 10_000, 'lighting refused');
+    await expect
+      .poll(() => actuators.state().heating === 'on', { timeout: 10_000, message: 'heating applied' })
+      .toBe(true);
+    await expect
+      .poll(() => agent!.stats().rejected.lighting !== undefined, {
+        timeout: 10_000,
+        message: 'lighting refused',
+      })
+      .toBe(true);
     expect(actuators.state().lighting).toBe(0);
 
     await revokeDevice({ thing: THING, devicesDir, target });
     target.iot.destroy();
-    await waitFor(() => !agent!.stats().online, 15_000, 'disconnect after revocation');
-    await new Promise((r) => setTimeout(r, 1500));
+    await expect
+      .poll(() => !agent!.stats().online, { timeout: 15_000, message: 'disconnect after revocation' })
+      .toBe(true);
+    await provesAbsenceFor(1500, 'the revoked agent connecting again');
     expect(agent.stats().online).toBe(false);
     expect(lines.some((l) => /refused|TLS handshake/.test(l))).toBe(true);
   });

@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 import { synthesize, synthInputsHash } from '../../../demo/synth';
 import { startOnboarding } from '../../../provisioning/onboard';
 
@@ -56,21 +57,37 @@ export async function sharedAssembly(timeoutMs = 170_000): Promise<SharedAssembl
     ms: Date.now() - started,
   });
   mkdirSync(dirname(dir), { recursive: true });
+  const lock = `${dir}.${LOCK}`;
+  const ready = join(dir, READY);
   for (;;) {
-    if (existsSync(join(dir, READY))) return result(false);
-    if (tryLock(`${dir}.${LOCK}`)) {
+    if (existsSync(ready)) return result(false);
+    if (tryLock(lock)) {
       try {
-        if (existsSync(join(dir, READY))) return result(false);
+        if (existsSync(ready)) return result(false);
         await build(dir);
         return result(true);
       } finally {
-        rmSync(`${dir}.${LOCK}`, { recursive: true, force: true });
+        rmSync(lock, { recursive: true, force: true });
       }
     }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`the shared e2e assembly ${dir} was not ready within ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+    // Another worker builds it: wait for its ready marker, or for its lock to go (it failed) or
+    // grow stale (it was killed), then look again.
+    await vi.waitFor(
+      () => {
+        if (!existsSync(ready) && existsSync(lock) && !isStale(lock)) {
+          throw new Error(`the shared e2e assembly ${dir} was not ready within ${timeoutMs} ms`);
+        }
+      },
+      { timeout: Math.max(0, started + timeoutMs - Date.now()), interval: 250 },
+    );
+  }
+}
+
+function isStale(lock: string): boolean {
+  try {
+    return Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS;
+  } catch {
+    return false; // removed meanwhile
   }
 }
 
@@ -80,11 +97,7 @@ function tryLock(path: string): boolean {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    try {
-      if (Date.now() - statSync(path).mtimeMs > STALE_LOCK_MS) rmSync(path, { recursive: true, force: true });
-    } catch {
-      // removed meanwhile
-    }
+    if (isStale(path)) rmSync(path, { recursive: true, force: true });
     return false;
   }
 }

@@ -256,30 +256,6 @@ export async function storedReadings(pipeline: Pipeline, thing: string): Promise
   });
 }
 
-/** Polls an async check until it returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const why = lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : '';
-      throw new Error(`${what}: not within ${timeoutMs} ms${why}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
