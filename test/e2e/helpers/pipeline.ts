@@ -21,6 +21,7 @@ import {
   buildingStackName,
   CA_FILE,
   CERTIFICATE_FILE,
+  localClientConfig,
   PRIVATE_KEY_FILE,
   STACK_OUTPUT,
 } from '../../../contracts';
@@ -161,8 +162,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       bundles,
       clients() {
         if (clients) return clients;
-        const { apiEndpoint, region } = current().endpoints;
-        const common = { endpoint: apiEndpoint, region, credentials: CREDENTIALS, maxAttempts: 2 };
+        // other credentials than the local default: the local cloud accepts any signature
+        const common = {
+          ...localClientConfig(current().endpoints),
+          credentials: CREDENTIALS,
+          maxAttempts: 2,
+        };
         clients = {
           sqs: new SQSClient(common),
           query: new TimestreamQueryClient(common),
