@@ -17,7 +17,6 @@ import { type DashboardFigures, dashboardState, type ViewSources, zoneSeries } f
  * static-files.ts serve HTTP.
  */
 
-export { DashboardInputError } from './errors';
 export type { DashboardFigures };
 
 export interface DashboardOptions {
