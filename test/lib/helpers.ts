@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { type BuildingConfig, parseBuildingConfigText } from '../../contracts';
+import { type BuildingConfig, buildingStackName, parseBuildingConfigText } from '../../contracts';
 import { BuildingStack } from '../../lib/building-stack';
 
 /** cdk.json's context (feature flags included), so tests build what `cdk synth` builds. */
@@ -28,7 +28,7 @@ export interface Synthesized {
  */
 export function synthBuilding(config: BuildingConfig, csrPems?: Record<string, string>): Synthesized {
   const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: false });
-  const stack = new BuildingStack(app, `Zonectl-${config.buildingId}`, { config, csrPems });
+  const stack = new BuildingStack(app, buildingStackName(config.buildingId), { config, csrPems });
   return { app, stack, template: Template.fromStack(stack) };
 }
 
