@@ -15,15 +15,12 @@
  * The broker's side of each connection (TLS socket, aedes client, subscriptions) lives in the
  * same process and is included in the per-agent figure.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseBuildingConfigText } from '../contracts';
 import type { Agent } from '../device/agent';
-import { type LocalCloud, startLocalCloud } from '../local/cloud';
-import { silentLogger } from '../local/common/log';
+import { type BenchCloud, startBenchCloud } from './cloud';
 import { fleet, provisionDevices } from './fleet';
 import { type Metric, MIB, median, withTimeout } from './report';
 
@@ -112,18 +109,13 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: () => st
 
 export async function agentMemoryBench(o: AgentBenchOptions): Promise<Metric[]> {
   const say = o.progress ?? (() => {});
-  const root = mkdtempSync(join(tmpdir(), 'zonectl-bench-agents-'));
   const config = parseBuildingConfigText(o.buildingJson);
   const agents: Agent[] = [];
   const logLines: string[] = [];
-  let cloud: LocalCloud | undefined;
+  let bench: BenchCloud | undefined;
   try {
-    cloud = await startLocalCloud({
-      stateDir: join(root, 'state'),
-      mqttPort: 0,
-      apiPort: 0,
-      logger: silentLogger,
-    });
+    bench = await startBenchCloud('agents');
+    const { cloud, root } = bench;
     say(`making ${o.agents} things, keys and certificates`);
     const bundles = await provisionDevices(cloud, config, fleet(config, o.agents));
 
@@ -255,11 +247,6 @@ export async function agentMemoryBench(o: AgentBenchOptions): Promise<Metric[]> 
     await withTimeout('stopping the agents', 30_000, Promise.allSettled(agents.map((a) => a.stop()))).catch(
       (err) => say(`${(err as Error).message}; continuing`),
     );
-    if (cloud) {
-      await withTimeout('closing the local cloud', 15_000, cloud.close()).catch((err) =>
-        say(`${(err as Error).message}; continuing`),
-      );
-    }
-    rmSync(root, { recursive: true, force: true });
+    await bench?.close((message) => say(`${message}; continuing`));
   }
 }

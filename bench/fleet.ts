@@ -6,19 +6,18 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { generateDeviceKey } from '../cli/onboarding/keys';
-import { safetyOf } from '../cli/onboarding/onboard';
 import {
   type BuildingConfig,
-  COMMAND_SHADOW_NAME,
   type DevicePlacement,
+  devicePolicyDocument,
   devicesOf,
   THING_ATTRIBUTE,
-  telemetryTopic,
 } from '../contracts';
-import { BUNDLE_VERSION, type DeviceBundle, parseBundle } from '../device/bundle';
+import { generateKeyAndCsr } from '../contracts/pki';
+import type { DeviceBundle } from '../device/bundle';
 import type { LocalCloud } from '../local/cloud';
-import { devicePolicy } from '../test/helpers/device-policy';
+import { arn } from '../local/common/account';
+import { deviceBundle } from '../provisioning/device-bundle';
 
 export const BENCH_POLICY_NAME = 'zonectl-bench-device';
 
@@ -31,8 +30,6 @@ export function fleet(config: BuildingConfig, n: number): DevicePlacement[] {
     return { ...t, thing: `bench-${String(i).padStart(3, '0')}-${t.thing}` };
   });
 }
-
-export { safetyOf };
 
 /**
  * Registers the devices through the cloud's in-process registry and returns their bundles.
@@ -47,10 +44,10 @@ export async function provisionDevices(
   try {
     registry.getPolicy(BENCH_POLICY_NAME);
   } catch {
-    registry.createPolicy(BENCH_POLICY_NAME, JSON.stringify(devicePolicy(cloud.identity)));
+    const document = devicePolicyDocument((resource) => arn(cloud.identity, 'iot', resource));
+    registry.createPolicy(BENCH_POLICY_NAME, JSON.stringify(document));
   }
   const caPem = readFileSync(cloud.endpoints.caFile, 'utf8');
-  const safety = safetyOf(config);
   const bundles: DeviceBundle[] = [];
   for (const device of devices) {
     registry.createThing({
@@ -61,29 +58,21 @@ export async function provisionDevices(
         [THING_ATTRIBUTE.kind]: device.kind,
       },
     });
-    const keys = await generateDeviceKey(device.thing);
+    const keys = await generateKeyAndCsr(device.thing);
     const cert = await registry.createCertificateFromCsr(keys.csrPem, true);
     registry.attachPolicy(BENCH_POLICY_NAME, cert.certificateArn);
     registry.attachThingPrincipal(device.thing, cert.certificateArn);
-    const address = { building: device.building, zone: device.zone, thing: device.thing };
     bundles.push(
-      parseBundle({
-        v: BUNDLE_VERSION,
+      deviceBundle({
+        device,
+        config,
         target: 'local',
-        thing: device.thing,
-        clientId: device.thing,
-        building: device.building,
-        zone: device.zone,
-        senses: device.senses,
-        drives: device.drives,
         // the broker listens on 127.0.0.1; its certificate names both localhost and 127.0.0.1
         endpoint: { host: '127.0.0.1', port: cloud.endpoints.mqttPort },
-        topics: { telemetry: telemetryTopic(address), commandShadow: COMMAND_SHADOW_NAME },
         certificateId: cert.certificateId,
         certificatePem: cert.certificatePem,
         privateKeyPem: keys.privateKeyPem,
         caPem,
-        safety,
         region: cloud.identity.region,
       }),
     );

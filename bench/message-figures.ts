@@ -171,7 +171,7 @@ export function meteringMetrics(buildingJson: string, n = METERED_READINGS): Met
       metric: 'Timestream write units, batches of 100',
       value: batched.writeUnits,
       unit: '1 KiB writes',
-      note: `${avg} B per record (sec. 5.7 sizes); ceil(request bytes / 1 KiB) per call`,
+      note: `${avg} B per record (Timestream write sizes); ceil(request bytes / 1 KiB) per call`,
     },
     {
       id: 'timestream.writeUnits.single',

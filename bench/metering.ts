@@ -1,11 +1,13 @@
 /**
- * Timestream write metering of the ingest path (aws-semantics.md section 5.7, from the
- * Timestream pricing and "Metering and cost" pages): a record's write size is 8 bytes of
- * timestamp, plus the UTF-8 bytes of each dimension name and value and of the measure name,
- * plus each measure value (8 bytes for BIGINT and DOUBLE, 1 for BOOLEAN, UTF-8 bytes for
- * VARCHAR). A multi-measure record adds, for each of its measure values, the value's name and
- * its size. Writes are counted in 1 KiB units over the aggregated size of one WriteRecords
- * request; the exact rounding is unconfirmed, so this takes ceil(request bytes / 1024).
+ * Timestream write metering of the ingest path, as the Amazon Timestream Developer Guide
+ * counts it ("Metering and pricing", "Writes":
+ * https://docs.aws.amazon.com/timestream/latest/developerguide/metering-and-pricing.writes.html):
+ * a record's write size is 8 bytes of timestamp, plus the UTF-8 bytes of each dimension name
+ * and value and of the measure name, plus each measure value (8 bytes for BIGINT and DOUBLE, 1
+ * for BOOLEAN, UTF-8 bytes for VARCHAR). A multi-measure record adds, for each of its measure
+ * values, the value's name and its size. Writes are counted in 1 KiB units over the aggregated
+ * size of one WriteRecords request (the guide's example batches 12 records into one write); the
+ * exact rounding is not documented, so this takes ceil(request bytes / 1024).
  */
 import type { _Record, MeasureValue } from '@aws-sdk/client-timestream-write';
 import type { ReadingRecord } from '../lambda/shared/telemetry-store';

@@ -9,9 +9,6 @@
  *       ingest rule's SQL and its SQS action, messages landing in the queue: messages per
  *       second and publish-to-queue latency.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CONTROL_RULE,
   INGEST_RULE,
@@ -21,10 +18,9 @@ import {
   TELEMETRY_VERSION,
   telemetryTopic,
 } from '../contracts';
-import { type LocalCloud, startLocalCloud } from '../local/cloud';
 import { DEFAULT_IDENTITY } from '../local/common/account';
-import { silentLogger } from '../local/common/log';
 import { compileRule, type RuleMessage } from '../local/rules/sql';
+import { type BenchCloud, startBenchCloud } from './cloud';
 import { fleet, provisionDevices } from './fleet';
 import { type Metric, median, withTimeout } from './report';
 import { project, zoneSeries } from './series';
@@ -117,16 +113,11 @@ export interface EndToEndOptions {
 
 /** MQTT publish -> rules engine (INGEST_RULE) -> SQS, on a local cloud of its own. */
 export async function endToEndMetrics(o: EndToEndOptions): Promise<Metric[]> {
-  const root = mkdtempSync(join(tmpdir(), 'zonectl-bench-e2e-'));
-  let cloud: LocalCloud | undefined;
+  let bench: BenchCloud | undefined;
   let connection: { disconnect(): Promise<unknown> } | undefined;
   try {
-    cloud = await startLocalCloud({
-      stateDir: join(root, 'state'),
-      mqttPort: 0,
-      apiPort: 0,
-      logger: silentLogger,
-    });
+    bench = await startBenchCloud('e2e');
+    const { cloud } = bench;
     const config = parseBuildingConfigText(o.buildingJson);
     const [bundle] = await provisionDevices(cloud, config, fleet(config, 1));
     if (!bundle) throw new Error('no device to publish with');
@@ -220,7 +211,6 @@ export async function endToEndMetrics(o: EndToEndOptions): Promise<Metric[]> {
     ];
   } finally {
     if (connection) await withTimeout('disconnecting', 5_000, connection.disconnect()).catch(() => undefined);
-    if (cloud) await withTimeout('closing the local cloud', 15_000, cloud.close()).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    await bench?.close();
   }
 }

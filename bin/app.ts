@@ -10,13 +10,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   type BuildingConfig,
   BuildingConfigError,
+  buildingStackName,
   CONTEXT,
   csrFileName,
   DEFAULT_CSR_DIR,
   devicesOf,
   parseBuildingConfigText,
 } from '../contracts';
-import { BuildingStack, buildingStackName } from '../lib/building-stack';
+import { BuildingStack } from '../lib/building-stack';
 
 const app = new App();
 const configPaths = String(app.node.tryGetContext(CONTEXT.buildingConfig) ?? 'building.json')

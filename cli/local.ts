@@ -1,9 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_LOCAL_STATE_DIR } from '../contracts';
+import {
+  DEFAULT_LOCAL_STATE_DIR,
+  ENDPOINTS_FILE,
+  type LocalEndpoints,
+  LocalEndpointsError,
+  readLocalEndpoints,
+} from '../contracts';
 import { ADMIN_DEPLOY_PATH } from '../local/admin';
-import { ENDPOINTS_FILE, type Endpoints, type LocalCloud, startLocalCloud } from '../local/cloud';
+import { type LocalCloud, startLocalCloud } from '../local/cloud';
 import { errorText } from '../local/common/log';
 import type { DeployResult } from '../local/deployer/deployer';
 import { formatDeployReport } from './report';
@@ -76,18 +81,16 @@ export function registerLocalCommand(program: Command): void {
     });
 }
 
-export function readEndpoints(stateDir: string): Endpoints {
-  const path = join(stateDir, ENDPOINTS_FILE);
+export function readEndpoints(stateDir: string): LocalEndpoints {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Endpoints;
-  } catch {
-    fail(
-      `no local cloud endpoints at ${path}; start it with \`npx zonectl local up --state-dir ${stateDir}\``,
-    );
+    return readLocalEndpoints(stateDir);
+  } catch (err) {
+    if (err instanceof LocalEndpointsError) fail(err.message);
+    throw err;
   }
 }
 
-function printEndpoints(e: Endpoints, file: string, ms: number): void {
+function printEndpoints(e: LocalEndpoints, file: string, ms: number): void {
   console.log(`local cloud started in ${(ms / 1000).toFixed(1)} s`);
   console.log(`  MQTT (mutual TLS)  ${e.mqttHost}:${e.mqttPort}`);
   console.log(`  AWS APIs           ${e.apiEndpoint}   (iot, iot-data, sqs, timestream, lambda)`);

@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR, DEFAULT_LOCAL_STATE_DIR } from '../contracts';
-import { OnboardError } from './onboarding/errors';
-import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from './onboarding/onboard';
+import { OnboardError } from '../provisioning/errors';
+import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../provisioning/onboard';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 

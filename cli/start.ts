@@ -2,8 +2,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { type Demo, type DemoSummary, startDemo } from '../demo/demo';
 import { consoleLogger, errorText, type LocalLogger } from '../local/common/log';
-import { type Demo, type DemoSummary, startDemo } from '../sim/demo';
 
 /**
  * `zonectl start` (what `npm start` runs): the whole pipeline with a simulated building and

@@ -44,27 +44,92 @@ export const RuleErrorPayloadSchema = z
 
 export type RuleErrorPayload = z.output<typeof RuleErrorPayloadSchema>;
 
-/** How many readings a dead-letter body accounts for, whatever its shape; used to balance the books. */
-export function deadLetteredReadingCount(body: string): number {
+/** Where a dead letter came from (see the three shapes above), or 'unreadable' for a body that is not JSON. */
+export type DeadLetterOrigin = 'ingest' | 'rule' | 'redrive' | 'unreadable';
+
+/** One dead letter described for people (the dashboard) and for the books (the demo). */
+export interface DeadLetterDescription {
+  readonly origin: DeadLetterOrigin;
+  /** Where it came from, for people: `ingest`, `rule <name>`, `redrive` or `unknown`. */
+  readonly source: string;
+  /** The whole reason, as the dashboard lists it. */
+  readonly reason: string;
+  /** A short reason that alike dead letters share, so they can be counted together. */
+  readonly summary: string;
+  /** How many readings it accounts for; used to balance the books. */
+  readonly readings: number;
+  /** When the ingest function wrote it (ingest entries only). */
+  readonly at?: number;
+  readonly thing?: string;
+}
+
+/** Reads one dead-letter queue message body, whatever its shape; never throws. */
+export function describeDeadLetter(body: string): DeadLetterDescription {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return 0;
+    return {
+      origin: 'unreadable',
+      source: 'unknown',
+      reason: body.slice(0, 120),
+      summary: 'unreadable dead letter',
+      readings: 0,
+    };
   }
   const entry = DeadLetterEntrySchema.safeParse(parsed);
-  if (entry.success) return entry.data.readings.length;
+  if (entry.success) {
+    const { code, reason, at, thing, readings } = entry.data;
+    return {
+      origin: 'ingest',
+      source: 'ingest',
+      reason: `${code}: ${reason}`,
+      summary: `${code}: ${shortReason(reason)}`,
+      readings: readings.length,
+      at,
+      thing,
+    };
+  }
   const ruleError = RuleErrorPayloadSchema.safeParse(parsed);
   if (ruleError.success) {
-    try {
-      return countReadings(
-        JSON.parse(Buffer.from(ruleError.data.base64OriginalPayload, 'base64').toString('utf8')),
-      );
-    } catch {
-      return 0;
-    }
+    const { ruleName, failures, base64OriginalPayload } = ruleError.data;
+    return {
+      origin: 'rule',
+      source: `rule ${ruleName}`,
+      reason: failures.map((f) => `${f.failedAction}: ${f.errorMessage}`).join('; '),
+      summary: `rule ${ruleName} action failed`,
+      readings: readingsInBase64(base64OriginalPayload),
+    };
   }
-  return countReadings(parsed);
+  const readings = countReadings(parsed);
+  return {
+    origin: 'redrive',
+    source: 'redrive',
+    reason: `message retried too often (${readings} readings)`,
+    summary: 'redriven after repeated ingest failures',
+    readings,
+  };
+}
+
+/** How many readings a dead-letter body accounts for, whatever its shape; used to balance the books. */
+export function deadLetteredReadingCount(body: string): number {
+  return describeDeadLetter(body).readings;
+}
+
+/** A validation reason without reading indexes and given values, so alike refusals group together. */
+function shortReason(reason: string): string {
+  return reason
+    .replace(/readings\[\d+\]/g, 'reading')
+    .replace(/got [^;]+; /g, '')
+    .slice(0, 90);
+}
+
+function readingsInBase64(payload: string): number {
+  try {
+    return countReadings(JSON.parse(Buffer.from(payload, 'base64').toString('utf8')));
+  } catch {
+    return 0;
+  }
 }
 
 function countReadings(message: unknown): number {

@@ -5,6 +5,7 @@
 export * from './building';
 export * from './control';
 export * from './dead-letter';
+export * from './device-policy';
 export * from './env';
 export * from './ids';
 export * from './local-endpoints';
@@ -12,6 +13,7 @@ export * from './measures';
 export * from './metrics';
 export * from './paths';
 export * from './rules';
+export * from './schedule';
 export * from './shadow';
 export * from './stack';
 export * from './telemetry';

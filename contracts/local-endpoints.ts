@@ -4,7 +4,10 @@
  * that points an AWS SDK v3 client at it. The SDK needs some credentials to sign requests; the
  * local cloud accepts any, so fixed throwaway ones are used (no secret).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { describeIssues } from './validation';
 
 export const ENDPOINTS_FILE = 'endpoints.json';
 
@@ -33,4 +36,40 @@ export function localClientConfig(
   endpoints: Pick<LocalEndpoints, 'apiEndpoint' | 'region'>,
 ): LocalClientConfig {
   return { endpoint: endpoints.apiEndpoint, region: endpoints.region, credentials: LOCAL_CREDENTIALS };
+}
+
+/** endpoints.json is missing, unreadable or not what `zonectl local up` writes; the message says what to do. */
+export class LocalEndpointsError extends Error {
+  override readonly name = 'LocalEndpointsError';
+}
+
+/** Validates endpoints.json text; `path` names the file in errors. */
+export function parseLocalEndpoints(text: string, path: string): LocalEndpoints {
+  const restart = 'restart the local cloud with `zonectl local up` so it writes the file again';
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new LocalEndpointsError(`${path} is not valid JSON (${(err as Error).message}): ${restart}.`);
+  }
+  const parsed = LocalEndpointsSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = describeIssues(parsed.error, json, ENDPOINTS_FILE).join('; ');
+    throw new LocalEndpointsError(`${path} is not a local cloud endpoints file (${problems}): ${restart}.`);
+  }
+  return parsed.data;
+}
+
+/** Reads `<stateDir>/endpoints.json` of a running local cloud. */
+export function readLocalEndpoints(stateDir: string): LocalEndpoints {
+  const path = join(stateDir, ENDPOINTS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new LocalEndpointsError(
+      `The local cloud is not running (no readable ${path}): start it with \`zonectl local up\`, or pass the --state-dir it uses.`,
+    );
+  }
+  return parseLocalEndpoints(text, path);
 }

@@ -6,6 +6,7 @@ import {
   LIGHTING_RANGE,
   VENTILATION_LEVELS,
 } from './measures';
+import { shadowTopicPrefix } from './topics';
 import { describeIssues } from './validation';
 
 /**
@@ -19,6 +20,25 @@ import { describeIssues } from './validation';
  * while it runs, the zone controller leaves that actuator alone. Devices echo it unchanged.
  */
 export const COMMAND_SHADOW_NAME = 'commands';
+
+/**
+ * Every thing's accepted command shadow updates: the Device Shadow service publishes each
+ * update it accepts on `<shadow prefix>/update/accepted` (AWS IoT Developer Guide, "Device
+ * Shadow MQTT topics"). The thing name is the third topic level.
+ */
+export const COMMAND_SHADOW_ACCEPTED_FILTER = `${shadowTopicPrefix('+', COMMAND_SHADOW_NAME)}/update/accepted`;
+
+/** The `state.desired` of an accepted update document, or undefined when it has none or is not JSON. */
+export function acceptedDesired(payload: Uint8Array | string): Record<string, unknown> | undefined {
+  try {
+    const text = typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
+    const doc = JSON.parse(text) as { state?: { desired?: unknown } } | null;
+    const desired = doc?.state?.desired;
+    return desired !== null && typeof desired === 'object' ? (desired as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const HeatingSchema = z.enum(HEATING_STATES, { message: `one of ${HEATING_STATES.join(', ')}` });
 export const VentilationSchema = z.enum(VENTILATION_LEVELS, {

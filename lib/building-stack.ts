@@ -1,8 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { BuildingConfig } from '../contracts';
-/** Stack output keys besides the per-thing certificate outputs (see DeviceFleet). */
-import { buildingStackName, STACK_OUTPUT } from '../contracts/stack';
+import { type BuildingConfig, STACK_OUTPUT } from '../contracts';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { DeviceFleet } from './device-fleet';
 import { DevicePolicy } from './device-policy';
@@ -10,8 +8,6 @@ import { IngestPipeline } from './ingest-pipeline';
 import { Observability } from './observability';
 import { TelemetryTable } from './telemetry-table';
 import { ZoneController } from './zone-controller';
-
-export { buildingStackName, STACK_OUTPUT };
 
 export interface BuildingStackProps extends StackProps {
   /** The validated building config (contracts `parseBuildingConfig`). */

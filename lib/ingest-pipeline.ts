@@ -1,6 +1,6 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as iot from 'aws-cdk-lib/aws-iot';
+import type * as iot from 'aws-cdk-lib/aws-iot';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -9,6 +9,7 @@ import { ENV, INGEST_RULE, ruleName } from '../contracts';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, lambdaEntry } from './handler-function';
 import type { TelemetryTable } from './telemetry-table';
+import { topicRule } from './topic-rule';
 
 export interface IngestPipelineProps {
   readonly buildingId: string;
@@ -108,16 +109,12 @@ export class IngestPipeline extends Construct {
     );
 
     this.ruleName = ruleName(props.buildingId, 'ingest');
-    this.topicRule = new iot.CfnTopicRule(this, 'Rule', {
+    this.topicRule = topicRule(this, 'Rule', {
       ruleName: this.ruleName,
-      topicRulePayload: {
-        description: `Telemetry of ${props.buildingId} to the ingest queue`,
-        sql: INGEST_RULE.sql,
-        awsIotSqlVersion: INGEST_RULE.awsIotSqlVersion,
-        ruleDisabled: false,
-        actions: [{ sqs: { queueUrl: this.queue.queueUrl, roleArn: actionRole.roleArn, useBase64: false } }],
-        errorAction: props.deadLetterQueue.ruleErrorAction,
-      },
+      description: `Telemetry of ${props.buildingId} to the ingest queue`,
+      rule: INGEST_RULE,
+      action: { sqs: { queueUrl: this.queue.queueUrl, roleArn: actionRole.roleArn, useBase64: false } },
+      errorAction: props.deadLetterQueue.ruleErrorAction,
     });
   }
 }

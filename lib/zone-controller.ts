@@ -1,6 +1,6 @@
 import { Aws, type Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as iot from 'aws-cdk-lib/aws-iot';
+import type * as iot from 'aws-cdk-lib/aws-iot';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
@@ -16,6 +16,7 @@ import {
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { iotArn } from './device-policy';
 import { HandlerFunction, lambdaEntry } from './handler-function';
+import { topicRule } from './topic-rule';
 
 export interface ZoneControllerProps {
   readonly config: BuildingConfig;
@@ -77,16 +78,12 @@ export class ZoneController extends Construct {
     }
 
     this.ruleName = ruleName(config.buildingId, 'control');
-    this.topicRule = new iot.CfnTopicRule(this, 'Rule', {
+    this.topicRule = topicRule(this, 'Rule', {
       ruleName: this.ruleName,
-      topicRulePayload: {
-        description: `Telemetry of ${config.buildingId} to the zone controller`,
-        sql: CONTROL_RULE.sql,
-        awsIotSqlVersion: CONTROL_RULE.awsIotSqlVersion,
-        ruleDisabled: false,
-        actions: [{ lambda: { functionArn: this.handler.function.functionArn } }],
-        errorAction: props.deadLetterQueue.ruleErrorAction,
-      },
+      description: `Telemetry of ${config.buildingId} to the zone controller`,
+      rule: CONTROL_RULE,
+      action: { lambda: { functionArn: this.handler.function.functionArn } },
+      errorAction: props.deadLetterQueue.ruleErrorAction,
     });
     this.handler.function.addPermission('AllowControlRule', {
       principal: new iam.ServicePrincipal('iot.amazonaws.com'),

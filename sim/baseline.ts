@@ -1,6 +1,5 @@
-import type { ComfortPolicy } from '../contracts';
+import { type ComfortPolicy, isScheduledOccupied } from '../contracts';
 import type { ActuatorSetting, ZoneModel } from './building-model';
-import { isScheduledOccupied } from './schedule';
 
 /**
  * The fixed-schedule baseline the zone controller is compared with: what a building without

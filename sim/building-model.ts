@@ -1,7 +1,7 @@
-import type { BuildingConfig, ComfortPolicy, ZoneConfig } from '../contracts';
+import { type BuildingConfig, type ComfortPolicy, isScheduledOccupied, type ZoneConfig } from '../contracts';
 import type { HeatingState, SensorKind, VentilationLevel } from '../contracts/measures';
 import { gaussian, seededRandom } from './random';
-import { isScheduledOccupied } from './schedule';
+
 import type { Weather } from './weather';
 
 /**

@@ -1,5 +1,4 @@
-import type { ComfortPolicy } from '../contracts';
-import { isScheduledOccupied } from './schedule';
+import { type ComfortPolicy, isScheduledOccupied } from '../contracts';
 
 /**
  * Comfort accounting: of the time a zone is occupied (people present), the share during

@@ -2,13 +2,13 @@ import {
   type ActuatorKind,
   type ActuatorState,
   type ComfortPolicy,
+  isScheduledOccupied,
   LIGHTING_RANGE,
   type Reading,
   SENSOR_KINDS,
   type SensorKind,
   VENTILATION_LEVELS,
   type VentilationLevel,
-  type Weekday,
 } from '../../contracts';
 
 /**
@@ -70,7 +70,7 @@ export interface PolicyDecision {
 
 export function decide(input: PolicyInput): PolicyDecision {
   const { measures, now, policy, current, drives } = input;
-  const occupiedHours = isScheduledOccupied(input.readingsAt ?? now, policy);
+  const occupiedHours = isScheduledOccupied(policy, input.readingsAt ?? now);
   const changes: ActuatorState = {};
   const expiredOverrides: ActuatorKind[] = [];
 
@@ -158,36 +158,6 @@ export function decideLighting(
   return level;
 }
 
-const weekdayFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Weekday and HH:MM of an instant in a time zone. */
-export function localTime(now: number, timeZone: string): { day: Weekday; hhmm: string } {
-  let fmt = weekdayFormatters.get(timeZone);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      weekday: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    weekdayFormatters.set(timeZone, fmt);
-  }
-  const parts = fmt.formatToParts(new Date(now));
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  return {
-    day: part('weekday').toLowerCase().slice(0, 3) as Weekday,
-    hhmm: `${part('hour')}:${part('minute')}`,
-  };
-}
-
-/** Whether the schedule says the building is occupied at `now` (from inclusive, to exclusive). */
-export function isScheduledOccupied(now: number, policy: ComfortPolicy): boolean {
-  const { day, hhmm } = localTime(now, policy.timezone);
-  return policy.schedule.some((s) => s.days.includes(day) && s.from <= hhmm && hhmm < s.to);
-}
-
-/** The latest value of each measure across the readings (by timestamp; later wins on ties). */
 /** The time of the newest reading, or undefined for none. */
 export function newestReadingTime(readings: readonly Reading[]): number | undefined {
   let newest: number | undefined;
@@ -195,6 +165,7 @@ export function newestReadingTime(readings: readonly Reading[]): number | undefi
   return newest;
 }
 
+/** The latest value of each measure across the readings (by timestamp; later wins on ties). */
 export function latestMeasures(readings: readonly Reading[]): ZoneMeasures {
   const out: ZoneMeasures = {};
   const at: Partial<Record<SensorKind, number>> = {};

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkCommand,
-  DEAD_LETTER_KIND,
-  deadLetteredReadingCount,
   parseReadingMessage,
   parseTelemetryTopic,
   TELEMETRY_TOPIC_FILTER,
@@ -97,33 +95,5 @@ describe('command shadow contract', () => {
   it('refuses a command for an actuator the device does not drive', () => {
     const check = checkCommand('heating', 'on', ['lighting']);
     expect(!check.ok && check.reason).toContain('does not drive heating');
-  });
-});
-
-describe('dead-letter accounting', () => {
-  it('counts the readings of an ingest dead-letter entry', () => {
-    const body = JSON.stringify({
-      kind: DEAD_LETTER_KIND,
-      code: 'INVALID_READING',
-      reason: 'x',
-      readings: [{}, {}],
-      at: ts,
-    });
-    expect(deadLetteredReadingCount(body)).toBe(2);
-  });
-
-  it('counts the readings inside a rule error payload', () => {
-    const original = Buffer.from(JSON.stringify({ v: 1, readings: [{}, {}, {}] })).toString('base64');
-    const body = JSON.stringify({
-      ruleName: 'r',
-      topic: 't',
-      base64OriginalPayload: original,
-      failures: [{ failedAction: 'SqsAction', errorMessage: 'boom' }],
-    });
-    expect(deadLetteredReadingCount(body)).toBe(3);
-  });
-
-  it('counts a redriven ingest message by its readings', () => {
-    expect(deadLetteredReadingCount(JSON.stringify({ v: 1, readings: [{}], building: 'hq' }))).toBe(1);
   });
 });

@@ -15,10 +15,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMAND_SHADOW_NAME, type DesiredCommandState, parseBuildingConfigText } from '../../contracts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  COMMAND_SHADOW_NAME,
+  type DesiredCommandState,
+  localClientConfig,
+  parseBuildingConfigText,
+} from '../../contracts';
+import { type Demo, startDemo } from '../../demo/demo';
 import { recordingLogger } from '../../local/common/log';
-import { type Demo, startDemo } from '../../sim/demo';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -49,21 +54,8 @@ const OVERRIDE_THING = 'hq-meeta-room';
 const OVERRIDE_LIGHTING = 50;
 const OVERRIDE_MINUTES = 0.5;
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** How often the page is polled. */
+const POLL_MS = 250;
 
 describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
   const logger = recordingLogger();
@@ -94,10 +86,16 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
     await form.locator('input[name=minutes]').press('Enter');
   };
   const overrideMessage = async (zoneId: string, prefix: string) =>
-    until(`override message starting '${prefix}' in ${zoneId}`, 15_000, async () => {
-      const text = (await zone(zoneId).locator('.override-msg').textContent()) ?? '';
-      return text.startsWith(prefix) ? text : undefined;
-    });
+    vi.waitFor(
+      async () => {
+        const text = (await zone(zoneId).locator('.override-msg').textContent()) ?? '';
+        expect(text.startsWith(prefix), `override message starting '${prefix}' in ${zoneId}: '${text}'`).toBe(
+          true,
+        );
+        return text;
+      },
+      { timeout: 15_000, interval: POLL_MS },
+    );
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'dashboard-browser-'));
@@ -122,11 +120,7 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
     }
     if (!demo.dashboardUrl) throw new Error('the demo serves no dashboard');
     url = demo.dashboardUrl;
-    shadows = new IoTDataPlaneClient({
-      endpoint: demo.cloud.endpoints.apiEndpoint,
-      region: demo.cloud.endpoints.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    shadows = new IoTDataPlaneClient(localClientConfig(demo.cloud.endpoints));
     context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -156,13 +150,15 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
       const measures = ['temperature', 'co2', 'occupancy', 'light', 'humidity'].filter((m) =>
         sensed.has(m as never),
       );
-      await until(`numeric ${measures.join(', ')} in zone ${z.id}`, 30_000, async () => {
-        for (const m of measures) {
-          const text = await zone(z.id).locator(`[data-measure="${m}"]`).textContent();
-          if (!text || !Number.isFinite(Number(text))) return undefined;
-        }
-        return true;
-      });
+      await vi.waitFor(
+        async () => {
+          for (const m of measures) {
+            const text = await zone(z.id).locator(`[data-measure="${m}"]`).textContent();
+            expect(Number(text || Number.NaN), `numeric ${m} in zone ${z.id}`).not.toBeNaN();
+          }
+        },
+        { timeout: 30_000, interval: POLL_MS },
+      );
       expect(await zone(z.id).locator('.zone-name').textContent()).toBe(z.name);
     }
     expect(await page.locator('.zone[data-zone]').count()).toBe(config.zones.length);
@@ -178,12 +174,16 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
       );
     const clock = await page.locator('#sim-clock').textContent();
     const values = await snapshot();
-    await until('the simulated clock to advance', 15_000, async () =>
-      (await page.locator('#sim-clock').textContent()) !== clock ? true : undefined,
-    );
-    await until('a reading to change', 30_000, async () =>
-      (await snapshot()) !== values ? true : undefined,
-    );
+    await expect
+      .poll(() => page.locator('#sim-clock').textContent(), {
+        timeout: 15_000,
+        interval: POLL_MS,
+        message: 'the simulated clock to advance',
+      })
+      .not.toBe(clock);
+    await expect
+      .poll(snapshot, { timeout: 30_000, interval: POLL_MS, message: 'a reading to change' })
+      .not.toBe(values);
     expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
   });
 
@@ -195,10 +195,14 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
     expect(series.t.length).toBeGreaterThan(0);
     expect(Object.keys(series.values).sort()).toEqual(config.zones.map((z) => z.id).sort());
     for (const id of ['chart-temperature', 'chart-co2']) {
-      await until(`${id} drawn with data`, 30_000, async () => {
-        const points = Number(await page.locator(`#${id}`).getAttribute('data-points'));
-        return points > 0 && (await page.locator(`#${id} canvas`).count()) > 0 ? true : undefined;
-      });
+      await vi.waitFor(
+        async () => {
+          const points = Number(await page.locator(`#${id}`).getAttribute('data-points'));
+          expect(points, `${id} drawn with data`).toBeGreaterThan(0);
+          expect(await page.locator(`#${id} canvas`).count(), `${id} canvas`).toBeGreaterThan(0);
+        },
+        { timeout: 30_000, interval: POLL_MS },
+      );
       const legend = await page.locator(`#${id} .u-legend`).textContent();
       for (const z of config.zones) expect(legend).toContain(z.id);
     }
@@ -206,9 +210,13 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
 
   it('lists every device as connected', async () => {
     const things = config.zones.flatMap((z) => z.devices.map((d) => d.thing));
-    await until('every device connected', 15_000, async () =>
-      (await page.locator('#devices li[data-connected="true"]').count()) === things.length ? true : undefined,
-    );
+    await expect
+      .poll(() => page.locator('#devices li[data-connected="true"]').count(), {
+        timeout: 15_000,
+        interval: POLL_MS,
+        message: 'every device connected',
+      })
+      .toBe(things.length);
     for (const thing of things)
       expect(await page.locator(`#devices li[data-thing="${thing}"]`).getAttribute('data-connected')).toBe(
         'true',
@@ -251,12 +259,18 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
     const before = Date.now();
     await submitOverride(OVERRIDE_ZONE, 'lighting', String(OVERRIDE_LIGHTING), OVERRIDE_MINUTES);
     expect(await overrideMessage(OVERRIDE_ZONE, 'lighting')).toContain(OVERRIDE_THING);
-    const end = await until('the lighting chip to report the override', 20_000, async () => {
-      const c = chip(OVERRIDE_ZONE, 'lighting');
-      const reported = await c.getAttribute('data-reported');
-      const override = Number(await c.getAttribute('data-override'));
-      return reported === String(OVERRIDE_LIGHTING) && override > 0 ? override : undefined;
-    });
+    const end = await vi.waitFor(
+      async () => {
+        const c = chip(OVERRIDE_ZONE, 'lighting');
+        expect(await c.getAttribute('data-reported'), 'the lighting chip reports the override').toBe(
+          String(OVERRIDE_LIGHTING),
+        );
+        const override = Number(await c.getAttribute('data-override'));
+        expect(override, 'the override end on the lighting chip').toBeGreaterThan(0);
+        return override;
+      },
+      { timeout: 20_000, interval: POLL_MS },
+    );
     expect(end).toBeGreaterThan(before);
     expect(end).toBeLessThanOrEqual(Date.now() + OVERRIDE_MINUTES * 60_000);
     expect(await chip(OVERRIDE_ZONE, 'lighting').locator('.ov').count()).toBe(1);
@@ -270,17 +284,22 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
     expect(end).toBeGreaterThan(0);
     // While it runs, the controller leaves the overridden actuator alone.
     expect((await desiredOf(OVERRIDE_THING)).lighting).toBe(OVERRIDE_LIGHTING);
-    await until('the override marker to disappear', end - Date.now() + 10_000, async () =>
-      (await chip(OVERRIDE_ZONE, 'lighting').getAttribute('data-override')) === '' ? true : undefined,
-    );
+    await expect
+      .poll(() => chip(OVERRIDE_ZONE, 'lighting').getAttribute('data-override'), {
+        timeout: end - Date.now() + 10_000,
+        interval: POLL_MS,
+        message: 'the override marker to disappear',
+      })
+      .toBe('');
     expect(Date.now()).toBeGreaterThanOrEqual(end);
     expect(await chip(OVERRIDE_ZONE, 'lighting').locator('.ov').count()).toBe(0);
-    await until('the controller to clear desired.override.lighting', 30_000, async () => {
-      const desired = await desiredOf(OVERRIDE_THING);
-      return desired.override?.lighting === undefined || desired.override.lighting === null
-        ? true
-        : undefined;
-    });
+    await expect
+      .poll(async () => (await desiredOf(OVERRIDE_THING)).override?.lighting ?? null, {
+        timeout: 30_000,
+        interval: POLL_MS,
+        message: 'the controller to clear desired.override.lighting',
+      })
+      .toBeNull();
   }, 90_000);
 
   it('shows no pending change on an actuator that has no desired value', async () => {
@@ -313,15 +332,25 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
     const updating = process.env.ZONECTL_UPDATE_SCREENSHOT === '1';
     if (updating) {
       // For the README: the building at work, with an operator override running.
-      await until('working hours with every zone warmed up', 130_000, async () => {
-        const occupied = await page.locator('.zone .occupied').allTextContents();
-        const cold = await page.locator('.zone [data-measure="temperature"].warn').count();
-        return occupied.every((t) => t.endsWith('occupied')) && cold === 0 ? true : undefined;
-      });
-      await submitOverride(OVERRIDE_ZONE, 'lighting', '100', 5);
-      await until('the override to show', 20_000, async () =>
-        (await chip(OVERRIDE_ZONE, 'lighting').getAttribute('data-reported')) === '100' ? true : undefined,
+      await vi.waitFor(
+        async () => {
+          const occupied = await page.locator('.zone .occupied').allTextContents();
+          const cold = await page.locator('.zone [data-measure="temperature"].warn').count();
+          expect(
+            occupied.every((t) => t.endsWith('occupied')) && cold === 0,
+            'working hours, every zone warm',
+          ).toBe(true);
+        },
+        { timeout: 130_000, interval: POLL_MS },
       );
+      await submitOverride(OVERRIDE_ZONE, 'lighting', '100', 5);
+      await expect
+        .poll(() => chip(OVERRIDE_ZONE, 'lighting').getAttribute('data-reported'), {
+          timeout: 20_000,
+          interval: POLL_MS,
+          message: 'the override to show',
+        })
+        .toBe('100');
     }
     const file = join(root, 'dashboard.png');
     await page.screenshot({ path: file, fullPage: true });

@@ -26,14 +26,15 @@ import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildingStackName,
+  isScheduledOccupied,
+  localClientConfig,
   parseBuildingConfigText,
   READING_MEASURE_NAME,
   STACK_OUTPUT,
   STACK_OUTPUTS_FILE,
 } from '../../contracts';
+import { type Demo, type DemoSummary, startDemo } from '../../demo/demo';
 import { recordingLogger } from '../../local/common/log';
-import { type Demo, type DemoSummary, startDemo } from '../../sim/demo';
-import { isScheduledOccupied } from '../../sim/schedule';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
@@ -119,11 +120,7 @@ async function comfortFromStore(
     Record<string, string>
   >;
   const stack = outputs[buildingStackName(config.buildingId)] ?? {};
-  const query = new TimestreamQueryClient({
-    endpoint: demo.cloud.endpoints.apiEndpoint,
-    region: demo.cloud.endpoints.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const query = new TimestreamQueryClient(localClientConfig(demo.cloud.endpoints));
   const policy = config.comfort;
   const out: Record<string, StoredComfort> = {};
   try {

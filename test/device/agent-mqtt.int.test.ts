@@ -6,9 +6,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_SHADOW_NAME, parseReadingMessage, type Reading } from '../../contracts';
 import { type Agent, runAgent } from '../../device/agent';
 import { type SensorDriver, simulatedActuators } from '../../device/drivers';
+import { createTestPki, type TestPki } from '../helpers/pki';
 import { createTestBroker, type TestBroker } from './support/broker';
-import { testBundle, waitFor } from './support/bundle';
-import { createTestPki, type TestPki } from './support/pki';
+import { testBundle } from './support/bundle';
 
 let pki: TestPki;
 let broker: TestBroker | undefined;
@@ -67,9 +67,9 @@ describe('agent over mutual TLS', () => {
       link: fast,
       ...manual,
     });
-    await waitFor(() => agent!.stats().online, 10_000, 'connect');
+    await expect.poll(() => agent!.stats().online, { timeout: 10_000, message: 'connect' }).toBe(true);
     for (let i = 0; i < 6; i++) await agent.sample();
-    await waitFor(() => agent!.stats().pending === 0, 10_000, 'acks');
+    await expect.poll(() => agent!.stats().pending === 0, { timeout: 10_000, message: 'acks' }).toBe(true);
     const readings = readingsOf(broker, bundle.topics.telemetry);
     expect(readings.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(agent.stats().pending).toBe(0);
@@ -88,9 +88,19 @@ describe('agent over mutual TLS', () => {
       ...manual,
     });
     const key = `${bundle.thing}/${COMMAND_SHADOW_NAME}`;
-    await waitFor(() => broker!.shadows.get(key)?.reported.mode === 'cloud', 10_000, 'first report');
+    await expect
+      .poll(() => broker!.shadows.get(key)?.reported.mode === 'cloud', {
+        timeout: 10_000,
+        message: 'first report',
+      })
+      .toBe(true);
     broker.setDesired(bundle.thing, COMMAND_SHADOW_NAME, { heating: 'on', ventilation: 'high' });
-    await waitFor(() => broker!.shadows.get(key)?.reported.heating === 'on', 10_000, 'heating reported');
+    await expect
+      .poll(() => broker!.shadows.get(key)?.reported.heating === 'on', {
+        timeout: 10_000,
+        message: 'heating reported',
+      })
+      .toBe(true);
     expect(actuators.state()).toEqual({ heating: 'on', ventilation: 'high' });
     const shadow = broker.shadows.get(key)!;
     expect(shadow.reported).toMatchObject({ heating: 'on', ventilation: 'high', mode: 'cloud' });
@@ -113,9 +123,19 @@ describe('agent over mutual TLS', () => {
       ...manual,
     });
     const key = `${bundle.thing}/${COMMAND_SHADOW_NAME}`;
-    await waitFor(() => broker!.shadows.get(key)?.reported.mode === 'cloud', 10_000, 'first report');
+    await expect
+      .poll(() => broker!.shadows.get(key)?.reported.mode === 'cloud', {
+        timeout: 10_000,
+        message: 'first report',
+      })
+      .toBe(true);
     broker.setDesired(bundle.thing, COMMAND_SHADOW_NAME, { ventilation: 'turbo', lighting: 50 });
-    await waitFor(() => broker!.shadows.get(key)?.reported.rejected !== undefined, 10_000, 'rejection');
+    await expect
+      .poll(() => broker!.shadows.get(key)?.reported.rejected !== undefined, {
+        timeout: 10_000,
+        message: 'rejection',
+      })
+      .toBe(true);
     const rejected = broker.shadows.get(key)!.reported.rejected as Record<string, string>;
     expect(rejected.ventilation).toMatch(/one of off, low, high/);
     expect(rejected.lighting).toMatch(/does not drive lighting/);
@@ -133,18 +153,26 @@ describe('agent over mutual TLS', () => {
       link: fast,
       ...manual,
     });
-    await waitFor(() => agent!.stats().online, 10_000, 'connect');
+    await expect.poll(() => agent!.stats().online, { timeout: 10_000, message: 'connect' }).toBe(true);
     for (let i = 0; i < 4; i++) await agent.sample();
-    await waitFor(() => readingsOf(broker!, bundle.topics.telemetry).length >= 4, 10_000, 'before outage');
+    await expect
+      .poll(() => readingsOf(broker!, bundle.topics.telemetry).length >= 4, {
+        timeout: 10_000,
+        message: 'before outage',
+      })
+      .toBe(true);
     await broker.stop();
-    await waitFor(() => !agent!.stats().online, 10_000, 'offline');
+    await expect.poll(() => !agent!.stats().online, { timeout: 10_000, message: 'offline' }).toBe(true);
     for (let i = 0; i < 10; i++) await agent.sample();
     expect(agent.stats().pending).toBe(10);
     await broker.start();
-    await waitFor(() => agent!.stats().pending === 0, 15_000, 'replay').catch((e) => {
-      console.log(lines.join('\n'), agent!.stats());
-      throw e;
-    });
+    await expect
+      .poll(() => agent!.stats().pending, { timeout: 15_000, message: 'replay' })
+      .toBe(0)
+      .catch((e) => {
+        console.log(lines.join('\n'), agent!.stats());
+        throw e;
+      });
     const seqs = [...new Set(readingsOf(broker, bundle.topics.telemetry).map((r) => r.seq))];
     expect(seqs).toEqual(Array.from({ length: 14 }, (_, i) => i));
   });
@@ -155,7 +183,9 @@ describe('agent over mutual TLS', () => {
     const bundle = await testBundle(pki, broker.port, { drives: [] });
     broker.refused.add(bundle.clientId);
     agent = await runAgent(bundle, { dataDir: dir, sensors: [], link: fast, ...manual });
-    await waitFor(() => lines.some((l) => l.includes('refused')), 10_000, 'refusal line');
+    await expect
+      .poll(() => lines.some((l) => l.includes('refused')), { timeout: 10_000, message: 'refusal line' })
+      .toBe(true);
     expect(lines.find((l) => l.includes('refused'))).toMatch(
       new RegExp(`broker refused the connection.*certificate is ACTIVE.*client id ${bundle.clientId}`),
     );
@@ -169,7 +199,12 @@ describe('agent over mutual TLS', () => {
     broker = undefined;
     const bundle = await testBundle(pki, port, { drives: [] });
     agent = await runAgent(bundle, { dataDir: dir, sensors: [], link: fast, ...manual });
-    await waitFor(() => lines.some((l) => l.includes('connection refused')), 10_000, 'refused line');
+    await expect
+      .poll(() => lines.some((l) => l.includes('connection refused')), {
+        timeout: 10_000,
+        message: 'refused line',
+      })
+      .toBe(true);
   });
 });
 
@@ -194,9 +229,15 @@ describe('agent fallback', () => {
       ...manual,
     });
     const key = `${bundle.thing}/${COMMAND_SHADOW_NAME}`;
-    await waitFor(() => broker!.shadows.get(key)?.reported.mode === 'cloud', 10_000, 'first report');
+    await expect
+      .poll(() => broker!.shadows.get(key)?.reported.mode === 'cloud', {
+        timeout: 10_000,
+        message: 'first report',
+      })
+      .toBe(true);
     await broker.stop();
-    await waitFor(() => !agent!.stats().online, 10_000, 'offline');
+    await expect.poll(() => !agent!.stats().online, { timeout: 10_000, message: 'offline' }).toBe(true);
+    // Let the outage outlast fallback.afterMs (50 ms), so the next sample is taken in fallback.
     await new Promise((r) => setTimeout(r, 100));
     cold.temperature = 12;
     await agent.sample();
@@ -204,17 +245,24 @@ describe('agent fallback', () => {
     expect(actuators.state().heating).toBe('on');
     const reportsBefore = broker.published.length;
     await broker.start();
-    await waitFor(() => agent!.stats().online && agent!.stats().mode === 'cloud', 15_000, 'hand back');
-    await waitFor(
-      () =>
-        broker!.published
-          .slice(reportsBefore)
-          .some(
-            (m) => m.topic.endsWith('/update') && JSON.parse(m.payload).state?.reported?.mode === 'fallback',
-          ),
-      10_000,
-      'fallback report',
-    );
+    await expect
+      .poll(() => agent!.stats().online && agent!.stats().mode === 'cloud', {
+        timeout: 15_000,
+        message: 'hand back',
+      })
+      .toBe(true);
+    await expect
+      .poll(
+        () =>
+          broker!.published
+            .slice(reportsBefore)
+            .some(
+              (m) =>
+                m.topic.endsWith('/update') && JSON.parse(m.payload).state?.reported?.mode === 'fallback',
+            ),
+        { timeout: 10_000, message: 'fallback report' },
+      )
+      .toBe(true);
   });
 });
 
@@ -233,12 +281,15 @@ describe('agent process', () => {
       stderr += d.toString();
     });
     try {
-      await waitFor(() => stderr.includes('connected to'), 15_000, 'agent connect');
-      await waitFor(
-        () => broker!.published.some((m) => m.topic === bundle.topics.telemetry),
-        10_000,
-        'first reading',
-      );
+      await expect
+        .poll(() => stderr.includes('connected to'), { timeout: 15_000, message: 'agent connect' })
+        .toBe(true);
+      await expect
+        .poll(() => broker!.published.some((m) => m.topic === bundle.topics.telemetry), {
+          timeout: 10_000,
+          message: 'first reading',
+        })
+        .toBe(true);
       const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       const code = await Promise.race([exit, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);

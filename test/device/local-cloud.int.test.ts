@@ -1,9 +1,10 @@
 /**
  * Onboarding and the agent against the local cloud (local/cloud.ts) on ephemeral ports. The
- * certificate, thing and policy are made through the IoT API as a deploy would (no cdk synth
- * here, to stay fast), and the stack outputs file is written the way the local deployer does.
+ * certificate, thing and the project's device policy are made through the IoT API as a deploy
+ * would (no cdk synth here, to stay fast), and the stack outputs file is written the way the
+ * local deployer does.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,41 +17,30 @@ import {
 } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../../cli/onboarding/onboard';
-import { COMMAND_SHADOW_NAME, certificateOutputKey, csrFileName } from '../../contracts';
+import {
+  buildingStackName,
+  COMMAND_SHADOW_NAME,
+  certificateOutputKey,
+  csrFileName,
+  localClientConfig,
+  STACK_OUTPUTS_FILE,
+} from '../../contracts';
 import { type Agent, runAgent } from '../../device/agent';
 import { simulatedActuators } from '../../device/drivers';
-import { waitFor } from './support/bundle';
-
-/** The local cloud's entry; loaded by path so this file type-checks before it exists. */
-const CLOUD_MODULE = '../../local/cloud.ts';
-const hasCloud = existsSync(new URL(CLOUD_MODULE, import.meta.url));
-
-interface LocalCloudLike {
-  readonly endpoints: {
-    mqttHost: string;
-    mqttPort: number;
-    apiEndpoint: string;
-    caFile: string;
-    region: string;
-  };
-  close(): Promise<void>;
-}
+import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import { silentLogger } from '../../local/common/log';
+import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../../provisioning/onboard';
+import { provesAbsenceFor } from '../helpers/absence';
+import { devicePolicy } from '../helpers/device-policy';
 
 const THING = 'hq-meeta-room';
 let root: string;
-let cloud: LocalCloudLike | undefined;
+let cloud: LocalCloud | undefined;
 let agent: Agent | undefined;
 const lines: string[] = [];
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'device-local-'));
-  if (!hasCloud) return;
-  const { startLocalCloud } = (await import(/* @vite-ignore */ CLOUD_MODULE)) as {
-    startLocalCloud(o: object): Promise<LocalCloudLike>;
-  };
-  const { silentLogger } = (await import('../../local/common/log')) as { silentLogger: unknown };
   cloud = await startLocalCloud({
     stateDir: join(root, 'state'),
     mqttPort: 0,
@@ -65,20 +55,15 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasCloud)('device on the local cloud', () => {
+describe('device on the local cloud', () => {
   it('onboards, connects, follows a desired change and is stopped by revocation', async () => {
     if (!cloud) throw new Error('local cloud did not start');
     const stateDir = join(root, 'state');
-    writeFileSync(join(stateDir, 'endpoints.json'), JSON.stringify(cloud.endpoints));
     const devicesDir = join(root, 'devices');
     const csrDir = join(root, 'csr');
     await startOnboarding({ thing: THING, configPath: 'building.json', csrDir, devicesDir });
 
-    const iot = new IoTClient({
-      endpoint: cloud.endpoints.apiEndpoint,
-      region: cloud.endpoints.region,
-      credentials,
-    });
+    const iot = new IoTClient(localClientConfig(cloud.endpoints));
     const cert = await iot.send(
       new CreateCertificateFromCsrCommand({
         certificateSigningRequest: readFileSync(join(csrDir, csrFileName(THING)), 'utf8'),
@@ -95,17 +80,14 @@ describe.skipIf(!hasCloud)('device on the local cloud', () => {
     await iot.send(
       new CreatePolicyCommand({
         policyName: 'device-test',
-        policyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
-        }),
+        policyDocument: JSON.stringify(devicePolicy(cloud.identity)),
       }),
     );
     await iot.send(new AttachPolicyCommand({ policyName: 'device-test', target: cert.certificateArn! }));
     iot.destroy();
     writeFileSync(
-      join(stateDir, 'stack-outputs.json'),
-      JSON.stringify({ 'Zonectl-hq': { [certificateOutputKey(THING)]: cert.certificateId } }),
+      join(stateDir, STACK_OUTPUTS_FILE),
+      JSON.stringify({ [buildingStackName('hq')]: { [certificateOutputKey(THING)]: cert.certificateId } }),
     );
 
     const target = targetFor({ local: true, stateDir });
@@ -123,13 +105,9 @@ describe.skipIf(!hasCloud)('device on the local cloud', () => {
       link: { minBackoffMs: 100, maxBackoffMs: 500, stableAfterMs: 200 },
       log: (l) => lines.push(l),
     });
-    await waitFor(() => agent!.stats().online, 15_000, 'connect');
+    await expect.poll(() => agent!.stats().online, { timeout: 15_000, message: 'connect' }).toBe(true);
 
-    const data = new IoTDataPlaneClient({
-      endpoint: cloud.endpoints.apiEndpoint,
-      region: cloud.endpoints.region,
-      credentials,
-    });
+    const data = new IoTDataPlaneClient(localClientConfig(cloud.endpoints));
     await data.send(
       new UpdateThingShadowCommand({
         thingName: THING,
@@ -138,14 +116,23 @@ describe.skipIf(!hasCloud)('device on the local cloud', () => {
       }),
     );
     data.destroy();
-    await waitFor(() => actuators.state().heating === 'on', 10_000, 'heating applied');
-    await waitFor(() => agent!.stats().rejected.lighting !== undefined, 10_000, 'lighting refused');
+    await expect
+      .poll(() => actuators.state().heating === 'on', { timeout: 10_000, message: 'heating applied' })
+      .toBe(true);
+    await expect
+      .poll(() => agent!.stats().rejected.lighting !== undefined, {
+        timeout: 10_000,
+        message: 'lighting refused',
+      })
+      .toBe(true);
     expect(actuators.state().lighting).toBe(0);
 
     await revokeDevice({ thing: THING, devicesDir, target });
     target.iot.destroy();
-    await waitFor(() => !agent!.stats().online, 15_000, 'disconnect after revocation');
-    await new Promise((r) => setTimeout(r, 1500));
+    await expect
+      .poll(() => !agent!.stats().online, { timeout: 15_000, message: 'disconnect after revocation' })
+      .toBe(true);
+    await provesAbsenceFor(1500, 'the revoked agent connecting again');
     expect(agent.stats().online).toBe(false);
     expect(lines.some((l) => /refused|TLS handshake/.test(l))).toBe(true);
   });

@@ -6,16 +6,10 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STACK_OUTPUT, TELEMETRY_VERSION } from '../../contracts';
 import { ACTUATOR, SENSOR } from './helpers/assembly';
-import {
-  CREDENTIALS,
-  eventually,
-  type Pipeline,
-  printLogsOnFailure,
-  startPipeline,
-} from './helpers/pipeline';
+import { CREDENTIALS, type Pipeline, printLogsOnFailure, startPipeline } from './helpers/pipeline';
 
 const installed = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 const MOSQUITTO_PUB = installed('mosquitto_pub');
@@ -112,15 +106,15 @@ describe('probes with mosquitto_pub and the AWS CLI', () => {
     const db = p.outputs[STACK_OUTPUT.timestreamDatabase];
     const table = p.outputs[STACK_OUTPUT.timestreamTable];
     const query = `SELECT thing, zone, seq, temperature FROM "${db}"."${table}" WHERE thing = '${SENSOR}' AND seq = 4242`;
-    const rows = await eventually(
+    const rows = await vi.waitFor(
       async () => {
         const out = await awsCli(p, ['timestream-query', 'query', '--query-string', query]);
         if (out.code !== 0) throw new Error(`aws exited ${out.code}: ${out.stderr.trim()}`);
         const result = JSON.parse(out.stdout) as { Rows: Array<{ Data: Array<{ ScalarValue?: string }> }> };
-        return result.Rows.length > 0 ? result.Rows : undefined;
+        expect(result.Rows, 'the reading through the AWS CLI').not.toEqual([]);
+        return result.Rows;
       },
-      40_000,
-      'the reading through the AWS CLI',
+      { timeout: 40_000, interval: 100 },
     );
     expect(rows.map((r) => r.Data.map((d) => d.ScalarValue))).toEqual([[SENSOR, 'lobby', '4242', '22.5']]);
   }, 90_000);
@@ -134,15 +128,17 @@ describe('probes with mosquitto_pub and the AWS CLI', () => {
       p.bundles[ACTUATOR]!.topics.telemetry,
       JSON.stringify({ v: TELEMETRY_VERSION, readings: [{ ts: Date.now(), seq: 1, temperature: 30 }] }),
     );
-    const denial = await eventually(
-      () =>
-        p.logLines(
+    const denial = await vi.waitFor(
+      () => {
+        const [line] = p.logLines(
           `denied iot:Publish on`,
           p.bundles[ACTUATOR]!.topics.telemetry,
           `for client '${SENSOR}'`,
-        )[0],
-      10_000,
-      'the broker logs the denial',
+        );
+        expect(line, 'the broker logs the denial').toBeDefined();
+        return line!;
+      },
+      { timeout: 10_000, interval: 100 },
     );
     expect(denial).toMatch(/client disconnected/);
     expect(published.code, `mosquitto_pub exit code; stderr: ${published.stderr}`).not.toBe(0);

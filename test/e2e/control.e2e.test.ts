@@ -5,14 +5,13 @@
  * way round: a desired value the device cannot take is refused and reported.
  */
 import { GetThingShadowCommand, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COMMAND_SHADOW_NAME, type ReportedCommandState } from '../../contracts';
 import type { Agent } from '../../device/agent';
 import { simulatedActuators } from '../../device/drivers';
-import { waitFor } from '../helpers/wait';
 import { ACTUATOR, SENSOR } from './helpers/assembly';
 import { scriptedTemperature } from './helpers/drivers';
-import { eventually, type Pipeline, printLogsOnFailure, startPipeline } from './helpers/pipeline';
+import { type Pipeline, printLogsOnFailure, startPipeline } from './helpers/pipeline';
 
 interface ShadowDocument {
   state?: {
@@ -46,12 +45,18 @@ beforeAll(async () => {
   expect(pipeline.bundles[ACTUATOR]?.drives).toEqual(['heating', 'ventilation']);
   ({ agent: hvac } = await pipeline.startAgent(ACTUATOR, { actuators: [actuators] }));
   ({ agent: climate } = await pipeline.startAgent(SENSOR, { sensors: [cold] }));
-  await waitFor(() => hvac.stats().online && climate.stats().online, 30_000, 'both agents connect');
+  // expect.poll belongs to tests; a hook polls with vi.waitFor
+  await vi.waitFor(
+    () => expect(hvac.stats().online && climate.stats().online, 'both agents connect').toBe(true),
+    { timeout: 30_000, interval: 100 },
+  );
   // the actuator agent has fetched its shadow and reported what it does before any command
-  await eventually(
-    async () => ((await commandShadow())?.state?.reported?.mode === 'cloud' ? true : undefined),
-    30_000,
-    'the actuator reports its first state',
+  await vi.waitFor(
+    async () =>
+      expect((await commandShadow())?.state?.reported?.mode, 'the actuator reports its first state').toBe(
+        'cloud',
+      ),
+    { timeout: 30_000, interval: 100 },
   );
 }, 240_000);
 
@@ -65,16 +70,24 @@ describe('commands through the deployed pipeline', () => {
   it('turns heating on through a shadow delta when the sensor reads 12 °C, and the reported state matches with no delta left', async () => {
     expect(actuators.state().heating).toBe('off');
     await climate.sample();
-    await waitFor(() => actuators.state().heating === 'on', 30_000, 'the actuator driver turns heating on');
+    await expect
+      .poll(() => actuators.state().heating === 'on', {
+        timeout: 30_000,
+        message: 'the actuator driver turns heating on',
+      })
+      .toBe(true);
     expect(actuators.history).toContainEqual(expect.objectContaining({ kind: 'heating', value: 'on' }));
 
-    const settled = await eventually(
+    const settled = await vi.waitFor(
       async () => {
         const doc = await commandShadow();
-        return doc?.state?.reported?.heating === 'on' && doc.state.delta === undefined ? doc : undefined;
+        expect(doc?.state, 'the reported state matches desired with no delta').toMatchObject({
+          reported: { heating: 'on' },
+        });
+        expect(doc?.state?.delta, 'the delta left').toBeUndefined();
+        return doc!;
       },
-      20_000,
-      'the reported state matches desired with no delta',
+      { timeout: 20_000, interval: 100 },
     );
     expect(settled.state?.desired).toMatchObject({ heating: 'on' });
     for (const [key, value] of Object.entries(settled.state?.desired ?? {})) {
@@ -92,13 +105,13 @@ describe('commands through the deployed pipeline', () => {
         payload: new TextEncoder().encode(JSON.stringify({ state: { desired: { ventilation: 'turbo' } } })),
       }),
     );
-    const doc = await eventually(
+    const doc = await vi.waitFor(
       async () => {
         const d = await commandShadow();
-        return d?.state?.reported?.rejected?.ventilation ? d : undefined;
+        expect(d?.state?.reported?.rejected?.ventilation, 'the refusal is reported').toBeTruthy();
+        return d!;
       },
-      20_000,
-      'the refusal is reported',
+      { timeout: 20_000, interval: 100 },
     );
     expect(doc.state?.reported?.rejected?.ventilation).toMatch(/one of off, low, high/);
     expect(doc.state?.reported?.ventilation).toBe(before);

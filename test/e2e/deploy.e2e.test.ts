@@ -11,7 +11,6 @@ import type { CfnTemplate } from '../../local/deployer/assembly';
 import { connectDevice, disconnectAll } from '../helpers/mqtt-device';
 import { SENSOR } from './helpers/assembly';
 import {
-  eventually,
   type Pipeline,
   printLogsOnFailure,
   readJson,
@@ -86,11 +85,13 @@ describe('deploying the synthesized assembly', () => {
       readings: [{ ts, seq: 1, temperature: 21.25 }],
     });
     await device.disconnect();
-    await eventually(
-      async () => ((await storedReadings(pipeline, SENSOR)).length > 0 ? true : undefined),
-      30_000,
-      'the reading is stored',
-    );
+    await expect
+      .poll(async () => (await storedReadings(pipeline, SENSOR)).length, {
+        timeout: 30_000,
+        interval: 100,
+        message: 'the reading is stored',
+      })
+      .toBeGreaterThan(0);
     // a queued message
     const { sqs } = pipeline.clients();
     const dlq = pipeline.outputs[STACK_OUTPUT.deadLetterQueueUrl]!;

@@ -14,17 +14,11 @@ import {
   ReceiveMessageCommand,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STACK_OUTPUT, TELEMETRY_VERSION } from '../../contracts';
 import { connectDevice, disconnectAll } from '../helpers/mqtt-device';
 import { ACTUATOR, SENSOR } from './helpers/assembly';
-import {
-  eventually,
-  type Pipeline,
-  printLogsOnFailure,
-  startPipeline,
-  storedReadings,
-} from './helpers/pipeline';
+import { type Pipeline, printLogsOnFailure, startPipeline, storedReadings } from './helpers/pipeline';
 
 let pipeline: Pipeline;
 /** Above the ingest mapping's 5 s batching window, well under the deployed timeout. */
@@ -82,7 +76,7 @@ describe('failing handlers', () => {
 
     await publishAsSensor(pipeline, [{ ts: Date.now(), seq: 7, temperature: 20.5 }]);
 
-    const moved = await eventually(
+    const moved = await vi.waitFor(
       async () => {
         const out = await sqs.send(
           new ReceiveMessageCommand({
@@ -95,13 +89,14 @@ describe('failing handlers', () => {
         for (const m of out.Messages ?? []) {
           await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle }));
         }
-        return (out.Messages ?? []).find((m) => {
+        const found = (out.Messages ?? []).find((m) => {
           const body = JSON.parse(m.Body ?? '{}') as { thing?: string; readings?: Array<{ seq?: number }> };
           return body.thing === SENSOR && body.readings?.some((r) => r.seq === 7);
         });
+        expect(found, 'the ingest message in the dead-letter queue').toBeDefined();
+        return found!;
       },
-      100_000,
-      'the ingest message in the dead-letter queue',
+      { timeout: 100_000, interval: 100 },
     );
     // the message is the ingest rule's output, as it sat on the ingest queue
     expect(JSON.parse(moved.Body!)).toMatchObject({
@@ -129,10 +124,13 @@ describe('failing handlers', () => {
     // 12 degC: the controller must write heating on for the zone's actuator, whose thing is gone
     await publishAsSensor(pipeline, [{ ts: Date.now(), seq: 8, temperature: 12 }]);
 
-    const given = await eventually(
-      () => pipeline.logLines('ControllerHandler', 'failed after 3 attempts')[0],
-      30_000,
-      'the controller event given up',
+    const given = await vi.waitFor(
+      () => {
+        const [line] = pipeline.logLines('ControllerHandler', 'failed after 3 attempts');
+        expect(line, 'the controller event given up').toBeDefined();
+        return line!;
+      },
+      { timeout: 30_000, interval: 100 },
     );
     const requestId = /async event (\S+) failed after/.exec(given)?.[1];
     expect(requestId).toBeTruthy();
@@ -176,10 +174,12 @@ describe('event source mapping and SetQueueAttributes', () => {
     );
     await publishAsSensor(fresh, [{ ts: Date.now(), seq: 1, temperature: 20.5 }]);
     // received, failed, visible again after 1 s, received again after the 5 s batching window
-    await eventually(
-      () => (fresh.logLines('1 of 1 messages reported as failed').length >= 2 ? true : undefined),
-      15_000,
-      'a second receive of the failed message',
-    );
+    await expect
+      .poll(() => fresh.logLines('1 of 1 messages reported as failed').length, {
+        timeout: 15_000,
+        interval: 100,
+        message: 'a second receive of the failed message',
+      })
+      .toBeGreaterThanOrEqual(2);
   }, 60_000);
 });

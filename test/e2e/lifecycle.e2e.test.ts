@@ -7,18 +7,12 @@
  *   connect again.
  */
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeDevice, targetFor } from '../../cli/onboarding/onboard';
-import { waitFor } from '../helpers/wait';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { revokeDevice, targetFor } from '../../provisioning/onboard';
+import { provesAbsenceFor } from '../helpers/absence';
 import { ACTUATOR, SENSOR } from './helpers/assembly';
 import { sampleSpaced, scriptedTemperature } from './helpers/drivers';
-import {
-  eventually,
-  type Pipeline,
-  printLogsOnFailure,
-  startPipeline,
-  storedReadings,
-} from './helpers/pipeline';
+import { type Pipeline, printLogsOnFailure, startPipeline, storedReadings } from './helpers/pipeline';
 
 let pipeline: Pipeline;
 
@@ -32,23 +26,30 @@ afterAll(async () => {
   await pipeline?.close();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('device agent through outages and revocation', () => {
   it('stores every reading taken while the cloud was down, in order, exactly once', async () => {
     const sensor = scriptedTemperature(19, 0.1);
     const { agent, lines } = await pipeline.startAgent(SENSOR, { sensors: [sensor] });
-    await waitFor(() => agent.stats().online, 20_000, 'the agent connects');
+    await expect
+      .poll(() => agent.stats().online, { timeout: 20_000, message: 'the agent connects' })
+      .toBe(true);
     await sampleSpaced(agent, 2);
-    await waitFor(() => agent.stats().pending === 0, 20_000, 'readings before the outage acknowledged');
+    await expect
+      .poll(() => agent.stats().pending === 0, {
+        timeout: 20_000,
+        message: 'readings before the outage acknowledged',
+      })
+      .toBe(true);
 
     await pipeline.stopCloud();
-    await waitFor(() => !agent.stats().online, 20_000, 'the agent notices the outage');
+    await expect
+      .poll(() => !agent.stats().online, { timeout: 20_000, message: 'the agent notices the outage' })
+      .toBe(true);
     const firstOutageSeq = agent.stats().nextSeq;
     // a few seconds down, sampling all along (the agent keeps trying to reconnect meanwhile)
     for (let i = 0; i < 4; i++) {
       await sampleSpaced(agent, 1);
-      await sleep(700);
+      await provesAbsenceFor(700, 'a connection to the stopped cloud');
     }
     expect(agent.stats().online).toBe(false);
     expect(agent.stats().pending).toBe(4);
@@ -56,17 +57,27 @@ describe('device agent through outages and revocation', () => {
 
     const redeploy = await pipeline.startCloud();
     expect(redeploy.report.filter((l) => l.status === 'created')).toEqual([]);
-    await waitFor(() => agent.stats().online, 30_000, 'the agent reconnects to the new cloud');
-    await waitFor(() => agent.stats().pending === 0, 30_000, 'the buffered readings acknowledged');
+    await expect
+      .poll(() => agent.stats().online, { timeout: 30_000, message: 'the agent reconnects to the new cloud' })
+      .toBe(true);
+    await expect
+      .poll(() => agent.stats().pending === 0, {
+        timeout: 30_000,
+        message: 'the buffered readings acknowledged',
+      })
+      .toBe(true);
     expect(lines.some((l) => l.startsWith('offline:'))).toBe(true);
 
-    const stored = await eventually(
+    const stored = await vi.waitFor(
       async () => {
         const rows = await storedReadings(pipeline, SENSOR);
-        return outageSeqs.every((seq) => rows.some((r) => r.seq === seq)) ? rows : undefined;
+        expect(
+          outageSeqs.filter((seq) => !rows.some((r) => r.seq === seq)),
+          'outage readings not stored',
+        ).toEqual([]);
+        return rows;
       },
-      40_000,
-      'the outage readings stored',
+      { timeout: 40_000, interval: 100 },
     );
     // de-duplicate by (thing, seq): each outage reading once, stored in the order taken
     const bySeq = new Map<number, (typeof stored)[number][]>();
@@ -81,7 +92,9 @@ describe('device agent through outages and revocation', () => {
 
   it('disconnects a running agent when its certificate is revoked, and it cannot reconnect', async () => {
     const { agent, lines } = await pipeline.startAgent(ACTUATOR);
-    await waitFor(() => agent.stats().online, 20_000, 'the agent connects');
+    await expect
+      .poll(() => agent.stats().online, { timeout: 20_000, message: 'the agent connects' })
+      .toBe(true);
     const target = targetFor({ local: true, stateDir: pipeline.stateDir });
     try {
       const { certificateId } = await revokeDevice({
@@ -95,15 +108,15 @@ describe('device agent through outages and revocation', () => {
     } finally {
       target.iot.destroy();
     }
-    await waitFor(() => !agent.stats().online, 20_000, 'the agent is disconnected');
+    await expect
+      .poll(() => !agent.stats().online, { timeout: 20_000, message: 'the agent is disconnected' })
+      .toBe(true);
     // several backoff rounds (100-500 ms) later it is still out: the broker keeps refusing it
     const refusals = () =>
       pipeline.logLines(`for client '${ACTUATOR}'`, 'certificate is REVOKED; connection refused');
-    await eventually(
-      () => (refusals().length >= 2 ? true : undefined),
-      20_000,
-      'reconnection attempts refused',
-    );
+    await expect
+      .poll(() => refusals().length, { timeout: 20_000, message: 'reconnection attempts refused' })
+      .toBeGreaterThanOrEqual(2);
     expect(agent.stats().online).toBe(false);
     expect(lines.some((l) => /refused|TLS handshake/.test(l))).toBe(true);
     await agent.stop();

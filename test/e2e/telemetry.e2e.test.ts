@@ -4,7 +4,7 @@
  * the Timestream Query API; invalid readings end in the dead-letter queue with their reason.
  */
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type DeadLetterEntry,
   DeadLetterEntrySchema,
@@ -12,16 +12,9 @@ import {
   TELEMETRY_VERSION,
 } from '../../contracts';
 import { connectDevice, disconnectAll } from '../helpers/mqtt-device';
-import { waitFor } from '../helpers/wait';
 import { SENSOR } from './helpers/assembly';
 import { sampleSpaced, scriptedTemperature } from './helpers/drivers';
-import {
-  eventually,
-  type Pipeline,
-  printLogsOnFailure,
-  startPipeline,
-  storedReadings,
-} from './helpers/pipeline';
+import { type Pipeline, printLogsOnFailure, startPipeline, storedReadings } from './helpers/pipeline';
 
 let pipeline: Pipeline;
 
@@ -44,7 +37,7 @@ async function deadLetters(
   timeoutMs: number,
 ): Promise<DeadLetterEntry[]> {
   const entries: DeadLetterEntry[] = [];
-  await eventually(
+  await vi.waitFor(
     async () => {
       const out = await sqs.send(
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
@@ -54,10 +47,11 @@ async function deadLetters(
         if (parsed.success) entries.push(parsed.data);
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
       }
-      return done(entries) ? true : undefined;
+      expect(done(entries), `the expected dead-letter entries (so far ${JSON.stringify(entries)})`).toBe(
+        true,
+      );
     },
-    timeoutMs,
-    'the expected dead-letter entries',
+    { timeout: timeoutMs, interval: 100 },
   );
   return entries;
 }
@@ -67,19 +61,26 @@ describe('telemetry through the deployed pipeline', () => {
     const sensor = scriptedTemperature(20.5, 0.25);
     const { agent } = await pipeline.startAgent(SENSOR, { sensors: [sensor] });
     try {
-      await waitFor(() => agent.stats().online, 20_000, 'the agent connects');
+      await expect
+        .poll(() => agent.stats().online, { timeout: 20_000, message: 'the agent connects' })
+        .toBe(true);
       await sampleSpaced(agent, 3);
-      await waitFor(() => agent.stats().pending === 0, 20_000, 'the broker acknowledges every reading');
+      await expect
+        .poll(() => agent.stats().pending === 0, {
+          timeout: 20_000,
+          message: 'the broker acknowledges every reading',
+        })
+        .toBe(true);
     } finally {
       await agent.stop();
     }
-    const stored = await eventually(
+    const stored = await vi.waitFor(
       async () => {
         const rows = await storedReadings(pipeline, SENSOR);
-        return rows.length >= 3 ? rows : undefined;
+        expect(rows.length, 'readings stored').toBeGreaterThanOrEqual(3);
+        return rows;
       },
-      30_000,
-      'three readings stored',
+      { timeout: 30_000, interval: 100 },
     );
     expect(stored).toEqual(
       [20.5, 20.75, 21].map((temperature, seq) =>
@@ -128,13 +129,13 @@ describe('telemetry through the deployed pipeline', () => {
     });
     expect(badReading.reason).toMatch(/temperature of at most/);
 
-    const stored = await eventually(
+    const stored = await vi.waitFor(
       async () => {
         const rows = (await storedReadings(pipeline, SENSOR)).filter((r) => r.seq >= 100);
-        return rows.length >= 2 ? rows : undefined;
+        expect(rows.length, 'the good readings stored').toBeGreaterThanOrEqual(2);
+        return rows;
       },
-      30_000,
-      'the good readings stored',
+      { timeout: 30_000, interval: 100 },
     );
     expect(stored.map((r) => [r.seq, r.temperature])).toEqual([
       [100, 19.5],
@@ -156,21 +157,22 @@ describe('telemetry through the deployed pipeline', () => {
     const sensor = scriptedTemperature(18, 0.5);
     const { agent } = await pipeline.startAgent(SENSOR, { sensors: [sensor], now: () => at });
     try {
-      await waitFor(() => agent.stats().online, 20_000, 'the agent connects');
+      await expect
+        .poll(() => agent.stats().online, { timeout: 20_000, message: 'the agent connects' })
+        .toBe(true);
       const first = agent.stats().nextSeq;
       await agent.sample();
       await agent.sample();
-      await waitFor(() => agent.stats().pending === 0, 20_000, 'both readings acknowledged');
-      await eventually(
-        async () => {
-          const rows = await storedReadings(pipeline, SENSOR);
-          return rows.some((r) => r.seq === first) && rows.some((r) => r.seq === first + 1)
-            ? true
-            : undefined;
-        },
-        15_000,
-        'both readings stored',
-      );
+      await expect
+        .poll(() => agent.stats().pending === 0, { timeout: 20_000, message: 'both readings acknowledged' })
+        .toBe(true);
+      await expect
+        .poll(async () => (await storedReadings(pipeline, SENSOR)).map((r) => r.seq), {
+          timeout: 15_000,
+          interval: 100,
+          message: 'both readings stored',
+        })
+        .toEqual(expect.arrayContaining([first, first + 1]));
     } finally {
       await agent.stop();
     }

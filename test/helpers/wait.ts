@@ -1,3 +1,4 @@
+/** Hand-written polling, kept for test/local until it polls with `expect.poll` / `vi.waitFor` like the rest of test/. */
 /** Polls until `condition` holds, or fails after `timeoutMs`. */
 export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const start = Date.now();

@@ -38,8 +38,6 @@ export const POLICY: ComfortPolicy = ComfortPolicySchema.parse({
 
 /** Wednesday 2026-03-11 10:00 in Berlin (09:00 UTC): scheduled hours. */
 export const WEDNESDAY_10_BERLIN = Date.UTC(2026, 2, 11, 9, 0);
-/** Wednesday 2026-03-11 22:00 in Berlin: outside scheduled hours. */
-export const WEDNESDAY_22_BERLIN = Date.UTC(2026, 2, 11, 21, 0);
 
 export const TS = Date.UTC(2026, 2, 11, 8, 0);
 

@@ -5,12 +5,11 @@ import {
   decideHeating,
   decideLighting,
   decideVentilation,
-  isScheduledOccupied,
   LIGHTING_STEP,
   latestMeasures,
   type PolicyInput,
 } from '../../lambda/controller/policy';
-import { POLICY, WEDNESDAY_10_BERLIN, WEDNESDAY_22_BERLIN } from './fixtures';
+import { POLICY, WEDNESDAY_10_BERLIN } from './fixtures';
 
 const ALL = ['heating', 'ventilation', 'lighting'] as const;
 
@@ -18,31 +17,7 @@ function input(over: Partial<PolicyInput>): PolicyInput {
   return { measures: {}, now: WEDNESDAY_10_BERLIN, policy: POLICY, current: {}, drives: ALL, ...over };
 }
 
-describe('schedule', () => {
-  it('counts a weekday morning in the policy time zone as occupied', () => {
-    expect(isScheduledOccupied(WEDNESDAY_10_BERLIN, POLICY)).toBe(true);
-  });
-
-  it('counts a weekday night as unoccupied', () => {
-    expect(isScheduledOccupied(WEDNESDAY_22_BERLIN, POLICY)).toBe(false);
-  });
-
-  it('reads the schedule in the policy time zone, not UTC', () => {
-    // 06:30 UTC is 07:30 in Berlin (scheduled) but before 07:00 in UTC.
-    const at = Date.UTC(2026, 2, 11, 6, 30);
-    expect(isScheduledOccupied(at, POLICY)).toBe(true);
-    expect(isScheduledOccupied(at, { ...POLICY, timezone: 'UTC' })).toBe(false);
-  });
-
-  it('treats the end time as exclusive', () => {
-    expect(isScheduledOccupied(Date.UTC(2026, 2, 11, 18, 0), POLICY)).toBe(false); // 19:00 Berlin
-    expect(isScheduledOccupied(Date.UTC(2026, 2, 11, 17, 59), POLICY)).toBe(true);
-  });
-
-  it('counts a Saturday as unoccupied when the schedule lists weekdays only', () => {
-    expect(isScheduledOccupied(Date.UTC(2026, 2, 14, 9, 0), POLICY)).toBe(false);
-  });
-
+describe('heating setpoint by schedule', () => {
   it('uses the occupied setpoint in scheduled hours and the setback outside them', () => {
     // 19 degC: below 21 - 0.5 but above 17 + 0.5.
     expect(decideHeating({ temperature: 19 }, true, POLICY, 'off')).toBe('on');

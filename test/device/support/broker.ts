@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { Aedes } from 'aedes';
-import type { TestPki } from './pki';
+import type { TestPki } from '../../helpers/pki';
 
 export interface PublishedMessage {
   readonly topic: string;

@@ -1,6 +1,6 @@
 import { COMMAND_SHADOW_NAME, telemetryTopic } from '../../../contracts';
 import type { DeviceBundle } from '../../../device/bundle';
-import type { TestPki } from './pki';
+import type { TestPki } from '../../helpers/pki';
 
 export async function testBundle(
   pki: TestPki,
@@ -34,13 +34,4 @@ export async function testBundle(
     },
     ...overrides,
   };
-}
-
-/** Polls until `check` returns true or the time runs out. */
-export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

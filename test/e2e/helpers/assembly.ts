@@ -1,7 +1,7 @@
 /**
  * One onboarded, synthesized assembly shared by every end-to-end test file (and by later runs
  * on the same machine): onboarding keys and CSRs for the test things, then the project's own
- * CDK app synthesized with `npx cdk synth` against those CSRs.
+ * CDK app synthesized with `npx cdk synth` against those CSRs (demo/synth.ts, `via: 'cdk-cli'`).
  *
  * It lives in the OS temp dir under a name derived from the synth inputs (the app, its
  * constructs, the handlers, the contracts, the building config, the lock file and the list of
@@ -10,24 +10,13 @@
  * directory while it builds; the others wait for the `ready` marker. Each test file copies the
  * device keys into its own temp dir, because finishing onboarding writes there.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startOnboarding } from '../../../cli/onboarding/onboard';
-import { CONTEXT } from '../../../contracts';
+import { vi } from 'vitest';
+import { synthesize, synthInputsHash } from '../../../demo/synth';
+import { startOnboarding } from '../../../provisioning/onboard';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BUILDING_CONFIG = join(REPO_ROOT, 'building.json');
@@ -37,8 +26,6 @@ export const SENSOR = 'hq-lobby-climate';
 export const ACTUATOR = 'hq-lobby-hvac';
 export const E2E_THINGS = [SENSOR, ACTUATOR] as const;
 
-/** Inputs of the synthesized assembly, relative to the repository root. */
-const INPUTS = ['bin/app.ts', 'cdk.json', 'package-lock.json', 'building.json', 'lib', 'lambda', 'contracts'];
 /** Bumped when the layout of the cache changes. */
 const CACHE_FORMAT = '1';
 const READY = 'ready';
@@ -70,21 +57,37 @@ export async function sharedAssembly(timeoutMs = 170_000): Promise<SharedAssembl
     ms: Date.now() - started,
   });
   mkdirSync(dirname(dir), { recursive: true });
+  const lock = `${dir}.${LOCK}`;
+  const ready = join(dir, READY);
   for (;;) {
-    if (existsSync(join(dir, READY))) return result(false);
-    if (tryLock(`${dir}.${LOCK}`)) {
+    if (existsSync(ready)) return result(false);
+    if (tryLock(lock)) {
       try {
-        if (existsSync(join(dir, READY))) return result(false);
+        if (existsSync(ready)) return result(false);
         await build(dir);
         return result(true);
       } finally {
-        rmSync(`${dir}.${LOCK}`, { recursive: true, force: true });
+        rmSync(lock, { recursive: true, force: true });
       }
     }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`the shared e2e assembly ${dir} was not ready within ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+    // Another worker builds it: wait for its ready marker, or for its lock to go (it failed) or
+    // grow stale (it was killed), then look again.
+    await vi.waitFor(
+      () => {
+        if (!existsSync(ready) && existsSync(lock) && !isStale(lock)) {
+          throw new Error(`the shared e2e assembly ${dir} was not ready within ${timeoutMs} ms`);
+        }
+      },
+      { timeout: Math.max(0, started + timeoutMs - Date.now()), interval: 250 },
+    );
+  }
+}
+
+function isStale(lock: string): boolean {
+  try {
+    return Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS;
+  } catch {
+    return false; // removed meanwhile
   }
 }
 
@@ -94,11 +97,7 @@ function tryLock(path: string): boolean {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    try {
-      if (Date.now() - statSync(path).mtimeMs > STALE_LOCK_MS) rmSync(path, { recursive: true, force: true });
-    } catch {
-      // removed meanwhile
-    }
+    if (isStale(path)) rmSync(path, { recursive: true, force: true });
     return false;
   }
 }
@@ -113,59 +112,20 @@ async function build(dir: string): Promise<void> {
   for (const thing of E2E_THINGS) {
     await startOnboarding({ thing, configPath: BUILDING_CONFIG, csrDir, devicesDir });
   }
-  await cdkSynth(csrDir, join(work, 'cdk.out'));
+  await synthesize({
+    repoRoot: REPO_ROOT,
+    configPath: BUILDING_CONFIG,
+    csrDir,
+    outDir: join(work, 'cdk.out'),
+    via: 'cdk-cli',
+  });
   renameSync(work, dir);
   writeFileSync(join(dir, READY), `${new Date().toISOString()}\n`);
 }
 
-/** `npx cdk synth` of the project's app with our CSR dir, as a user runs it. */
-function cdkSynth(csrDir: string, outDir: string): Promise<void> {
-  return new Promise<void>((done, fail) => {
-    const child = spawn(
-      'npx',
-      [
-        'cdk',
-        'synth',
-        '--no-notices',
-        '--quiet',
-        '-c',
-        `${CONTEXT.csrDir}=${csrDir}`,
-        '-c',
-        `${CONTEXT.buildingConfig}=${BUILDING_CONFIG}`,
-        '-o',
-        outDir,
-      ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } },
-    );
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    child.on('error', fail);
-    child.on('exit', (code) => {
-      if (code === 0) done();
-      else fail(new Error(`npx cdk synth failed (exit ${code}):\n${output.trim().slice(-4000)}`));
-    });
-  });
-}
-
 function inputHash(): string {
-  const hash = createHash('sha256');
-  hash.update(`${CACHE_FORMAT}\n${E2E_THINGS.join(',')}\n`);
-  const visit = (path: string) => {
-    if (!existsSync(path)) return;
-    if (statSync(path).isDirectory()) {
-      for (const entry of readdirSync(path).sort()) visit(join(path, entry));
-      return;
-    }
-    hash.update(relative(REPO_ROOT, path));
-    hash.update(readFileSync(path));
-  };
-  for (const p of INPUTS) visit(join(REPO_ROOT, p));
-  return hash.digest('hex').slice(0, 24);
+  const salt = `${CACHE_FORMAT}\n${E2E_THINGS.join(',')}\n`;
+  return synthInputsHash(REPO_ROOT, [BUILDING_CONFIG], salt).slice(0, 24);
 }
 
 /** A private copy of the onboarded devices (keys, records) for one test file. */

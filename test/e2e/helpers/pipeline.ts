@@ -16,12 +16,12 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { afterEach } from 'vitest';
-import { finishOnboarding, targetFor } from '../../../cli/onboarding/onboard';
 import {
   BUNDLE_FILE,
   buildingStackName,
   CA_FILE,
   CERTIFICATE_FILE,
+  localClientConfig,
   PRIVATE_KEY_FILE,
   STACK_OUTPUT,
 } from '../../../contracts';
@@ -30,6 +30,7 @@ import { type DeviceBundle, loadBundle } from '../../../device/bundle';
 import { type LocalCloud, startLocalCloud } from '../../../local/cloud';
 import { recordingLogger } from '../../../local/common/log';
 import type { DeployResult } from '../../../local/deployer/deployer';
+import { finishOnboarding, targetFor } from '../../../provisioning/onboard';
 import { BUILDING_CONFIG, copyDevices, E2E_THINGS, type SharedAssembly, sharedAssembly } from './assembly';
 
 /** Throwaway credentials: the local cloud accepts any SigV4 signature. */
@@ -161,8 +162,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       bundles,
       clients() {
         if (clients) return clients;
-        const { apiEndpoint, region } = current().endpoints;
-        const common = { endpoint: apiEndpoint, region, credentials: CREDENTIALS, maxAttempts: 2 };
+        // other credentials than the local default: the local cloud accepts any signature
+        const common = {
+          ...localClientConfig(current().endpoints),
+          credentials: CREDENTIALS,
+          maxAttempts: 2,
+        };
         clients = {
           sqs: new SQSClient(common),
           query: new TimestreamQueryClient(common),
@@ -254,30 +259,6 @@ export async function storedReadings(pipeline: Pipeline, thing: string): Promise
       temperature: temperature === undefined ? undefined : Number(temperature),
     };
   });
-}
-
-/** Polls an async check until it returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const why = lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : '';
-      throw new Error(`${what}: not within ${timeoutMs} ms${why}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export function readJson<T>(path: string): T {

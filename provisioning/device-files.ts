@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BUNDLE_FILE, CA_FILE, CERTIFICATE_FILE, PRIVATE_KEY_FILE } from '../../contracts';
+import { BUNDLE_FILE, CA_FILE, CERTIFICATE_FILE, PRIVATE_KEY_FILE } from '../contracts';
 import { OnboardError } from './errors';
 
 export const ONBOARDING_RECORD_FILE = 'onboarding.json';

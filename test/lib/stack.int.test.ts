@@ -22,7 +22,9 @@ import {
 import type { BuildingStack } from '../../lib/building-stack';
 import { DeadLetterQueue } from '../../lib/dead-letter-queue';
 import { ZoneController } from '../../lib/zone-controller';
-import { loadFixture, synthBuilding } from './helpers';
+import { DEFAULT_IDENTITY } from '../../local/common/account';
+import { devicePolicy as localDevicePolicy } from '../helpers/device-policy';
+import { loadFixture, resolvePseudoParameters, synthBuilding } from './helpers';
 
 const config = loadFixture();
 const building = config.buildingId;
@@ -128,6 +130,12 @@ describe('device policy', () => {
         Resource: COMMAND_SHADOW_RESPONSE_PATTERNS.map((r) => iotArn(`topic/${shadow}/${r}`)),
       }),
     );
+  });
+
+  it('deploys the very document the local broker tests attach, once its ARNs are resolved for the local account', () => {
+    const policies = Object.values(template.findResources('AWS::IoT::Policy'));
+    const resolved = resolvePseudoParameters(policies[0]!.Properties.PolicyDocument, DEFAULT_IDENTITY);
+    expect(resolved).toEqual(localDevicePolicy(DEFAULT_IDENTITY));
   });
 
   it('has no wildcard actions, no # resources and no Fn::Sub around policy variables', () => {
@@ -454,8 +462,7 @@ describe('outputs', () => {
 
 describe('device policy size', () => {
   it('stays within the AWS IoT policy document limit in the longest region', async () => {
-    const { devicePolicySize } = await import('../../lib/device-policy');
-    const { MAX_IOT_POLICY_CHARACTERS } = await import('../../contracts');
+    const { devicePolicySize, MAX_IOT_POLICY_CHARACTERS } = await import('../../contracts');
     expect(devicePolicySize()).toBeLessThanOrEqual(MAX_IOT_POLICY_CHARACTERS);
   });
 });

@@ -26,6 +26,7 @@ import {
   BUNDLE_FILE,
   type BuildingConfig,
   BuildingConfigError,
+  buildingStackName,
   CA_FILE,
   CERTIFICATE_FILE,
   certificateOutputKey,
@@ -33,12 +34,17 @@ import {
   type DevicePlacement,
   devicesOf,
   findDevice,
+  type LocalEndpoints,
+  LocalEndpointsError,
+  localClientConfig,
   PRIVATE_KEY_FILE,
   parseBuildingConfigText,
-} from '../../contracts';
-import { BUNDLE_VERSION, type DeviceBundle, defaultTopics, parseBundle } from '../../device/bundle';
-import type { Endpoints } from '../../local/cloud';
+  readLocalEndpoints,
+  STACK_OUTPUTS_FILE,
+} from '../contracts';
+import { certificateMatchesKey, generateKeyAndCsr } from '../contracts/pki';
 import { AMAZON_ROOT_CA_1_PEM } from './amazon-root-ca';
+import { deviceBundle } from './device-bundle';
 import {
   deviceDir,
   dropPrevious,
@@ -50,12 +56,9 @@ import {
   writeSecret,
 } from './device-files';
 import { closeMatches, explainAwsError, OnboardError } from './errors';
-import { certificateMatchesKey, generateDeviceKey } from './keys';
 
 /** Port of AWS IoT Core's MQTT over mutual TLS. */
 export const AWS_MQTT_PORT = 8883;
-export const ENDPOINTS_FILE = 'endpoints.json';
-export const STACK_OUTPUTS_FILE = 'stack-outputs.json';
 
 export function loadBuildingConfig(path: string): BuildingConfig {
   let text: string;
@@ -120,7 +123,7 @@ export async function startOnboarding(o: StartOptions): Promise<StartResult> {
     if (record.certificateId) record.previousCertificateId = record.certificateId;
     record.certificateId = undefined;
   }
-  const material = await generateDeviceKey(o.thing);
+  const material = await generateKeyAndCsr(o.thing);
   writeSecret(keyPath, material.privateKeyPem);
   mkdirSync(o.csrDir, { recursive: true });
   const csrPath = join(o.csrDir, csrFileName(o.thing));
@@ -139,27 +142,6 @@ export async function startOnboarding(o: StartOptions): Promise<StartResult> {
 
 // ---- clients -------------------------------------------------------------------------------
 
-/** What `zonectl local up` writes to `<state-dir>/endpoints.json`. */
-export type LocalEndpoints = Endpoints;
-
-export function readLocalEndpoints(stateDir: string): LocalEndpoints {
-  const path = join(stateDir, ENDPOINTS_FILE);
-  let json: Partial<LocalEndpoints>;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8')) as Partial<LocalEndpoints>;
-  } catch {
-    throw new OnboardError(
-      `The local cloud is not running (no readable ${path}): start it with \`zonectl local up\`, or pass the --state-dir it uses.`,
-    );
-  }
-  for (const key of ['mqttHost', 'mqttPort', 'apiEndpoint', 'caFile', 'region'] as const) {
-    if (json[key] === undefined) {
-      throw new OnboardError(`${path} has no ${key}: restart the local cloud with \`zonectl local up\`.`);
-    }
-  }
-  return json as LocalEndpoints;
-}
-
 export interface Target {
   readonly local: boolean;
   readonly iot: IoTClient;
@@ -173,13 +155,14 @@ export interface Target {
 /** Clients for the local cloud (endpoints.json, throwaway credentials) or for AWS (default chain). */
 export function targetFor(o: { local?: boolean; stateDir: string }): Target {
   if (o.local) {
-    const endpoints = readLocalEndpoints(o.stateDir);
-    const iot = new IoTClient({
-      endpoint: endpoints.apiEndpoint,
-      region: endpoints.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 2,
-    });
+    let endpoints: LocalEndpoints;
+    try {
+      endpoints = readLocalEndpoints(o.stateDir);
+    } catch (err) {
+      if (err instanceof LocalEndpointsError) throw new OnboardError(err.message);
+      throw err;
+    }
+    const iot = new IoTClient({ ...localClientConfig(endpoints), maxAttempts: 2 });
     return { local: true, iot, endpoint: endpoints.apiEndpoint, endpoints, stateDir: o.stateDir };
   }
   return { local: false, iot: new IoTClient({}), cloudFormation: new CloudFormationClient({}) };
@@ -211,11 +194,6 @@ export interface FinishResult {
   readonly deactivated?: string;
 }
 
-async function defaultStackName(config: BuildingConfig): Promise<string> {
-  const { buildingStackName } = await import('../../lib/building-stack');
-  return buildingStackName(config.buildingId);
-}
-
 async function certificateIdFromStack(o: FinishOptions, config: BuildingConfig): Promise<string> {
   const key = certificateOutputKey(o.thing);
   const deployHint = o.target.local ? 'a local deploy (`zonectl local up`)' : '`npx cdk deploy`';
@@ -245,7 +223,7 @@ async function certificateIdFromStack(o: FinishOptions, config: BuildingConfig):
     }
     throw noCertificate(o.stackName ?? (stacks.join(', ') || 'none'));
   }
-  const stackName = o.stackName ?? (await defaultStackName(config));
+  const stackName = o.stackName ?? buildingStackName(config.buildingId);
   const cfn = o.target.cloudFormation ?? new CloudFormationClient({});
   let out: DescribeStacksCommandOutput;
   try {
@@ -267,18 +245,6 @@ async function certificateIdFromStack(o: FinishOptions, config: BuildingConfig):
   const value = stack?.Outputs?.find((x) => x.OutputKey === key)?.OutputValue;
   if (!value) throw noCertificate(stackName);
   return value;
-}
-
-/** The fallback safety limits a device bundle carries, from the building's comfort policy. */
-export function safetyOf(config: BuildingConfig): NonNullable<DeviceBundle['safety']> {
-  const c = config.comfort;
-  return {
-    minTemperature: c.unoccupiedSetpoint,
-    maxTemperature: c.occupiedSetpoint + c.comfortBand,
-    temperatureHysteresis: c.temperatureHysteresis,
-    co2Limit: c.co2Limit,
-    co2HighLimit: c.co2HighLimit,
-  };
 }
 
 export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> {
@@ -342,23 +308,15 @@ export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> 
     caPem = AMAZON_ROOT_CA_1_PEM;
   }
 
-  const address = { building: device.building, zone: device.zone, thing: device.thing };
-  const bundle: DeviceBundle = parseBundle({
-    v: BUNDLE_VERSION,
+  const bundle = deviceBundle({
+    device,
+    config,
     target: target.local ? 'local' : 'aws',
-    thing: device.thing,
-    clientId: device.thing,
-    building: device.building,
-    zone: device.zone,
-    senses: device.senses,
-    drives: device.drives,
     endpoint,
-    topics: defaultTopics(address),
     certificateId,
     certificatePem,
     privateKeyPem,
     caPem,
-    safety: safetyOf(config),
     region: target.endpoints?.region ?? (await target.iot.config.region().catch(() => undefined)),
     createdAt: new Date().toISOString(),
   });

@@ -1,8 +1,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { certificateOutputKey, devicesOf } from '../../contracts';
+import { generateKeyAndCsr } from '../../contracts/pki';
 import { certificateArnOutputKey } from '../../lib/device-fleet';
-import { makeCsr } from './csr';
 import { loadFixture, synthBuilding } from './helpers';
 
 const config = loadFixture();
@@ -12,7 +12,7 @@ describe('device certificates from CSRs', () => {
   let template: Template;
   let csr: string;
   beforeAll(async () => {
-    csr = await makeCsr(onboarded!);
+    csr = (await generateKeyAndCsr(onboarded!)).csrPem;
     template = synthBuilding(config, { [onboarded!]: csr }).template;
   });
 

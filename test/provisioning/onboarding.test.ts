@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,27 +7,29 @@ import tls from 'node:tls';
 import { DescribeCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AMAZON_ROOT_CA_1_FINGERPRINT256, AMAZON_ROOT_CA_1_PEM } from '../../cli/onboarding/amazon-root-ca';
-import { explainAwsError, OnboardError } from '../../cli/onboarding/errors';
-import { csrSubject } from '../../cli/onboarding/keys';
-import {
-  finishOnboarding,
-  revokeDevice,
-  STACK_OUTPUTS_FILE,
-  startOnboarding,
-  type Target,
-  targetFor,
-} from '../../cli/onboarding/onboard';
 import {
   BUNDLE_FILE,
   COMMAND_SHADOW_NAME,
   certificateOutputKey,
   csrFileName,
+  ENDPOINTS_FILE,
+  localClientConfig,
   PRIVATE_KEY_FILE,
+  STACK_OUTPUTS_FILE,
   telemetryTopic,
 } from '../../contracts';
+import { certificateIdOf, csrSubject } from '../../contracts/pki';
 import { loadBundle } from '../../device/bundle';
-import { createTestPki, type TestPki } from './support/pki';
+import { AMAZON_ROOT_CA_1_FINGERPRINT256, AMAZON_ROOT_CA_1_PEM } from '../../provisioning/amazon-root-ca';
+import { explainAwsError, OnboardError } from '../../provisioning/errors';
+import {
+  finishOnboarding,
+  revokeDevice,
+  startOnboarding,
+  type Target,
+  targetFor,
+} from '../../provisioning/onboard';
+import { createTestPki, type TestPki } from '../helpers/pki';
 
 const CONFIG = 'building.json';
 const THING = 'hq-lobby-climate';
@@ -64,7 +66,7 @@ function localState(outputs?: Record<string, Record<string, string>>): void {
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(join(stateDir, 'ca.pem'), pki.caPem);
   writeFileSync(
-    join(stateDir, 'endpoints.json'),
+    join(stateDir, ENDPOINTS_FILE),
     JSON.stringify({
       mqttHost: '127.0.0.1',
       mqttPort: 18883,
@@ -80,7 +82,7 @@ function localState(outputs?: Record<string, Record<string, string>>): void {
 /** Signs the thing's CSR as the deploy would and makes DescribeCertificate return it. */
 async function issue(thing = THING, status = 'ACTIVE'): Promise<string> {
   const pem = await pki.sign(readFileSync(join(csrDir, csrFileName(thing)), 'utf8'));
-  const id = createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
+  const id = certificateIdOf(pem);
   iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves({
     certificateDescription: { certificateId: id, certificatePem: pem, status: status as never },
   });
@@ -259,9 +261,7 @@ describe('bad-input messages', () => {
       await new Promise<void>((r) => server!.close(() => r()));
       server = undefined;
       const client = new IoTClient({
-        endpoint: `http://127.0.0.1:${port}`,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        ...localClientConfig({ apiEndpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' }),
         maxAttempts: 1,
       });
       const err = await client

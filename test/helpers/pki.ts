@@ -1,18 +1,12 @@
-/** A throwaway CA, a server certificate for localhost and device certificates signed from CSRs. */
-import { webcrypto } from 'node:crypto';
-import { generateDeviceKey, x509 } from '../../../cli/onboarding/keys';
+/**
+ * A throwaway CA for tests that need certificates without the local cloud's CA: a server
+ * certificate for localhost and device certificates signed from CSRs. Keys, CSRs and PEM come
+ * from contracts/pki.ts, as everywhere else.
+ */
+import { generateKeyAndCsr, PEM_LABEL, pemEncode, subtle, x509 } from '../../contracts/pki';
 
-const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const EC_SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
-
-function pem(der: ArrayBuffer, label: string): string {
-  const lines =
-    Buffer.from(der)
-      .toString('base64')
-      .match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
 
 export interface TestPki {
   readonly caPem: string;
@@ -73,10 +67,10 @@ export async function createTestPki(): Promise<TestPki> {
   return {
     caPem: ca.toString('pem'),
     serverCertPem: server.toString('pem'),
-    serverKeyPem: pem(await subtle.exportKey('pkcs8', serverKeys.privateKey), 'PRIVATE KEY'),
+    serverKeyPem: pemEncode(await subtle.exportKey('pkcs8', serverKeys.privateKey), PEM_LABEL.privateKey),
     sign,
     async device(thing) {
-      const key = await generateDeviceKey(thing);
+      const key = await generateKeyAndCsr(thing);
       return { privateKeyPem: key.privateKeyPem, certificatePem: await sign(key.csrPem) };
     },
   };

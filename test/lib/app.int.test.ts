@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTEXT, csrFileName, devicesOf } from '../../contracts';
-import { makeCsr } from './csr';
+import { generateKeyAndCsr } from '../../contracts/pki';
 import { CDK_CONTEXT, fixturePath, loadFixture } from './helpers';
 
 /**
@@ -70,7 +70,7 @@ describe('cdk app on a valid building with one CSR', () => {
 
   beforeAll(async () => {
     const csrDir = tempDir('zonectl-csr-');
-    writeFileSync(join(csrDir, csrFileName(thing)), await makeCsr(thing));
+    writeFileSync(join(csrDir, csrFileName(thing)), (await generateKeyAndCsr(thing)).csrPem);
     run = await runApp({ [CONTEXT.buildingConfig]: fixturePath('building.json'), [CONTEXT.csrDir]: csrDir });
   });
 

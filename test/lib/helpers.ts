@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { type BuildingConfig, parseBuildingConfigText } from '../../contracts';
+import { type BuildingConfig, buildingStackName, parseBuildingConfigText } from '../../contracts';
 import { BuildingStack } from '../../lib/building-stack';
 
 /** cdk.json's context (feature flags included), so tests build what `cdk synth` builds. */
@@ -28,7 +28,7 @@ export interface Synthesized {
  */
 export function synthBuilding(config: BuildingConfig, csrPems?: Record<string, string>): Synthesized {
   const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: false });
-  const stack = new BuildingStack(app, `Zonectl-${config.buildingId}`, { config, csrPems });
+  const stack = new BuildingStack(app, buildingStackName(config.buildingId), { config, csrPems });
   return { app, stack, template: Template.fromStack(stack) };
 }
 
@@ -45,4 +45,32 @@ export function normalisedTemplate(stack: Stack): unknown {
       .replace(/"S3Key":"[^"]*"/g, '"S3Key":"<asset-key>"')
       .replace(/"aws:asset:path":"[^"]*"/g, '"aws:asset:path":"<asset-path>"'),
   );
+}
+
+/**
+ * A template value with its `Ref`s to the partition, region and account pseudo parameters and
+ * its `Fn::Join`s resolved as CloudFormation would in `identity`'s account; the local cloud's
+ * partition is `aws`.
+ */
+export function resolvePseudoParameters(
+  value: unknown,
+  identity: { readonly accountId: string; readonly region: string },
+): unknown {
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': identity.region,
+    'AWS::AccountId': identity.accountId,
+  };
+  const resolve = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string' && o.Ref in pseudo) return pseudo[o.Ref];
+    if (Array.isArray(o['Fn::Join'])) {
+      const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(separator);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+  };
+  return resolve(value);
 }

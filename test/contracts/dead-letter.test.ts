@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { DEAD_LETTER_KIND, deadLetteredReadingCount, describeDeadLetter } from '../../contracts';
+
+const at = Date.UTC(2026, 10, 23, 12);
+
+const ingestEntry = (reason: string, readings: unknown[]) =>
+  JSON.stringify({
+    kind: DEAD_LETTER_KIND,
+    code: 'INVALID_READING',
+    reason,
+    thing: 'hq-lobby-climate',
+    readings,
+    at,
+  });
+
+const ruleError = (readings: unknown[]) =>
+  JSON.stringify({
+    ruleName: 'zonectl_hq_ingest',
+    topic: 'dt/zonectl/hq/lobby/hq-lobby-climate/readings',
+    base64OriginalPayload: Buffer.from(JSON.stringify({ v: 1, readings })).toString('base64'),
+    failures: [{ failedAction: 'SqsAction', errorMessage: 'queue does not exist' }],
+  });
+
+describe('dead-letter accounting', () => {
+  it('counts the readings of an ingest dead-letter entry', () => {
+    expect(deadLetteredReadingCount(ingestEntry('x', [{}, {}]))).toBe(2);
+  });
+
+  it('counts the readings inside a rule error payload', () => {
+    expect(deadLetteredReadingCount(ruleError([{}, {}, {}]))).toBe(3);
+  });
+
+  it('counts a redriven ingest message by its readings', () => {
+    expect(deadLetteredReadingCount(JSON.stringify({ v: 1, readings: [{}], building: 'hq' }))).toBe(1);
+  });
+
+  it('counts nothing for a rule error whose original payload is not JSON', () => {
+    const body = JSON.stringify({
+      ruleName: 'r',
+      topic: 't',
+      base64OriginalPayload: Buffer.from('not json').toString('base64'),
+      failures: [{ failedAction: 'SqsAction', errorMessage: 'boom' }],
+    });
+    expect(deadLetteredReadingCount(body)).toBe(0);
+  });
+});
+
+describe('dead-letter description', () => {
+  it('describes an ingest entry with its code, thing and time', () => {
+    const letter = describeDeadLetter(
+      ingestEntry('readings[3]: humidity: got 140; expected a humidity of at most 100 percentRH', [{}]),
+    );
+    expect(letter).toEqual({
+      origin: 'ingest',
+      source: 'ingest',
+      reason: 'INVALID_READING: readings[3]: humidity: got 140; expected a humidity of at most 100 percentRH',
+      summary: 'INVALID_READING: reading: humidity: expected a humidity of at most 100 percentRH',
+      readings: 1,
+      at,
+      thing: 'hq-lobby-climate',
+    });
+  });
+
+  it('gives alike ingest refusals of different readings and values one summary', () => {
+    const a = describeDeadLetter(
+      ingestEntry('readings[0]: co2: got -5; expected a co2 of at least 0 ppm', []),
+    );
+    const b = describeDeadLetter(
+      ingestEntry('readings[7]: co2: got -9; expected a co2 of at least 0 ppm', []),
+    );
+    expect(a.summary).toBe(b.summary);
+  });
+
+  it('describes a rule error payload by its rule and failed actions', () => {
+    expect(describeDeadLetter(ruleError([{}]))).toEqual({
+      origin: 'rule',
+      source: 'rule zonectl_hq_ingest',
+      reason: 'SqsAction: queue does not exist',
+      summary: 'rule zonectl_hq_ingest action failed',
+      readings: 1,
+    });
+  });
+
+  it('describes any other JSON as an ingest message redriven after repeated failures', () => {
+    expect(describeDeadLetter(JSON.stringify({ v: 1, readings: [{}, {}], building: 'hq' }))).toEqual({
+      origin: 'redrive',
+      source: 'redrive',
+      reason: 'message retried too often (2 readings)',
+      summary: 'redriven after repeated ingest failures',
+      readings: 2,
+    });
+  });
+
+  it('fails soft on a body that is not JSON: unreadable, no readings, the start of the body as reason', () => {
+    const letter = describeDeadLetter(`not json ${'x'.repeat(200)}`);
+    expect(letter).toMatchObject({ origin: 'unreadable', source: 'unknown', readings: 0 });
+    expect(letter.reason).toHaveLength(120);
+  });
+});
