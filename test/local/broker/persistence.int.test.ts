@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { provesAbsenceFor } from '../../helpers/absence';
 import { allowAllPolicy } from '../../helpers/device-policy';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
 import { connectDevice, disconnectAll } from '../../helpers/mqtt-device';
-import { provesAbsenceFor } from '../absence';
 
 describe('broker: state across a restart', () => {
   let env: LocalIot;
@@ -68,7 +68,7 @@ describe('broker: state across a restart', () => {
     const sender = await (await connect('sender'))();
     await sender.publish('alerts/fire', 'evacuate', 1);
     const again = await listenerAt(false);
-    await provesAbsenceFor(300); // the forgotten session's queued message is not delivered
+    await provesAbsenceFor(300, "the forgotten session's queued message");
     expect(again.received).toEqual([]);
   });
 });

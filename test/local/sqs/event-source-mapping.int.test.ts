@@ -7,7 +7,7 @@ import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
 import { createLambdaService, type LambdaService } from '../../../local/lambda';
 import { createSqsService, type EventSourceMappingConfig, type SqsService } from '../../../local/sqs';
-import { provesAbsenceFor } from '../absence';
+import { provesAbsenceFor } from '../../helpers/absence';
 import { bundleFixture, HANDLERS } from '../lambda/bundle';
 
 let asset: string;
@@ -160,7 +160,7 @@ describe('SQS event source mapping', () => {
       functionResponseTypes: ['ReportBatchItemFailures'],
     });
     await expect.poll(() => batches().length, SLOW).toBe(1);
-    await provesAbsenceFor(100); // the mapping deletes neither message of the failed batch
+    await provesAbsenceFor(100, 'the deletion of either message of the failed batch');
     expect(sqs.counts(url)).toMatchObject({ inFlight: 2 });
   });
 
