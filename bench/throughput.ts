@@ -3,7 +3,7 @@
  *   (a) the rules engine's IoT SQL: INGEST_RULE and CONTROL_RULE from contracts, compiled once
  *       and evaluated on a realistic reading message (10 readings), evaluations per second,
  *       median of 5 runs;
- *   (b) local Timestream writes through the WriteRecords handler (local/timestream/bench.ts),
+ *   (b) local Timestream writes through the WriteRecords handler (bench/timestream-write.ts),
  *       median of 3 runs;
  *   (c) end to end: one device publishing reading messages at QoS 1 over mutual TLS, the
  *       ingest rule's SQL and its SQS action, messages landing in the queue: messages per
@@ -20,11 +20,11 @@ import {
 } from '../contracts';
 import { DEFAULT_IDENTITY } from '../local/common/account';
 import { compileRule, type RuleMessage } from '../local/rules/sql';
-import { benchWrite } from '../local/timestream/bench';
 import { type BenchCloud, startBenchCloud } from './cloud';
 import { fleet, provisionDevices } from './fleet';
 import { type Metric, median, withTimeout } from './report';
 import { project, zoneSeries } from './series';
+import { benchWrite } from './timestream-write';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

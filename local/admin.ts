@@ -1,5 +1,5 @@
-import type { DeployResult } from './deployer/deployer';
-import type { AwsRequest, AwsResponse, ServiceRoute } from './gateway/types';
+import type { DeployResult } from './deployer';
+import type { AwsRequest, AwsResponse, ServiceRoute } from './gateway';
 
 /**
  * The local cloud's own admin API, beside the AWS APIs on the gateway port (which listens on
@@ -8,7 +8,7 @@ import type { AwsRequest, AwsResponse, ServiceRoute } from './gateway/types';
  */
 export const ADMIN_DEPLOY_PATH = '/_zonectl/deploy';
 
-export function adminRoute(deploy: (assemblyDir: string) => Promise<DeployResult>): ServiceRoute {
+export function createAdminRoute(deploy: (assemblyDir: string) => Promise<DeployResult>): ServiceRoute {
   return {
     name: 'zonectl-admin',
     protocol: 'rest-json',

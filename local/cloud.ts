@@ -1,23 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { adminRoute } from './admin';
-import { type Broker, createBroker } from './broker';
-import { type CertificateAuthority, createCertificateAuthority } from './ca';
-import { type CloudIdentity, DEFAULT_IDENTITY } from './common/account';
-import { consoleLogger, errorText, type LocalLogger } from './common/log';
-import { readAssembly } from './deployer/assembly';
-import { type DeployResult, deployStacks } from './deployer/deployer';
-import { localProviders } from './deployer/providers';
-import { type Gateway, startGateway } from './gateway';
-import type { ServiceRoute } from './gateway/types';
-import { createIotService, evaluatePolicies, type IotService } from './iot';
-import { createLambdaService } from './lambda/service';
-import type { LambdaService } from './lambda/types';
-import { createRulesEngine, type RulesEngine } from './rules/engine';
-import { compileRule } from './rules/sql';
+import { ENDPOINTS_FILE, type LocalEndpoints } from '../contracts';
+import { createAdminRoute } from './admin';
+import { type BrokerService, createBrokerService } from './broker';
+import { type CaService, createCaService } from './ca';
+import { type CloudIdentity, consoleLogger, DEFAULT_IDENTITY, errorText, type LocalLogger } from './common';
+import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
+import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
+import { createIotService, evaluatePolicies, type IotService, type TopicRuleRecord } from './iot';
+import { createLambdaService, type LambdaService } from './lambda';
+import { compileRule, createRulesService, type RulesService } from './rules';
 import { createShadowService, type ShadowService } from './shadow';
-import { createSqsService } from './sqs/service';
-import type { SqsService } from './sqs/types';
+import { createSqsService, type SqsService } from './sqs';
 import { createTimestreamService, type TimestreamService } from './timestream';
 
 /**
@@ -43,37 +37,34 @@ export interface LocalCloudOptions {
   readonly asyncRetryDelaysMs?: readonly number[];
 }
 
-export interface Endpoints {
-  readonly mqttHost: string;
-  readonly mqttPort: number;
-  readonly apiEndpoint: string;
-  readonly caFile: string;
-  readonly region: string;
-  readonly accountId: string;
-}
+/**
+ * The endpoints a running local cloud writes to `<stateDir>/endpoints.json`.
+ * @deprecated Use LocalEndpoints from contracts/local-endpoints; kept until its importers move.
+ */
+export type Endpoints = LocalEndpoints;
+/** @deprecated Import ENDPOINTS_FILE from contracts/local-endpoints; kept until its importers move. */
+export { ENDPOINTS_FILE };
 
 export interface LocalCloud {
-  readonly endpoints: Endpoints;
+  readonly endpoints: LocalEndpoints;
   readonly stateDir: string;
   readonly identity: CloudIdentity;
   readonly logger: LocalLogger;
-  readonly ca: CertificateAuthority;
+  readonly ca: CaService;
   readonly iot: IotService;
-  readonly broker: Broker;
+  readonly broker: BrokerService;
   readonly shadow: ShadowService;
   readonly sqs: SqsService;
   readonly timestream: TimestreamService;
   readonly lambda: LambdaService;
-  readonly rules: RulesEngine;
-  readonly gateway: Gateway;
+  readonly rules: RulesService;
+  readonly gateway: GatewayService;
   /** Deploys (or redeploys) the stacks of a synthesized cloud assembly. */
   deploy(assemblyDir: string): Promise<DeployResult>;
   /** Serves an extra route (e.g. the dashboard) on the API port. */
   addRoute(route: ServiceRoute): void;
   close(): Promise<void>;
 }
-
-export const ENDPOINTS_FILE = 'endpoints.json';
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const stateDir = resolve(options.stateDir);
@@ -93,7 +84,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
 
   try {
-    const ca = await createCertificateAuthority({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
+    const ca = await createCaService({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
+    closers.push(() => ca.close());
     const iot = await createIotService({
       stateDir,
       ca,
@@ -110,7 +102,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => iot.close());
 
-    const gateway = await startGateway({
+    const gateway = await createGatewayService({
       host,
       port: options.apiPort,
       routes: [],
@@ -119,7 +111,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     closers.push(() => gateway.close());
 
     const server = await ca.issueServerCertificate(['localhost', '127.0.0.1']);
-    const broker = await createBroker({
+    const broker = await createBrokerService({
       host,
       port: options.mqttPort,
       tls: { keyPem: server.keyPem, certPem: server.certPem, caPem: ca.caPem },
@@ -136,7 +128,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       directory: iot.directory,
       stateDir,
       logger: logger.child('shadow'),
-      identity,
     });
     closers.push(() => shadow.close());
 
@@ -166,7 +157,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => lambda.close());
 
-    const rules = await createRulesEngine({
+    const rules = await createRulesService({
       bus: broker,
       identity,
       logger: logger.child('rules'),
@@ -181,13 +172,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => rules.close());
     // Rules created through the iot API (CreateTopicRule) run too; stored ones resume on start.
-    for (const rule of iot.registry.rules()) {
+    const runTopicRule = (record: TopicRuleRecord, what: string) => {
       try {
-        rules.putRule(rule.ruleName, rule);
+        rules.putRule(record.ruleName, record);
       } catch (err) {
-        logger.warn(`stored topic rule ${rule.ruleName} cannot run: ${errorText(err)}`);
+        logger.warn(`${what} ${record.ruleName} cannot run: ${errorText(err)}`);
       }
-    }
+    };
+    for (const rule of iot.registry.rules()) runTopicRule(rule, 'stored topic rule');
     closers.push(
       wrapUnsubscribe(
         iot.registry.onRulesChange((records) => {
@@ -195,13 +187,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           for (const running of rules.listRules()) {
             if (!names.has(running.ruleName)) rules.deleteRule(running.ruleName);
           }
-          for (const record of records) {
-            try {
-              rules.putRule(record.ruleName, record);
-            } catch (err) {
-              logger.warn(`topic rule ${record.ruleName} cannot run: ${errorText(err)}`);
-            }
-          }
+          for (const record of records) runTopicRule(record, 'topic rule');
         }),
       ),
     );
@@ -217,7 +203,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       gateway.addRoute(route);
     }
 
-    const endpoints: Endpoints = {
+    const endpoints: LocalEndpoints = {
       mqttHost: 'localhost',
       mqttPort: broker.port,
       apiEndpoint: gateway.endpoint,
@@ -265,7 +251,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       addRoute: (route) => gateway.addRoute(route),
       close: closeAll,
     };
-    gateway.addRoute(adminRoute((dir) => cloud.deploy(dir)));
+    gateway.addRoute(createAdminRoute((dir) => cloud.deploy(dir)));
     return cloud;
   } catch (err) {
     await closeAll();

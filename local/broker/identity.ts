@@ -7,11 +7,9 @@
  * the thing comes from the principal; with non-exclusive attachments the client id must equal
  * the thing name.
  */
-import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import type { AuthorizationContext, PrincipalDirectory, ThingAttachment, ThingRecord } from '../iot/types';
-
-export const certificateIdOf = (der: Buffer): string => createHash('sha256').update(der).digest('hex');
+import { certificateIdOf } from '../../contracts/pki';
+import type { AuthorizationContext, PrincipalDirectory, ThingAttachment, ThingRecord } from '../iot';
 
 /** The certificate id of the peer, or undefined when it sent none. */
 export function peerCertificateId(socket: TLSSocket): string | undefined {

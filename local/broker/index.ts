@@ -1,12 +1,7 @@
+/** @deprecated The broker's factory is createBrokerService; this name is kept for its importers. */
+export { createBrokerService, createBrokerService as createBroker } from './service';
 export {
-  type Broker,
-  type BrokerOptions,
-  type BrokerTlsOptions,
-  type ConnectedClient,
-  createBroker,
-} from './broker';
-export { certificateIdOf } from './identity';
-export {
+  BASIC_INGEST_PREFIX,
   MAX_FILTERS_PER_SUBSCRIBE,
   MAX_PAYLOAD_BYTES,
   MAX_TOPIC_BYTES,
@@ -14,4 +9,14 @@ export {
   topicLimitViolation,
   topicMatches,
 } from './topics';
-export type { BrokerMessage, MessageBus, MessageHandler } from './types';
+export type {
+  Broker,
+  BrokerMessage,
+  BrokerOptions,
+  BrokerService,
+  BrokerServiceOptions,
+  BrokerTlsOptions,
+  ConnectedClient,
+  MessageBus,
+  MessageHandler,
+} from './types';

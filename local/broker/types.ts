@@ -1,8 +1,11 @@
 /**
  * How local services use the message broker, as AWS services use IoT Core's: the shadow
  * service subscribes to `$aws/things/+/shadow/...`, the rules engine sees every publish, the
- * data-plane Publish API and rule republish actions publish as the service.
+ * data-plane Publish API and rule republish actions publish as the service. Also the broker
+ * service's own options and interface.
  */
+import type { CloudIdentity, LocalLogger } from '../common';
+import type { PolicyEvaluator, PrincipalDirectory } from '../iot';
 
 export interface BrokerMessage {
   readonly topic: string;
@@ -31,3 +34,44 @@ export interface MessageBus {
    */
   subscribe(filter: string, handler: MessageHandler): () => void;
 }
+
+export interface BrokerTlsOptions {
+  /** The broker's server key and certificate, issued by the local CA. */
+  readonly keyPem: string;
+  readonly certPem: string;
+  /** The CA whose signature a client certificate must carry. */
+  readonly caPem: string;
+}
+
+export interface BrokerServiceOptions {
+  /** Interface to listen on; default 127.0.0.1. */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one. */
+  readonly port: number;
+  readonly tls: BrokerTlsOptions;
+  readonly directory: PrincipalDirectory;
+  readonly evaluate: PolicyEvaluator;
+  readonly identity?: CloudIdentity;
+  /** Retained messages and persistent sessions live in `<stateDir>/broker/`. */
+  readonly stateDir: string;
+  readonly logger: LocalLogger;
+}
+
+export interface ConnectedClient {
+  readonly clientId: string;
+  readonly certificateId: string;
+  readonly thingName?: string;
+  readonly sessionIdentifier: string;
+}
+
+export interface BrokerService extends MessageBus {
+  readonly port: number;
+  readonly host: string;
+  connectedClients(): ConnectedClient[];
+  close(): Promise<void>;
+}
+
+/** @deprecated The broker's type is BrokerService; this name is kept for its importers. */
+export type Broker = BrokerService;
+/** @deprecated Use BrokerServiceOptions; kept for its importers. */
+export type BrokerOptions = BrokerServiceOptions;

@@ -1,9 +1,11 @@
-export {
-  type CertificateAuthority,
-  type CertificateAuthorityOptions,
-  createCertificateAuthority,
-  type IssuedCertificate,
-  type KeysAndCertificate,
-  type ServerCertificate,
-} from './certificate-authority';
-export { certificateDer, certificateIdOf } from './x509';
+/** @deprecated The CA's factory is createCaService; this name is kept for its importers. */
+export { createCaService, createCaService as createCertificateAuthority } from './service';
+export type {
+  CaService,
+  CaServiceOptions,
+  CertificateAuthority,
+  CertificateAuthorityOptions,
+  IssuedCertificate,
+  KeysAndCertificate,
+  ServerCertificate,
+} from './types';

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
+import { AssemblyError } from './errors';
 
 /**
  * Reads a synthesized CDK cloud assembly (`cdk.out`): its manifest, each stack's template,
@@ -31,9 +32,7 @@ export interface StackArtifact {
   readonly assets: ReadonlyMap<string, string>;
 }
 
-export class AssemblyError extends Error {
-  override readonly name = 'AssemblyError';
-}
+export { AssemblyError } from './errors';
 
 export function readAssembly(dir: string): StackArtifact[] {
   const root = resolvePath(dir);

@@ -1,17 +1,3 @@
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import type { CloudIdentity } from '../common/account';
-import { JsonFile } from '../common/json-store';
-import type { LocalLogger } from '../common/log';
-import type { CfnTemplate, StackArtifact } from './assembly';
-import {
-  type IntrinsicContext,
-  IntrinsicError,
-  type ResolvedResource,
-  references,
-  resolve,
-} from './intrinsics';
-
 /**
  * Deploys the stacks of a cloud assembly into the local services, the way CloudFormation
  * would: resources in dependency order, intrinsics resolved with the local account and
@@ -26,70 +12,27 @@ import {
  * semantics for immutable properties beyond what each provider implements.
  */
 
-export type DeployStatus = 'created' | 'updated' | 'unchanged' | 'not emulated' | 'removed';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { JsonFile } from '../common';
+import type { CfnTemplate, StackArtifact } from './assembly';
+import { DeployError, IntrinsicError } from './errors';
+import { type IntrinsicContext, references, resolve } from './intrinsics';
+import type {
+  ApplyResult,
+  DeployedResource,
+  DeployerOptions,
+  DeployResult,
+  DeployStatus,
+  ReportLine,
+} from './types';
 
-export interface DeployedResource extends ResolvedResource {
-  readonly type: string;
-  readonly propsHash: string;
-}
-
-export interface ApplyRequest {
-  readonly stackName: string;
-  readonly logicalId: string;
-  readonly type: string;
-  readonly properties: Record<string, unknown>;
-  readonly metadata: Record<string, unknown>;
-  /** Name CloudFormation would generate for a resource the template leaves unnamed. */
-  physicalName(maxLength: number, separator?: string): string;
-  /** The resource as last deployed, if it was. */
-  readonly previous?: DeployedResource;
-  /** True when the resolved properties are the same as last deploy. */
-  readonly unchanged: boolean;
-  /** Staged asset directory for a Lambda code object key. */
-  assetPath(objectKey: string): string | undefined;
-}
-
-export interface ApplyResult extends ResolvedResource {
-  /** 'not emulated' for accepted resources that have no local effect. */
-  readonly emulated: boolean;
-  /** Extra detail for the report, e.g. "IAM is not enforced locally". */
-  readonly note?: string;
-}
-
-export interface ResourceProvider {
-  apply(request: ApplyRequest): Promise<ApplyResult>;
-  remove?(resource: DeployedResource & { logicalId: string; stackName: string }): Promise<void>;
-}
-
-export interface ReportLine {
-  readonly stackName: string;
-  readonly logicalId: string;
-  readonly type: string;
-  readonly status: DeployStatus;
-  readonly physicalId: string;
-  readonly note?: string;
-}
-
-export interface DeployResult {
-  readonly report: ReportLine[];
-  readonly outputs: Record<string, Record<string, unknown>>;
-}
-
-export class DeployError extends Error {
-  override readonly name = 'DeployError';
-}
+export { DeployError } from './errors';
+/** The deploy's types, also importable from here as they always were. */
+export type * from './types';
 
 interface StackState {
   resources: Record<string, DeployedResource>;
-}
-
-export interface DeployerOptions {
-  readonly stateDir: string;
-  readonly identity: CloudIdentity;
-  readonly logger: LocalLogger;
-  /** Provider per resource type; `fallback` handles every other type (not emulated). */
-  readonly providers: Readonly<Record<string, ResourceProvider>>;
-  readonly fallback: ResourceProvider;
 }
 
 export async function deployStacks(

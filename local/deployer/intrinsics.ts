@@ -10,6 +10,7 @@
  * Fn::Cidr, Fn::Transform and Fn::GetAZs beyond a fixed list are not supported and fail with
  * a clear error naming the function and where it was used.
  */
+import { IntrinsicError } from './errors';
 
 export interface ResolvedResource {
   /** What `Ref` returns. */
@@ -28,9 +29,7 @@ export interface IntrinsicContext {
   resource(logicalId: string): ResolvedResource | undefined;
 }
 
-export class IntrinsicError extends Error {
-  override readonly name = 'IntrinsicError';
-}
+export { IntrinsicError } from './errors';
 
 /** Marker for a property removed by Fn::If with AWS::NoValue. */
 export const NO_VALUE = Symbol('AWS::NoValue');

@@ -1,3 +1,4 @@
+export { unknownOperation } from './errors';
 export { credentialScope, parseJsonObject, renderError, renderResponse } from './protocol';
-export { DEFAULT_MAX_BODY_BYTES, type Gateway, type GatewayOptions, startGateway } from './server';
+export { browserRefusal, createGatewayService, DEFAULT_MAX_BODY_BYTES } from './service';
 export type * from './types';

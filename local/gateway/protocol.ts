@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { AwsServiceError } from '../common/aws-error';
+import { AwsServiceError } from '../common';
 import type { AwsProtocol, AwsRequest, AwsResponse } from './types';
 
 export interface RenderedResponse {
@@ -102,6 +102,7 @@ export function renderError(
   protocol: AwsProtocol,
   err: AwsServiceError,
   requestId: string,
+  errorNamespace?: string,
 ): RenderedResponse {
   const headers: Record<string, string> = {
     'x-amzn-requestid': requestId,
@@ -123,7 +124,8 @@ export function renderError(
     body = JSON.stringify({ ...err.fields, message: err.message });
   } else {
     headers['content-type'] = CONTENT_TYPES[protocol];
-    body = JSON.stringify({ ...err.fields, __type: err.code, message: err.message });
+    const type = errorNamespace ? `${errorNamespace}#${err.code}` : err.code;
+    body = JSON.stringify({ ...err.fields, __type: type, message: err.message });
   }
   const buf = Buffer.from(body);
   headers['content-length'] = String(buf.length);

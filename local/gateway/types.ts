@@ -5,6 +5,8 @@
  * in the service's protocol.
  */
 
+import type { LocalLogger } from '../common';
+
 export type AwsProtocol = 'rest-json' | 'json-1.0' | 'json-1.1' | 'query';
 
 export interface AwsRequest {
@@ -36,7 +38,38 @@ export interface ServiceRoute {
   /** Service name for logs and errors, e.g. `iot`, `iotdata`, `timestream-write`. */
   readonly name: string;
   readonly protocol: AwsProtocol;
+  /**
+   * The exception the service's model names for an internal failure, which the gateway answers
+   * (status 500) when `handle` throws anything but an AwsServiceError; default
+   * `InternalFailureException` for rest-json and `InternalFailure` for the JSON protocols.
+   */
+  readonly internalErrorCode?: string;
+  /**
+   * JSON protocols: the Smithy namespace the service qualifies `__type` with in error bodies
+   * (SQS sends `com.amazonaws.sqs#QueueDoesNotExist`); default none, the bare shape name.
+   */
+  readonly errorNamespace?: string;
   /** True if this route serves the request. The gateway asks routes in registration order. */
   matches(req: AwsRequest): boolean;
   handle(req: AwsRequest): Promise<AwsResponse>;
+}
+
+export interface GatewayServiceOptions {
+  /** Interface to listen on; default 127.0.0.1. */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one. */
+  readonly port: number;
+  readonly routes: readonly ServiceRoute[];
+  readonly logger: LocalLogger;
+  /** Largest accepted request body; default 10 MB. */
+  readonly maxBodyBytes?: number;
+}
+
+export interface GatewayService {
+  /** Base URL for clients, e.g. `http://127.0.0.1:4600`. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Adds a route after the existing ones. */
+  addRoute(route: ServiceRoute): void;
+  close(): Promise<void>;
 }

@@ -1,10 +1,11 @@
-/** Exceptions of the AWS IoT control plane, with the HTTP status the IoT model gives each. */
-import { AwsServiceError } from '../common/aws-error';
+/**
+ * Exceptions of the AWS IoT control plane (`iot`), with the HTTP status the AWS IoT API model
+ * gives each (AWS IoT API Reference, "Errors" of each operation).
+ */
+import { AwsServiceError } from '../common';
 
-export const resourceNotFound = (message: string) =>
-  new AwsServiceError('ResourceNotFoundException', 404, message);
-export const invalidRequest = (message: string) =>
-  new AwsServiceError('InvalidRequestException', 400, message);
+export { invalidRequest, resourceNotFound, unknownOperation } from '../common';
+
 export const resourceAlreadyExists = (message: string, resourceId: string, resourceArn: string) =>
   new AwsServiceError('ResourceAlreadyExistsException', 409, message, { resourceId, resourceArn });
 export const certificateState = (message: string) =>
@@ -14,6 +15,9 @@ export const deleteConflict = (message: string) =>
 export const versionConflict = (message: string) =>
   new AwsServiceError('VersionConflictException', 409, message);
 export const limitExceeded = (message: string) => new AwsServiceError('LimitExceededException', 410, message);
+/** CreatePolicy: a document that is not a valid policy. */
+export const malformedPolicy = (message: string) =>
+  new AwsServiceError('MalformedPolicyException', 400, message);
 export const sqlParse = (message: string) => new AwsServiceError('SqlParseException', 400, message);
 /**
  * GetTopicRule and DeleteTopicRule model no ResourceNotFoundException: an unknown rule is

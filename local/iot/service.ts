@@ -1,37 +1,12 @@
 /**
  * The local AWS IoT Core control plane: the registry (durable, in the state dir), the `iot`
  * API route for the gateway, and the PrincipalDirectory the broker authenticates against.
- * See registry.ts and control-plane.ts for the LIMITATIONS versus AWS.
+ * See README.md for what it emulates and its limitations.
  */
-import type { CertificateAuthority } from '../ca';
-import { type CloudIdentity, DEFAULT_IDENTITY } from '../common/account';
-import type { LocalLogger } from '../common/log';
-import type { ServiceRoute } from '../gateway/types';
-import { createControlPlaneRoute } from './control-plane';
+import { DEFAULT_IDENTITY } from '../common';
 import { IotRegistry } from './registry';
-import type { PrincipalDirectory } from './types';
-
-export interface IotServiceOptions {
-  /** The local cloud's state dir; the registry lives in `<stateDir>/iot/`. */
-  readonly stateDir: string;
-  readonly ca: CertificateAuthority;
-  readonly identity?: CloudIdentity;
-  readonly logger: LocalLogger;
-  /** Host DescribeEndpoint returns (kept from its first call); default `localhost`. */
-  readonly endpointAddress?: string;
-  /** Optional SQL check for CreateTopicRule / ReplaceTopicRule: an error message means SqlParseException. */
-  readonly validateRuleSql?: (sql: string, version: string) => string | undefined;
-}
-
-export interface IotService {
-  /** The `iot` rest-json API, for startGateway's routes. */
-  readonly route: ServiceRoute;
-  /** Read side for the broker: certificates, attached things and policies, change events. */
-  readonly directory: PrincipalDirectory;
-  /** Typed API for in-process callers (deployer, tests). Throws AwsServiceError like the HTTP API. */
-  readonly registry: IotRegistry;
-  close(): Promise<void>;
-}
+import { createIotRoute } from './route';
+import type { IotService, IotServiceOptions } from './types';
 
 export async function createIotService(options: IotServiceOptions): Promise<IotService> {
   const registry = IotRegistry.open({
@@ -43,9 +18,10 @@ export async function createIotService(options: IotServiceOptions): Promise<IotS
     ...(options.validateRuleSql ? { validateRuleSql: options.validateRuleSql } : {}),
   });
   return {
-    route: createControlPlaneRoute(registry),
+    route: createIotRoute(registry),
     directory: registry,
     registry,
+    // Every change is written when it is made, so there is nothing left to flush.
     close: async () => {},
   };
 }

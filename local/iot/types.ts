@@ -1,7 +1,12 @@
 /**
- * Registry records, and the read side the broker needs to authenticate and authorize a
- * connection: certificate by id, the thing attached to it, and the policies attached to it.
+ * Registry records, the inputs of the registry's operations, the read side the broker needs to
+ * authenticate and authorize a connection (certificate by id, the thing attached to it, the
+ * policies attached to it), and the IoT service's options and interface.
  */
+import type { CaService } from '../ca';
+import type { CloudIdentity, LocalLogger } from '../common';
+import type { ServiceRoute } from '../gateway';
+import type { IotRegistry } from './registry';
 
 export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'PENDING_ACTIVATION';
 
@@ -100,3 +105,90 @@ export type PolicyEvaluator = (
   request: AuthorizationRequest,
   context: AuthorizationContext,
 ) => AuthorizationResult;
+
+export interface StoredCertificate extends CertificateRecord {
+  readonly notBefore: number;
+  readonly notAfter: number;
+  generationId: string;
+}
+
+export interface StoredPolicy extends PolicyRecord {
+  readonly creationDate: number;
+  lastModifiedDate: number;
+  generationId: string;
+}
+
+/** CreateTopicRule's payload; its shape is the rules engine's, which runs what is stored. */
+export type { TopicRulePayload } from '../rules';
+
+export interface TopicRuleRecord {
+  readonly ruleName: string;
+  readonly ruleArn: string;
+  readonly sql: string;
+  readonly description?: string;
+  readonly actions: readonly Record<string, unknown>[];
+  readonly ruleDisabled: boolean;
+  /** Defaults to 2015-10-08 when the payload omits it, as AWS does. */
+  readonly awsIotSqlVersion: string;
+  readonly errorAction?: Record<string, unknown>;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+export interface ThingInput {
+  readonly thingName: string;
+  readonly thingTypeName?: string;
+  readonly attributes?: Record<string, string>;
+}
+
+export interface ThingUpdate {
+  readonly thingName: string;
+  readonly thingTypeName?: string;
+  readonly removeThingType?: boolean;
+  readonly attributes?: Record<string, string>;
+  /** Merge with the existing attributes (an empty value removes one); default false replaces them all. */
+  readonly merge?: boolean;
+  readonly expectedVersion?: number;
+}
+
+export interface ListThingsFilter {
+  readonly attributeName?: string;
+  readonly attributeValue?: string;
+  readonly usePrefixAttributeValue?: boolean;
+  readonly thingTypeName?: string;
+  readonly nextToken?: string;
+  readonly maxResults?: number;
+}
+
+export interface CertificateCreated {
+  readonly certificateArn: string;
+  readonly certificateId: string;
+  readonly certificatePem: string;
+}
+
+export type ThingPrincipalType = 'EXCLUSIVE_THING' | 'NON_EXCLUSIVE_THING';
+
+/** Checks a rule's SQL; returns an error message for SqlParseException, or undefined if it parses. */
+export type RuleSqlValidator = (sql: string, version: string) => string | undefined;
+
+export interface IotServiceOptions {
+  /** The local cloud's state dir; the registry lives in `<stateDir>/iot/`. */
+  readonly stateDir: string;
+  readonly ca: CaService;
+  readonly identity?: CloudIdentity;
+  readonly logger: LocalLogger;
+  /** Host DescribeEndpoint returns (kept from its first call); default `localhost`. */
+  readonly endpointAddress?: string;
+  /** Optional SQL check for CreateTopicRule / ReplaceTopicRule: an error message means SqlParseException. */
+  readonly validateRuleSql?: RuleSqlValidator;
+}
+
+export interface IotService {
+  /** The `iot` rest-json API, for the gateway. */
+  readonly route: ServiceRoute;
+  /** Read side for the broker: certificates, attached things and policies, change events. */
+  readonly directory: PrincipalDirectory;
+  /** Typed API for in-process callers (deployer, tests). Throws AwsServiceError like the HTTP API. */
+  readonly registry: IotRegistry;
+  close(): Promise<void>;
+}

@@ -1,4 +1,4 @@
-import { errorText, type LocalLogger } from '../common/log';
+import { errorText, type LocalLogger } from '../common';
 import type { FunctionDefinition, InvokeResult, SendToQueue } from './types';
 
 /**

@@ -1,4 +1,4 @@
-import type { LocalLogger } from '../common/log';
+import type { LocalLogger } from '../common';
 import { FunctionInstance, type InstanceOutcome } from './instance';
 import type { FunctionDefinition } from './types';
 

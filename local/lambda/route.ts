@@ -1,7 +1,3 @@
-import { AwsServiceError } from '../common/aws-error';
-import type { ServiceRoute } from '../gateway/types';
-import type { LambdaService } from './types';
-
 /**
  * The Lambda Invoke API (Lambda API Reference, "Invoke"): rest-json
  * `POST /2015-03-31/functions/{FunctionName}/invocations`, signing name `lambda`,
@@ -10,6 +6,11 @@ import type { LambdaService } from './types';
  * LIMITATIONS: Invoke only (no control-plane operations, no Qualifier other than $LATEST,
  * no `X-Amz-Log-Type: Tail` log tail).
  */
+
+import type { ServiceRoute } from '../gateway';
+import { functionNotFound, invalidParameterValue, invalidRequestContent } from './errors';
+import type { LambdaService } from './types';
+
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 
 export function createLambdaRoute(service: Pick<LambdaService, 'invoke' | 'listFunctions'>): ServiceRoute {
@@ -22,11 +23,7 @@ export function createLambdaRoute(service: Pick<LambdaService, 'invoke' | 'listF
       const name = INVOKE_PATH.exec(req.path)?.[1] ?? '';
       const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
       if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
-        throw new AwsServiceError(
-          'InvalidParameterValueException',
-          400,
-          `Invalid invocation type ${type}; use RequestResponse, Event or DryRun`,
-        );
+        throw invalidParameterValue(`Invalid invocation type ${type}; use RequestResponse, Event or DryRun`);
       }
       let payload: unknown = {};
       const text = req.body.toString('utf8');
@@ -34,17 +31,13 @@ export function createLambdaRoute(service: Pick<LambdaService, 'invoke' | 'listF
         try {
           payload = JSON.parse(text);
         } catch {
-          throw new AwsServiceError(
-            'InvalidRequestContentException',
-            400,
-            'Could not parse request body into json',
-          );
+          throw invalidRequestContent();
         }
       }
       if (type === 'DryRun') {
         const fnName = /(?:^|:)function:([^:]+)/.exec(name)?.[1] ?? name;
         if (!service.listFunctions().some((f) => f.functionName === fnName)) {
-          throw new AwsServiceError('ResourceNotFoundException', 404, `Function not found: ${name}`);
+          throw functionNotFound(name);
         }
         return { status: 204 };
       }

@@ -27,8 +27,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { notFound } from '../common/aws-error';
 import { AsyncInvoker } from './async-invoker';
+import { functionNotFound } from './errors';
 import { FunctionPool, POOL_RETIRED } from './pool';
 import { createLambdaRoute } from './route';
 import { stageTaskRoot } from './task-root';
@@ -114,7 +114,7 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
     let outcome: Awaited<ReturnType<FunctionPool['invoke']>>;
     for (let attempt = 0; ; attempt++) {
       const entry = functions.get(def.functionName);
-      if (!entry) throw notFound(`Function not found: ${def.arn}`);
+      if (!entry) throw functionNotFound(def.arn);
       outcome = await entry.pool.invoke(requestId, payload, context);
       // A call that waited on a pool replaced by a redeploy runs on the new code instead.
       const replaced = functions.get(def.functionName)?.pool !== entry.pool;
@@ -156,8 +156,7 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
     retryDelaysMs: options.asyncRetryDelaysMs ?? [60_000, 120_000],
   });
 
-  const service: LambdaService = {
-    route: undefined as unknown as LambdaService['route'],
+  const service: Omit<LambdaService, 'route'> = {
     async createFunction(definition) {
       if (closed) throw new Error('the Lambda service is closed');
       if (!definition.runtime.startsWith('nodejs')) {
@@ -185,13 +184,13 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
     },
     async deleteFunction(arnOrName) {
       const entry = find(arnOrName);
-      if (!entry) throw notFound(`Function not found: ${arnOrName}`);
+      if (!entry) throw functionNotFound(arnOrName);
       functions.delete(entry.def.functionName);
       entry.pool.retire();
     },
     async invoke(arnOrName, payload, invocationType: InvocationType = 'RequestResponse') {
       const entry = find(arnOrName);
-      if (!entry) throw notFound(`Function not found: ${arnOrName}`);
+      if (!entry) throw functionNotFound(arnOrName);
       const requestId = randomUUID();
       if (invocationType === 'Event') {
         asyncInvoker.enqueue(entry.def.functionName, payload, requestId);
@@ -215,6 +214,5 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       await draining;
     },
   };
-  (service as { route: LambdaService['route'] }).route = createLambdaRoute(service);
-  return service;
+  return { ...service, route: createLambdaRoute(service) };
 }

@@ -1,6 +1,5 @@
-import type { CloudIdentity } from '../common/account';
-import type { LocalLogger } from '../common/log';
-import type { ServiceRoute } from '../gateway/types';
+import type { CloudIdentity, LocalLogger } from '../common';
+import type { ServiceRoute } from '../gateway';
 
 export interface FunctionDefinition {
   readonly functionName: string;

@@ -1,11 +1,4 @@
 export {
-  createRulesEngine,
-  type RuleActionTargets,
-  type RuleSummary,
-  type RulesEngine,
-  type RulesEngineOptions,
-} from './engine';
-export {
   type ActionFailure,
   type ErrorActionPayload,
   errorActionPayload,
@@ -20,4 +13,6 @@ export {
   type TopicRuleAction,
   type TopicRulePayload,
 } from './payload';
+export { createRulesService } from './service';
 export * from './sql';
+export type { RuleActionTargets, RuleSummary, RulesService, RulesServiceOptions } from './types';

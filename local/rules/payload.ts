@@ -8,7 +8,7 @@
  * properties) are accepted but not delivered, because the local broker speaks MQTT 3.1.1.
  */
 import { RULE_NAME_PATTERN } from '../../contracts';
-import { invalidRequest } from '../common/aws-error';
+import { invalidRequest } from './errors';
 
 export interface LambdaAction {
   readonly functionArn: string;
@@ -83,7 +83,9 @@ export function normaliseTopicRulePayload(input: unknown): TopicRulePayload {
   if (typeof p.sql !== 'string' || p.sql.trim() === '') {
     throw invalidRequest('topicRulePayload.sql is required and must be a non-empty string');
   }
-  const actions = p.actions ?? [];
+  // Required in both shapes (TopicRulePayload in the IoT API Reference and CloudFormation).
+  const actions = p.actions;
+  if (actions === undefined) throw invalidRequest('topicRulePayload.actions is required');
   if (!Array.isArray(actions)) throw invalidRequest('topicRulePayload.actions must be an array');
   if (actions.length > 10)
     throw invalidRequest(`a rule has at most 10 actions; this one has ${actions.length}`);

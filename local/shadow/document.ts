@@ -16,6 +16,8 @@
  * - A deleted shadow keeps its version forever (AWS restarts numbering after 48 hours).
  */
 
+import { ShadowError } from './errors';
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 /** Metadata mirrors state: `{timestamp}` at leaves, arrays of `{timestamp}` for arrays. */
@@ -26,17 +28,6 @@ export const MAX_STATE_BYTES = 8192;
 export const MAX_DEPTH = 6;
 export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 export const SHADOW_NAME = /^[$a-zA-Z0-9:_-]{1,64}$/;
-
-/** A refusal with the Device Shadow error document's code (HTTP status) and message. */
-export class ShadowError extends Error {
-  override readonly name = 'ShadowError';
-  constructor(
-    readonly code: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface StoredShadow {
   desired?: JsonObject;

@@ -4,15 +4,10 @@ export {
   computeDelta,
   getDocument,
   parseUpdateRequest,
-  ShadowError,
   type StoredShadow,
 } from './document';
-export { shadowRoute, toAwsError } from './route';
-export {
-  createShadowService,
-  type ListNamedShadowsResult,
-  parseShadowRequestTopic,
-  type ShadowApi,
-  type ShadowService,
-  type ShadowServiceOptions,
-} from './service';
+export { ShadowError, toAwsError } from './errors';
+export { parseShadowRequestTopic } from './mqtt';
+export { createIotDataRoute } from './route';
+export { createShadowService } from './service';
+export type { ListNamedShadowsResult, ShadowApi, ShadowService, ShadowServiceOptions } from './types';

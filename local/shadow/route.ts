@@ -9,36 +9,14 @@
  * credentials work); GetRetainedMessage and ListRetainedMessages are not implemented.
  */
 
-import { topicLimitViolation } from '../broker/topics';
-import type { MessageBus } from '../broker/types';
-import type { CloudIdentity } from '../common/account';
-import { AwsServiceError } from '../common/aws-error';
-import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway/types';
-import { ShadowError } from './document';
-import type { ShadowApi } from './service';
+import { MAX_PAYLOAD_BYTES, type MessageBus, topicLimitViolation } from '../broker';
+import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway';
+import { invalidRequest, methodNotAllowed, payloadTooLarge, ShadowError, toAwsError } from './errors';
+import type { ShadowApi } from './types';
 
 const SHADOW_PATH = /^\/things\/([^/]+)\/shadow\/?$/;
 const LIST_PATH = /^\/api\/things\/shadow\/ListNamedShadowsForThing\/([^/]+)\/?$/;
 const PUBLISH_PATH = /^\/topics\/(.+)$/;
-
-/** iot-data exception shapes by status (model `iot-data-plane`). */
-const EXCEPTIONS: Record<number, string> = {
-  400: 'InvalidRequestException',
-  401: 'UnauthorizedException',
-  403: 'ForbiddenException',
-  404: 'ResourceNotFoundException',
-  405: 'MethodNotAllowedException',
-  409: 'ConflictException',
-  413: 'RequestEntityTooLargeException',
-  415: 'UnsupportedDocumentEncodingException',
-  429: 'ThrottlingException',
-  500: 'InternalFailureException',
-  503: 'ServiceUnavailableException',
-};
-
-export function toAwsError(err: ShadowError): AwsServiceError {
-  return new AwsServiceError(EXCEPTIONS[err.code] ?? 'InternalFailureException', err.code, err.message);
-}
 
 const json = (body: object): AwsResponse => ({
   status: 200,
@@ -46,11 +24,7 @@ const json = (body: object): AwsResponse => ({
   body: Buffer.from(JSON.stringify(body)),
 });
 
-export function shadowRoute(deps: {
-  api: ShadowApi;
-  bus: MessageBus;
-  identity: CloudIdentity;
-}): ServiceRoute {
+export function createIotDataRoute(deps: { api: ShadowApi; bus: MessageBus }): ServiceRoute {
   const { api, bus } = deps;
 
   async function publish(req: AwsRequest, encodedTopic: string): Promise<AwsResponse> {
@@ -58,24 +32,20 @@ export function shadowRoute(deps: {
     try {
       topic = decodeURIComponent(encodedTopic);
     } catch {
-      throw new AwsServiceError('InvalidRequestException', 400, 'Topic is not valid percent-encoding');
+      throw invalidRequest('Topic is not valid percent-encoding');
     }
     const problem = topicLimitViolation(topic);
-    if (problem) throw new AwsServiceError('InvalidRequestException', 400, `Invalid topic: ${problem}`);
+    if (problem) throw invalidRequest(`Invalid topic: ${problem}`);
     if (topic.includes('+') || topic.includes('#')) {
-      throw new AwsServiceError('InvalidRequestException', 400, 'Topic must not contain wildcards');
+      throw invalidRequest('Topic must not contain wildcards');
     }
     const qosText = req.query.get('qos') ?? '0';
     if (qosText !== '0' && qosText !== '1') {
-      throw new AwsServiceError('InvalidRequestException', 400, `qos must be 0 or 1, not '${qosText}'`);
+      throw invalidRequest(`qos must be 0 or 1, not '${qosText}'`);
     }
     const retain = req.query.get('retain') === 'true';
-    if (req.body.length > 128 * 1024) {
-      throw new AwsServiceError(
-        'RequestEntityTooLargeException',
-        413,
-        'The payload exceeds the maximum size allowed',
-      );
+    if (req.body.length > MAX_PAYLOAD_BYTES) {
+      throw payloadTooLarge();
     }
     await bus.publish({ topic, payload: req.body, qos: qosText === '1' ? 1 : 0, retain });
     return { status: 200 };
@@ -94,11 +64,7 @@ export function shadowRoute(deps: {
         case 'DELETE':
           return json(await api.delete(thingName, shadowName));
         default:
-          throw new AwsServiceError(
-            'MethodNotAllowedException',
-            405,
-            `${req.method} is not allowed on a shadow`,
-          );
+          throw methodNotAllowed(`${req.method} is not allowed on a shadow`);
       }
     }
     const list = LIST_PATH.exec(req.path);
@@ -114,11 +80,7 @@ export function shadowRoute(deps: {
     }
     const topic = PUBLISH_PATH.exec(req.rawPath);
     if (topic && req.method === 'POST') return publish(req, topic[1]!);
-    throw new AwsServiceError(
-      'MethodNotAllowedException',
-      405,
-      `${req.method} ${req.path} is not an iot-data operation`,
-    );
+    throw methodNotAllowed(`${req.method} ${req.path} is not an iot-data operation`);
   }
 
   return {

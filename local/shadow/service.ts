@@ -1,7 +1,7 @@
 /**
  * Local Device Shadow service: classic and named shadows over the reserved MQTT topics (through
  * the broker's MessageBus, as AWS's shadow service sits behind its message broker) and over the
- * HTTP data plane (`iot-data`, see ./route).
+ * HTTP data plane (`iot-data`, see ./route); the MQTT request handling is in ./mqtt.
  *
  * Follows the AWS IoT Core developer guide, "Device Shadow service": "Device Shadow MQTT
  * topics" (requests on `<prefix>/get|update|delete`, responses on `/accepted`, `/rejected`,
@@ -21,92 +21,29 @@
  * - Responses are published at QoS 1; persistent-session semantics follow the broker.
  */
 import { join } from 'node:path';
-import { SHADOW_OPERATIONS, type ShadowOperation, shadowTopicPrefix } from '../../contracts';
-import type { MessageBus } from '../broker/types';
-import { type CloudIdentity, DEFAULT_IDENTITY } from '../common/account';
-import { errorText, type LocalLogger } from '../common/log';
-import type { ServiceRoute } from '../gateway/types';
-import type { PrincipalDirectory } from '../iot/types';
+import { shadowTopicPrefix } from '../../contracts';
+import { errorText } from '../common';
 import {
   applyDelete,
   applyUpdate,
-  errorDocument,
   exists,
   getDocument,
   notFoundMessage,
-  parseJson,
-  parseTokenOnly,
   parseUpdateRequest,
   SHADOW_NAME,
-  ShadowError,
   THING_NAME,
-  validateClientToken,
 } from './document';
-import { shadowRoute } from './route';
+import { ShadowError } from './errors';
+import { createMqttRequestHandler } from './mqtt';
+import { createIotDataRoute } from './route';
 import { CLASSIC, ShadowStore } from './store';
-
-export interface ShadowServiceOptions {
-  readonly bus: MessageBus;
-  readonly directory: PrincipalDirectory;
-  /** Shadows live in `<stateDir>/shadow/`. */
-  readonly stateDir: string;
-  readonly logger: LocalLogger;
-  readonly identity?: CloudIdentity;
-  /** Clock in epoch seconds; for tests. */
-  readonly now?: () => number;
-}
-
-export interface ListNamedShadowsResult {
-  readonly results: string[];
-  readonly nextToken?: string;
-  readonly timestamp: number;
-}
-
-/** The shadow operations, as the HTTP API and in-process callers use them. Errors are ShadowError. */
-export interface ShadowApi {
-  get(thingName: string, shadowName?: string): object;
-  /** Applies an update document (raw JSON or an object); returns the accepted document. */
-  update(
-    thingName: string,
-    shadowName: string | undefined,
-    document: Buffer | string | object,
-  ): Promise<object>;
-  delete(thingName: string, shadowName?: string): Promise<object>;
-  listNamedShadows(
-    thingName: string,
-    options?: { nextToken?: string; pageSize?: number },
-  ): ListNamedShadowsResult;
-}
-
-export interface ShadowService {
-  readonly route: ServiceRoute;
-  readonly api: ShadowApi;
-  close(): Promise<void>;
-}
-
-/** Parses `$aws/things/<thing>/shadow[/name/<shadow>]/<op>`; undefined for response topics. */
-export function parseShadowRequestTopic(
-  topic: string,
-): { thingName: string; shadowName?: string; operation: ShadowOperation } | undefined {
-  const parts = topic.split('/');
-  if (parts[0] !== '$aws' || parts[1] !== 'things' || parts[3] !== 'shadow') return undefined;
-  const thingName = parts[2];
-  if (!thingName) return undefined;
-  const isOp = (s: string | undefined): s is ShadowOperation =>
-    s !== undefined && (SHADOW_OPERATIONS as readonly string[]).includes(s);
-  if (parts.length === 5 && isOp(parts[4])) return { thingName, operation: parts[4] };
-  if (parts.length === 7 && parts[4] === 'name' && parts[5] && isOp(parts[6])) {
-    return { thingName, shadowName: parts[5], operation: parts[6] };
-  }
-  return undefined;
-}
+import type { ShadowApi, ShadowService, ShadowServiceOptions } from './types';
 
 export async function createShadowService(options: ShadowServiceOptions): Promise<ShadowService> {
   const { bus, directory } = options;
   const log = options.logger.child('shadow');
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const store = new ShadowStore(join(options.stateDir, 'shadow'));
-  const identity = options.identity ?? DEFAULT_IDENTITY;
 
   /** Checks names and the registry; returns the store key of the shadow. */
   function locate(thingName: string, shadowName: string | undefined): string {
@@ -197,39 +134,7 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
     },
   };
 
-  /** One MQTT request: respond on accepted/rejected, never throw. */
-  async function onRequest(topic: string, payload: Buffer, clientId: string | undefined): Promise<void> {
-    const request = parseShadowRequestTopic(topic);
-    if (!request) return;
-    const { thingName, shadowName, operation } = request;
-    const prefix = shadowTopicPrefix(thingName, shadowName);
-    let clientToken: string | undefined;
-    try {
-      if (operation === 'update') {
-        // Read the token first, so a rejection can echo it.
-        try {
-          const doc = parseJson(payload) as { clientToken?: unknown } | null;
-          if (doc && typeof doc === 'object') clientToken = validateClientToken(doc.clientToken);
-        } catch {
-          clientToken = undefined;
-        }
-        await update(thingName, shadowName, payload);
-      } else if (operation === 'get') {
-        clientToken = parseTokenOnly(payload);
-        await announce(prefix, 'get/accepted', get(thingName, shadowName, clientToken));
-      } else {
-        clientToken = parseTokenOnly(payload);
-        await remove(thingName, shadowName, clientToken);
-      }
-    } catch (err) {
-      const shadowErr = err instanceof ShadowError ? err : new ShadowError(500, 'Internal service failure');
-      if (!(err instanceof ShadowError)) log.error(`${operation} on ${prefix} failed: ${errorText(err)}`);
-      log.warn(
-        `rejected ${operation} on ${prefix} from client '${clientId ?? 'service'}': ${shadowErr.code} ${shadowErr.message}`,
-      );
-      await announce(prefix, `${operation}/rejected`, errorDocument(shadowErr, clientToken, now()));
-    }
-  }
+  const onRequest = createMqttRequestHandler({ get, update, remove, announce }, log, now);
 
   // Requests are processed strictly in arrival order.
   let queue: Promise<void> = Promise.resolve();
@@ -242,7 +147,7 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
   ];
 
   return {
-    route: shadowRoute({ api, bus, identity }),
+    route: createIotDataRoute({ api, bus }),
     api,
     async close() {
       for (const u of unsubscribe) u();

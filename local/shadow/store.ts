@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { JsonFile } from '../common/json-store';
+import { JsonFile } from '../common';
 import type { StoredShadow } from './document';
 
 /** The classic (unnamed) shadow's key. */

@@ -1,8 +1,4 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { arn, type CloudIdentity } from '../common/account';
-import { JsonFile } from '../common/json-store';
-import type { LocalLogger } from '../common/log';
+import { arn, type CloudIdentity, type LocalLogger } from '../common';
 import {
   COMPUTED_ATTRIBUTES,
   DEFAULT_ATTRIBUTES,
@@ -14,18 +10,8 @@ import { invalidAttributeName, invalidParameter, queueAlreadyExists, queueDoesNo
 import { md5OfAttributes, md5OfBody } from './md5';
 import { messageSize, validateBody, validateMessageAttributes } from './messages';
 import { newMessageId, Queue } from './queue';
-import { QueueLog } from './queue-log';
+import { QueueLog, type QueueRecord, QueueRecords, queueLogPath } from './store';
 import type { MessageAttributes, ReceivedMessage, StoredMessage } from './types';
-
-interface QueueRecord {
-  attributes: Record<string, string>;
-  createdAt: number;
-  lastModifiedAt: number;
-}
-
-interface Registry {
-  queues: Record<string, QueueRecord>;
-}
 
 export interface NewMessage {
   readonly body: unknown;
@@ -43,7 +29,7 @@ const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
  */
 export class SqsBackend {
   private readonly queues = new Map<string, Queue>();
-  private readonly registry: JsonFile<Registry>;
+  private readonly records: QueueRecords;
 
   constructor(
     private readonly dir: string,
@@ -52,12 +38,12 @@ export class SqsBackend {
     readonly endpoint: () => string,
     readonly now: () => number,
   ) {
-    this.registry = JsonFile.open<Registry>(join(dir, 'queues.json'), () => ({ queues: {} }));
+    this.records = new QueueRecords(dir);
   }
 
   /** Opens every queue recorded in the state directory. */
   load(): void {
-    for (const [name, rec] of Object.entries(this.registry.value.queues)) {
+    for (const [name, rec] of this.records.all()) {
       const q = this.openQueue(name, rec);
       const c = q.counts();
       this.logger.info(`queue ${name} restored with ${c.visible + c.inFlight + c.delayed} messages`);
@@ -65,7 +51,7 @@ export class SqsBackend {
   }
 
   private openQueue(name: string, rec: QueueRecord): Queue {
-    const { log, loaded } = QueueLog.open(this.logPath(name));
+    const { log, loaded } = QueueLog.open(queueLogPath(this.dir, name));
     if (loaded.skipped > 0) this.logger.warn(`queue ${name}: skipped ${loaded.skipped} unreadable log lines`);
     const q = new Queue(
       name,
@@ -79,10 +65,6 @@ export class SqsBackend {
     );
     this.queues.set(name, q);
     return q;
-  }
-
-  private logPath(name: string): string {
-    return join(this.dir, 'messages', `${name}.jsonl`);
   }
 
   urlOf(name: string): string {
@@ -148,9 +130,7 @@ export class SqsBackend {
       createdAt: now,
       lastModifiedAt: now,
     };
-    this.registry.update((r) => {
-      r.queues[name] = rec;
-    });
+    this.records.put(name, rec);
     this.logger.info(`queue ${name} created`);
     return this.openQueue(name, rec);
   }
@@ -161,8 +141,10 @@ export class SqsBackend {
     if (merged.RedrivePolicy === '') delete merged.RedrivePolicy;
     q.attributes = merged;
     q.lastModifiedAt = this.now();
-    this.registry.update((r) => {
-      r.queues[q.name] = { attributes: merged, createdAt: q.createdAt, lastModifiedAt: q.lastModifiedAt };
+    this.records.put(q.name, {
+      attributes: merged,
+      createdAt: q.createdAt,
+      lastModifiedAt: q.lastModifiedAt,
     });
   }
 
@@ -188,9 +170,7 @@ export class SqsBackend {
   deleteQueue(q: Queue): void {
     q.destroy();
     this.queues.delete(q.name);
-    this.registry.update((r) => {
-      delete r.queues[q.name];
-    });
+    this.records.remove(q.name);
     this.logger.info(`queue ${q.name} deleted`);
   }
 
@@ -255,12 +235,6 @@ export class SqsBackend {
   close(): void {
     for (const q of this.queues.values()) q.close();
     this.queues.clear();
-  }
-
-  /** Removes all state on disk (for tests and `local reset`). */
-  wipe(): void {
-    this.close();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,4 @@
-import { AwsServiceError } from '../common/aws-error';
-import type { AwsResponse } from '../gateway/types';
+import { AwsServiceError } from '../common';
 
 /**
  * SQS errors over AWS JSON 1.0 with query compatibility (SQS Developer Guide, "Amazon SQS
@@ -7,6 +6,7 @@ import type { AwsResponse } from '../gateway/types';
  * `__type: com.amazonaws.sqs#<Shape>` and `message`; the `x-amzn-query-error` header carries
  * `<legacy query code>;Sender`. SDK v3 clients read the header first and map the legacy code
  * to the modeled class (QueueDoesNotExist for AWS.SimpleQueueService.NonExistentQueue).
+ * The gateway renders both from the route's `errorNamespace` and the error's `queryCode`.
  */
 export class SqsError extends AwsServiceError {
   constructor(
@@ -110,17 +110,3 @@ export const unsupportedOperation = (op: string) =>
     400,
     `The local SQS does not support the operation ${op}.`,
   );
-
-/** Renders an error the way SQS's JSON protocol does (body + query-compatibility header). */
-export function renderSqsError(err: AwsServiceError): AwsResponse {
-  const queryCode = err instanceof SqsError ? err.queryCode : err.code;
-  const fault = err.status >= 500 ? 'Receiver' : 'Sender';
-  return {
-    status: err.status,
-    headers: {
-      'content-type': 'application/x-amz-json-1.0',
-      'x-amzn-query-error': `${queryCode};${fault}`,
-    },
-    body: { __type: `com.amazonaws.sqs#${err.code}`, message: err.message },
-  };
-}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { errorText, type LocalLogger } from '../common/log';
+import { errorText, type LocalLogger } from '../common';
 import type { SqsBackend } from './backend';
 import { invalidParameter } from './errors';
 import { lambdaMessageAttributes } from './messages';

@@ -53,8 +53,8 @@ export function validateMessageAttributes(
       );
     }
     const attr: MessageAttributeValue = type.startsWith('Binary')
-      ? { DataType: type, BinaryValue: requireBinary(name, v.BinaryValue) }
-      : { DataType: type, StringValue: requireString(name, v.StringValue) };
+      ? { DataType: type, BinaryValue: requireValue(name, v.BinaryValue) }
+      : { DataType: type, StringValue: requireValue(name, v.StringValue) };
     if (
       type.startsWith('Number') &&
       !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(attr.StringValue ?? '')
@@ -66,16 +66,8 @@ export function validateMessageAttributes(
   return out;
 }
 
-function requireString(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') {
-    throw invalidParameter(
-      `The message attribute '${name}' must contain a non-empty message attribute value.`,
-    );
-  }
-  return value;
-}
-
-function requireBinary(name: string, value: unknown): string {
+/** A StringValue, or a BinaryValue (base64 text in the JSON protocol): never empty. */
+function requireValue(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') {
     throw invalidParameter(
       `The message attribute '${name}' must contain a non-empty message attribute value.`,

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { LocalLogger } from '../common/log';
+import type { LocalLogger } from '../common';
 import { intAttribute, parseRedrivePolicy } from './attributes';
 import { messageNotInflight, receiptHandleIsInvalid } from './errors';
-import type { QueueLog } from './queue-log';
+import type { QueueLog } from './store';
 import type { ReceivedMessage, RedrivePolicy, StoredMessage } from './types';
 
 interface Entry {

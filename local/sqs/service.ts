@@ -23,9 +23,9 @@
  * - Message size limit is 256 KiB (MaximumMessageSize up to 262144).
  */
 import { mkdirSync } from 'node:fs';
-import { createSqsRoute } from './api';
 import { SqsBackend } from './backend';
 import { startEventSourceMapping } from './event-source-mapping';
+import { createSqsRoute } from './route';
 import type { EventSourceMapping, SqsService, SqsServiceOptions } from './types';
 
 export async function createSqsService(options: SqsServiceOptions): Promise<SqsService> {
@@ -39,7 +39,7 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
     options.now ?? Date.now,
   );
   backend.load();
-  const route = createSqsRoute(backend, logger);
+  const route = createSqsRoute(backend);
   const mappings = new Map<string, EventSourceMapping>();
   let closed = false;
 

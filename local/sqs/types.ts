@@ -1,4 +1,5 @@
-import type { ServiceRoute } from '../gateway/types';
+import type { CloudIdentity, LocalLogger } from '../common';
+import type { ServiceRoute } from '../gateway';
 
 /** A message attribute as the SQS JSON API carries it; BinaryValue is base64. */
 export interface MessageAttributeValue {
@@ -93,8 +94,8 @@ export interface EventSourceMapping {
 export interface SqsServiceOptions {
   /** State directory; the queues and their messages live here. */
   readonly dir: string;
-  readonly identity: import('../common/account').CloudIdentity;
-  readonly logger: import('../common/log').LocalLogger;
+  readonly identity: CloudIdentity;
+  readonly logger: LocalLogger;
   /** The local API's base URL, e.g. http://127.0.0.1:4566; queue URLs are minted from it. */
   readonly endpoint: () => string;
   /** Clock in epoch ms; tests may pass a fake one. */

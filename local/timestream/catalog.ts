@@ -6,17 +6,8 @@
  * Developer Guide "Data modeling", "Multi-measure records").
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { AwsServiceError } from '../common/aws-error';
-import type { MeasureValueType, ScalarMeasureType } from './records';
-
-export interface RetentionSettings {
-  /** Memory store retention, 1-8766 hours (CreateTable default 6). */
-  readonly memoryStoreRetentionHours: number;
-  /** Magnetic store retention, 1-73000 days (CreateTable default 73000). */
-  readonly magneticStoreRetentionDays: number;
-  /** MagneticStoreWriteProperties.EnableMagneticStoreWrites (default false). */
-  readonly enableMagneticStoreWrites: boolean;
-}
+import { resourceNotFound, validation } from './errors';
+import type { MeasureValueType, RetentionSettings, ScalarMeasureType } from './types';
 
 export const DEFAULT_RETENTION: RetentionSettings = {
   memoryStoreRetentionHours: 6,
@@ -111,17 +102,14 @@ const CATALOG_DDL = [
   `CREATE TABLE IF NOT EXISTS ts_measures (table_id INTEGER, measure_name VARCHAR, type VARCHAR)`,
 ];
 
-const notFound = (message: string) => new AwsServiceError('ResourceNotFoundException', 404, message);
-
 export function checkRetention(r: RetentionSettings): void {
-  const bad = (m: string) => new AwsServiceError('ValidationException', 400, m);
   const h = r.memoryStoreRetentionHours;
   const d = r.magneticStoreRetentionDays;
   if (!Number.isInteger(h) || h < 1 || h > 8766) {
-    throw bad(`MemoryStoreRetentionPeriodInHours ${h} is out of range; it must be 1 to 8766.`);
+    throw validation(`MemoryStoreRetentionPeriodInHours ${h} is out of range; it must be 1 to 8766.`);
   }
   if (!Number.isInteger(d) || d < 1 || d > 73000) {
-    throw bad(`MagneticStoreRetentionPeriodInDays ${d} is out of range; it must be 1 to 73000.`);
+    throw validation(`MagneticStoreRetentionPeriodInDays ${d} is out of range; it must be 1 to 73000.`);
   }
 }
 
@@ -199,14 +187,19 @@ export class Catalog {
 
   database(name: string): DatabaseMeta {
     const db = this.databases.get(name);
-    if (!db) throw notFound(`The database ${name} does not exist.`);
+    if (!db) throw resourceNotFound(`The database ${name} does not exist.`);
     return db;
+  }
+
+  /** The table, or undefined when it does not exist. */
+  find(db: string, name: string): TableMeta | undefined {
+    return this.tables.get(key(db, name));
   }
 
   table(db: string, name: string): TableMeta {
     this.database(db);
     const t = this.tables.get(key(db, name));
-    if (!t) throw notFound(`The table ${name} does not exist.`);
+    if (!t) throw resourceNotFound(`The table ${name} does not exist.`);
     return t;
   }
 
@@ -234,11 +227,7 @@ export class Catalog {
   async deleteDatabase(name: string): Promise<void> {
     this.database(name);
     if (this.tablesOf(name).length > 0) {
-      throw new AwsServiceError(
-        'ValidationException',
-        400,
-        `The database ${name} still has tables; delete them before deleting the database.`,
-      );
+      throw validation(`The database ${name} still has tables; delete them before deleting the database.`);
     }
     await this.conn.run('DELETE FROM ts_databases WHERE name = $1', [name]);
     this.databases.delete(name);

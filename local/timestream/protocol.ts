@@ -1,9 +1,10 @@
 /**
- * awsJson1_0 plumbing shared by the Timestream write and query routes (aws-semantics §5.2):
- * both APIs use the target prefix `Timestream_20181101` and the signing name `timestream`.
+ * awsJson1_0 plumbing shared by the Timestream write and query routes: both APIs use the
+ * target prefix `Timestream_20181101` and the signing name `timestream` (the timestream-write
+ * and timestream-query service models the AWS SDKs are generated from), and both answer
+ * DescribeEndpoints.
  */
-import { AwsServiceError } from '../common/aws-error';
-import type { AwsRequest, AwsResponse } from '../gateway/types';
+import type { AwsRequest, AwsResponse } from '../gateway';
 
 export const TARGET_PREFIX = 'Timestream_20181101.';
 
@@ -28,28 +29,11 @@ export function operationOf(req: AwsRequest): string | undefined {
   return target.slice(TARGET_PREFIX.length);
 }
 
-export function jsonBody(req: AwsRequest): Record<string, unknown> {
-  if (req.body.length === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(req.body.toString('utf8'));
-  } catch (err) {
-    throw new AwsServiceError(
-      'SerializationException',
-      400,
-      `The request body is not valid JSON: ${(err as Error).message}`,
-    );
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new AwsServiceError('SerializationException', 400, 'The request body must be a JSON object.');
-  }
-  return parsed as Record<string, unknown>;
-}
-
 export const ok = (body: object): AwsResponse => ({ status: 200, body });
 
 /**
- * DescribeEndpoints (aws-semantics §5.2): the local cloud answers with its own host name, taken
+ * DescribeEndpoints (Timestream Developer Guide, "How the endpoint discovery pattern works" and
+ * "Implementing the endpoint discovery pattern"): the local cloud answers with its own host name, taken
  * from the Host header the client used, cached for a day as AWS's cells are. Like AWS's cell
  * addresses it carries no port: the AWS SDK v3 replaces only the hostname of the endpoint it
  * was configured with (middleware-endpoint-discovery sets `request.hostname`), so scheme and
@@ -67,12 +51,4 @@ export function hostOnly(host: string): string {
   const v6 = /^\[([^\]]+)\](:\d+)?$/.exec(host);
   if (v6) return v6[1]!;
   return host.replace(/:\d+$/, '');
-}
-
-export function unsupported(op: string): AwsServiceError {
-  return new AwsServiceError(
-    'UnknownOperationException',
-    400,
-    `The local Timestream does not emulate ${op}.`,
-  );
 }

@@ -166,19 +166,10 @@ describe('imports', () => {
     expect(problems).toEqual([]);
   });
 
-  // Known defect in local/: its services still import each other's files (for example
-  // gateway/types.ts, broker/types.ts, iot/types.ts) directly. The test lists them and is an
-  // expected failure; once local/ follows the rule it passes, which fails the run until `.fails`
-  // is removed here.
-  it.fails('reach another local service only through its index.ts', () => {
+  it('reach another local service only through its index.ts', () => {
     const problems = files
       .filter((f) => f.startsWith('local/'))
       .flatMap((file) => importsOf(file).flatMap((imp) => checkLocalServiceImport(file, imp) ?? []));
-    if (problems.length > 0) {
-      console.warn(
-        `rule local-service-index (${DOC}) is not met yet by ${problems.length} imports (an expected failure):\n  ${problems.join('\n  ')}`,
-      );
-    }
     expect(problems).toEqual([]);
   });
 });

@@ -3,13 +3,10 @@
  * CreatePolicy: MalformedPolicyException for a document that is not a valid policy; at most
  * 2048 characters excluding whitespace).
  */
-import { AwsServiceError } from '../../common/aws-error';
+import { malformedPolicy } from '../errors';
 import type { PolicyDocument } from '../types';
 
 const MAX_POLICY_CHARS = 2048;
-
-export const malformedPolicy = (message: string) =>
-  new AwsServiceError('MalformedPolicyException', 400, message);
 
 const isStringList = (v: unknown) =>
   typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'));

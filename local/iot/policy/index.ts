@@ -1,4 +1,4 @@
 export { evaluateConditions } from './conditions';
 export { contextValue } from './context-keys';
-export { malformedPolicy, parsePolicyDocument } from './document';
+export { parsePolicyDocument } from './document';
 export { evaluatePolicies, statementsOf } from './evaluate';

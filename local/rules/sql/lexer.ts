@@ -3,6 +3,7 @@
  * String literals take single or double quotes; a quote is escaped by doubling it or with a
  * backslash (AWS leaves escaping undocumented, so both are accepted).
  */
+import { scanQuoted } from '../../common';
 import { type SourcePosition, SqlParseError } from './errors';
 
 export type TokenKind = 'ident' | 'number' | 'string' | 'variable' | 'op' | 'eof';
@@ -104,32 +105,10 @@ export function tokenize(source: string, base?: SourcePosition): Token[] {
       continue;
     }
     if (c === "'" || c === '"') {
-      i++;
-      let text = '';
-      let closed = false;
-      while (i < source.length) {
-        const d = source[i]!;
-        if (d === '\\' && i + 1 < source.length) {
-          const e = source[i + 1]!;
-          text += e === 'n' ? '\n' : e === 't' ? '\t' : e;
-          i += 2;
-          continue;
-        }
-        if (d === c) {
-          if (source[i + 1] === c) {
-            text += c;
-            i += 2;
-            continue;
-          }
-          i++;
-          closed = true;
-          break;
-        }
-        text += d;
-        i++;
-      }
-      if (!closed) throw new SqlParseError(`unterminated string literal (missing closing ${c})`, at(start));
-      tokens.push({ kind: 'string', text, quote: c, pos: at(start), end: i });
+      const quoted = scanQuoted(source, i, true);
+      if (!quoted) throw new SqlParseError(`unterminated string literal (missing closing ${c})`, at(start));
+      i = quoted.end;
+      tokens.push({ kind: 'string', text: quoted.text, quote: c, pos: at(start), end: i });
       continue;
     }
     const op = OPERATORS.find((o) => source.startsWith(o, i));

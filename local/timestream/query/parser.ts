@@ -1,179 +1,12 @@
 /**
- * Lexer and parser for the subset of Timestream's query language (Developer Guide "Query
- * language reference": SELECT, identifiers, duration literals, time functions) that the local
- * Timestream answers. Anything outside it fails with a QueryRefusal naming the construct, so a
- * caller never receives results computed by different rules.
+ * Recursive-descent parser for the subset of Timestream's query language the local Timestream
+ * answers (Timestream Developer Guide, "Query language reference": SELECT, operators, date and
+ * time functions, aggregate functions). Anything outside it fails with a QueryRefusal naming
+ * the construct, so a caller never receives results computed by different rules.
  */
-
-export class QueryRefusal extends Error {
-  override readonly name = 'QueryRefusal';
-}
-
-export type Token =
-  | { t: 'ident'; v: string; quoted: boolean; pos: number }
-  | { t: 'str'; v: string; pos: number }
-  | { t: 'num'; v: string; pos: number }
-  | { t: 'dur'; v: string; ns: bigint; pos: number }
-  | { t: 'op'; v: string; pos: number }
-  | { t: 'eof'; v: ''; pos: number };
-
-const DURATION_UNITS: Readonly<Record<string, bigint>> = {
-  ns: 1n,
-  us: 1_000n,
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-  d: 86_400_000_000_000n,
-};
-
-const MEASURE_VALUE_COLUMN = /^measure_value::(double|bigint|varchar|boolean|timestamp)/i;
-
-export function tokenize(sql: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
-      continue;
-    }
-    if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      if (end < 0) throw new QueryRefusal(`unterminated comment at position ${i + 1}`);
-      i = end + 2;
-      continue;
-    }
-    const pos = i + 1;
-    if (c === "'") {
-      let v = '';
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw new QueryRefusal(`unterminated string literal at position ${pos}`);
-        if (sql[i] === "'") {
-          if (sql[i + 1] === "'") {
-            v += "'";
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        v += sql[i];
-        i++;
-      }
-      out.push({ t: 'str', v, pos });
-      continue;
-    }
-    if (c === '"') {
-      let v = '';
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw new QueryRefusal(`unterminated quoted identifier at position ${pos}`);
-        if (sql[i] === '"') {
-          if (sql[i + 1] === '"') {
-            v += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        v += sql[i];
-        i++;
-      }
-      out.push({ t: 'ident', v, quoted: true, pos });
-      continue;
-    }
-    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      const m = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/.exec(sql.slice(i))!;
-      const num = m[0];
-      const after = /^(ns|us|ms|s|m|h|d)(?![A-Za-z0-9_])/.exec(sql.slice(i + num.length));
-      if (after && /^\d+$/.test(num)) {
-        const unit = after[1]!;
-        out.push({ t: 'dur', v: num + unit, ns: BigInt(num) * DURATION_UNITS[unit]!, pos });
-        i += num.length + unit.length;
-        continue;
-      }
-      if (/^[A-Za-z_]/.test(sql.slice(i + num.length))) {
-        throw new QueryRefusal(`invalid literal '${sql.slice(i).split(/[\s,()]/)[0]}' at position ${pos}`);
-      }
-      out.push({ t: 'num', v: num, pos });
-      i += num.length;
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      const mv = MEASURE_VALUE_COLUMN.exec(sql.slice(i));
-      if (mv && !/[A-Za-z0-9_]/.test(sql[i + mv[0].length] ?? '')) {
-        out.push({ t: 'ident', v: mv[0].toLowerCase(), quoted: false, pos });
-        i += mv[0].length;
-        continue;
-      }
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i))!;
-      out.push({ t: 'ident', v: m[0], quoted: false, pos });
-      i += m[0].length;
-      continue;
-    }
-    const two = sql.slice(i, i + 2);
-    if (['<=', '>=', '<>', '!=', '||', '::'].includes(two)) {
-      if (two === '::') throw new QueryRefusal(`the '::' cast at position ${pos} is not supported; use CAST`);
-      if (two === '||') throw new QueryRefusal(`the '||' operator at position ${pos} is not supported`);
-      out.push({ t: 'op', v: two === '!=' ? '<>' : two, pos });
-      i += 2;
-      continue;
-    }
-    if ('=<>+-*/%(),.;'.includes(c)) {
-      out.push({ t: 'op', v: c, pos });
-      i++;
-      continue;
-    }
-    throw new QueryRefusal(`unexpected character '${c}' at position ${pos}`);
-  }
-  out.push({ t: 'eof', v: '', pos: sql.length + 1 });
-  return out;
-}
-
-export type Expr =
-  | { k: 'col'; name: string; qualifier?: string; pos: number }
-  | { k: 'num'; text: string; pos: number }
-  | { k: 'str'; value: string; pos: number }
-  | { k: 'bool'; value: boolean; pos: number }
-  | { k: 'null'; pos: number }
-  | { k: 'dur'; ns: bigint; text: string; pos: number }
-  | { k: 'call'; name: string; args: Expr[]; star: boolean; distinct: boolean; pos: number }
-  | { k: 'binary'; op: string; left: Expr; right: Expr; pos: number }
-  | { k: 'not'; expr: Expr; pos: number }
-  | { k: 'neg'; expr: Expr; pos: number }
-  | { k: 'between'; expr: Expr; low: Expr; high: Expr; not: boolean; pos: number }
-  | { k: 'in'; expr: Expr; list: Expr[]; not: boolean; pos: number }
-  | { k: 'isnull'; expr: Expr; not: boolean; pos: number }
-  | { k: 'like'; expr: Expr; pattern: Expr; not: boolean; pos: number };
-
-export interface SelectItem {
-  readonly expr: Expr | 'star';
-  readonly alias?: string;
-}
-
-export interface OrderItem {
-  readonly expr: Expr;
-  readonly desc: boolean;
-  readonly nulls?: 'first' | 'last';
-}
-
-export interface SelectStatement {
-  readonly distinct: boolean;
-  readonly items: SelectItem[];
-  readonly from: { database: string; table: string; alias?: string };
-  readonly where?: Expr;
-  readonly groupBy: Expr[];
-  readonly having?: Expr;
-  readonly orderBy: OrderItem[];
-  readonly limit?: number;
-}
+import type { Expr, OrderItem, SelectItem, SelectStatement } from './ast';
+import { QueryRefusal } from './errors';
+import { type Token, tokenize } from './lexer';
 
 /** Keywords of constructs outside the subset, named in the refusal. */
 const UNSUPPORTED_KEYWORDS: Readonly<Record<string, string>> = {
@@ -250,17 +83,17 @@ class Parser {
 
   private next(): Token {
     const t = this.peek();
-    if (t.t !== 'eof') this.i++;
+    if (t.kind !== 'eof') this.i++;
     return t;
   }
 
-  private isKw(word: string, offset = 0): boolean {
+  private isKeyword(word: string, offset = 0): boolean {
     const t = this.peek(offset);
-    return t.t === 'ident' && !t.quoted && t.v.toLowerCase() === word;
+    return t.kind === 'ident' && !t.quoted && t.text.toLowerCase() === word;
   }
 
-  private acceptKw(word: string): boolean {
-    if (this.isKw(word)) {
+  private acceptKeyword(word: string): boolean {
+    if (this.isKeyword(word)) {
       this.i++;
       return true;
     }
@@ -269,7 +102,7 @@ class Parser {
 
   private isOp(op: string): boolean {
     const t = this.peek();
-    return t.t === 'op' && t.v === op;
+    return t.kind === 'op' && t.text === op;
   }
 
   private acceptOp(op: string): boolean {
@@ -281,48 +114,48 @@ class Parser {
   }
 
   fail(t: Token = this.peek(), expected?: string): never {
-    if (t.t === 'ident' && !t.quoted) {
-      const construct = UNSUPPORTED_KEYWORDS[t.v.toLowerCase()];
+    if (t.kind === 'ident' && !t.quoted) {
+      const construct = UNSUPPORTED_KEYWORDS[t.text.toLowerCase()];
       if (construct) {
         throw new QueryRefusal(
           `${construct} at position ${t.pos} is not supported by the local Timestream query subset`,
         );
       }
     }
-    if (t.t === 'eof')
+    if (t.kind === 'eof')
       throw new QueryRefusal(`unexpected end of query${expected ? `; expected ${expected}` : ''}`);
     throw new QueryRefusal(
-      `unexpected '${t.v}' at position ${t.pos}${expected ? `; expected ${expected}` : ''}`,
+      `unexpected '${t.text}' at position ${t.pos}${expected ? `; expected ${expected}` : ''}`,
     );
   }
 
-  private expectKw(word: string): void {
-    if (!this.acceptKw(word)) this.fail(this.peek(), word.toUpperCase());
+  private expectKeyword(word: string): void {
+    if (!this.acceptKeyword(word)) this.fail(this.peek(), word.toUpperCase());
   }
 
   private expectOp(op: string): void {
     if (!this.acceptOp(op)) this.fail(this.peek(), `'${op}'`);
   }
 
-  private identifier(what: string): { v: string; pos: number } {
+  private identifier(what: string): { text: string; pos: number } {
     const t = this.peek();
-    if (t.t !== 'ident' || (!t.quoted && RESERVED.has(t.v.toLowerCase()))) this.fail(t, what);
+    if (t.kind !== 'ident' || (!t.quoted && RESERVED.has(t.text.toLowerCase()))) this.fail(t, what);
     this.i++;
-    return { v: t.v, pos: t.pos };
+    return { text: t.text, pos: t.pos };
   }
 
   statement(): SelectStatement {
-    if (!this.isKw('select')) this.fail(this.peek(), 'SELECT');
+    if (!this.isKeyword('select')) this.fail(this.peek(), 'SELECT');
     const s = this.select();
     this.acceptOp(';');
-    if (this.peek().t !== 'eof') this.fail();
+    if (this.peek().kind !== 'eof') this.fail();
     return s;
   }
 
   private select(): SelectStatement {
-    this.expectKw('select');
-    const distinct = this.acceptKw('distinct');
-    this.acceptKw('all');
+    this.expectKeyword('select');
+    const distinct = this.acceptKeyword('distinct');
+    this.acceptKeyword('all');
     const items: SelectItem[] = [];
     do {
       if (this.acceptOp('*')) {
@@ -331,13 +164,13 @@ class Parser {
       }
       const expr = this.expr();
       let alias: string | undefined;
-      if (this.acceptKw('as')) alias = this.identifier('an alias').v;
-      else if (this.peek().t === 'ident' && !RESERVED.has(this.peek().v.toLowerCase())) {
-        alias = this.identifier('an alias').v;
+      if (this.acceptKeyword('as')) alias = this.identifier('an alias').text;
+      else if (this.peek().kind === 'ident' && !RESERVED.has(this.peek().text.toLowerCase())) {
+        alias = this.identifier('an alias').text;
       }
       items.push({ expr, ...(alias !== undefined ? { alias } : {}) });
     } while (this.acceptOp(','));
-    this.expectKw('from');
+    this.expectKeyword('from');
     if (this.isOp('(')) throw new QueryRefusal(`subqueries at position ${this.peek().pos} are not supported`);
     const first = this.identifier('a database name');
     this.expectOp('.');
@@ -345,42 +178,42 @@ class Parser {
     if (this.isOp('.'))
       throw new QueryRefusal(`a three-part table name at position ${first.pos} is not supported`);
     let alias: string | undefined;
-    if (this.acceptKw('as')) alias = this.identifier('a table alias').v;
-    else if (this.peek().t === 'ident' && !RESERVED.has(this.peek().v.toLowerCase())) {
-      alias = this.identifier('a table alias').v;
+    if (this.acceptKeyword('as')) alias = this.identifier('a table alias').text;
+    else if (this.peek().kind === 'ident' && !RESERVED.has(this.peek().text.toLowerCase())) {
+      alias = this.identifier('a table alias').text;
     }
     if (this.isOp(','))
       throw new QueryRefusal(`more than one table in FROM (position ${this.peek().pos}) is not supported`);
-    const from = { database: first.v, table: second.v, ...(alias !== undefined ? { alias } : {}) };
-    const where = this.acceptKw('where') ? this.expr() : undefined;
+    const from = { database: first.text, table: second.text, ...(alias !== undefined ? { alias } : {}) };
+    const where = this.acceptKeyword('where') ? this.expr() : undefined;
     const groupBy: Expr[] = [];
-    if (this.acceptKw('group')) {
-      this.expectKw('by');
+    if (this.acceptKeyword('group')) {
+      this.expectKeyword('by');
       do groupBy.push(this.expr());
       while (this.acceptOp(','));
     }
-    const having = this.acceptKw('having') ? this.expr() : undefined;
+    const having = this.acceptKeyword('having') ? this.expr() : undefined;
     const orderBy: OrderItem[] = [];
-    if (this.acceptKw('order')) {
-      this.expectKw('by');
+    if (this.acceptKeyword('order')) {
+      this.expectKeyword('by');
       do {
         const expr = this.expr();
-        const desc = this.acceptKw('desc');
-        if (!desc) this.acceptKw('asc');
+        const desc = this.acceptKeyword('desc');
+        if (!desc) this.acceptKeyword('asc');
         let nulls: 'first' | 'last' | undefined;
-        if (this.acceptKw('nulls')) {
-          if (this.acceptKw('first')) nulls = 'first';
-          else if (this.acceptKw('last')) nulls = 'last';
+        if (this.acceptKeyword('nulls')) {
+          if (this.acceptKeyword('first')) nulls = 'first';
+          else if (this.acceptKeyword('last')) nulls = 'last';
           else this.fail(this.peek(), 'FIRST or LAST');
         }
         orderBy.push({ expr, desc, ...(nulls ? { nulls } : {}) });
       } while (this.acceptOp(','));
     }
     let limit: number | undefined;
-    if (this.acceptKw('limit')) {
+    if (this.acceptKeyword('limit')) {
       const t = this.next();
-      if (t.t !== 'num' || !/^\d+$/.test(t.v)) this.fail(t, 'a whole number after LIMIT');
-      limit = Number(t.v);
+      if (t.kind !== 'number' || !/^\d+$/.test(t.text)) this.fail(t, 'a whole number after LIMIT');
+      limit = Number(t.text);
     }
     return {
       distinct,
@@ -400,7 +233,7 @@ class Parser {
 
   private or(): Expr {
     let left = this.and();
-    while (this.isKw('or')) {
+    while (this.isKeyword('or')) {
       const pos = this.next().pos;
       left = { k: 'binary', op: 'OR', left, right: this.and(), pos };
     }
@@ -409,7 +242,7 @@ class Parser {
 
   private and(): Expr {
     let left = this.not();
-    while (this.isKw('and')) {
+    while (this.isKeyword('and')) {
       const pos = this.next().pos;
       left = { k: 'binary', op: 'AND', left, right: this.not(), pos };
     }
@@ -417,7 +250,7 @@ class Parser {
   }
 
   private not(): Expr {
-    if (this.isKw('not')) {
+    if (this.isKeyword('not')) {
       const pos = this.next().pos;
       return { k: 'not', expr: this.not(), pos };
     }
@@ -427,34 +260,36 @@ class Parser {
   private predicate(): Expr {
     const left = this.additive();
     const t = this.peek();
-    if (t.t === 'op' && ['=', '<>', '<', '<=', '>', '>='].includes(t.v)) {
+    if (t.kind === 'op' && ['=', '<>', '<', '<=', '>', '>='].includes(t.text)) {
       this.next();
-      if (this.isKw('any') || this.isKw('all') || this.isKw('some')) {
+      if (this.isKeyword('any') || this.isKeyword('all') || this.isKeyword('some')) {
         throw new QueryRefusal(`quantified comparisons at position ${t.pos} are not supported`);
       }
-      return { k: 'binary', op: t.v, left, right: this.additive(), pos: t.pos };
+      return { k: 'binary', op: t.text, left, right: this.additive(), pos: t.pos };
     }
-    if (this.isKw('is')) {
+    if (this.isKeyword('is')) {
       const pos = this.next().pos;
-      const not = this.acceptKw('not');
-      if (this.isKw('distinct'))
+      const not = this.acceptKeyword('not');
+      if (this.isKeyword('distinct'))
         throw new QueryRefusal(`IS DISTINCT FROM at position ${pos} is not supported`);
-      this.expectKw('null');
+      this.expectKeyword('null');
       return { k: 'isnull', expr: left, not, pos };
     }
-    const not = this.isKw('not') && (this.isKw('between', 1) || this.isKw('in', 1) || this.isKw('like', 1));
+    const not =
+      this.isKeyword('not') &&
+      (this.isKeyword('between', 1) || this.isKeyword('in', 1) || this.isKeyword('like', 1));
     if (not) this.next();
-    if (this.isKw('between')) {
+    if (this.isKeyword('between')) {
       const pos = this.next().pos;
       const low = this.additive();
-      this.expectKw('and');
+      this.expectKeyword('and');
       const high = this.additive();
       return { k: 'between', expr: left, low, high, not, pos };
     }
-    if (this.isKw('in')) {
+    if (this.isKeyword('in')) {
       const pos = this.next().pos;
       this.expectOp('(');
-      if (this.isKw('select'))
+      if (this.isKeyword('select'))
         throw new QueryRefusal(`subqueries at position ${this.peek().pos} are not supported`);
       const list: Expr[] = [];
       do list.push(this.additive());
@@ -462,10 +297,11 @@ class Parser {
       this.expectOp(')');
       return { k: 'in', expr: left, list, not, pos };
     }
-    if (this.isKw('like')) {
+    if (this.isKeyword('like')) {
       const pos = this.next().pos;
       const pattern = this.additive();
-      if (this.isKw('escape')) throw new QueryRefusal(`LIKE ... ESCAPE at position ${pos} is not supported`);
+      if (this.isKeyword('escape'))
+        throw new QueryRefusal(`LIKE ... ESCAPE at position ${pos} is not supported`);
       return { k: 'like', expr: left, pattern, not, pos };
     }
     return left;
@@ -475,9 +311,9 @@ class Parser {
     let left = this.multiplicative();
     for (;;) {
       const t = this.peek();
-      if (t.t === 'op' && (t.v === '+' || t.v === '-')) {
+      if (t.kind === 'op' && (t.text === '+' || t.text === '-')) {
         this.next();
-        left = { k: 'binary', op: t.v, left, right: this.multiplicative(), pos: t.pos };
+        left = { k: 'binary', op: t.text, left, right: this.multiplicative(), pos: t.pos };
       } else return left;
     }
   }
@@ -486,20 +322,20 @@ class Parser {
     let left = this.unary();
     for (;;) {
       const t = this.peek();
-      if (t.t === 'op' && (t.v === '*' || t.v === '/' || t.v === '%')) {
+      if (t.kind === 'op' && (t.text === '*' || t.text === '/' || t.text === '%')) {
         this.next();
-        left = { k: 'binary', op: t.v, left, right: this.unary(), pos: t.pos };
+        left = { k: 'binary', op: t.text, left, right: this.unary(), pos: t.pos };
       } else return left;
     }
   }
 
   private unary(): Expr {
     const t = this.peek();
-    if (t.t === 'op' && t.v === '-') {
+    if (t.kind === 'op' && t.text === '-') {
       this.next();
       return { k: 'neg', expr: this.unary(), pos: t.pos };
     }
-    if (t.t === 'op' && t.v === '+') {
+    if (t.kind === 'op' && t.text === '+') {
       this.next();
       return this.unary();
     }
@@ -508,20 +344,20 @@ class Parser {
 
   private primary(): Expr {
     const t = this.peek();
-    switch (t.t) {
-      case 'num':
+    switch (t.kind) {
+      case 'number':
         this.next();
-        return { k: 'num', text: t.v, pos: t.pos };
-      case 'str':
+        return { k: 'num', text: t.text, pos: t.pos };
+      case 'string':
         this.next();
-        return { k: 'str', value: t.v, pos: t.pos };
-      case 'dur':
+        return { k: 'str', value: t.text, pos: t.pos };
+      case 'duration':
         this.next();
-        return { k: 'dur', ns: t.ns, text: t.v, pos: t.pos };
+        return { k: 'dur', ns: t.ns, text: t.text, pos: t.pos };
       case 'op':
-        if (t.v === '(') {
+        if (t.text === '(') {
           this.next();
-          if (this.isKw('select'))
+          if (this.isKeyword('select'))
             throw new QueryRefusal(`subqueries at position ${t.pos} are not supported`);
           const e = this.expr();
           this.expectOp(')');
@@ -533,7 +369,7 @@ class Parser {
       case 'ident':
         break;
     }
-    const word = t.v.toLowerCase();
+    const word = t.text.toLowerCase();
     if (!t.quoted) {
       if (word === 'true' || word === 'false') {
         this.next();
@@ -549,25 +385,25 @@ class Parser {
       }
       if (RESERVED.has(word)) this.fail(t, 'an expression');
       const nextTok = this.peek(1);
-      if (nextTok.t === 'op' && nextTok.v === '(') return this.call();
+      if (nextTok.kind === 'op' && nextTok.text === '(') return this.call();
     }
     this.next();
     if (this.isOp('.')) {
       this.next();
       const col = this.identifier('a column name');
-      return { k: 'col', name: col.v, qualifier: t.v, pos: t.pos };
+      return { k: 'col', name: col.text, qualifier: t.text, pos: t.pos };
     }
-    return { k: 'col', name: t.v, pos: t.pos };
+    return { k: 'col', name: t.text, pos: t.pos };
   }
 
   private call(): Expr {
     const nameTok = this.next();
     this.expectOp('(');
-    const name = nameTok.v.toLowerCase();
-    const distinct = this.acceptKw('distinct');
+    const name = nameTok.text.toLowerCase();
+    const distinct = this.acceptKeyword('distinct');
     if (this.acceptOp('*')) {
       this.expectOp(')');
-      if (this.isKw('over')) this.fail();
+      if (this.isKeyword('over')) this.fail();
       return { k: 'call', name, args: [], star: true, distinct, pos: nameTok.pos };
     }
     const args: Expr[] = [];
@@ -576,8 +412,8 @@ class Parser {
       while (this.acceptOp(','));
     }
     this.expectOp(')');
-    if (this.isKw('over')) this.fail();
-    if (this.isKw('filter'))
+    if (this.isKeyword('over')) this.fail();
+    if (this.isKeyword('filter'))
       throw new QueryRefusal(`aggregate FILTER at position ${this.peek().pos} is not supported`);
     return { k: 'call', name, args, star: false, distinct, pos: nameTok.pos };
   }

@@ -4,7 +4,9 @@ import type { BrokerMessage } from '../../../local/broker';
 import { allowAllPolicy } from '../../helpers/device-policy';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
 import { connectDevice, disconnectAll } from '../../helpers/mqtt-device';
-import { waitFor } from '../../helpers/wait';
+
+/** How long the broker may take to deliver, log or disconnect. */
+const POLL = { timeout: 5_000 };
 
 const address = { building: 'hq', zone: 'lobby', thing: 'lobby-t1' };
 const attributes = { building: address.building, zone: address.zone, kind: 'sensor' };
@@ -41,7 +43,7 @@ describe('broker: connecting devices', () => {
     const arrived = app.next(telemetryTopic(address));
     await sensor.publish(telemetryTopic(address), { t: 21.5 });
     expect(JSON.parse((await arrived).payload)).toEqual({ t: 21.5 });
-    await waitFor(() => seen.length === 1);
+    await expect.poll(() => seen.length, POLL).toBe(1);
     expect(seen[0]).toMatchObject({
       topic: telemetryTopic(address),
       clientId: address.thing,
@@ -58,7 +60,7 @@ describe('broker: connecting devices', () => {
     });
     const sensor = await connect(device, address.thing);
     await sensor.disconnect();
-    await waitFor(() => events.length === 2);
+    await expect.poll(() => events.length, POLL).toBe(2);
     expect(events[0]?.topic).toBe(presenceTopic('connected', address.thing));
     expect(JSON.parse(events[0]!.payload.toString())).toMatchObject({
       clientId: address.thing,

@@ -8,7 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../../contracts';
 import type { BrokerMessage } from '../../../local/broker';
 import { type DeviceIdentity, type LocalIot, startLocalIot } from '../../helpers/local-iot';
-import { waitFor } from '../../helpers/wait';
+
+/** How long the broker may take to deliver, log or disconnect. */
+const POLL = { timeout: 5_000 };
 
 const run = promisify(execFile);
 const installed = spawnSync('mosquitto_pub', ['--help']).error === undefined;
@@ -51,7 +53,7 @@ describe.skipIf(!installed)('broker: mosquitto clients', () => {
       seen.push(m);
     });
     await pub(telemetryTopic(own));
-    await waitFor(() => seen.length === 1);
+    await expect.poll(() => seen.length, POLL).toBe(1);
     expect(seen[0]).toMatchObject({ clientId: own.thing, thingName: own.thing });
   });
 
@@ -83,6 +85,8 @@ describe.skipIf(!installed)('broker: mosquitto clients', () => {
         { timeout: 10_000 },
       ),
     ).rejects.toThrow();
-    await waitFor(() => env.logLines('refused TLS connection', 'no client certificate').length === 1);
+    await expect
+      .poll(() => env.logLines('refused TLS connection', 'no client certificate').length, POLL)
+      .toBe(1);
   });
 });

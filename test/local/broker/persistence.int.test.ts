@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { provesAbsenceFor } from '../../helpers/absence';
 import { allowAllPolicy } from '../../helpers/device-policy';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
 import { connectDevice, disconnectAll } from '../../helpers/mqtt-device';
@@ -67,7 +68,7 @@ describe('broker: state across a restart', () => {
     const sender = await (await connect('sender'))();
     await sender.publish('alerts/fire', 'evacuate', 1);
     const again = await listenerAt(false);
-    await new Promise((r) => setTimeout(r, 300));
+    await provesAbsenceFor(300, "the forgotten session's queued message");
     expect(again.received).toEqual([]);
   });
 });

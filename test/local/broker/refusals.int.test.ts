@@ -5,13 +5,15 @@ import tls from 'node:tls';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMAND_SHADOW_NAME, shadowTopicPrefix, telemetryTopic } from '../../../contracts';
-import { createCertificateAuthority } from '../../../local/ca';
+import { createCaService } from '../../../local/ca';
 import { silentLogger } from '../../../local/common/log';
 import type { PolicyDocument } from '../../../local/iot/types';
 import { allowAllPolicy } from '../../helpers/device-policy';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
 import { connectDevice, disconnectAll, type TestDevice } from '../../helpers/mqtt-device';
-import { waitFor } from '../../helpers/wait';
+
+/** How long the broker may take to deliver, log or disconnect. */
+const POLL = { timeout: 5_000 };
 
 const hq = (zone: string, thing: string) => ({ building: 'hq', zone, thing });
 const lobbyT1 = hq('lobby', 'lobby-t1');
@@ -58,17 +60,21 @@ describe('broker: refusals', () => {
 
   it('refuses a TLS connection without a client certificate and says why', async () => {
     await rawTls({});
-    await waitFor(() => env.logLines('refused TLS connection', 'no client certificate').length === 1);
+    await expect
+      .poll(() => env.logLines('refused TLS connection', 'no client certificate').length, POLL)
+      .toBe(1);
   });
 
   it('refuses a certificate signed by another CA', async () => {
-    const foreign = await createCertificateAuthority({
+    const foreign = await createCaService({
       dir: mkdtempSync(join(tmpdir(), 'zonectl-foreign-ca-')),
       logger: silentLogger,
     });
     const issued = await foreign.createKeysAndCertificate();
     await rawTls({ cert: issued.certificatePem, key: issued.keyPair.PrivateKey });
-    await waitFor(() => env.logLines('refused TLS connection', 'not signed by the local CA').length === 1);
+    await expect
+      .poll(() => env.logLines('refused TLS connection', 'not signed by the local CA').length, POLL)
+      .toBe(1);
   });
 
   it('refuses a certificate that is not registered', async () => {
@@ -197,7 +203,7 @@ describe('broker: refusals', () => {
     });
     const second = await connect(device, lobbyT1.thing);
     await first.interrupted;
-    await waitFor(() => events.length === 1);
+    await expect.poll(() => events.length, POLL).toBe(1);
     expect(events).toEqual(['DUPLICATE_CLIENTID']);
     await second.publish(telemetryTopic(lobbyT1), { t: 1 });
   });

@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCertificateAuthority } from '../../../local/ca';
+import { generateKeyAndCsr } from '../../../contracts/pki';
+import { createCaService } from '../../../local/ca';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { silentLogger } from '../../../local/common/log';
-import { makeCsr, tamperSignature } from './csr';
+import { tamperSignature } from './csr';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -32,7 +33,7 @@ async function rejection(promise: Promise<unknown>): Promise<AwsServiceError> {
 describe('certificate authority', () => {
   it('creates ca.pem and a private key readable only by the owner on first start', async () => {
     const dir = tempDir();
-    const ca = await createCertificateAuthority({ dir, logger: silentLogger });
+    const ca = await createCaService({ dir, logger: silentLogger });
     expect(ca.caFile).toBe(join(dir, 'ca.pem'));
     expect(readFileSync(ca.caFile, 'utf8')).toBe(ca.caPem);
     expect(statSync(join(dir, 'ca.key.pem')).mode & 0o777).toBe(0o600);
@@ -41,9 +42,9 @@ describe('certificate authority', () => {
 
   it('loads the same CA on a later start and still recognises its certificates', async () => {
     const dir = tempDir();
-    const first = await createCertificateAuthority({ dir, logger: silentLogger });
-    const issued = await first.signCsr((await makeCsr()).csrPem);
-    const second = await createCertificateAuthority({ dir, logger: silentLogger });
+    const first = await createCaService({ dir, logger: silentLogger });
+    const issued = await first.signCsr((await generateKeyAndCsr('device')).csrPem);
+    const second = await createCaService({ dir, logger: silentLogger });
     expect(second.caPem).toBe(first.caPem);
     expect(await second.isIssuedByMe(issued.certificatePem)).toBe(true);
   });
@@ -51,8 +52,8 @@ describe('certificate authority', () => {
   it.each(['P-256', 'P-384', 'RSA-2048'] as const)(
     'signs a %s CSR with the id as SHA-256 of the DER',
     async (kind) => {
-      const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-      const issued = await ca.signCsr((await makeCsr(kind, 'thing-1')).csrPem);
+      const ca = await createCaService({ dir: tempDir(), logger: silentLogger });
+      const issued = await ca.signCsr((await generateKeyAndCsr('thing-1', kind)).csrPem);
       const cert = new X509Certificate(issued.certificatePem);
       expect(issued.certificateId).toBe(createHash('sha256').update(cert.raw).digest('hex'));
       expect(cert.subject).toContain('CN=thing-1');
@@ -62,30 +63,30 @@ describe('certificate authority', () => {
   );
 
   it('issues a new certificate each time the same CSR is signed', async () => {
-    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const { csrPem } = await makeCsr();
+    const ca = await createCaService({ dir: tempDir(), logger: silentLogger });
+    const { csrPem } = await generateKeyAndCsr('device');
     const a = await ca.signCsr(csrPem);
     const b = await ca.signCsr(csrPem);
     expect(a.certificateId).not.toBe(b.certificateId);
   });
 
   it('refuses an RSA key shorter than 2048 bits with InvalidRequestException', async () => {
-    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const err = await rejection(ca.signCsr((await makeCsr('RSA-1024')).csrPem));
+    const ca = await createCaService({ dir: tempDir(), logger: silentLogger });
+    const err = await rejection(ca.signCsr((await generateKeyAndCsr('device', 'RSA-1024')).csrPem));
     expect(err.code).toBe('InvalidRequestException');
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/1024 bits/);
   });
 
   it('refuses a CSR whose signature does not verify', async () => {
-    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const err = await rejection(ca.signCsr(tamperSignature((await makeCsr()).csrPem)));
+    const ca = await createCaService({ dir: tempDir(), logger: silentLogger });
+    const err = await rejection(ca.signCsr(tamperSignature((await generateKeyAndCsr('device')).csrPem)));
     expect(err.code).toBe('InvalidRequestException');
     expect(err.message).toMatch(/signature/);
   });
 
   it('refuses text that is not a CSR', async () => {
-    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const ca = await createCaService({ dir: tempDir(), logger: silentLogger });
     const err = await rejection(
       ca.signCsr('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----'),
     );
@@ -93,7 +94,7 @@ describe('certificate authority', () => {
   });
 
   it('creates an RSA-2048 key pair whose public key is in the certificate', async () => {
-    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const ca = await createCaService({ dir: tempDir(), logger: silentLogger });
     const made = await ca.createKeysAndCertificate();
     expect(made.keyPair.PrivateKey).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
     const cert = new X509Certificate(made.certificatePem);
@@ -104,20 +105,18 @@ describe('certificate authority', () => {
 
   it('issues a server certificate for localhost and 127.0.0.1 and reuses it while valid', async () => {
     const dir = tempDir();
-    const ca = await createCertificateAuthority({ dir, logger: silentLogger });
+    const ca = await createCaService({ dir, logger: silentLogger });
     const server = await ca.issueServerCertificate([]);
     const cert = new X509Certificate(server.certPem);
     expect(cert.checkHost('localhost')).toBe('localhost');
     expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(cert.verify(new X509Certificate(ca.caPem).publicKey)).toBe(true);
-    const again = await (
-      await createCertificateAuthority({ dir, logger: silentLogger })
-    ).issueServerCertificate();
+    const again = await (await createCaService({ dir, logger: silentLogger })).issueServerCertificate();
     expect(again.certPem).toBe(server.certPem);
   });
 
   it('reissues the server certificate when a host it lacks is asked for', async () => {
-    const ca = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
+    const ca = await createCaService({ dir: tempDir(), logger: silentLogger });
     const first = await ca.issueServerCertificate();
     const second = await ca.issueServerCertificate(['zonectl.local']);
     expect(second.certPem).not.toBe(first.certPem);
@@ -125,9 +124,9 @@ describe('certificate authority', () => {
   });
 
   it('does not recognise a certificate from another CA', async () => {
-    const mine = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const foreign = await createCertificateAuthority({ dir: tempDir(), logger: silentLogger });
-    const issued = await foreign.signCsr((await makeCsr()).csrPem);
+    const mine = await createCaService({ dir: tempDir(), logger: silentLogger });
+    const foreign = await createCaService({ dir: tempDir(), logger: silentLogger });
+    const issued = await foreign.signCsr((await generateKeyAndCsr('device')).csrPem);
     expect(await mine.isIssuedByMe(issued.certificatePem)).toBe(false);
     expect(await mine.isIssuedByMe('not a certificate')).toBe(false);
   });

@@ -7,14 +7,14 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { recordingLogger } from '../../../local/common/log';
-import { type Gateway, startGateway } from '../../../local/gateway';
+import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import type { AwsRequest, ServiceRoute } from '../../../local/gateway/types';
 import { dummyCredentials, type IotHarness, startIot } from '../iot/harness';
 
 const AUTH = (service: string) =>
   `AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
 
-let gateway: Gateway | undefined;
+let gateway: GatewayService | undefined;
 let iot: IotHarness | undefined;
 afterEach(async () => {
   await gateway?.close();
@@ -52,7 +52,7 @@ function echoRoute(name: string, accept: (req: AwsRequest) => boolean, fail?: ()
 describe('AWS API gateway', () => {
   it('routes by the signing service in the SigV4 credential scope and parses the request', async () => {
     const logger = recordingLogger();
-    gateway = await startGateway({
+    gateway = await createGatewayService({
       port: 0,
       logger,
       routes: [
@@ -82,7 +82,7 @@ describe('AWS API gateway', () => {
   });
 
   it('serves a route added after start', async () => {
-    gateway = await startGateway({ port: 0, logger: recordingLogger(), routes: [] });
+    gateway = await createGatewayService({ port: 0, logger: recordingLogger(), routes: [] });
     gateway.addRoute(echoRoute('late', () => true));
     const res = await fetch(`${gateway.endpoint}/any`);
     expect(((await res.json()) as { route: string }).route).toBe('late');
@@ -90,7 +90,7 @@ describe('AWS API gateway', () => {
 
   it('answers an unrouted request with 404 UnknownOperationException naming method and path', async () => {
     const logger = recordingLogger();
-    gateway = await startGateway({ port: 0, logger, routes: [] });
+    gateway = await createGatewayService({ port: 0, logger, routes: [] });
     const res = await fetch(`${gateway.endpoint}/nowhere`, { method: 'DELETE' });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
@@ -101,7 +101,7 @@ describe('AWS API gateway', () => {
   });
 
   it('renders a JSON-protocol error so the AWS SDK raises the modeled exception class', async () => {
-    gateway = await startGateway({
+    gateway = await createGatewayService({
       port: 0,
       logger: recordingLogger(),
       routes: [
@@ -134,7 +134,7 @@ describe('AWS API gateway', () => {
   it('answers an unexpected route failure with 500 and keeps serving', async () => {
     const logger = recordingLogger();
     let calls = 0;
-    gateway = await startGateway({
+    gateway = await createGatewayService({
       port: 0,
       logger,
       routes: [
@@ -159,8 +159,67 @@ describe('AWS API gateway', () => {
     expect(second.status).toBe(200);
   });
 
+  it("answers an unexpected route failure with the exception the route's service model names", async () => {
+    const logger = recordingLogger();
+    const route: ServiceRoute = {
+      ...echoRoute(
+        'timestream-write',
+        () => true,
+        () => {
+          throw new RangeError('store gone');
+        },
+      ),
+      internalErrorCode: 'InternalServerException',
+    };
+    gateway = await createGatewayService({ port: 0, logger, routes: [route] });
+    const res = await fetch(`${gateway.endpoint}/`, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'Timestream_20181101.WriteRecords' },
+      body: '{}',
+    });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { __type: string }).__type).toBe('InternalServerException');
+    expect(
+      logger.lines.some((l) =>
+        l.includes(
+          'timestream-write POST / (Timestream_20181101.WriteRecords) failed unexpectedly: RangeError: store gone',
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it("qualifies a JSON-protocol error's __type with the route's namespace and logs the refusal", async () => {
+    const logger = recordingLogger();
+    const route: ServiceRoute = {
+      ...echoRoute(
+        'sqs',
+        () => true,
+        () => {
+          throw new AwsServiceError('QueueDoesNotExist', 400, 'The specified queue does not exist.');
+        },
+      ),
+      errorNamespace: 'com.amazonaws.sqs',
+    };
+    gateway = await createGatewayService({ port: 0, logger, routes: [route] });
+    const res = await fetch(`${gateway.endpoint}/`, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AmazonSQS.GetQueueUrl' },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      __type: 'com.amazonaws.sqs#QueueDoesNotExist',
+      message: 'The specified queue does not exist.',
+    });
+    expect(
+      logger.lines.some((l) =>
+        l.includes('sqs POST / (AmazonSQS.GetQueueUrl) -> 400 QueueDoesNotExist: The specified queue'),
+      ),
+    ).toBe(true);
+  });
+
   it('refuses a body over the size limit with 413', async () => {
-    gateway = await startGateway({
+    gateway = await createGatewayService({
       port: 0,
       logger: recordingLogger(),
       routes: [echoRoute('a', () => true)],
@@ -174,7 +233,7 @@ describe('AWS API gateway', () => {
   });
 
   it('refuses a malformed HTTP request with 400 and keeps serving', async () => {
-    gateway = await startGateway({
+    gateway = await createGatewayService({
       port: 0,
       logger: recordingLogger(),
       routes: [echoRoute('a', () => true)],
@@ -225,19 +284,19 @@ describe('AWS API gateway', () => {
 
 describe('browser requests', () => {
   it('refuses a request from another site', async () => {
-    const { browserRefusal } = await import('../../../local/gateway/server');
+    const { browserRefusal } = await import('../../../local/gateway');
     expect(browserRefusal({ host: '127.0.0.1:4600', origin: 'https://evil.example' })).toMatch(
       /cross-origin/,
     );
   });
 
   it('refuses a Host that is not a loopback name', async () => {
-    const { browserRefusal } = await import('../../../local/gateway/server');
+    const { browserRefusal } = await import('../../../local/gateway');
     expect(browserRefusal({ host: 'attacker.example:4600' })).toMatch(/not a loopback name/);
   });
 
   it('lets same-origin pages and SDK clients through', async () => {
-    const { browserRefusal } = await import('../../../local/gateway/server');
+    const { browserRefusal } = await import('../../../local/gateway');
     expect(browserRefusal({ host: '127.0.0.1:4600', origin: 'http://127.0.0.1:4600' })).toBeUndefined();
     expect(browserRefusal({ host: 'localhost:4600' })).toBeUndefined();
   });

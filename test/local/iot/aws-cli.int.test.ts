@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeCsr } from '../ca/csr';
+import { generateKeyAndCsr } from '../../../contracts/pki';
 import { type IotHarness, startIot } from './harness';
 
 const run = promisify(execFile);
@@ -49,7 +49,7 @@ describe.skipIf(!cli)('AWS CLI against the local IoT API', () => {
 
   it('creates an active certificate from a CSR with create-certificate-from-csr', async () => {
     const csrFile = join(h.stateDir, 'device.csr.pem');
-    writeFileSync(csrFile, (await makeCsr('P-256', 'cli-device')).csrPem);
+    writeFileSync(csrFile, (await generateKeyAndCsr('cli-device')).csrPem);
     const { stdout } = await aws(
       'iot',
       'create-certificate-from-csr',

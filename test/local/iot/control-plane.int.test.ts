@@ -38,8 +38,9 @@ import {
   VersionConflictException,
 } from '@aws-sdk/client-iot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateKeyAndCsr } from '../../../contracts/pki';
 import type { RegistryEvent } from '../../../local/iot';
-import { makeCsr, tamperSignature } from '../ca/csr';
+import { tamperSignature } from '../ca/csr';
 import { type IotHarness, startIot } from './harness';
 
 let h: IotHarness;
@@ -64,7 +65,7 @@ const POLICY = JSON.stringify({
 });
 
 async function newCertificate(active = true) {
-  const { csrPem } = await makeCsr();
+  const { csrPem } = await generateKeyAndCsr('device');
   return h.client.send(
     new CreateCertificateFromCsrCommand({ certificateSigningRequest: csrPem, setAsActive: active }),
   );
@@ -198,7 +199,7 @@ describe('certificates', () => {
   });
 
   it('refuses a CSR with a bad signature as InvalidRequestException', async () => {
-    const { csrPem } = await makeCsr();
+    const { csrPem } = await generateKeyAndCsr('device');
     await expect(
       h.client.send(
         new CreateCertificateFromCsrCommand({ certificateSigningRequest: tamperSignature(csrPem) }),
@@ -442,6 +443,15 @@ describe('topic rules', () => {
     ).rejects.toBeInstanceOf(ResourceAlreadyExistsException);
     await expect(
       h.client.send(new CreateTopicRuleCommand({ ruleName: 'bad-name', topicRulePayload: payload })),
+    ).rejects.toBeInstanceOf(InvalidRequestException);
+  });
+
+  it('refuses a rule with more than 10 actions as InvalidRequestException', async () => {
+    const actions = Array.from({ length: 11 }, () => ({ sqs: { queueUrl: 'q', roleArn: 'r' } }));
+    await expect(
+      h.client.send(
+        new CreateTopicRuleCommand({ ruleName: 'r11', topicRulePayload: { ...payload, actions } }),
+      ),
     ).rejects.toBeInstanceOf(InvalidRequestException);
   });
 

@@ -3,17 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { type CertificateAuthority, createCertificateAuthority } from '../../../local/ca';
+import { type CaService, createCaService } from '../../../local/ca';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { type LocalLogger, recordingLogger } from '../../../local/common/log';
-import { type Gateway, startGateway } from '../../../local/gateway';
+import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import { createIotService, type IotService } from '../../../local/iot';
 
 export interface IotHarness {
   readonly stateDir: string;
-  readonly ca: CertificateAuthority;
+  readonly ca: CaService;
   readonly iot: IotService;
-  readonly gateway: Gateway;
+  readonly gateway: GatewayService;
   readonly client: IoTClient;
   readonly logger: LocalLogger & { readonly lines: string[] };
   close(options?: { keepState?: boolean }): Promise<void>;
@@ -23,9 +23,9 @@ export const dummyCredentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'lo
 
 export async function startIot(stateDir = mkdtempSync(join(tmpdir(), 'zonectl-iot-'))): Promise<IotHarness> {
   const logger = recordingLogger();
-  const ca = await createCertificateAuthority({ dir: join(stateDir, 'ca'), logger });
+  const ca = await createCaService({ dir: join(stateDir, 'ca'), logger });
   const iot = await createIotService({ stateDir, ca, identity: DEFAULT_IDENTITY, logger });
-  const gateway = await startGateway({ port: 0, routes: [iot.route], logger });
+  const gateway = await createGatewayService({ port: 0, routes: [iot.route], logger });
   const client = new IoTClient({
     endpoint: gateway.endpoint,
     region: DEFAULT_IDENTITY.region,

@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
-import { startGateway } from '../../../local/gateway';
+import { createGatewayService } from '../../../local/gateway';
 import { createLambdaService, type FunctionDefinition, type LambdaService } from '../../../local/lambda';
 import { createSqsService, type SqsService } from '../../../local/sqs';
 import { bundleFixture, HANDLERS, SDK_HANDLER } from './bundle';
@@ -189,8 +189,7 @@ describe('local Lambda runtime', () => {
     expect((result.payload as { errorMessage: string }).errorMessage).toContain(
       'Task timed out after 1.00 seconds',
     );
-    await new Promise((r) => setTimeout(r, 100));
-    expect(isAlive(warm.pid)).toBe(false);
+    await vi.waitFor(() => expect(isAlive(warm.pid)).toBe(false));
     const next = (await lambda.invoke('slow', { ms: 1 })).payload as { pid: number };
     expect(next.pid).not.toBe(warm.pid);
   });
@@ -222,8 +221,7 @@ describe('local Lambda runtime', () => {
     await lambda.createFunction(definition('redeploy', 'counter'));
     const old = (await lambda.invoke('redeploy', {})).payload as { pid: number };
     await lambda.createFunction(definition('redeploy', 'counter', { environment: { VERSION: '2' } }));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(isAlive(old.pid)).toBe(false);
+    await vi.waitFor(() => expect(isAlive(old.pid)).toBe(false));
     const fresh = (await lambda.invoke('redeploy', {})).payload as { invocations: number; pid: number };
     expect(fresh).toMatchObject({ invocations: 1 });
     expect(fresh.pid).not.toBe(old.pid);
@@ -273,7 +271,7 @@ describe('local Lambda runtime', () => {
   it('answers the Invoke API over HTTP, with X-Amz-Function-Error on a function error', async () => {
     await lambda.createFunction(definition('http-ok', 'counter'));
     await lambda.createFunction(definition('http-fail', 'fail'));
-    const server = await startGateway({ port: 0, routes: [lambda.route], logger });
+    const server = await createGatewayService({ port: 0, routes: [lambda.route], logger });
     try {
       const ok = await fetch(`${server.endpoint}/2015-03-31/functions/http-ok/invocations`, {
         method: 'POST',
@@ -313,7 +311,7 @@ describe('local Lambda runtime', () => {
       logger,
       endpoint: () => endpoint,
     });
-    const server = await startGateway({ port: 0, routes: [localSqs.route], logger });
+    const server = await createGatewayService({ port: 0, routes: [localSqs.route], logger });
     endpoint = server.endpoint;
     const local = await createLambdaService({
       dir: join(dir, 'lambda-http'),

@@ -4,7 +4,7 @@ import { CONTROL_RULE, INGEST_RULE, ruleName, TELEMETRY_VERSION, telemetryTopic 
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { recordingLogger } from '../../../local/common/log';
-import { createRulesEngine, type RuleActionTargets, type RulesEngine } from '../../../local/rules';
+import { createRulesService, type RuleActionTargets, type RulesService } from '../../../local/rules';
 import { FakeBus } from './fake-bus';
 
 const FN_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:controller';
@@ -36,13 +36,13 @@ class RecordingTargets implements RuleActionTargets {
 let bus: FakeBus;
 let targets: RecordingTargets;
 let logger: ReturnType<typeof recordingLogger>;
-let engine: RulesEngine;
+let engine: RulesService;
 
 beforeEach(async () => {
   bus = new FakeBus();
   targets = new RecordingTargets();
   logger = recordingLogger();
-  engine = await createRulesEngine({ bus, identity: DEFAULT_IDENTITY, logger, targets, now: () => 1_000 });
+  engine = await createRulesService({ bus, identity: DEFAULT_IDENTITY, logger, targets, now: () => 1_000 });
 });
 
 afterEach(async () => {

@@ -51,6 +51,19 @@ describe('topic rule payloads', () => {
     );
   });
 
+  it('rejects a payload without actions, as both the IoT API and CloudFormation require them', () => {
+    expect(() => normaliseTopicRulePayload({ sql: "SELECT * FROM 'a'" })).toThrow(
+      /topicRulePayload.actions is required/,
+    );
+  });
+
+  it('rejects a payload with more than 10 actions', () => {
+    const actions = Array.from({ length: 11 }, () => ({ sqs: { queueUrl: 'q' } }));
+    expect(() => normaliseTopicRulePayload({ sql: "SELECT * FROM 'a'", actions })).toThrow(
+      /at most 10 actions/,
+    );
+  });
+
   it('rejects a rule name with a hyphen as InvalidRequestException', () => {
     let caught: unknown;
     try {

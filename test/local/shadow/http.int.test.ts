@@ -13,10 +13,12 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMAND_SHADOW_NAME } from '../../../contracts';
 import type { BrokerMessage } from '../../../local/broker';
-import { type Gateway, startGateway } from '../../../local/gateway/server';
+import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import { createShadowService, type ShadowService } from '../../../local/shadow';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
-import { waitFor } from '../../helpers/wait';
+
+/** How long the broker may take to deliver, log or disconnect. */
+const POLL = { timeout: 5_000 };
 
 const thingName = 'lobby-h1';
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8'));
@@ -25,7 +27,7 @@ const encode = (doc: object) => Buffer.from(JSON.stringify(doc));
 describe('shadow service over the iot-data HTTP API (AWS SDK v3 through the gateway)', () => {
   let env: LocalIot;
   let service: ShadowService;
-  let gateway: Gateway;
+  let gateway: GatewayService;
   let client: IoTDataPlaneClient;
 
   beforeEach(async () => {
@@ -37,7 +39,7 @@ describe('shadow service over the iot-data HTTP API (AWS SDK v3 through the gate
       stateDir: env.stateDir,
       logger: env.logger,
     });
-    gateway = await startGateway({ port: 0, routes: [service.route], logger: env.logger });
+    gateway = await createGatewayService({ port: 0, routes: [service.route], logger: env.logger });
     client = new IoTDataPlaneClient({
       endpoint: gateway.endpoint,
       region: 'us-east-1',
@@ -87,7 +89,7 @@ describe('shadow service over the iot-data HTTP API (AWS SDK v3 through the gate
     await client.send(
       new UpdateThingShadowCommand({ thingName, payload: encode({ state: { reported: { a: 1 } } }) }),
     );
-    await waitFor(() => seen.length === 1);
+    await expect.poll(() => seen.length, POLL).toBe(1);
     expect(JSON.parse(seen[0]!.payload.toString())).toMatchObject({
       state: { reported: { a: 1 } },
       version: 1,
@@ -165,7 +167,7 @@ describe('shadow service over the iot-data HTTP API (AWS SDK v3 through the gate
     await client.send(
       new PublishCommand({ topic: 'site/hq/status', qos: 1, retain: true, payload: Buffer.from('open') }),
     );
-    await waitFor(() => seen.length === 1);
+    await expect.poll(() => seen.length, POLL).toBe(1);
     expect(seen[0]).toMatchObject({ topic: 'site/hq/status', qos: 1, retain: true });
     expect(seen[0]?.payload.toString()).toBe('open');
     expect(seen[0]?.clientId).toBeUndefined();

@@ -10,19 +10,26 @@ const shadowName = COMMAND_SHADOW_NAME;
 const prefix = shadowTopicPrefix(thingName, shadowName);
 const QOS = mqtt.QoS.AtLeastOnce;
 
-/** Resolves with the next message a shadow client subscription delivers. */
-function once<T>(
-  subscribe: (handler: (error?: unknown, response?: T) => void) => Promise<unknown>,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+/**
+ * Subscribes with a shadow client method: `subscribed` resolves when the broker acknowledged the
+ * subscription (SUBACK), `message` with the next message it delivers.
+ */
+function once<T>(subscribe: (handler: (error?: unknown, response?: T) => void) => Promise<unknown>): {
+  readonly subscribed: Promise<unknown>;
+  readonly message: Promise<T>;
+} {
+  let subscribed: Promise<unknown> = Promise.resolve();
+  const message = new Promise<T>((resolve, reject) => {
     let done = false;
-    subscribe((error, response) => {
+    subscribed = subscribe((error, response) => {
       if (done) return;
       done = true;
       if (error) reject(error);
       else resolve(response as T);
-    }).catch(reject);
+    });
+    subscribed.catch(reject);
   });
+  return { subscribed, message };
 }
 
 describe('shadow service over MQTT (device SDK shadow client)', () => {
@@ -69,18 +76,21 @@ describe('shadow service over MQTT (device SDK shadow client)', () => {
     const rejected = once<iotshadow.model.ErrorResponse>((h) =>
       shadow.subscribeToUpdateNamedShadowRejected(ask, QOS, h),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([accepted.subscribed, rejected.subscribed]);
     await shadow.publishUpdateNamedShadow({ ...ask, ...request }, QOS);
-    return Promise.race([accepted.then((a) => ({ accepted: a })), rejected.then((r) => ({ rejected: r }))]);
+    return Promise.race([
+      accepted.message.then((a) => ({ accepted: a })),
+      rejected.message.then((r) => ({ rejected: r })),
+    ]);
   }
 
   it('rejects a get of a shadow that does not exist yet with 404', async () => {
     const rejected = once<iotshadow.model.ErrorResponse>((h) =>
       shadow.subscribeToGetNamedShadowRejected(ask, QOS, h),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await rejected.subscribed;
     await shadow.publishGetNamedShadow({ ...ask, clientToken: 'g1' }, QOS);
-    expect(await rejected).toMatchObject({
+    expect(await rejected.message).toMatchObject({
       code: 404,
       message: `No shadow exists with name: '${shadowName}'`,
       clientToken: 'g1',
@@ -99,10 +109,10 @@ describe('shadow service over MQTT (device SDK shadow client)', () => {
     const documents = once<iotshadow.model.ShadowUpdatedEvent>((h) =>
       shadow.subscribeToNamedShadowUpdatedEvents(ask, QOS, h),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([delta.subscribed, documents.subscribed]);
     await service.api.update(thingName, shadowName, { state: { desired: { heating: 'on' } } });
-    expect(await delta).toMatchObject({ state: { heating: 'on' }, version: 2 });
-    expect(await documents).toMatchObject({
+    expect(await delta.message).toMatchObject({ state: { heating: 'on' }, version: 2 });
+    expect(await documents.message).toMatchObject({
       previous: { state: { reported: { heating: 'off' } }, version: 1 },
       current: { state: { desired: { heating: 'on' }, reported: { heating: 'off' } }, version: 2 },
     });
@@ -110,9 +120,9 @@ describe('shadow service over MQTT (device SDK shadow client)', () => {
     const got = once<iotshadow.model.GetShadowResponse>((h) =>
       shadow.subscribeToGetNamedShadowAccepted(ask, QOS, h),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await got.subscribed;
     await shadow.publishGetNamedShadow(ask, QOS);
-    expect(await got).toMatchObject({
+    expect(await got.message).toMatchObject({
       state: { desired: { heating: 'on' }, reported: { heating: 'off' }, delta: { heating: 'on' } },
       version: 2,
     });
@@ -144,9 +154,9 @@ describe('shadow service over MQTT (device SDK shadow client)', () => {
     const rejected = once<iotshadow.model.ErrorResponse>((h) =>
       shadow.subscribeToUpdateNamedShadowRejected(ask, QOS, h),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await rejected.subscribed;
     await device.publish(`${prefix}/update`, '{"state": {', QOS);
-    expect(await rejected).toMatchObject({ code: 400, message: 'Invalid JSON' });
+    expect(await rejected.message).toMatchObject({ code: 400, message: 'Invalid JSON' });
     expect(env.logLines('rejected update', prefix, `client '${thingName}'`, '400 Invalid JSON')).toHaveLength(
       1,
     );

@@ -7,6 +7,7 @@ import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
 import { createLambdaService, type LambdaService } from '../../../local/lambda';
 import { createSqsService, type EventSourceMappingConfig, type SqsService } from '../../../local/sqs';
+import { provesAbsenceFor } from '../../helpers/absence';
 import { bundleFixture, HANDLERS } from '../lambda/bundle';
 
 let asset: string;
@@ -29,13 +30,8 @@ const batches = (): BatchLine[] =>
         .map((l) => JSON.parse(l) as BatchLine)
     : [];
 
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Lambda instances start cold in these tests, so results may take seconds to appear. */
+const SLOW = { timeout: 15_000 };
 
 const fnArn = (name: string) =>
   `arn:aws:lambda:${DEFAULT_IDENTITY.region}:${DEFAULT_IDENTITY.accountId}:function:${name}`;
@@ -95,7 +91,7 @@ describe('SQS event source mapping', () => {
     const url = await sqs.createQueue('shape');
     await sqs.send(url, 'hello', { attributes: { kind: { DataType: 'String', StringValue: 'greeting' } } });
     await map('shape', await consumer('shape-fn'));
-    await waitFor(() => batches().length === 1);
+    await expect.poll(() => batches().length, SLOW).toBe(1);
     const record = batches()[0]!.first;
     expect(record).toMatchObject({
       body: 'hello',
@@ -110,7 +106,7 @@ describe('SQS event source mapping', () => {
     expect(record.md5OfBody).toBe('5d41402abc4b2a76b9719d911017c592');
     expect(Number(record.attributes.SentTimestamp)).toBeGreaterThan(0);
     expect(Number(record.attributes.ApproximateFirstReceiveTimestamp)).toBeGreaterThan(0);
-    await waitFor(() => sqs.counts(url).inFlight === 0);
+    await expect.poll(() => sqs.counts(url).inFlight, SLOW).toBe(0);
     expect(sqs.counts(url)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
@@ -118,7 +114,7 @@ describe('SQS event source mapping', () => {
     const url = await sqs.createQueue('by-size');
     for (let i = 0; i < 5; i++) await sqs.send(url, `m${i}`);
     await map('by-size', await consumer('by-size-fn'), { batchSize: 2 });
-    await waitFor(() => batches().reduce((n, b) => n + b.size, 0) === 5);
+    await expect.poll(() => batches().reduce((n, b) => n + b.size, 0), SLOW).toBe(5);
     expect(batches().map((b) => b.size)).toEqual([2, 2, 1]);
   });
 
@@ -129,11 +125,13 @@ describe('SQS event source mapping', () => {
       maximumBatchingWindowSeconds: 1,
     });
     const started = Date.now();
+    // The messages arrive 100 ms apart, all inside the 1 s batching window.
+    const arrivalGapMs = 100;
     for (let i = 0; i < 3; i++) {
       await sqs.send(url, `w${i}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, arrivalGapMs));
     }
-    await waitFor(() => batches().length === 1);
+    await expect.poll(() => batches().length, SLOW).toBe(1);
     expect(batches()[0]!.bodies).toEqual(['w0', 'w1', 'w2']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
@@ -148,7 +146,7 @@ describe('SQS event source mapping', () => {
       functionResponseTypes: ['ReportBatchItemFailures'],
     });
     // The failed message comes back after the visibility timeout, alone.
-    await waitFor(() => batches().length >= 2);
+    await expect.poll(() => batches().length, SLOW).toBeGreaterThanOrEqual(2);
     expect(batches()[0]!.bodies).toEqual(['ok-1', 'fail-2', 'ok-3']);
     expect(batches()[1]!.bodies).toEqual(['fail-2']);
   });
@@ -161,8 +159,8 @@ describe('SQS event source mapping', () => {
       batchSize: 2,
       functionResponseTypes: ['ReportBatchItemFailures'],
     });
-    await waitFor(() => batches().length === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(() => batches().length, SLOW).toBe(1);
+    await provesAbsenceFor(100, 'the deletion of either message of the failed batch');
     expect(sqs.counts(url)).toMatchObject({ inFlight: 2 });
   });
 
@@ -174,7 +172,7 @@ describe('SQS event source mapping', () => {
     });
     await sqs.send(sqs.queueUrlOf('esm-src'), 'poison');
     await map('esm-src', await consumer('esm-fail-fn', 'fail'));
-    await waitFor(() => sqs.counts(dlq).visible === 1);
+    await expect.poll(() => sqs.counts(dlq).visible, SLOW).toBe(1);
     const [dead] = await sqs.receive(dlq);
     expect(dead?.message.body).toBe('poison');
     expect(dead?.message.deadLetterSourceArn).toBe(sqs.queueArnOf('esm-src'));

@@ -20,19 +20,19 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
-import { type Gateway, startGateway } from '../../../local/gateway';
+import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import { createSqsService, type SqsService } from '../../../local/sqs';
 
 let dir: string;
 let sqs: SqsService;
-let server: Gateway;
+let server: GatewayService;
 let client: SQSClient;
 let endpoint = '';
 
 async function start(): Promise<void> {
   const logger = recordingLogger();
   sqs = await createSqsService({ dir, identity: DEFAULT_IDENTITY, logger, endpoint: () => endpoint });
-  server = await startGateway({ port: 0, routes: [sqs.route], logger });
+  server = await createGatewayService({ port: 0, routes: [sqs.route], logger });
   endpoint = server.endpoint;
   client = new SQSClient({
     endpoint,

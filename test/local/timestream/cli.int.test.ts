@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../local/common/log';
-import { type Gateway, startGateway } from '../../../local/gateway/server';
+import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import type { TimestreamService } from '../../../local/timestream';
 import { call, openService, readingRecord, tempDir } from './helpers';
 
@@ -13,7 +13,7 @@ const run = promisify(execFile);
 
 const tmp = tempDir();
 let service: TimestreamService;
-let gateway: Gateway;
+let gateway: GatewayService;
 
 describe.skipIf(!existsSync(AWS_CLI))('Timestream query through the AWS CLI', () => {
   beforeAll(async () => {
@@ -29,7 +29,7 @@ describe.skipIf(!existsSync(AWS_CLI))('Timestream query through the AWS CLI', ()
       TableName: 'readings',
       Records: records,
     });
-    gateway = await startGateway({
+    gateway = await createGatewayService({
       port: 0,
       routes: [service.writeRoute, service.queryRoute],
       logger: silentLogger,

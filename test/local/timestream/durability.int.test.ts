@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE } from '../../../local/timestream/engine';
+import { DATABASE_FILE } from '../../../local/timestream';
 import { call, NOW, openService, readingRecord, tempDir } from './helpers';
 
 const dirs: Array<{ remove(): void }> = [];

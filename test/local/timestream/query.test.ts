@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import type { QueryResult, TimestreamService } from '../../../local/timestream';
-import { formatDouble, formatTimestamp } from '../../../local/timestream/query-api';
+import { formatDouble, formatTimestamp } from '../../../local/timestream/query/runner';
 import { call, NOW, openService, readingRecord, tempDir } from './helpers';
 
 let service: TimestreamService;

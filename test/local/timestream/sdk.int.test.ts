@@ -18,13 +18,13 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../local/common/log';
-import { type Gateway, startGateway } from '../../../local/gateway/server';
+import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import type { TimestreamService } from '../../../local/timestream';
 import { openService, readingRecord, tempDir } from './helpers';
 
 const tmp = tempDir();
 let service: TimestreamService;
-let gateway: Gateway;
+let gateway: GatewayService;
 let write: TimestreamWriteClient;
 let query: TimestreamQueryClient;
 // The real clock: the SDK clients and the store agree on "now".
@@ -33,7 +33,7 @@ const MIN = 60_000;
 
 beforeAll(async () => {
   service = await openService(tmp.dir, Date.now);
-  gateway = await startGateway({
+  gateway = await createGatewayService({
     port: 0,
     routes: [service.writeRoute, service.queryRoute],
     logger: silentLogger,

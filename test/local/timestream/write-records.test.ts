@@ -46,7 +46,7 @@ async function count(table: string) {
   return Number(r.Rows[0]?.Data[0]?.ScalarValue);
 }
 
-describe('WriteRecords request validation (aws-semantics §5.3-5.4)', () => {
+describe('WriteRecords request validation (API Reference: WriteRecords, Record; Developer Guide: Quotas)', () => {
   it('stores multi-measure readings and reports them as memory-store writes', async () => {
     const t = await freshTable();
     const r = await write(t, [
@@ -212,7 +212,7 @@ describe('WriteRecords request validation (aws-semantics §5.3-5.4)', () => {
   });
 });
 
-describe('per-record rejection (aws-semantics §5.5)', () => {
+describe('per-record rejection (API Reference: RejectedRecord, RejectedRecordsException)', () => {
   it('rejects a record older than the memory store retention and stores the rest', async () => {
     const t = await freshTable();
     const r = await write(t, [
@@ -283,7 +283,7 @@ describe('per-record rejection (aws-semantics §5.5)', () => {
   });
 });
 
-describe('version-based upserts (aws-semantics §5.6)', () => {
+describe('version-based upserts (API Reference: WriteRecords > Upserts)', () => {
   it('rejects the same identity with a different value and no version, naming the existing version', async () => {
     const t = await freshTable();
     await write(t, [single()]);

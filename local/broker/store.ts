@@ -1,0 +1,253 @@
+/**
+ * aedes persistence that survives a restart: aedes-persistence's in-memory implementation does
+ * the work, and a mirror of its durable state (retained messages, subscriptions of persistent
+ * sessions, queued QoS 1 messages) is written to one JSON file after every change.
+ *
+ * AWS IoT keeps retained messages and persistent sessions durably (developer guide, "MQTT
+ * retained messages" and "MQTT persistent sessions"); this follows that within one state dir.
+ *
+ * LIMITATIONS versus AWS: the file is rewritten whole (write-to-temp, fsync, rename) once per
+ * event-loop turn in which something changed, so it suits a laptop's message rates, not bulk
+ * traffic; a hard kill can lose the changes of the last turn (close() flushes them). Will
+ * messages and inbound QoS 2 state are not persisted (AWS does not support QoS 2). AWS expires
+ * persistent sessions after one hour by default; here they last until the client connects
+ * with clean session true.
+ */
+import MemoryPersistence from 'aedes-persistence/asyncPersistence.js';
+import { JsonFile } from '../common';
+
+interface StoredPacket {
+  topic: string;
+  /** base64 */
+  payload: string;
+  qos: number;
+  retain: boolean;
+  brokerId?: string;
+  brokerCounter?: number;
+}
+
+interface StoredSubscription {
+  topic: string;
+  qos: number;
+  rh?: number;
+  rap?: boolean;
+  nl?: boolean;
+}
+
+interface StoredState {
+  version: 1;
+  retained: StoredPacket[];
+  subscriptions: Record<string, StoredSubscription[]>;
+  outgoing: Record<string, StoredPacket[]>;
+}
+
+/** The packet fields this module reads; aedes passes aedes-packet objects. */
+interface PacketLike {
+  topic: string;
+  payload: Buffer | string;
+  qos: number;
+  retain?: boolean;
+  brokerId?: string;
+  brokerCounter?: number;
+  messageId?: number;
+}
+
+interface OutgoingEntry {
+  packet: StoredPacket;
+  messageId?: number;
+}
+
+const toStored = (p: PacketLike): StoredPacket => ({
+  topic: p.topic,
+  payload: Buffer.from(p.payload ?? '').toString('base64'),
+  qos: p.qos,
+  retain: p.retain ?? false,
+  ...(p.brokerId !== undefined ? { brokerId: p.brokerId } : {}),
+  ...(p.brokerCounter !== undefined ? { brokerCounter: p.brokerCounter } : {}),
+});
+
+const fromStored = (p: StoredPacket) => ({
+  cmd: 'publish' as const,
+  topic: p.topic,
+  payload: Buffer.from(p.payload, 'base64'),
+  qos: p.qos,
+  retain: p.retain,
+  dup: false,
+  brokerId: p.brokerId,
+  brokerCounter: p.brokerCounter,
+});
+
+/** The methods of aedes-persistence's in-memory class that this module extends or calls. */
+interface MemoryBase {
+  setup(broker: unknown): Promise<void>;
+  storeRetained(packet: PacketLike): Promise<void>;
+  addSubscriptions(client: { id: string }, subs: StoredSubscription[]): Promise<void>;
+  removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>;
+  cleanSubscriptions(client: { id: string }): Promise<void>;
+  outgoingEnqueue(sub: { clientId: string }, packet: PacketLike): Promise<void>;
+  outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void>;
+  outgoingUpdate(client: { id: string }, packet: PacketLike): Promise<void>;
+  outgoingClearMessageId(client: { id: string }, packet: PacketLike): Promise<unknown>;
+  destroy(): Promise<void>;
+}
+const Base = MemoryPersistence as new () => MemoryBase;
+
+export class FilePersistence extends Base {
+  private readonly file: JsonFile<StoredState>;
+  private readonly retained = new Map<string, StoredPacket>();
+  private readonly subscriptions = new Map<string, Map<string, StoredSubscription>>();
+  private readonly outgoing = new Map<string, OutgoingEntry[]>();
+  private saveScheduled: NodeJS.Immediate | undefined;
+  private onSaveError: (err: unknown) => void;
+
+  constructor(path: string, onSaveError: (err: unknown) => void) {
+    super();
+    this.file = JsonFile.open<StoredState>(path, () => ({
+      version: 1,
+      retained: [],
+      subscriptions: {},
+      outgoing: {},
+    }));
+    this.onSaveError = onSaveError;
+  }
+
+  override async setup(broker: unknown): Promise<void> {
+    await super.setup(broker);
+    const state = this.file.value;
+    for (const p of state.retained) {
+      await super.storeRetained(fromStored(p));
+      this.retained.set(p.topic, p);
+    }
+    for (const [clientId, subs] of Object.entries(state.subscriptions)) {
+      await super.addSubscriptions({ id: clientId }, subs);
+      this.subscriptions.set(clientId, new Map(subs.map((s) => [s.topic, s])));
+    }
+    for (const [clientId, packets] of Object.entries(state.outgoing)) {
+      for (const p of packets) {
+        await super.outgoingEnqueue({ clientId }, fromStored(p));
+        this.queue(clientId).push({ packet: p });
+      }
+    }
+  }
+
+  override async storeRetained(packet: PacketLike): Promise<void> {
+    await super.storeRetained(packet);
+    if (Buffer.from(packet.payload ?? '').length === 0) this.retained.delete(packet.topic);
+    else this.retained.set(packet.topic, toStored(packet));
+    this.changed();
+  }
+
+  override async addSubscriptions(client: { id: string }, subs: StoredSubscription[]): Promise<void> {
+    await super.addSubscriptions(client, subs);
+    const stored = this.subscriptions.get(client.id) ?? new Map<string, StoredSubscription>();
+    for (const s of subs) {
+      stored.set(s.topic, { topic: s.topic, qos: s.qos, rh: s.rh, rap: s.rap, nl: s.nl });
+    }
+    this.subscriptions.set(client.id, stored);
+    this.changed();
+  }
+
+  override async removeSubscriptions(client: { id: string }, topics: string[]): Promise<void> {
+    await super.removeSubscriptions(client, topics);
+    const stored = this.subscriptions.get(client.id);
+    if (stored) {
+      for (const t of topics) stored.delete(t);
+      if (stored.size === 0) this.subscriptions.delete(client.id);
+    }
+    this.changed();
+  }
+
+  override async cleanSubscriptions(client: { id: string }): Promise<void> {
+    await super.cleanSubscriptions(client);
+    this.subscriptions.delete(client.id);
+    // aedes itself drains the old queue of a client that reconnects with a clean session.
+    this.changed();
+  }
+
+  override async outgoingEnqueue(sub: { clientId: string }, packet: PacketLike): Promise<void> {
+    await super.outgoingEnqueue(sub, packet);
+    this.queue(sub.clientId).push({ packet: toStored(packet) });
+    this.changed();
+  }
+
+  override async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void> {
+    await super.outgoingEnqueueCombi(subs, packet);
+    const stored = toStored(packet);
+    for (const s of subs) this.queue(s.clientId).push({ packet: stored });
+    if (subs.length > 0) this.changed();
+  }
+
+  /** Mirrors the in-memory implementation's matching rules exactly. */
+  override async outgoingUpdate(client: { id: string }, packet: PacketLike): Promise<void> {
+    await super.outgoingUpdate(client, packet);
+    const queue = this.queue(client.id);
+    for (let i = 0; i < queue.length; i++) {
+      const entry = queue[i]!;
+      if (entry.packet.brokerId === packet.brokerId) {
+        if (entry.packet.brokerCounter === packet.brokerCounter) {
+          entry.messageId = packet.messageId;
+          break;
+        }
+      } else if (entry.messageId === packet.messageId) {
+        queue[i] = { packet: toStored(packet), messageId: packet.messageId };
+        break;
+      }
+    }
+    this.changed();
+  }
+
+  override async outgoingClearMessageId(client: { id: string }, packet: PacketLike): Promise<unknown> {
+    const removed = await super.outgoingClearMessageId(client, packet);
+    const queue = this.queue(client.id);
+    const i = queue.findIndex((e) => e.messageId === packet.messageId);
+    if (i >= 0) {
+      queue.splice(i, 1);
+      this.changed();
+    }
+    return removed;
+  }
+
+  /** Writes pending changes now; called by the broker's close(). */
+  flush(): void {
+    if (this.saveScheduled) {
+      clearImmediate(this.saveScheduled);
+      this.saveScheduled = undefined;
+    }
+    this.save();
+  }
+
+  override async destroy(): Promise<void> {
+    this.flush();
+    await super.destroy();
+  }
+
+  private queue(clientId: string): OutgoingEntry[] {
+    let q = this.outgoing.get(clientId);
+    if (!q) {
+      q = [];
+      this.outgoing.set(clientId, q);
+    }
+    return q;
+  }
+
+  private changed(): void {
+    if (this.saveScheduled) return;
+    this.saveScheduled = setImmediate(() => {
+      this.saveScheduled = undefined;
+      this.save();
+    });
+  }
+
+  private save(): void {
+    const outgoing: Record<string, StoredPacket[]> = {};
+    for (const [id, q] of this.outgoing) if (q.length > 0) outgoing[id] = q.map((e) => e.packet);
+    const subscriptions: Record<string, StoredSubscription[]> = {};
+    for (const [id, m] of this.subscriptions) subscriptions[id] = [...m.values()];
+    this.file.value = { version: 1, retained: [...this.retained.values()], subscriptions, outgoing };
+    try {
+      this.file.save();
+    } catch (err) {
+      this.onSaveError(err);
+    }
+  }
+}

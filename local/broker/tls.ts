@@ -1,0 +1,82 @@
+/**
+ * The broker's listener: TLS 1.2 or later with a required client certificate signed by the
+ * local CA, as AWS IoT Core's data endpoint requires mutual TLS on port 8883 (AWS IoT Core
+ * Developer Guide, "Device communication protocols" and "Transport security in AWS IoT Core").
+ * The handshake asks for a certificate and verifies it against the CA; the verdict is read
+ * after the handshake (rather than with rejectUnauthorized) so the log can say why a client
+ * was refused.
+ */
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { errorText, type LocalLogger } from '../common';
+import type { BrokerTlsOptions } from './types';
+
+export interface TlsListener {
+  readonly port: number;
+  /** Stops accepting, drops connections that never became MQTT clients, and waits for the close. */
+  close(): Promise<void>;
+}
+
+export async function listenTls(
+  options: { readonly host: string; readonly port: number; readonly tls: BrokerTlsOptions },
+  log: LocalLogger,
+  onClient: (socket: tls.TLSSocket) => void,
+): Promise<TlsListener> {
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer(
+    {
+      key: options.tls.keyPem,
+      cert: options.tls.certPem,
+      ca: options.tls.caPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
+    (socket) => {
+      const refusal = peerRefusal(socket);
+      if (refusal) {
+        log.warn(`refused TLS connection from ${socket.remoteAddress ?? 'unknown'}: ${refusal}`);
+        socket.on('error', () => {});
+        socket.destroy();
+        return;
+      }
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+      onClient(socket);
+    },
+  );
+  server.on('tlsClientError', (err, socket) => {
+    log.warn(`TLS handshake from ${socket.remoteAddress ?? 'unknown'} failed: ${err.message}`);
+    socket.destroy();
+  });
+  server.on('error', (err) => log.error(`TLS server error: ${errorText(err)}`));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections that never sent CONNECT are not aedes clients, so aedes does not close them.
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+    },
+  };
+}
+
+/** Why a TLS client is not accepted, in words, or undefined when its certificate is good. */
+function peerRefusal(socket: tls.TLSSocket): string | undefined {
+  const cert = socket.getPeerCertificate();
+  if (!cert?.raw || cert.raw.length === 0) return 'no client certificate';
+  if (socket.authorized) return undefined;
+  const code = String(socket.authorizationError ?? 'unknown error');
+  if (/ISSUER|SIGNATURE|SELF_SIGNED|LEAF/.test(code))
+    return `client certificate not signed by the local CA (${code})`;
+  return `client certificate not accepted (${code})`;
+}

@@ -1,0 +1,109 @@
+/**
+ * The CA's files in its directory: `ca.pem` (the root certificate clients trust), its private
+ * key `ca.key.pem` (mode 0600), and the cached server certificate of the local endpoints
+ * (`server.pem`, `server.key.pem`). The root is created on first start and reused after.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CA_FILE } from '../../contracts/paths';
+import { PEM_LABEL, pemDecode, pemEncode, subtle, x509 } from '../../contracts/pki';
+import type { LocalLogger } from '../common';
+import { randomSerial } from './serial';
+import type { ServerCertificate } from './types';
+
+export const CA_KEY_FILE = 'ca.key.pem';
+export const SERVER_CERT_FILE = 'server.pem';
+export const SERVER_KEY_FILE = 'server.key.pem';
+
+export const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+export const EC_SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const CA_VALIDITY_YEARS = 20;
+/** Reissue the cached server certificate when it has less than this left. */
+const SERVER_RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
+
+export interface CaRoot {
+  readonly caFile: string;
+  readonly certificate: x509.X509Certificate;
+  readonly privateKey: CryptoKey;
+}
+
+/** Loads the root from `dir`, creating it (key mode 0600, `ca.pem`) on first start. */
+export async function openCaRoot(dir: string, logger: LocalLogger): Promise<CaRoot> {
+  mkdirSync(dir, { recursive: true });
+  const caFile = join(dir, CA_FILE);
+  const keyFile = join(dir, CA_KEY_FILE);
+  if (existsSync(caFile) && existsSync(keyFile)) {
+    const certificate = new x509.X509Certificate(readFileSync(caFile, 'utf8'));
+    const privateKey = await subtle.importKey(
+      'pkcs8',
+      pemDecode(readFileSync(keyFile, 'utf8'), PEM_LABEL.privateKey),
+      EC_ALG,
+      false,
+      ['sign'],
+    );
+    return { caFile, certificate, privateKey };
+  }
+  const keys = (await subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(notBefore);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CA_VALIDITY_YEARS);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: 'CN=zonectl local IoT CA, O=zonectl local cloud',
+    notBefore,
+    notAfter,
+    keys,
+    signingAlgorithm: EC_SIGNING,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  writePrivateKey(keyFile, await subtle.exportKey('pkcs8', keys.privateKey));
+  writeFileSync(caFile, certificate.toString('pem'));
+  logger.info(`created certificate authority in ${dir}`);
+  return { caFile, certificate, privateKey: keys.privateKey };
+}
+
+/** Writes a PKCS#8 key readable by the owner only; returns its PEM. */
+export function writePrivateKey(path: string, pkcs8: ArrayBuffer): string {
+  const pem = pemEncode(pkcs8, PEM_LABEL.privateKey);
+  writeFileSync(path, pem, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return pem;
+}
+
+/**
+ * The cached server certificate, if it covers `hosts`, has more than 30 days left and was
+ * signed by this CA; undefined when it must be issued again.
+ */
+export async function cachedServerCertificate(
+  dir: string,
+  hosts: readonly string[],
+  isIssuedByMe: (certPem: string) => Promise<boolean>,
+): Promise<ServerCertificate | undefined> {
+  const certPath = join(dir, SERVER_CERT_FILE);
+  const keyPath = join(dir, SERVER_KEY_FILE);
+  if (!existsSync(certPath) || !existsSync(keyPath)) return undefined;
+  try {
+    const certPem = readFileSync(certPath, 'utf8');
+    const keyPem = readFileSync(keyPath, 'utf8');
+    const cert = new x509.X509Certificate(certPem);
+    if (cert.notAfter.getTime() - Date.now() < SERVER_RENEW_BEFORE_MS) return undefined;
+    if (!(await isIssuedByMe(certPem))) return undefined;
+    const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+    const names = new Set((san?.names.items ?? []).map((n) => n.value));
+    if (!hosts.every((h) => names.has(h))) return undefined;
+    return { certPem, keyPem };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores a newly issued server certificate and its key for the next start. */
+export function saveServerCertificate(dir: string, certPem: string, pkcs8: ArrayBuffer): ServerCertificate {
+  const keyPem = writePrivateKey(join(dir, SERVER_KEY_FILE), pkcs8);
+  writeFileSync(join(dir, SERVER_CERT_FILE), certPem);
+  return { certPem, keyPem };
+}

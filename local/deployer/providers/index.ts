@@ -1,0 +1,2 @@
+export { localProviders } from './providers';
+export type { LocalServices } from './shared';

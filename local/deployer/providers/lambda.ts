@@ -1,0 +1,99 @@
+/**
+ * Lambda resources (AWS CloudFormation User Guide: AWS::Lambda::Function, whose code is the
+ * staged asset of the cloud assembly, and AWS::Lambda::EventSourceMapping from an SQS queue)
+ * created in the local Lambda and SQS services.
+ *
+ * LIMITATIONS versus AWS: inline code and container images are refused; only SQS event
+ * sources run.
+ */
+import { join } from 'node:path';
+
+import { arn } from '../../common';
+import type { EventSourceMapping } from '../../sqs';
+import type { ApplyRequest, ResourceProvider } from '../types';
+import { type LocalServices, num, type Props, str } from './shared';
+
+export function lambdaProviders(s: LocalServices): Record<string, ResourceProvider> {
+  const mappings = new Map<string, EventSourceMapping>();
+
+  const fn: ResourceProvider = {
+    async apply(req) {
+      const p = req.properties;
+      const functionName = str(p.FunctionName) ?? req.physicalName(64);
+      const functionArn = arn(s.identity, 'lambda', `function:${functionName}`);
+      const codeDir = codeDirOf(req, s.assemblyDir);
+      const environment = ((p.Environment as Props | undefined)?.Variables ?? {}) as Record<string, string>;
+      await s.lambda.createFunction({
+        functionName,
+        arn: functionArn,
+        codeDir,
+        handler: str(p.Handler) ?? 'index.handler',
+        runtime: str(p.Runtime) ?? 'nodejs22.x',
+        timeoutSeconds: num(p.Timeout) ?? 3,
+        memoryMb: num(p.MemorySize) ?? 128,
+        environment: Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v)])),
+        deadLetterTargetArn: str((p.DeadLetterConfig as Props | undefined)?.TargetArn),
+        reservedConcurrency: num(p.ReservedConcurrentExecutions),
+      });
+      return { ref: functionName, attributes: { Arn: functionArn }, emulated: true };
+    },
+    async remove(res) {
+      await s.lambda.deleteFunction(res.ref).catch(() => {});
+    },
+  };
+
+  const eventSourceMapping: ResourceProvider = {
+    async apply(req) {
+      const p = req.properties;
+      const old = mappings.get(`${req.stackName}/${req.logicalId}`);
+      if (old) await old.close();
+      const sourceArn = str(p.EventSourceArn) ?? '';
+      if (!sourceArn.startsWith('arn:aws:sqs:')) {
+        throw new Error(
+          `event source ${sourceArn || '(none)'} is not an SQS queue; only SQS event sources run locally`,
+        );
+      }
+      const target = str(p.FunctionName)!;
+      const functionArn = target.startsWith('arn:')
+        ? target
+        : arn(s.identity, 'lambda', `function:${target}`);
+      const mapping = await s.sqs.createEventSourceMapping(
+        {
+          queueArn: sourceArn,
+          functionArn,
+          batchSize: num(p.BatchSize) ?? 10,
+          maximumBatchingWindowSeconds: num(p.MaximumBatchingWindowInSeconds) ?? 0,
+          functionResponseTypes: (p.FunctionResponseTypes as 'ReportBatchItemFailures'[] | undefined) ?? [],
+          enabled: p.Enabled === undefined ? true : p.Enabled === true || p.Enabled === 'true',
+        },
+        async (arnToCall, event) => {
+          const result = await s.lambda.invoke(arnToCall, event, 'RequestResponse');
+          return { functionError: result.functionError, payload: result.payload };
+        },
+      );
+      mappings.set(`${req.stackName}/${req.logicalId}`, mapping);
+      return { ref: mapping.uuid, attributes: { Id: mapping.uuid }, emulated: true };
+    },
+    async remove(res) {
+      const key = `${res.stackName}/${res.logicalId}`;
+      await mappings.get(key)?.close();
+      mappings.delete(key);
+    },
+  };
+
+  return { 'AWS::Lambda::Function': fn, 'AWS::Lambda::EventSourceMapping': eventSourceMapping };
+}
+
+function codeDirOf(req: ApplyRequest, assemblyDir: string): string {
+  const assetPath = req.metadata['aws:asset:path'];
+  if (typeof assetPath === 'string') return join(assemblyDir, assetPath);
+  const code = (req.properties.Code ?? {}) as Props;
+  const key = str(code.S3Key);
+  const dir = key ? req.assetPath(key) : undefined;
+  if (!dir) {
+    throw new Error(
+      'the function code is not a staged asset of the cloud assembly (inline code and images are not supported locally)',
+    );
+  }
+  return dir;
+}

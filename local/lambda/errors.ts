@@ -1,0 +1,15 @@
+/**
+ * Exceptions of the Lambda Invoke API, with the HTTP status the Lambda model gives each
+ * (Lambda API Reference, "Invoke" > Errors).
+ */
+import { AwsServiceError, resourceNotFound } from '../common';
+
+/** ResourceNotFoundException (404): no function of that name or ARN. */
+export const functionNotFound = (nameOrArn: string) => resourceNotFound(`Function not found: ${nameOrArn}`);
+
+export const invalidParameterValue = (message: string) =>
+  new AwsServiceError('InvalidParameterValueException', 400, message);
+
+/** The request body is not JSON. */
+export const invalidRequestContent = () =>
+  new AwsServiceError('InvalidRequestContentException', 400, 'Could not parse request body into json');

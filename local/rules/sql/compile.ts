@@ -1,0 +1,173 @@
+/**
+ * AWS IoT SQL 2016-03-23 for the local rules engine: compile a rule's SQL once (refusing what
+ * AWS refuses, and what this engine cannot run faithfully, with a position and a reason),
+ * then evaluate it per message.
+ *
+ * LIMITATIONS versus AWS: only SQL version 2016-03-23 runs; 2015-10-08 (AWS's default when
+ * awsIotSqlVersion is omitted) and beta are refused. Numbers are double precision. See the
+ * headers of parser.ts, evaluator.ts and functions.ts for the rest.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Expr, Query } from './ast';
+import { SqlParseError } from './errors';
+import { evaluate, evaluateSets, project, RawPayload, type Scope, whereMatches } from './evaluator';
+import type { FunctionContext } from './functions';
+import { Parser } from './parser';
+import { type CompiledTemplate, compileTemplate, renderTemplate } from './template';
+import { topicMatches } from './topic-filter';
+import { type SqlValue, serialize, stripUndefined } from './values';
+import { DEFAULT_AWS_SQL_VERSION, SQL_VERSION_2016 } from './version';
+
+/** One message as the rules engine sees it. */
+export interface RuleMessage {
+  /** The topic as the rule sees it: for Basic Ingest, without the `$aws/rules/<rule>/` prefix. */
+  readonly topic: string;
+  readonly payload: Buffer;
+  /** MQTT client id; absent when the message did not arrive over MQTT (clientid() is "n/a"). */
+  readonly clientId?: string;
+  /** Certificate id of the publisher (principal()). */
+  readonly principal?: string;
+  /** When the rules engine saw the message, epoch milliseconds (timestamp()). */
+  readonly timestamp: number;
+}
+
+export interface EvaluationContext {
+  /** accountid(): the rule owner's account. */
+  readonly accountId: string;
+  /** newuuid(); defaults to crypto.randomUUID. */
+  readonly newUuid?: () => string;
+}
+
+export interface Evaluation {
+  readonly matched: boolean;
+  /**
+   * The SELECT output when matched: a JSON value with Undefined keys omitted, a Buffer for a
+   * raw (non-JSON) payload selected with `*`, or undefined for `SELECT VALUE` of Undefined.
+   */
+  readonly output?: unknown;
+  /** SET variables as evaluated for this message, for substitution templates. */
+  readonly variables: ReadonlyMap<string, unknown>;
+}
+
+export interface CompiledRule {
+  readonly sql: string;
+  readonly version: string;
+  /** The FROM topic filter; undefined when the rule runs only through Basic Ingest. */
+  readonly topicFilter: string | undefined;
+  /** SET variable names, visible to the rule's substitution templates. */
+  readonly variableNames: ReadonlySet<string>;
+  matchesTopic(topic: string): boolean;
+  /** Runs WHERE then SELECT; throws SqlEvaluationError when the statement cannot be evaluated. */
+  evaluate(message: RuleMessage, ctx: EvaluationContext): Evaluation;
+}
+
+/**
+ * Compiles a rule. `version` is the rule's awsIotSqlVersion; as in AWS, omitting it means
+ * 2015-10-08, which this engine refuses.
+ */
+export function compileRule(sql: string, version: string = DEFAULT_AWS_SQL_VERSION): CompiledRule {
+  checkVersion(version);
+  const variables = new Set<string>();
+  const query = new Parser(sql, variables).parseStatement();
+  const topicFilter = query.from?.k === 'topic' ? query.from.filter : undefined;
+  return {
+    sql,
+    version,
+    topicFilter,
+    variableNames: variables,
+    matchesTopic: (topic) => topicFilter !== undefined && topicMatches(topicFilter, topic),
+    evaluate: (message, ctx) => evaluateQuery(query, message, ctx),
+  };
+}
+
+function checkVersion(version: string): void {
+  if (version === SQL_VERSION_2016) return;
+  const at = { offset: 0, line: 1, column: 1 };
+  if (version === DEFAULT_AWS_SQL_VERSION) {
+    throw new SqlParseError(
+      `SQL version ${DEFAULT_AWS_SQL_VERSION} (AWS's default when awsIotSqlVersion is omitted) is not emulated; ` +
+        `set awsIotSqlVersion to ${SQL_VERSION_2016} in the stack`,
+      at,
+    );
+  }
+  throw new SqlParseError(
+    `SQL version '${version}' is not emulated; the local rules engine runs only ${SQL_VERSION_2016}, so set awsIotSqlVersion to it`,
+    at,
+  );
+}
+
+/** Parses the payload: JSON when it parses, otherwise raw bytes for `*`. */
+export function parsePayload(payload: Buffer): SqlValue {
+  if (payload.length === 0) return new RawPayload(payload);
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return new RawPayload(payload);
+  }
+}
+
+function functionContext(message: RuleMessage, ctx: EvaluationContext): FunctionContext {
+  return {
+    topic: message.topic,
+    timestamp: message.timestamp,
+    accountId: ctx.accountId,
+    payload: message.payload,
+    newUuid: ctx.newUuid ?? randomUUID,
+    ...(message.clientId !== undefined ? { clientId: message.clientId } : {}),
+    ...(message.principal !== undefined ? { principal: message.principal } : {}),
+  };
+}
+
+function evaluateQuery(query: Query, message: RuleMessage, ctx: EvaluationContext): Evaluation {
+  const scope: Scope = {
+    fn: functionContext(message, ctx),
+    document: parsePayload(message.payload),
+    variables: new Map(),
+  };
+  evaluateSets(query, scope);
+  if (!whereMatches(query, scope)) return { matched: false, variables: scope.variables };
+  return { matched: true, output: stripUndefined(project(query, scope)), variables: scope.variables };
+}
+
+/** The bytes an action sends for a SELECT output ("SELECT clause": Undefined alone is empty). */
+export function serializeOutput(output: unknown): Buffer {
+  if (Buffer.isBuffer(output)) return output;
+  return Buffer.from(serialize(output), 'utf8');
+}
+
+const templateCache = new Map<string, CompiledTemplate>();
+
+/**
+ * Substitution template (`${expr}` in action fields), evaluated separately from SELECT, so
+ * AS aliases are not visible but payload fields, functions and SET variables are (AWS IoT
+ * developer guide, "Substitution templates"). Pass the rule's evaluation to reuse its SET
+ * values. Throws SqlParseError for a template that does not parse.
+ */
+export function evaluateTemplate(
+  template: string,
+  message: RuleMessage,
+  compiled: CompiledRule,
+  options: {
+    readonly accountId?: string;
+    readonly evaluation?: Evaluation;
+    readonly newUuid?: () => string;
+  } = {},
+): string {
+  const key = `${[...compiled.variableNames].join(',')}\u0000${template}`;
+  let tpl = templateCache.get(key);
+  if (!tpl) {
+    tpl = compileTemplate(template, compiled.variableNames);
+    if (templateCache.size > 1000) templateCache.clear();
+    templateCache.set(key, tpl);
+  }
+  const ctx: EvaluationContext = {
+    accountId: options.accountId ?? '000000000000',
+    ...(options.newUuid ? { newUuid: options.newUuid } : {}),
+  };
+  const scope: Scope = {
+    fn: functionContext(message, ctx),
+    document: parsePayload(message.payload),
+    variables: new Map(options.evaluation?.variables ?? []),
+  };
+  return renderTemplate(tpl, (expr: Expr) => evaluate(expr, scope));
+}

@@ -1,0 +1,54 @@
+import type { MessageBus } from '../broker';
+import type { CloudIdentity, LocalLogger } from '../common';
+import type { RuleAction, TopicRulePayload } from './payload';
+
+/** What rule actions call; the deployer implements it with the local Lambda and SQS services. */
+export interface RuleActionTargets {
+  /** Invokes a function asynchronously (InvocationType Event); resolves once it is queued. */
+  invokeLambdaAsync(functionArn: string, payload: Buffer): Promise<void>;
+  /** SendMessage to the queue with this URL. */
+  sendSqsMessage(queueUrl: string, body: string): Promise<void>;
+}
+
+export interface RulesServiceOptions {
+  readonly bus: MessageBus;
+  readonly identity: CloudIdentity;
+  readonly logger: LocalLogger;
+  readonly targets: RuleActionTargets;
+  /** Clock for timestamp(); defaults to Date.now. */
+  readonly now?: () => number;
+  /** How long one action may take before it counts as failed; default 30 s. */
+  readonly actionTimeoutMs?: number;
+  /** Messages waiting per rule before new ones are dropped (with a log line); default 10000. */
+  readonly maxQueuedPerRule?: number;
+}
+
+export interface RuleSummary {
+  readonly ruleName: string;
+  readonly ruleArn: string;
+  readonly sql: string;
+  readonly awsIotSqlVersion: string;
+  readonly ruleDisabled: boolean;
+  /** FROM topic filter; undefined for a Basic Ingest-only rule. */
+  readonly topicPattern: string | undefined;
+  readonly actions: readonly RuleAction[];
+  readonly errorAction: RuleAction | undefined;
+}
+
+export interface RulesService {
+  /**
+   * Creates or replaces a rule (CreateTopicRule / ReplaceTopicRule). Accepts the IoT API
+   * payload or the CloudFormation TopicRulePayload. Throws AwsServiceError
+   * (InvalidRequestException, or SqlParseException with the position and reason) so a
+   * deployment fails rather than the rule misbehaving at runtime.
+   */
+  putRule(name: string, payload: TopicRulePayload | Record<string, unknown>): RuleSummary;
+  /** Deletes a rule; returns false if there was none. */
+  deleteRule(name: string): boolean;
+  getRule(name: string): RuleSummary | undefined;
+  listRules(): RuleSummary[];
+  /** Resolves once every action queued so far has finished. */
+  drain(): Promise<void>;
+  /** Stops listening to the bus and waits for queued actions. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,271 @@
+/**
+ * The SQS API as a gateway route: AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Operation>`, SigV4
+ * signing name `sqs` (Amazon SQS Developer Guide, "Amazon SQS AWS JSON protocol"). Each
+ * operation follows its page in the Amazon SQS API Reference. Errors are thrown as SqsError
+ * and rendered by the gateway with the `com.amazonaws.sqs` namespace and the legacy query code.
+ */
+import { AwsServiceError, errorText } from '../common';
+import type { AwsRequest, ServiceRoute } from '../gateway';
+import { intParam, type SqsBackend } from './backend';
+import {
+  batchIdsNotDistinct,
+  batchRequestTooLong,
+  emptyBatch,
+  invalidBatchEntryId,
+  invalidParameter,
+  missingParameter,
+  queueDoesNotExist,
+  tooManyEntries,
+  unsupportedOperation,
+} from './errors';
+import { md5OfSelected, selectMessageAttributes, systemAttributes } from './messages';
+import type { StoredMessage } from './types';
+
+type Input = Record<string, unknown>;
+type Operation = (input: Input, req: AwsRequest) => Promise<object> | object;
+
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+export function createSqsRoute(backend: SqsBackend): ServiceRoute {
+  const ops = operations(backend);
+  return {
+    name: 'sqs',
+    protocol: 'json-1.0',
+    internalErrorCode: 'InternalError',
+    errorNamespace: 'com.amazonaws.sqs',
+    matches: (req) => req.target?.startsWith('AmazonSQS.') === true || req.signingService === 'sqs',
+    async handle(req) {
+      const op = req.target?.startsWith('AmazonSQS.') ? req.target.slice('AmazonSQS.'.length) : undefined;
+      if (!op) {
+        throw unsupportedOperation(
+          'without X-Amz-Target (the query protocol); use a client that speaks the AWS JSON protocol',
+        );
+      }
+      const handler = ops[op];
+      if (!handler) throw unsupportedOperation(op);
+      let input: Input;
+      try {
+        const text = req.body.toString('utf8');
+        input = text.trim() === '' ? {} : (JSON.parse(text) as Input);
+      } catch {
+        throw invalidParameter('The request body is not valid JSON.');
+      }
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+        throw invalidParameter('The request body must be a JSON object.');
+      }
+      const body = await handler(input, req);
+      return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
+    },
+  };
+}
+
+function operations(b: SqsBackend): Record<string, Operation> {
+  const queue = (input: Input) => b.resolve(input.QueueUrl);
+  const sender = (req: AwsRequest) => req.accessKeyId ?? b.identity.accountId;
+
+  return {
+    CreateQueue: (input) => {
+      const attrs = (input.Attributes ?? {}) as Record<string, unknown>;
+      const q = b.createQueue(input.QueueName, attrs);
+      return { QueueUrl: b.urlOf(q.name) };
+    },
+    GetQueueUrl: (input) => {
+      if (
+        input.QueueOwnerAWSAccountId !== undefined &&
+        input.QueueOwnerAWSAccountId !== b.identity.accountId
+      ) {
+        throw queueDoesNotExist(String(input.QueueName));
+      }
+      if (typeof input.QueueName !== 'string') throw missingParameter('QueueName');
+      const q = b.resolve(input.QueueName);
+      return { QueueUrl: b.urlOf(q.name) };
+    },
+    ListQueues: (input) => {
+      const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
+      const all = b.list(prefix);
+      const max =
+        input.MaxResults === undefined ? undefined : intParam('MaxResults', input.MaxResults, 1, 1000, 1000);
+      const after =
+        typeof input.NextToken === 'string' ? Buffer.from(input.NextToken, 'base64url').toString() : '';
+      const rest = after ? all.filter((q) => q.name > after) : all;
+      const page = rest.slice(0, max ?? 1000);
+      const more = max !== undefined && rest.length > page.length;
+      return {
+        ...(page.length > 0 ? { QueueUrls: page.map((q) => b.urlOf(q.name)) } : {}),
+        ...(more ? { NextToken: Buffer.from(page.at(-1)!.name).toString('base64url') } : {}),
+      };
+    },
+    DeleteQueue: (input) => {
+      b.deleteQueue(queue(input));
+      return {};
+    },
+    GetQueueAttributes: (input) => {
+      const q = queue(input);
+      const names = Array.isArray(input.AttributeNames) ? (input.AttributeNames as string[]) : [];
+      const attributes = b.getAttributes(q, names);
+      return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
+    },
+    SetQueueAttributes: (input) => {
+      b.setAttributes(queue(input), (input.Attributes ?? {}) as Record<string, unknown>);
+      return {};
+    },
+    PurgeQueue: (input) => {
+      queue(input).purge();
+      return {};
+    },
+    SendMessage: (input, req) => {
+      const q = queue(input);
+      const m = b.buildMessage(q, {
+        body: input.MessageBody,
+        attributes: input.MessageAttributes,
+        systemAttributes: input.MessageSystemAttributes,
+        delaySeconds: input.DelaySeconds,
+        senderId: sender(req),
+      });
+      q.accept([m]);
+      return sendResult(m);
+    },
+    SendMessageBatch: (input, req) => {
+      const q = queue(input);
+      const entries = batchEntries(input);
+      const size = entries.reduce((n, e) => n + Buffer.byteLength(String(e.MessageBody ?? '')), 0);
+      if (size > 262_144) throw batchRequestTooLong(size, 262_144);
+      const Successful: object[] = [];
+      const Failed: object[] = [];
+      const accepted: StoredMessage[] = [];
+      for (const e of entries) {
+        try {
+          const m = b.buildMessage(q, {
+            body: e.MessageBody,
+            attributes: e.MessageAttributes,
+            systemAttributes: e.MessageSystemAttributes,
+            delaySeconds: e.DelaySeconds,
+            senderId: sender(req),
+          });
+          accepted.push(m);
+          Successful.push({ Id: e.Id, ...sendResult(m) });
+        } catch (err) {
+          Failed.push(batchFailure(e.Id, err));
+        }
+      }
+      // One fsync for the whole batch; every entry reported Successful is durable.
+      if (accepted.length > 0) q.accept(accepted);
+      return { Successful, Failed };
+    },
+    ReceiveMessage: async (input) => {
+      const q = queue(input);
+      const received = await b.receive(q, {
+        max: input.MaxNumberOfMessages,
+        visibility: input.VisibilityTimeout,
+        wait: input.WaitTimeSeconds,
+      });
+      const requestedSystem = [
+        ...(Array.isArray(input.AttributeNames) ? (input.AttributeNames as string[]) : []),
+        ...(Array.isArray(input.MessageSystemAttributeNames)
+          ? (input.MessageSystemAttributeNames as string[])
+          : []),
+      ];
+      const requestedAttrs = Array.isArray(input.MessageAttributeNames)
+        ? (input.MessageAttributeNames as string[])
+        : [];
+      if (received.length === 0) return {};
+      return {
+        Messages: received.map(({ message: m, receiptHandle }) => {
+          const attrs = systemAttributes(m, requestedSystem);
+          const messageAttributes = selectMessageAttributes(m.attributes, requestedAttrs);
+          return {
+            MessageId: m.id,
+            ReceiptHandle: receiptHandle,
+            MD5OfBody: m.md5,
+            Body: m.body,
+            ...(attrs ? { Attributes: attrs } : {}),
+            ...(messageAttributes
+              ? {
+                  MessageAttributes: messageAttributes,
+                  MD5OfMessageAttributes: md5OfSelected(messageAttributes),
+                }
+              : {}),
+          };
+        }),
+      };
+    },
+    DeleteMessage: (input) => {
+      const q = queue(input);
+      q.delete(receiptHandle(input));
+      return {};
+    },
+    DeleteMessageBatch: (input) => {
+      const q = queue(input);
+      return perEntry(batchEntries(input), (e) => q.delete(receiptHandle(e)));
+    },
+    ChangeMessageVisibility: (input) => {
+      const q = queue(input);
+      q.changeVisibility(
+        receiptHandle(input),
+        intParam('VisibilityTimeout', input.VisibilityTimeout, 0, 43_200, 0),
+      );
+      return {};
+    },
+    ChangeMessageVisibilityBatch: (input) => {
+      const q = queue(input);
+      return perEntry(batchEntries(input), (e) =>
+        q.changeVisibility(
+          receiptHandle(e),
+          intParam('VisibilityTimeout', e.VisibilityTimeout, 0, 43_200, 0),
+        ),
+      );
+    },
+  };
+}
+
+function sendResult(m: StoredMessage): object {
+  return {
+    MessageId: m.id,
+    MD5OfMessageBody: m.md5,
+    ...(m.md5Attributes ? { MD5OfMessageAttributes: m.md5Attributes } : {}),
+    ...(m.md5System ? { MD5OfMessageSystemAttributes: m.md5System } : {}),
+  };
+}
+
+function receiptHandle(input: Input): string {
+  if (typeof input.ReceiptHandle !== 'string' || input.ReceiptHandle === '')
+    throw missingParameter('ReceiptHandle');
+  return input.ReceiptHandle;
+}
+
+/** Batch request checks shared by the *Batch operations (1-10 entries, distinct valid Ids). */
+function batchEntries(input: Input): Array<Input & { Id: string }> {
+  const entries = input.Entries;
+  if (!Array.isArray(entries) || entries.length === 0) throw emptyBatch();
+  if (entries.length > 10) throw tooManyEntries(entries.length);
+  const seen = new Set<string>();
+  for (const e of entries as Input[]) {
+    const id = e?.Id;
+    if (typeof id !== 'string' || !BATCH_ENTRY_ID.test(id)) throw invalidBatchEntryId(String(id));
+    if (seen.has(id)) throw batchIdsNotDistinct(id);
+    seen.add(id);
+  }
+  return entries as Array<Input & { Id: string }>;
+}
+
+function perEntry(entries: Array<Input & { Id: string }>, run: (e: Input) => void): object {
+  const Successful: object[] = [];
+  const Failed: object[] = [];
+  for (const e of entries) {
+    try {
+      run(e);
+      Successful.push({ Id: e.Id });
+    } catch (err) {
+      Failed.push(batchFailure(e.Id, err));
+    }
+  }
+  return { Successful, Failed };
+}
+
+function batchFailure(id: string, err: unknown): object {
+  if (err instanceof AwsServiceError) {
+    const code = 'queryCode' in err ? String(err.queryCode) : err.code;
+    return { Id: id, SenderFault: err.status < 500, Code: code, Message: err.message };
+  }
+  return { Id: id, SenderFault: false, Code: 'InternalError', Message: errorText(err) };
+}

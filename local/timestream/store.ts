@@ -1,0 +1,181 @@
+/**
+ * The store behind both Timestream APIs: one DuckDB file under the service's directory,
+ * one connection for writes (serialised, so a batch's reads and writes see one state) and one
+ * for queries. Close checkpoints the write-ahead log into the database file.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { arn, type CloudIdentity } from '../common';
+import { Catalog, checkRetention, type DatabaseMeta, type TableMeta } from './catalog';
+import { conflict, storeClosed } from './errors';
+import type { RetentionSettings } from './types';
+import { checkName, parseWriteRecords } from './write/records';
+import { TableWriter, type WriteOutcome } from './write/writer';
+
+export const DATABASE_FILE = 'timestream.duckdb';
+
+/** Runs async tasks one at a time, in call order. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task, task);
+    this.tail = next.catch(() => {});
+    return next;
+  }
+}
+
+export class TimestreamStore {
+  private readonly writes = new Serial();
+  private readonly reads = new Serial();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writeConn: DuckDBConnection,
+    private readonly readConn: DuckDBConnection,
+    readonly catalog: Catalog,
+    private readonly writer: TableWriter,
+    readonly now: () => number,
+  ) {}
+
+  static async open(dir: string, identity: CloudIdentity, now: () => number): Promise<TimestreamStore> {
+    mkdirSync(dir, { recursive: true });
+    const instance = await DuckDBInstance.create(join(dir, DATABASE_FILE));
+    try {
+      const writeConn = await instance.connect();
+      const readConn = await instance.connect();
+      const catalog = await Catalog.load(writeConn, arn(identity, 'kms', 'key/aws-timestream-local'));
+      return new TimestreamStore(
+        instance,
+        writeConn,
+        readConn,
+        catalog,
+        new TableWriter(writeConn, catalog),
+        now,
+      );
+    } catch (err) {
+      instance.closeSync();
+      throw err;
+    }
+  }
+
+  private guard(): void {
+    if (this.closed) throw storeClosed();
+  }
+
+  /** WriteRecords: validation errors throw; per-record rejections come back in the outcome. */
+  writeRecords(body: unknown): Promise<WriteOutcome> {
+    const input = parseWriteRecords(body);
+    return this.writes.run(async () => {
+      this.guard();
+      const t = this.catalog.table(input.databaseName, input.tableName);
+      return this.writer.write(t, input.records, this.now());
+    });
+  }
+
+  /** CreateDatabase API: ConflictException if it exists. */
+  createDatabaseStrict(name: string, kmsKeyId?: string): Promise<DatabaseMeta> {
+    return this.writes.run(async () => {
+      this.guard();
+      if (this.catalog.databases.has(name)) {
+        throw conflict(`A database with name ${name} already exists.`);
+      }
+      return this.catalog.createDatabase(name, this.now(), kmsKeyId);
+    });
+  }
+
+  /** Deployer path: creates the database unless it exists. */
+  createDatabase(name: string, opts: { kmsKeyId?: string } = {}): Promise<DatabaseMeta> {
+    checkName('database', name);
+    return this.writes.run(async () => {
+      this.guard();
+      return this.catalog.databases.get(name) ?? this.catalog.createDatabase(name, this.now(), opts.kmsKeyId);
+    });
+  }
+
+  deleteDatabase(name: string): Promise<void> {
+    return this.writes.run(async () => {
+      this.guard();
+      await this.catalog.deleteDatabase(name);
+    });
+  }
+
+  /** CreateTable API: ConflictException if it exists. */
+  createTableStrict(db: string, name: string, retention: RetentionSettings): Promise<TableMeta> {
+    checkRetention(retention);
+    return this.writes.run(async () => {
+      this.guard();
+      this.catalog.database(db);
+      if (this.catalog.find(db, name)) {
+        throw conflict(`A table with name ${name} already exists in database ${db}.`);
+      }
+      return this.catalog.createTable(db, name, retention, this.now());
+    });
+  }
+
+  /** Deployer path: creates the table, or updates its retention and keeps its data. */
+  createTable(db: string, name: string, retention: RetentionSettings): Promise<TableMeta> {
+    checkName('database', db);
+    checkName('table', name);
+    checkRetention(retention);
+    return this.writes.run(async () => {
+      this.guard();
+      this.catalog.database(db);
+      const existing = this.catalog.find(db, name);
+      if (!existing) return this.catalog.createTable(db, name, retention, this.now());
+      if (!sameRetention(existing.retention, retention)) {
+        await this.catalog.updateTable(existing, retention, this.now());
+      }
+      return existing;
+    });
+  }
+
+  updateTable(db: string, name: string, retention: RetentionSettings): Promise<TableMeta> {
+    checkRetention(retention);
+    return this.writes.run(async () => {
+      this.guard();
+      const t = this.catalog.table(db, name);
+      await this.catalog.updateTable(t, retention, this.now());
+      return t;
+    });
+  }
+
+  deleteTable(db: string, name: string): Promise<void> {
+    return this.writes.run(async () => {
+      this.guard();
+      await this.catalog.deleteTable(this.catalog.table(db, name));
+    });
+  }
+
+  /** Runs a read-only statement on the query connection. */
+  read<T>(task: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.reads.run(async () => {
+      this.guard();
+      return task(this.readConn);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Wait for work in flight, then fold the WAL into the database file.
+    await this.writes.run(async () => {});
+    await this.reads.run(async () => {});
+    this.closed = true;
+    try {
+      await this.writeConn.run('CHECKPOINT');
+    } finally {
+      this.readConn.closeSync();
+      this.writeConn.closeSync();
+      this.instance.closeSync();
+    }
+  }
+}
+
+function sameRetention(a: RetentionSettings, b: RetentionSettings): boolean {
+  return (
+    a.memoryStoreRetentionHours === b.memoryStoreRetentionHours &&
+    a.magneticStoreRetentionDays === b.magneticStoreRetentionDays &&
+    a.enableMagneticStoreWrites === b.enableMagneticStoreWrites
+  );
+}
