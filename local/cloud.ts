@@ -37,14 +37,6 @@ export interface LocalCloudOptions {
   readonly asyncRetryDelaysMs?: readonly number[];
 }
 
-/**
- * The endpoints a running local cloud writes to `<stateDir>/endpoints.json`.
- * @deprecated Use LocalEndpoints from contracts/local-endpoints; kept until its importers move.
- */
-export type Endpoints = LocalEndpoints;
-/** @deprecated Import ENDPOINTS_FILE from contracts/local-endpoints; kept until its importers move. */
-export { ENDPOINTS_FILE };
-
 export interface LocalCloud {
   readonly endpoints: LocalEndpoints;
   readonly stateDir: string;

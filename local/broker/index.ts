@@ -1,5 +1,4 @@
-/** @deprecated The broker's factory is createBrokerService; this name is kept for its importers. */
-export { createBrokerService, createBrokerService as createBroker } from './service';
+export { createBrokerService } from './service';
 export {
   BASIC_INGEST_PREFIX,
   MAX_FILTERS_PER_SUBSCRIBE,
@@ -10,9 +9,7 @@ export {
   topicMatches,
 } from './topics';
 export type {
-  Broker,
   BrokerMessage,
-  BrokerOptions,
   BrokerService,
   BrokerServiceOptions,
   BrokerTlsOptions,

@@ -70,8 +70,3 @@ export interface BrokerService extends MessageBus {
   connectedClients(): ConnectedClient[];
   close(): Promise<void>;
 }
-
-/** @deprecated The broker's type is BrokerService; this name is kept for its importers. */
-export type Broker = BrokerService;
-/** @deprecated Use BrokerServiceOptions; kept for its importers. */
-export type BrokerOptions = BrokerServiceOptions;

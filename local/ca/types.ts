@@ -40,8 +40,3 @@ export interface CaService {
   /** Nothing to release (keys live in memory and files); here for the common service shape. */
   close(): Promise<void>;
 }
-
-/** @deprecated The CA service's type is CaService; this name is kept for its importers. */
-export type CertificateAuthority = CaService;
-/** @deprecated Use CaServiceOptions; kept for its importers. */
-export type CertificateAuthorityOptions = CaServiceOptions;

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Broker, createBroker } from '../../local/broker';
-import { type CertificateAuthority, createCertificateAuthority } from '../../local/ca';
+import { type BrokerService, createBrokerService } from '../../local/broker';
+import { type CaService, createCaService } from '../../local/ca';
 import { recordingLogger } from '../../local/common/log';
 import { evaluatePolicies } from '../../local/iot/policy';
 import type { PolicyDocument, PolicyEvaluator } from '../../local/iot/types';
@@ -37,11 +37,11 @@ export interface IssueOptions {
 
 export interface LocalIot {
   readonly stateDir: string;
-  readonly ca: CertificateAuthority;
+  readonly ca: CaService;
   readonly caFile: string;
   readonly directory: TestDirectory;
   readonly logger: ReturnType<typeof recordingLogger>;
-  broker: Broker;
+  broker: BrokerService;
   issueDevice(thingName: string, options?: IssueOptions): Promise<DeviceIdentity>;
   /** Closes the broker and starts a new one on the same port and state dir. */
   restartBroker(): Promise<void>;
@@ -53,11 +53,11 @@ export interface LocalIot {
 export async function startLocalIot(evaluate: PolicyEvaluator = evaluatePolicies): Promise<LocalIot> {
   const stateDir = mkdtempSync(join(tmpdir(), 'zonectl-iot-'));
   const logger = recordingLogger();
-  const ca = await createCertificateAuthority({ dir: join(stateDir, 'ca'), logger });
+  const ca = await createCaService({ dir: join(stateDir, 'ca'), logger });
   const server = await ca.issueServerCertificate();
   const directory = createTestDirectory();
   const tls = { keyPem: server.keyPem, certPem: server.certPem, caPem: ca.caPem };
-  const start = (port: number) => createBroker({ port, tls, directory, evaluate, stateDir, logger });
+  const start = (port: number) => createBrokerService({ port, tls, directory, evaluate, stateDir, logger });
   let policyCount = 0;
 
   const fixture: LocalIot = {
