@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, THING_NAME_PATTERN } from './ids';
 import { ACTUATOR_KINDS, type ActuatorKind, SENSOR_KINDS, type SensorKind } from './measures';
+import { StorageSchema } from './storage';
 import type { ThingKind } from './thing-attributes';
 import { describeIssues } from './validation';
 
@@ -106,20 +107,13 @@ export const ZoneSchema = z
   })
   .strict();
 
-export const StorageSchema = z
-  .object({
-    memoryRetentionHours: z.number().int().min(1).max(8766).default(24),
-    magneticRetentionDays: z.number().int().min(1).max(73000).default(365),
-  })
-  .strict();
-
 export const BuildingConfigSchema = z
   .object({
     $schema: z.string().optional(),
     buildingId: id('building'),
     name: z.string().min(1).max(128),
     comfort: ComfortPolicySchema,
-    storage: StorageSchema.default({ memoryRetentionHours: 24, magneticRetentionDays: 365 }),
+    storage: StorageSchema.prefault({}),
     zones: z.array(ZoneSchema).min(1, { message: 'at least one zone' }),
   })
   .strict()

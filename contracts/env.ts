@@ -6,6 +6,14 @@ export const ENV = {
   timestreamDatabase: 'TIMESTREAM_DATABASE',
   timestreamTable: 'TIMESTREAM_TABLE',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** Which TelemetryStore the ingest function writes to: a STORAGE_ENGINES value. */
+  storageEngine: 'STORAGE_ENGINE',
+  /** Timestream for InfluxDB: `https://<instance endpoint>:<port>`. */
+  influxDbUrl: 'INFLUXDB_URL',
+  influxDbOrganization: 'INFLUXDB_ORG',
+  influxDbBucket: 'INFLUXDB_BUCKET',
+  /** ARN of the Secrets Manager secret holding the function's InfluxDB API token (`{"token": ...}`). */
+  influxDbTokenSecretArn: 'INFLUXDB_TOKEN_SECRET_ARN',
   buildingId: 'BUILDING_ID',
   /** The account's AWS IoT data endpoint host (DescribeEndpoint iot:Data-ATS), for shadow calls. */
   iotDataEndpoint: 'IOT_DATA_ENDPOINT',

@@ -17,6 +17,7 @@ export * from './rules';
 export * from './schedule';
 export * from './shadow';
 export * from './stack';
+export * from './storage';
 export * from './telemetry';
 export * from './thing-attributes';
 export * from './topics';

@@ -12,6 +12,15 @@ export const STACK_OUTPUT = {
   controlRuleName: 'ControlRuleName',
   devicePolicyName: 'DevicePolicyName',
   alarmTopicArn: 'AlarmTopicArn',
+  /** `timestream` or `influxdb` (contracts/storage.ts). */
+  storageEngine: 'StorageEngine',
+  influxDbUrl: 'InfluxDbUrl',
+  influxDbOrganization: 'InfluxDbOrganization',
+  influxDbBucket: 'InfluxDbBucket',
+  /** Secret with a read-only API token for the bucket (`{"token": ...}`), for dashboards and people. */
+  influxDbReadTokenSecretArn: 'InfluxDbReadTokenSecretArn',
+  /** The service's own secret with the admin user's credentials (organization, bucket, username, password). */
+  influxDbAdminSecretArn: 'InfluxDbAdminSecretArn',
 } as const;
 
 /** The stack name of a building: `Zonectl-<buildingId>`. */

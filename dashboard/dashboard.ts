@@ -4,13 +4,15 @@ import type { ServiceRoute } from '../local/gateway/types';
 import { watchLiveEvents } from './live-events';
 import { planOverride } from './override';
 import { pipelineReads } from './pipeline-reads';
+import type { ReadingsReader } from './readings/reader';
 import { dashboardRoute } from './route';
 import { type DashboardFigures, dashboardState, type ViewSources, zoneSeries } from './view';
 
 /**
  * The dashboard, mounted on the local cloud's gateway under /dashboard/. It reads everything it
  * shows through the AWS APIs of the pipeline, exactly as it would against AWS
- * (pipeline-reads.ts): readings and charts from Timestream queries, actuator state from the
+ * (pipeline-reads.ts, readings/): readings and charts from the store's queries (Timestream SQL or
+ * InfluxQL, behind one ReadingsReader), actuator state from the
  * command shadows, the dead-letter queue through SQS. Device presence and commands come from
  * the message bus (live-events.ts). Energy and comfort figures come from the simulation when
  * one runs. view.ts shapes the answers, override.ts checks operator overrides, route.ts and
@@ -24,7 +26,8 @@ export interface DashboardOptions {
   readonly apiEndpoint: string;
   readonly region: string;
   readonly bus: MessageBus;
-  readonly timestream: { database: string; table: string };
+  /** The readings, from the stack's store (readings/from-outputs.ts builds one). */
+  readonly readings: ReadingsReader;
   readonly deadLetterQueueUrl?: string;
   /** Time the readings are taken at: the simulated clock in the demo, else the wall clock. */
   readonly clock?: () => number;
@@ -44,9 +47,8 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
   const sources: ViewSources = {
     config: options.config,
     reads,
+    readings: options.readings,
     live,
-    database: options.timestream.database,
-    table: options.timestream.table,
     clock: options.clock ?? Date.now,
     simulated: options.clock !== undefined,
     figures: options.figures,

@@ -5,11 +5,6 @@ import {
 } from '@aws-sdk/client-iot-data-plane';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
-  QueryCommand,
-  type QueryCommandOutput,
-  TimestreamQueryClient,
-} from '@aws-sdk/client-timestream-query';
-import {
   COMMAND_SHADOW_NAME,
   type DesiredCommandState,
   describeDeadLetter,
@@ -18,12 +13,11 @@ import {
 } from '../contracts';
 
 /**
- * Everything the dashboard reads from (and writes to) the pipeline, through the AWS APIs
- * exactly as it would against AWS: Timestream queries, the command shadows and the dead-letter
- * queue. Only the client configuration says it is the local cloud.
+ * What the dashboard reads from (and writes to) the pipeline besides the readings, through the
+ * AWS APIs exactly as it would against AWS: the command shadows and the dead-letter queue.
+ * Only the client configuration says it is the local cloud. Readings come through a
+ * ReadingsReader (readings/reader.ts).
  */
-
-export type Row = Record<string, string | undefined>;
 
 export interface DeadLetterSummary {
   readonly count: number;
@@ -31,8 +25,6 @@ export interface DeadLetterSummary {
 }
 
 export interface PipelineReads {
-  /** Every row of a Timestream query, all pages, as column name -> scalar value (undefined for NULL). */
-  query(sql: string): Promise<Row[]>;
   /** The command shadow of a thing; empty when the thing has none yet. */
   commandShadow(thing: string): Promise<{ desired: DesiredCommandState; reported: ReportedCommandState }>;
   /** Writes `state.desired` of a thing's command shadow. */
@@ -43,30 +35,9 @@ export interface PipelineReads {
 }
 
 export function pipelineReads(client: LocalClientConfig, deadLetterQueueUrl?: string): PipelineReads {
-  const timestream = new TimestreamQueryClient(client);
   const shadows = new IoTDataPlaneClient(client);
   const sqs = new SQSClient(client);
   return {
-    async query(sql) {
-      const rows: Row[] = [];
-      let next: string | undefined;
-      do {
-        const out: QueryCommandOutput = await timestream.send(
-          new QueryCommand({ QueryString: sql, NextToken: next }),
-        );
-        const names = (out.ColumnInfo ?? []).map((c) => c.Name ?? '');
-        for (const row of out.Rows ?? []) {
-          const record: Row = {};
-          row.Data?.forEach((d, i) => {
-            record[names[i]!] = d.NullValue ? undefined : d.ScalarValue;
-          });
-          rows.push(record);
-        }
-        next = out.NextToken;
-      } while (next);
-      return rows;
-    },
-
     async commandShadow(thing) {
       try {
         const out = await shadows.send(
@@ -119,7 +90,6 @@ export function pipelineReads(client: LocalClientConfig, deadLetterQueueUrl?: st
     },
 
     close() {
-      timestream.destroy();
       shadows.destroy();
       sqs.destroy();
     },

@@ -9,7 +9,7 @@ import {
 import { DashboardInputError } from './errors';
 import type { LiveEvents } from './live-events';
 import type { PipelineReads } from './pipeline-reads';
-import { latestReadingsQuery, zoneSeriesQuery } from './queries';
+import type { ReadingsReader } from './readings/reader';
 
 /**
  * What the dashboard's two read APIs answer: the state of every zone (latest readings,
@@ -30,9 +30,9 @@ export interface DashboardFigures {
 export interface ViewSources {
   readonly config: BuildingConfig;
   readonly reads: PipelineReads;
+  /** The readings, from whichever store the stack uses. */
+  readonly readings: ReadingsReader;
   readonly live: LiveEvents;
-  readonly database: string;
-  readonly table: string;
   /** Time the readings are taken at: the simulated clock in the demo, else the wall clock. */
   readonly clock: () => number;
   /** Whether `clock` is a simulated clock (its time is shown). */
@@ -50,17 +50,16 @@ export async function dashboardState(s: ViewSources) {
   const now = s.clock();
   const policy = config.comfort;
   const scheduled = isScheduledOccupied(policy, now);
-  const rows = await s.reads.query(latestReadingsQuery(s.database, s.table, now - LATEST_WITHIN_MS, now));
+  const rows = await s.readings.latest(now - LATEST_WITHIN_MS, now);
   const latest = new Map<string, Partial<Record<SensorKind, number>> & { at?: number }>();
   for (const row of rows) {
-    const zone = row.zone ?? '';
-    const entry = latest.get(zone) ?? {};
+    const entry = latest.get(row.zone) ?? {};
     for (const kind of SENSOR_KINDS) {
-      const v = row[kind];
-      if (v !== undefined && entry[kind] === undefined) entry[kind] = Number(v);
+      const v = row.values[kind];
+      if (v !== undefined && entry[kind] === undefined) entry[kind] = v;
     }
-    entry.at ??= parseTimestreamTime(row.time);
-    latest.set(zone, entry);
+    entry.at ??= row.at;
+    latest.set(row.zone, entry);
   }
   const shadowByThing = new Map(
     await Promise.all(
@@ -114,23 +113,15 @@ export async function zoneSeries(s: ViewSources, measure: string) {
   const now = s.clock();
   const hours = s.chartHours;
   const binMinutes = hours > 6 ? 15 : 5;
-  const rows = await s.reads.query(
-    zoneSeriesQuery(s.database, s.table, measure as SensorKind, now - hours * 3_600_000, now, binMinutes),
-  );
-  const times = [...new Set(rows.map((r) => parseTimestreamTime(r.t)))].sort((a, b) => a - b);
+  const rows = await s.readings.series(measure as SensorKind, now - hours * 3_600_000, now, binMinutes);
+  const times = [...new Set(rows.map((r) => r.t))].sort((a, b) => a - b);
   const index = new Map(times.map((t, i) => [t, i]));
   const values: Record<string, Array<number | null>> = {};
   for (const zone of s.config.zones) values[zone.id] = times.map(() => null);
   for (const row of rows) {
-    const arr = values[row.zone ?? ''];
-    const i = index.get(parseTimestreamTime(row.t));
-    if (arr && i !== undefined && row.v !== undefined) arr[i] = Math.round(Number(row.v) * 100) / 100;
+    const arr = values[row.zone];
+    const i = index.get(row.t);
+    if (arr && i !== undefined) arr[i] = Math.round(row.v * 100) / 100;
   }
   return { t: times, values };
-}
-
-/** Timestream returns '2026-11-23 20:00:00.000000000' (UTC). */
-export function parseTimestreamTime(value: string | undefined): number {
-  if (!value) return Number.NaN;
-  return Date.parse(`${value.replace(' ', 'T').slice(0, 23)}Z`);
 }

@@ -3,15 +3,14 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { describeDeadLetter, READING_MEASURE_NAME } from '../contracts';
+import { describeDeadLetter } from '../contracts';
+import type { ReadingsReader } from '../dashboard/readings/reader';
 import type { Agent } from '../device/agent';
-import type { LocalCloud } from '../local/cloud';
 
 /**
  * The demo's books: readings the devices' publishes had acknowledged, readings found in the
  * store and readings in the dead-letter queue, read through the pipeline's own APIs (the
- * Timestream Query API and SQS). `published - stored - deadLettered = 0` means nothing
+ * store's query API, Timestream SQL or InfluxQL behind the dashboard's ReadingsReader, and SQS). `published - stored - deadLettered = 0` means nothing
  * acknowledged was lost.
  */
 
@@ -35,12 +34,9 @@ export interface CountedAgent {
 }
 
 export interface BooksOptions {
-  readonly query: TimestreamQueryClient;
+  /** The readings, whichever store the stack uses. */
+  readonly readings: ReadingsReader;
   readonly sqs: SQSClient;
-  /** The local store, to see whether the table has any record yet without a failing query. */
-  readonly timestream: Pick<LocalCloud['timestream'], 'query'>;
-  readonly database: string;
-  readonly table: string;
   readonly deadLetterQueueUrl: string;
   /** Dead letters sent before this time (epoch ms) belong to earlier runs. */
   readonly since: number;
@@ -55,27 +51,8 @@ export interface BookKeeper {
 }
 
 export function createBookKeeper(o: BooksOptions): BookKeeper {
-  let tableHasReadings = false;
-  const countStored = async (): Promise<number> => {
-    const ranges = o
-      .agents()
-      .map((a) => `(thing = '${a.thing}' AND seq >= ${a.fromSeq})`)
-      .join(' OR ');
-    // Timestream creates dimension and measure columns with the first record that has them.
-    if (!tableHasReadings) {
-      const probe = await o.timestream.query(`SELECT count(*) FROM "${o.database}"."${o.table}"`);
-      if (Number(probe.Rows[0]?.Data[0]?.ScalarValue ?? 0) === 0) return 0;
-      tableHasReadings = true;
-    }
-    const out = await o.query.send(
-      new QueryCommand({
-        QueryString:
-          `SELECT count(*) AS n FROM "${o.database}"."${o.table}" ` +
-          `WHERE measure_name = '${READING_MEASURE_NAME}' AND (${ranges})`,
-      }),
-    );
-    return Number(out.Rows?.[0]?.Data?.[0]?.ScalarValue ?? 0);
-  };
+  const countStored = (): Promise<number> =>
+    o.readings.countStored(o.agents().map((a) => ({ thing: a.thing, fromSeq: a.fromSeq })));
 
   // Reads every dead letter without consuming it: each is hidden while it is counted and made
   // visible again right after, so the dashboard and later counts still see it.

@@ -1,5 +1,5 @@
+import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import {
   ACTUATOR_KINDS,
   acceptedDesired,
@@ -8,6 +8,7 @@ import {
   localClientConfig,
 } from '../contracts';
 import { createDashboard, type Dashboard, type DashboardFigures } from '../dashboard/dashboard';
+import { readerFromOutputs } from '../dashboard/readings/from-outputs';
 import type { LocalCloud } from '../local/cloud';
 import { errorText, type LocalLogger } from '../local/common/log';
 import { startDemoAgents } from './agents';
@@ -99,7 +100,9 @@ async function runDemo(
   deployed: Deployed,
 ): Promise<Demo> {
   const clientConfig = localClientConfig(cloud.endpoints);
-  const query = new TimestreamQueryClient(clientConfig);
+  const readings = readerFromOutputs(deployed.outputs, clientConfig, {
+    caPem: readFileSync(cloud.endpoints.caFile, 'utf8'),
+  });
   const sqs = new SQSClient(clientConfig);
   const simulation = createSimulation(config, o);
   const { buildings } = simulation;
@@ -116,11 +119,8 @@ async function runDemo(
 
   const agents: Awaited<ReturnType<typeof startDemoAgents>> = [];
   const books = createBookKeeper({
-    query,
+    readings,
     sqs,
-    timestream: cloud.timestream,
-    database: deployed.database,
-    table: deployed.table,
     deadLetterQueueUrl: deployed.deadLetterQueueUrl,
     since: started,
     agents: () => agents,
@@ -153,7 +153,7 @@ async function runDemo(
       apiEndpoint: cloud.endpoints.apiEndpoint,
       region: cloud.endpoints.region,
       bus: cloud.broker,
-      timestream: { database: deployed.database, table: deployed.table },
+      readings,
       deadLetterQueueUrl: deployed.deadLetterQueueUrl,
       clock: simulation.now,
       figures,
@@ -235,7 +235,7 @@ async function runDemo(
     },
     async close() {
       await dashboard?.close();
-      query.destroy();
+      readings.close();
       sqs.destroy();
       await cloud.close();
     },

@@ -33,8 +33,8 @@ export interface SetupOptions {
 /** What the deployed stack gave the demo. */
 export interface Deployed {
   readonly devicesDir: string;
-  readonly database: string;
-  readonly table: string;
+  /** Every output of the building's stack (the readings reader is built from them). */
+  readonly outputs: Readonly<Record<string, unknown>>;
   readonly deadLetterQueueUrl: string;
 }
 
@@ -119,8 +119,7 @@ export async function setUpPipeline(
       cloud,
       deployed: {
         devicesDir,
-        database: output(STACK_OUTPUT.timestreamDatabase),
-        table: output(STACK_OUTPUT.timestreamTable),
+        outputs,
         deadLetterQueueUrl: output(STACK_OUTPUT.deadLetterQueueUrl),
       },
     };

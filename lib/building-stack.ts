@@ -4,6 +4,7 @@ import { type BuildingConfig, STACK_OUTPUT } from '../contracts';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { DeviceFleet } from './device-fleet';
 import { DevicePolicy } from './device-policy';
+import { InfluxDbStorage } from './influxdb-storage';
 import { IngestPipeline } from './ingest-pipeline';
 import { Observability } from './observability';
 import { TelemetryTable } from './telemetry-table';
@@ -19,7 +20,10 @@ export interface BuildingStackProps extends StackProps {
 /** Everything one building needs on AWS: devices, policy, rules, functions, storage, alarms. */
 export class BuildingStack extends Stack {
   public readonly deadLetterQueue: DeadLetterQueue;
-  public readonly telemetryTable: TelemetryTable;
+  /** The LiveAnalytics table (storage.engine timestream). */
+  public readonly telemetryTable?: TelemetryTable;
+  /** The Timestream for InfluxDB instance (storage.engine influxdb). */
+  public readonly influxDb?: InfluxDbStorage;
   public readonly devicePolicy: DevicePolicy;
   public readonly devices: DeviceFleet;
   public readonly ingest: IngestPipeline;
@@ -34,11 +38,19 @@ export class BuildingStack extends Stack {
     const { config } = props;
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
-    this.telemetryTable = new TelemetryTable(this, 'Telemetry', {
-      buildingId: config.buildingId,
-      memoryRetentionHours: config.storage.memoryRetentionHours,
-      magneticRetentionDays: config.storage.magneticRetentionDays,
-    });
+    if (config.storage.influxdb) {
+      this.influxDb = new InfluxDbStorage(this, 'InfluxDb', {
+        buildingId: config.buildingId,
+        settings: config.storage.influxdb,
+      });
+    } else {
+      this.telemetryTable = new TelemetryTable(this, 'Telemetry', {
+        buildingId: config.buildingId,
+        memoryRetentionHours: config.storage.memoryRetentionHours,
+        magneticRetentionDays: config.storage.magneticRetentionDays,
+      });
+    }
+    const store = this.influxDb ?? this.telemetryTable!;
     this.devicePolicy = new DevicePolicy(this, 'DevicePolicy', { buildingId: config.buildingId });
     this.devices = new DeviceFleet(this, 'Devices', {
       config,
@@ -48,7 +60,7 @@ export class BuildingStack extends Stack {
     });
     this.ingest = new IngestPipeline(this, 'Ingest', {
       buildingId: config.buildingId,
-      telemetryTable: this.telemetryTable,
+      store,
       deadLetterQueue: this.deadLetterQueue,
     });
     this.controller = new ZoneController(this, 'Controller', {
@@ -70,8 +82,27 @@ export class BuildingStack extends Stack {
       new CfnOutput(this, key, { key, value, description });
     output(STACK_OUTPUT.deadLetterQueueUrl, this.deadLetterQueue.queue.queueUrl, 'Dead-letter queue URL');
     output(STACK_OUTPUT.ingestQueueUrl, this.ingest.queue.queueUrl, 'Ingest queue URL');
-    output(STACK_OUTPUT.timestreamDatabase, this.telemetryTable.databaseName, 'Timestream database name');
-    output(STACK_OUTPUT.timestreamTable, this.telemetryTable.tableName, 'Timestream table name');
+    output(STACK_OUTPUT.storageEngine, store.engine, 'Where readings are stored (storage.engine)');
+    if (this.telemetryTable) {
+      output(STACK_OUTPUT.timestreamDatabase, this.telemetryTable.databaseName, 'Timestream database name');
+      output(STACK_OUTPUT.timestreamTable, this.telemetryTable.tableName, 'Timestream table name');
+    }
+    if (this.influxDb) {
+      const db = this.influxDb;
+      output(STACK_OUTPUT.influxDbUrl, db.url, 'InfluxDB API URL (reachable from inside the VPC)');
+      output(STACK_OUTPUT.influxDbOrganization, db.organization, 'InfluxDB organization');
+      output(STACK_OUTPUT.influxDbBucket, db.bucket, 'InfluxDB bucket holding the readings');
+      output(
+        STACK_OUTPUT.influxDbReadTokenSecretArn,
+        db.readTokenSecret.secretArn,
+        'Secret with a read-only API token for the readings bucket',
+      );
+      output(
+        STACK_OUTPUT.influxDbAdminSecretArn,
+        db.adminSecret.secretArn,
+        'Secret with the InfluxDB admin credentials',
+      );
+    }
     output(STACK_OUTPUT.ingestRuleName, this.ingest.ruleName, 'Topic rule feeding the ingest queue');
     output(STACK_OUTPUT.controlRuleName, this.controller.ruleName, 'Topic rule invoking the zone controller');
     output(

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -28,6 +29,15 @@ export interface HandlerFunctionProps {
   readonly memorySize?: number;
   /** How long the function's log group keeps events. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Run inside a VPC, in these subnets with these security groups. @default - no VPC */
+  readonly network?: FunctionNetwork;
+}
+
+/** Where a function runs inside a VPC. */
+export interface FunctionNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: readonly ec2.ISecurityGroup[];
 }
 
 /**
@@ -74,6 +84,19 @@ export class HandlerFunction extends Construct {
       description: `Runs ${props.serviceName}`,
     });
     this.logGroup.grantWrite(this.role);
+    if (props.network) {
+      // Lambda creates the function's network interfaces in the VPC with the function's role
+      // (Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon
+      // VPC", required IAM permissions; AWS managed policy AWSLambdaVPCAccessExecutionRole).
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      Validations.of(this.role.node.defaultChild!).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'Lambda needs the EC2 network-interface actions of this AWS managed policy to place the function in the VPC; they support no narrower resources for DescribeNetworkInterfaces, and AWS keeps the list current',
+      });
+    }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
@@ -85,6 +108,14 @@ export class HandlerFunction extends Construct {
       memorySize,
       role: this.role,
       logGroup: this.logGroup,
+      ...(props.network
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: props.network.subnets,
+            securityGroups: [...props.network.securityGroups],
+            allowPublicSubnet: false,
+          }
+        : {}),
       projectRoot: REPO_ROOT,
       depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
       environment: {

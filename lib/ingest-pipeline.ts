@@ -8,12 +8,13 @@ import { Construct } from 'constructs';
 import { ENV, INGEST_RULE, ruleName } from '../contracts';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, lambdaEntry } from './handler-function';
-import type { TelemetryTable } from './telemetry-table';
+import type { ReadingsStore } from './readings-store';
 import { topicRule } from './topic-rule';
 
 export interface IngestPipelineProps {
   readonly buildingId: string;
-  readonly telemetryTable: TelemetryTable;
+  /** Where the readings go (TelemetryTable or InfluxDbStorage). */
+  readonly store: ReadingsStore;
   readonly deadLetterQueue: DeadLetterQueue;
   /** @default lambda/ingest/handler.ts in this repository */
   readonly entry?: string;
@@ -75,12 +76,13 @@ export class IngestPipeline extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       entry: props.entry ?? lambdaEntry('ingest'),
       serviceName: props.serviceName ?? 'zonectl-ingest',
-      description: `Writes ${props.buildingId} telemetry from the ingest queue to Timestream`,
+      description: `Writes ${props.buildingId} telemetry from the ingest queue to ${props.store.engine === 'influxdb' ? 'Timestream for InfluxDB' : 'Timestream'}`,
       timeout: props.functionTimeout,
       logRetention: props.logRetention,
+      ...(props.store.functionNetwork ? { network: props.store.functionNetwork } : {}),
     });
     this.handler.setEnv(ENV.buildingId, props.buildingId);
-    props.telemetryTable.grantWriteTo(this.handler);
+    props.store.grantWriteTo(this.handler);
     props.deadLetterQueue.grantSendTo(this.handler);
 
     // AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { ENV, LIVE_ANALYTICS_REGIONS, liveAnalyticsRegionProblem } from '../contracts';
 import type { HandlerFunction } from './handler-function';
 import { stackUniqueName } from './names';
+import type { ReadingsStore } from './readings-store';
 
 export interface TelemetryTableProps {
   /**
@@ -64,7 +65,8 @@ const TIMESTREAM_NAME = /^[a-zA-Z0-9_.-]{3,256}$/;
  * LIMITATIONS: which S3 permissions Timestream needs on the report bucket is not in the AWS
  * documentation this follows; the bucket has no extra policy for it (see docs/deploy.md).
  */
-export class TelemetryTable extends Construct {
+export class TelemetryTable extends Construct implements ReadingsStore {
+  public readonly engine = 'timestream' as const;
   public readonly database: timestream.CfnDatabase;
   public readonly table: timestream.CfnTable;
   public readonly databaseName: string;
@@ -176,6 +178,7 @@ export class TelemetryTable extends Construct {
       reason:
         'timestream:DescribeEndpoints supports no resource-level permissions (Service Authorization Reference, Amazon Timestream: resource "*" only); this policy holds that one statement',
     });
+    handler.setEnv(ENV.storageEngine, this.engine);
     handler.setEnv(ENV.timestreamDatabase, this.databaseName);
     handler.setEnv(ENV.timestreamTable, this.tableName);
   }

@@ -7,9 +7,11 @@ import { type CaService, createCaService } from './ca';
 import { type CloudIdentity, consoleLogger, DEFAULT_IDENTITY, errorText, type LocalLogger } from './common';
 import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
+import { createInfluxDbService, type InfluxDbService } from './influxdb';
 import { createIotService, evaluatePolicies, type IotService, type TopicRuleRecord } from './iot';
 import { createLambdaService, type LambdaService } from './lambda';
 import { compileRule, createRulesService, type RulesService } from './rules';
+import { createSecretsManagerService, type SecretsManagerService } from './secretsmanager';
 import { createShadowService, type ShadowService } from './shadow';
 import { createSqsService, type SqsService } from './sqs';
 import { createTimestreamService, type TimestreamService } from './timestream';
@@ -18,7 +20,7 @@ import { createTimestreamService, type TimestreamService } from './timestream';
  * The local cloud: every service the pipeline uses, started in dependency order in one
  * process and sharing one state dir, so the synthesized template runs on a laptop:
  *   CA -> IoT registry -> API gateway -> broker (mTLS + IoT policies) -> Device Shadow ->
- *   SQS -> Timestream -> Lambda -> rules engine.
+ *   SQS -> Timestream -> Secrets Manager -> Timestream for InfluxDB -> Lambda -> rules engine.
  * The gateway answers the AWS SDK and CLI for iot, iot-data, sqs, timestream and lambda on one
  * port; the broker answers MQTT over TLS on another. `close()` stops them in reverse order.
  */
@@ -48,6 +50,8 @@ export interface LocalCloud {
   readonly shadow: ShadowService;
   readonly sqs: SqsService;
   readonly timestream: TimestreamService;
+  readonly secrets: SecretsManagerService;
+  readonly influxdb: InfluxDbService;
   readonly lambda: LambdaService;
   readonly rules: RulesService;
   readonly gateway: GatewayService;
@@ -138,6 +142,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => timestream.close());
 
+    const secrets = await createSecretsManagerService({
+      dir: join(stateDir, 'secretsmanager'),
+      identity,
+      logger: logger.child('secretsmanager'),
+    });
+    closers.push(() => secrets.close());
+    const influxdb = await createInfluxDbService({
+      dir: join(stateDir, 'influxdb'),
+      identity,
+      logger: logger.child('influxdb'),
+      tls: { certPem: server.certPem, keyPem: server.keyPem },
+      host,
+    });
+    closers.push(() => influxdb.close());
+
     const lambda = await createLambdaService({
       dir: join(stateDir, 'lambda'),
       identity,
@@ -145,6 +164,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       apiEndpoint: gateway.endpoint,
       region: identity.region,
       sendToQueue: (queueArn, body, attributes) => sqs.send(queueArn, body, attributes ? { attributes } : {}),
+      extraCaFile: ca.caFile,
       ...(options.asyncRetryDelaysMs ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
     });
     closers.push(() => lambda.close());
@@ -188,6 +208,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       shadow.route,
       timestream.writeRoute,
       timestream.queryRoute,
+      secrets.route,
+      influxdb.controlRoute,
       sqs.route,
       lambda.route,
       iot.route,
@@ -216,6 +238,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       shadow,
       sqs,
       timestream,
+      secrets,
+      influxdb,
       lambda,
       rules,
       gateway,
@@ -230,6 +254,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           sqs,
           lambda,
           timestream,
+          secrets,
+          influxdb,
           assemblyDir: dir,
         });
         return deployStacks(stacks, {
@@ -238,6 +264,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           logger: logger.child('deploy'),
           providers,
           fallback,
+          secretValue: (secretId) => secrets.getSecretValue(secretId).secretString ?? '',
         });
       },
       addRoute: (route) => gateway.addRoute(route),

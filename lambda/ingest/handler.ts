@@ -1,11 +1,21 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ENV, METRIC, METRIC_DIMENSION_BUILDING, METRICS_NAMESPACE, requireEnv } from '../../contracts';
+import {
+  ENV,
+  METRIC,
+  METRIC_DIMENSION_BUILDING,
+  METRICS_NAMESPACE,
+  requireEnv,
+  STORAGE_ENGINES,
+  type StorageEngine,
+} from '../../contracts';
 import type { DeadLetterSink } from '../shared/dead-letter-sink';
+import { InfluxDbStore } from '../shared/influxdb-store';
 import { SqsDeadLetterSink } from '../shared/sqs-dead-letter-sink';
 import type { TelemetryStore } from '../shared/telemetry-store';
 import { TimestreamStore } from '../shared/timestream-store';
@@ -93,19 +103,59 @@ export function createIngestHandlerFromEnv(env: NodeJS.ProcessEnv = process.env)
     building,
     logger,
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
-    store: new TimestreamStore({
-      // The store owns the retry policy for throttling (bounded backoff with jitter).
-      client: new TimestreamWriteClient({ maxAttempts: 1 }),
-      database: requireEnv(ENV.timestreamDatabase, env),
-      table: requireEnv(ENV.timestreamTable, env),
-      onRetry: ({ attempt, delayMs, error }) =>
-        logger.warn('store write retried', { attempt, delayMs, error: `${error.name}: ${error.message}` }),
-    }),
+    store: storeFromEnv(env, logger),
     deadLetters: new SqsDeadLetterSink({
       client: new SQSClient({}),
       queueUrl: requireEnv(ENV.deadLetterQueueUrl, env),
     }),
   });
+}
+
+/** The TelemetryStore the stack chose (ENV.storageEngine, default timestream). */
+export function storeFromEnv(env: NodeJS.ProcessEnv, logger: Logger): TelemetryStore {
+  const engine = (env[ENV.storageEngine] || 'timestream') as StorageEngine;
+  if (!STORAGE_ENGINES.includes(engine)) {
+    throw new Error(
+      `environment variable ${ENV.storageEngine} is '${engine}', not one of ${STORAGE_ENGINES.join(', ')}; redeploy the stack`,
+    );
+  }
+  // The store owns the retry policy for throttling (bounded backoff with jitter).
+  const onRetry = ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: Error }) =>
+    logger.warn('store write retried', { attempt, delayMs, error: `${error.name}: ${error.message}` });
+  if (engine === 'influxdb') {
+    const secrets = new SecretsManagerClient({});
+    const secretId = requireEnv(ENV.influxDbTokenSecretArn, env);
+    return new InfluxDbStore({
+      url: requireEnv(ENV.influxDbUrl, env),
+      organization: requireEnv(ENV.influxDbOrganization, env),
+      bucket: requireEnv(ENV.influxDbBucket, env),
+      token: () => readTokenSecret(secrets, secretId),
+      onRetry,
+    });
+  }
+  return new TimestreamStore({
+    client: new TimestreamWriteClient({ maxAttempts: 1 }),
+    database: requireEnv(ENV.timestreamDatabase, env),
+    table: requireEnv(ENV.timestreamTable, env),
+    onRetry,
+  });
+}
+
+/** The `token` of a token secret (`{"token": "..."}`); the value is never logged. */
+export async function readTokenSecret(client: SecretsManagerClient, secretId: string): Promise<string> {
+  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  let token: unknown;
+  try {
+    token = (JSON.parse(out.SecretString ?? '') as { token?: unknown }).token;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token !== 'string' || token === '') {
+    throw new Error(
+      `secret ${secretId} holds no InfluxDB token (expected {"token": "..."}); the stack's token step fills it, so redeploy`,
+    );
+  }
+  return token;
 }
 
 let fromEnv: IngestHandler | undefined;

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { JsonFile } from '../common';
 import type { CfnTemplate, StackArtifact } from './assembly';
+import { resolveDynamicReferences } from './dynamic-references';
 import { DeployError, IntrinsicError } from './errors';
 import { type IntrinsicContext, references, resolve } from './intrinsics';
 import type {
@@ -89,6 +90,11 @@ async function deployStack(
         string,
         unknown
       >;
+      properties = resolveDynamicReferences(
+        properties,
+        options.secretValue,
+        `${logicalId}.Properties`,
+      ) as Record<string, unknown>;
     } catch (err) {
       if (err instanceof IntrinsicError)
         throw new DeployError(`${stack.stackName}/${logicalId}: ${err.message}`);
@@ -144,7 +150,7 @@ async function deployStack(
 
   for (const [logicalId, old] of Object.entries(state.value.resources)) {
     if (deployed.has(logicalId)) continue;
-    const provider = options.providers[old.type];
+    const provider = options.providers[old.type] ?? options.fallback;
     try {
       await provider?.remove?.({ ...old, logicalId, stackName: stack.stackName });
     } catch (err) {

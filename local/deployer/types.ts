@@ -57,4 +57,9 @@ export interface DeployerOptions {
   /** Provider per resource type; `fallback` handles every other type (not emulated). */
   readonly providers: Readonly<Record<string, ResourceProvider>>;
   readonly fallback: ResourceProvider;
+  /**
+   * The value of a Secrets Manager secret for `{{resolve:secretsmanager:...}}` dynamic
+   * references in resource properties. @default - dynamic references fail the deploy
+   */
+  readonly secretValue?: (secretId: string) => string;
 }

@@ -47,6 +47,8 @@ const ENDPOINT_SERVICE_IDS = [
   'TIMESTREAM_QUERY',
   'IOT',
   'IOT_DATA_PLANE',
+  'SECRETS_MANAGER',
+  'TIMESTREAM_INFLUXDB',
   'LAMBDA',
   'CLOUDWATCH',
   'STS',
@@ -89,6 +91,7 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       _HANDLER: def.handler,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       NODE_OPTIONS: '',
+      ...(options.extraCaFile ? { NODE_EXTRA_CA_CERTS: options.extraCaFile } : {}),
     };
   };
 

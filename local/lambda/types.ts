@@ -72,6 +72,12 @@ export interface LambdaServiceOptions {
   readonly idleTimeoutMs?: number;
   /** Instances per function; default 4. */
   readonly maxInstancesPerFunction?: number;
+  /**
+   * A CA file the functions trust besides Node's own roots (NODE_EXTRA_CA_CERTS): the local
+   * CA, which issues the local InfluxDB's server certificates. On AWS the instance presents a
+   * certificate the runtime trusts already.
+   */
+  readonly extraCaFile?: string;
 }
 
 export interface FunctionSummary {

@@ -8,15 +8,26 @@ import { parseBuildingConfigText } from '../../contracts';
 import { DashboardInputError } from '../../dashboard/errors';
 import type { LiveEvents } from '../../dashboard/live-events';
 import { planOverride } from '../../dashboard/override';
-import type { PipelineReads, Row } from '../../dashboard/pipeline-reads';
-import { dashboardState, parseTimestreamTime, type ViewSources, zoneSeries } from '../../dashboard/view';
+import type { PipelineReads } from '../../dashboard/pipeline-reads';
+import type { BinnedValue, LatestReading, ReadingsReader } from '../../dashboard/readings/reader';
+import { parseTimestreamTime } from '../../dashboard/readings/timestream-reader';
+import { dashboardState, type ViewSources, zoneSeries } from '../../dashboard/view';
 
 const config = parseBuildingConfigText(readFileSync('building.json', 'utf8'), 'building.json');
 const NOW = Date.parse('2026-11-23T10:00:00Z');
 
-function sources(rows: Row[], over: Partial<ViewSources> = {}): ViewSources {
+function sources(
+  rows: { latest?: LatestReading[]; series?: BinnedValue[] },
+  over: Partial<ViewSources> = {},
+): ViewSources {
+  const readings: ReadingsReader = {
+    engine: 'timestream',
+    latest: async () => rows.latest ?? [],
+    series: async () => rows.series ?? [],
+    countStored: async () => 0,
+    close: () => {},
+  };
   const reads: PipelineReads = {
-    query: async () => rows,
     commandShadow: async (thing) =>
       thing === 'hq-lobby-hvac'
         ? {
@@ -37,9 +48,8 @@ function sources(rows: Row[], over: Partial<ViewSources> = {}): ViewSources {
   return {
     config,
     reads,
+    readings,
     live,
-    database: 'db',
-    table: 'readings',
     clock: () => NOW,
     simulated: true,
     chartHours: 24,
@@ -96,21 +106,22 @@ describe('operator override', () => {
 describe('dashboard state', () => {
   it('shows each zone’s latest readings, setpoint in force, actuators and device presence', async () => {
     const state = await dashboardState(
-      sources([
-        {
-          zone: 'lobby',
-          thing: 'hq-lobby-climate',
-          time: '2026-11-23 09:59:00.000000000',
-          temperature: '20.5',
-        },
-        {
-          zone: 'lobby',
-          thing: 'hq-lobby-climate',
-          time: '2026-11-23 09:58:00.000000000',
-          temperature: '19',
-          co2: '700',
-        },
-      ]),
+      sources({
+        latest: [
+          {
+            zone: 'lobby',
+            thing: 'hq-lobby-climate',
+            at: Date.parse('2026-11-23T09:59:00Z'),
+            values: { temperature: 20.5 },
+          },
+          {
+            zone: 'lobby',
+            thing: 'hq-lobby-climate',
+            at: Date.parse('2026-11-23T09:58:00Z'),
+            values: { temperature: 19, co2: 700 },
+          },
+        ],
+      }),
     );
     const lobby = state.zones.find((z) => z.id === 'lobby')!;
     expect(lobby.readings).toEqual({ temperature: 20.5, co2: 700, at: Date.parse('2026-11-23T09:59:00Z') });
@@ -128,7 +139,7 @@ describe('dashboard state', () => {
 
   it('uses the setback setpoint outside scheduled hours', async () => {
     const night = Date.parse('2026-11-23T22:00:00Z');
-    const state = await dashboardState(sources([], { clock: () => night }));
+    const state = await dashboardState(sources({}, { clock: () => night }));
     for (const zone of state.zones) {
       expect(zone).toMatchObject({ scheduledOccupied: false, setpoint: config.comfort.unoccupiedSetpoint });
     }
@@ -138,11 +149,13 @@ describe('dashboard state', () => {
 describe('chart series', () => {
   it('aligns every zone on one time axis, with null where a zone has no value', async () => {
     const series = await zoneSeries(
-      sources([
-        { zone: 'lobby', t: '2026-11-23 09:00:00.000000000', v: '20.123' },
-        { zone: 'lobby', t: '2026-11-23 09:15:00.000000000', v: '20.5' },
-        { zone: 'meeting-a', t: '2026-11-23 09:15:00.000000000', v: '22' },
-      ]),
+      sources({
+        series: [
+          { zone: 'lobby', t: Date.parse('2026-11-23T09:00:00Z'), v: 20.123 },
+          { zone: 'lobby', t: Date.parse('2026-11-23T09:15:00Z'), v: 20.5 },
+          { zone: 'meeting-a', t: Date.parse('2026-11-23T09:15:00Z'), v: 22 },
+        ],
+      }),
       'temperature',
     );
     expect(series.t).toEqual([Date.parse('2026-11-23T09:00:00Z'), Date.parse('2026-11-23T09:15:00Z')]);
@@ -151,7 +164,7 @@ describe('chart series', () => {
   });
 
   it('refuses an unknown measure, listing the known ones', async () => {
-    await expect(zoneSeries(sources([]), 'pressure')).rejects.toThrow(
+    await expect(zoneSeries(sources({}), 'pressure')).rejects.toThrow(
       "unknown measure 'pressure'; expected one of temperature, humidity, occupancy, co2, light",
     );
   });

@@ -280,8 +280,8 @@ describe('ingest queue and function', () => {
       Handler: 'index.handler',
       Environment: {
         Variables: {
-          [ENV.timestreamDatabase]: { Ref: logicalId(stack.telemetryTable.database) },
-          [ENV.timestreamTable]: stack.telemetryTable.tableName,
+          [ENV.timestreamDatabase]: { Ref: logicalId(stack.telemetryTable!.database) },
+          [ENV.timestreamTable]: stack.telemetryTable!.tableName,
           [ENV.deadLetterQueueUrl]: { Ref: logicalId(stack.deadLetterQueue.queue.node.defaultChild!) },
           [ENV.buildingId]: building,
           [ENV.powertoolsServiceName]: 'zonectl-ingest',
@@ -313,7 +313,7 @@ describe('ingest queue and function', () => {
           {
             Action: 'timestream:WriteRecords',
             Effect: 'Allow',
-            Resource: { 'Fn::GetAtt': [logicalId(stack.telemetryTable.table), 'Arn'] },
+            Resource: { 'Fn::GetAtt': [logicalId(stack.telemetryTable!.table), 'Arn'] },
           },
           {
             Action: 'sqs:SendMessage',
@@ -414,13 +414,13 @@ describe('Timestream', () => {
       },
     });
     template.hasResourceProperties('AWS::Timestream::Table', {
-      DatabaseName: { Ref: logicalId(stack.telemetryTable.database) },
+      DatabaseName: { Ref: logicalId(stack.telemetryTable!.database) },
       TableName: 'readings',
     });
   });
 
   it('writes error reports of late readings the magnetic store refuses to an encrypted bucket', () => {
-    const bucket = { Ref: logicalId(stack.telemetryTable.rejectedDataBucket.node.defaultChild!) };
+    const bucket = { Ref: logicalId(stack.telemetryTable!.rejectedDataBucket.node.defaultChild!) };
     template.hasResourceProperties('AWS::Timestream::Table', {
       MagneticStoreWriteProperties: {
         EnableMagneticStoreWrites: true,
@@ -584,7 +584,7 @@ describe('outputs', () => {
     template.hasOutput('DeadLetterQueueUrl', {
       Value: { Ref: logicalId(stack.deadLetterQueue.queue.node.defaultChild!) },
     });
-    template.hasOutput('TimestreamDatabase', { Value: { Ref: logicalId(stack.telemetryTable.database) } });
+    template.hasOutput('TimestreamDatabase', { Value: { Ref: logicalId(stack.telemetryTable!.database) } });
     template.hasOutput('TimestreamTable', { Value: 'readings' });
     template.hasOutput('IngestRuleName', { Value: ingestRule });
     template.hasOutput('ControlRuleName', { Value: controlRule });

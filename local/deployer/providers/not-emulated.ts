@@ -31,6 +31,7 @@ export function notEmulatedProviders(s: LocalServices): {
   const fallback: ResourceProvider = {
     async apply(req: ApplyRequest): Promise<ApplyResult> {
       const name = req.physicalName(64);
+      if (req.type.startsWith('AWS::EC2::')) return networking(req, name);
       const service = req.type.split('::')[1]?.toLowerCase() ?? 'unknown';
       const resourceArn = arn(identity, service, name);
       return {
@@ -43,6 +44,50 @@ export function notEmulatedProviders(s: LocalServices): {
   };
 
   return { providers: { 'AWS::IAM::Role': role }, fallback };
+}
+
+/**
+ * VPCs, subnets, security groups, endpoints and their routes have no local effect; each gets
+ * an id of AWS's shape so templates can `Ref` and `Fn::GetAtt` them (AWS CloudFormation
+ * Template Reference, the return values of AWS::EC2::VPC, Subnet, SecurityGroup, VPCEndpoint).
+ */
+function networking(req: ApplyRequest, name: string): ApplyResult {
+  const id = (prefix: string) => `${prefix}-${hashText(name).slice(0, 17)}`;
+  const prefixes: Record<string, string> = {
+    'AWS::EC2::VPC': 'vpc',
+    'AWS::EC2::Subnet': 'subnet',
+    'AWS::EC2::SecurityGroup': 'sg',
+    'AWS::EC2::VPCEndpoint': 'vpce',
+    'AWS::EC2::RouteTable': 'rtb',
+    'AWS::EC2::FlowLog': 'fl',
+  };
+  const ref = id(prefixes[req.type] ?? 'ec2');
+  const vpcId = str(req.properties.VpcId) ?? ref;
+  return {
+    ref,
+    attributes: {
+      Id: ref,
+      GroupId: ref,
+      VpcId: vpcId,
+      SubnetId: ref,
+      RouteTableId: ref,
+      CidrBlock: str(req.properties.CidrBlock) ?? '10.0.0.0/16',
+      CidrBlockAssociations: [],
+      Ipv6CidrBlocks: [],
+      DefaultSecurityGroup: id('sg'),
+      DefaultNetworkAcl: id('acl'),
+      AvailabilityZone: str(req.properties.AvailabilityZone) ?? `${identityRegion(req)}a`,
+      DnsEntries: [],
+      NetworkInterfaceIds: [],
+      CreationTimestamp: new Date(0).toISOString(),
+    },
+    emulated: false,
+    note: 'networking is not emulated locally',
+  };
+}
+
+function identityRegion(req: ApplyRequest): string {
+  return /^arn:aws:[^:]*:([^:]+):/.exec(str(req.properties.ServiceName) ?? '')?.[1] ?? 'us-east-1';
 }
 
 function notEmulatedReason(type: string): string {

@@ -11,9 +11,11 @@
 
 import type { ResourceProvider } from '../types';
 import { customAwsProviders } from './custom-aws';
+import { lambdaBackedCustomResources, runsLocally } from './custom-resources';
 import { iotProviders } from './iot';
 import { lambdaProviders } from './lambda';
 import { notEmulatedProviders } from './not-emulated';
+import { secretsAndInfluxProviders } from './secrets-and-influxdb';
 import type { LocalServices } from './shared';
 import { sqsProviders } from './sqs';
 import { timestreamProviders } from './timestream';
@@ -24,6 +26,15 @@ export function localProviders(s: LocalServices): {
   fallback: ResourceProvider;
 } {
   const notEmulated = notEmulatedProviders(s);
+  const custom = lambdaBackedCustomResources(s);
+  // Types no provider names: a Lambda-backed custom resource runs, everything else is not emulated.
+  const fallback: ResourceProvider = {
+    apply: (req) =>
+      runsLocally(s, req.type, req.properties) ? custom.apply(req) : notEmulated.fallback.apply(req),
+    async remove(res) {
+      if (res.type.startsWith('Custom::') && res.attributes.properties) await custom.removeCustom(res);
+    },
+  };
   return {
     providers: {
       ...iotProviders(s),
@@ -31,8 +42,9 @@ export function localProviders(s: LocalServices): {
       ...lambdaProviders(s),
       ...timestreamProviders(s),
       ...customAwsProviders(s),
+      ...secretsAndInfluxProviders(s),
       ...notEmulated.providers,
     },
-    fallback: notEmulated.fallback,
+    fallback,
   };
 }

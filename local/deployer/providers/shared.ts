@@ -1,9 +1,11 @@
 /** Small helpers the resource providers share: property reading, ARNs, hashing. */
 import { createHash } from 'node:crypto';
 import type { CloudIdentity, LocalLogger } from '../../common';
+import type { InfluxDbService } from '../../influxdb';
 import type { IotRegistry } from '../../iot';
 import type { LambdaService } from '../../lambda';
 import type { RulesService } from '../../rules';
+import type { SecretsManagerService } from '../../secretsmanager';
 import type { SqsService } from '../../sqs';
 import type { TimestreamService } from '../../timestream';
 
@@ -15,6 +17,8 @@ export interface LocalServices {
   readonly sqs: SqsService;
   readonly lambda: LambdaService;
   readonly timestream: TimestreamService;
+  readonly secrets: SecretsManagerService;
+  readonly influxdb: InfluxDbService;
   /** The cloud assembly directory, for `aws:asset:path` metadata. */
   readonly assemblyDir: string;
 }

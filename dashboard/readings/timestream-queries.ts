@@ -1,17 +1,25 @@
-import { READING_MEASURE_NAME, type SensorKind } from '../contracts';
+import { READING_MEASURE_NAME, type SensorKind } from '../../contracts';
+import type { SequenceRange } from './reader';
 
 /**
- * The Timestream queries behind the dashboard. They are plain Timestream SQL, the same the
- * dashboard would run against Amazon Timestream, and the local query API answers them.
+ * The Timestream SQL behind the Timestream reader: the queries the dashboard and the books would
+ * run against Amazon Timestream, which the local query API answers too.
  */
 
 const ms = (epochMs: number) => `from_milliseconds(${Math.round(epochMs)})`;
+const quoted = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-export function latestReadingsQuery(db: string, table: string, from: number, to: number): string {
+export function latestReadingsQuery(
+  db: string,
+  table: string,
+  from: number,
+  to: number,
+  limit = 500,
+): string {
   return (
     `SELECT zone, thing, time, temperature, humidity, co2, occupancy, light FROM "${db}"."${table}" ` +
     `WHERE measure_name = '${READING_MEASURE_NAME}' AND time BETWEEN ${ms(from)} AND ${ms(to)} ` +
-    'ORDER BY time DESC LIMIT 500'
+    `ORDER BY time DESC LIMIT ${Math.max(1, Math.trunc(limit))}`
   );
 }
 
@@ -32,4 +40,15 @@ export function zoneSeriesQuery(
 
 export function storedReadingsCountQuery(db: string, table: string): string {
   return `SELECT count(*) AS n FROM "${db}"."${table}" WHERE measure_name = '${READING_MEASURE_NAME}'`;
+}
+
+export function storedReadingsInRangesQuery(
+  db: string,
+  table: string,
+  ranges: readonly SequenceRange[],
+): string {
+  const where = ranges
+    .map((r) => `(thing = ${quoted(r.thing)} AND seq >= ${Math.trunc(r.fromSeq)})`)
+    .join(' OR ');
+  return `${storedReadingsCountQuery(db, table)} AND (${where})`;
 }

@@ -1,0 +1,3 @@
+export { parseLineProtocol } from './line-protocol';
+export { createInfluxDbService } from './service';
+export type * from './types';

@@ -1,0 +1,2 @@
+export { createSecretsManagerService } from './service';
+export type * from './types';
