@@ -45,6 +45,8 @@ export interface SelectStatement {
   readonly fill: 'null' | 'none' | number;
   readonly descending: boolean;
   readonly limit?: number;
+  /** The server's time when the query was parsed: `now()`, and the upper bound of GROUP BY time() without one. */
+  readonly now: bigint;
 }
 
 const FUNCTIONS = ['mean', 'count', 'sum', 'min', 'max', 'first', 'last'];
@@ -281,6 +283,7 @@ export function parseInfluxQL(query: string, now: bigint): SelectStatement {
     fill,
     descending,
     limit,
+    now,
   };
 
   function parseOr(): Cond {
@@ -443,7 +446,8 @@ export function execute(
         const first =
           range.from !== undefined ? floorDiv(range.from, interval) * interval : [...buckets.keys()][0];
         const last =
-          range.to !== undefined ? floorDiv(range.to, interval) * interval : [...buckets.keys()].at(-1);
+          // Without an upper time bound, GROUP BY time() runs up to now() (InfluxQL's documented default).
+          floorDiv(range.to ?? stmt.now, interval) * interval;
         values = [];
         if (first !== undefined && last !== undefined) {
           for (let t = first; t <= last; t += interval) {
