@@ -15,6 +15,7 @@ import {
   csrFileName,
   DEFAULT_CSR_DIR,
   devicesOf,
+  overlappingBuildingIds,
   parseBuildingConfigText,
 } from '../contracts';
 import { BuildingStack } from '../lib/building-stack';
@@ -26,9 +27,17 @@ const configPaths = String(app.node.tryGetContext(CONTEXT.buildingConfig) ?? 'bu
   .filter((p) => p !== '');
 const csrDir = String(app.node.tryGetContext(CONTEXT.csrDir) ?? DEFAULT_CSR_DIR);
 
-for (const path of configPaths) {
-  const config = loadConfig(path);
-  new BuildingStack(app, buildingStackName(config.buildingId), { config, csrPems: readCsrs(config) });
+const configs = configPaths.map(loadConfig);
+const overlapping = overlappingBuildingIds(configs.map((c) => c.buildingId));
+if (overlapping.length > 0) {
+  fail(
+    `Building ids ${overlapping.map(([a, b]) => `'${a}' and '${b}'`).join(', ')} overlap: every thing of '${overlapping[0]![0]}' is named '${overlapping[0]![0]}-...', which also matches the things of '${overlapping[0]![1]}', so their IAM and IoT patterns would cover each other. Rename one building.`,
+  );
+}
+for (const config of configs) {
+  // Fleet-provisioned buildings have no device resources in the stack, so no CSRs to read.
+  const csrPems = config.provisioning === 'stack' ? readCsrs(config) : {};
+  new BuildingStack(app, buildingStackName(config.buildingId), { config, csrPems });
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 

@@ -3,7 +3,7 @@
  * the format): its place in the building, its certificate and key, the broker to connect to
  * and the fallback safety limits from the building's comfort policy.
  */
-import type { BuildingConfig, DevicePlacement } from '../contracts';
+import { type BuildingConfig, type DevicePlacement, fallbackSafetyOf } from '../contracts';
 import {
   BUNDLE_VERSION,
   type DeviceBundle,
@@ -14,14 +14,7 @@ import {
 
 /** The fallback safety limits a device bundle carries, from the building's comfort policy. */
 export function safetyOf(config: BuildingConfig): SafetyLimits {
-  const c = config.comfort;
-  return {
-    minTemperature: c.unoccupiedSetpoint,
-    maxTemperature: c.occupiedSetpoint + c.comfortBand,
-    temperatureHysteresis: c.temperatureHysteresis,
-    co2Limit: c.co2Limit,
-    co2HighLimit: c.co2HighLimit,
-  };
+  return fallbackSafetyOf(config.comfort);
 }
 
 export interface BundleInput {

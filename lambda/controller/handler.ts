@@ -7,9 +7,9 @@ import {
   METRIC,
   METRIC_DIMENSION_BUILDING,
   METRICS_NAMESPACE,
-  requireEnv,
   type ZoneControlConfig,
 } from '../../contracts';
+import { readConfigFile } from '../shared/config-file';
 import type { CommandShadows } from './command-shadow';
 import {
   type ControlOutcome,
@@ -70,7 +70,7 @@ export function createControllerHandlerFromEnv(env: NodeJS.ProcessEnv = process.
   // The stack sets POWERTOOLS_SERVICE_NAME; the fallback keeps a hand-run function named.
   const serviceName = env[ENV.powertoolsServiceName] || 'zonectl-controller';
   return createControllerHandler({
-    config: parseZoneControlConfig(requireEnv(ENV.zoneControlConfig, env)),
+    config: parseZoneControlConfig(readConfigFile(env)),
     shadows: new IotCommandShadows(new IoTDataPlaneClient({})),
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
