@@ -13,6 +13,7 @@ import type { ResourceProvider } from '../types';
 import { iotProviders } from './iot';
 import { lambdaProviders } from './lambda';
 import { notEmulatedProviders } from './not-emulated';
+import { provisioningProviders } from './provisioning';
 import type { LocalServices } from './shared';
 import { sqsProviders } from './sqs';
 import { timestreamProviders } from './timestream';
@@ -29,6 +30,7 @@ export function localProviders(s: LocalServices): {
       ...sqsProviders(s),
       ...lambdaProviders(s),
       ...timestreamProviders(s),
+      ...provisioningProviders(s),
       ...notEmulated.providers,
     },
     fallback: notEmulated.fallback,
