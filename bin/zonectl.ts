@@ -7,6 +7,7 @@ import { Command } from 'commander';
 // The local cloud and its tools run on the machine's Node; Lambda itself runs nodejs22.x.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+import { registerClaimCommand } from '../cli/claim';
 import { registerDeviceCommand } from '../cli/device';
 import { registerLocalCommand } from '../cli/local';
 import { registerOnboardCommand } from '../cli/onboard';
@@ -17,6 +18,7 @@ const program = new Command('zonectl')
   .showHelpAfterError();
 
 registerOnboardCommand(program);
+registerClaimCommand(program);
 registerDeviceCommand(program);
 registerLocalCommand(program);
 registerStartCommand(program);
