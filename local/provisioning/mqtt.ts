@@ -7,7 +7,7 @@
  *
  * RegisterThing, in order: the ownership token (valid, not expired, its certificate still
  * PENDING_ACTIVATION or already registered to the same thing), the template (exists, enabled,
- * fleet), the pre-provisioning hook through the local Lambda runtime (5 s; an error, a timeout
+ * fleet), the pre-provisioning hook through the local Lambda runtime (an error, a timeout
  * or anything but `allowProvisioning: true` denies), the hook's parameterOverrides merged into
  * the parameters, the template evaluated, then the registry changed: the thing created or
  * updated, policies attached, the certificate attached to the thing, the certificate activated
