@@ -145,6 +145,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       apiEndpoint: gateway.endpoint,
       region: identity.region,
       sendToQueue: (queueArn, body, attributes) => sqs.send(queueArn, body, attributes ? { attributes } : {}),
+      eventSourceMappings: () => sqs.listEventSourceMappings(),
       ...(options.asyncRetryDelaysMs ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
     });
     closers.push(() => lambda.close());

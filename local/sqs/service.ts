@@ -41,6 +41,8 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
   backend.load();
   const route = createSqsRoute(backend);
   const mappings = new Map<string, EventSourceMapping>();
+  const mappingCreatedAt = new Map<string, number>();
+  const now = options.now ?? Date.now;
   let closed = false;
 
   return {
@@ -85,15 +87,35 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
     counts: (ref) => backend.resolve(ref).counts(),
     async createEventSourceMapping(config, invoke) {
       if (closed) throw new Error('the SQS service is closed');
-      const mapping = startEventSourceMapping(backend, config, invoke, logger);
+      const started = startEventSourceMapping(backend, config, invoke, logger);
+      // Closing a mapping, by whoever holds it, also takes it off the list.
+      const mapping: EventSourceMapping = {
+        uuid: started.uuid,
+        config: started.config,
+        close: async () => {
+          mappings.delete(started.uuid);
+          mappingCreatedAt.delete(started.uuid);
+          await started.close();
+        },
+      };
       mappings.set(mapping.uuid, mapping);
+      mappingCreatedAt.set(mapping.uuid, now());
       return mapping;
     },
     async deleteEventSourceMapping(uuid) {
-      const mapping = mappings.get(uuid);
-      mappings.delete(uuid);
-      await mapping?.close();
+      await mappings.get(uuid)?.close();
     },
+    listEventSourceMappings: () =>
+      [...mappings.values()].map(({ uuid, config }) => ({
+        uuid,
+        eventSourceArn: config.queueArn,
+        functionArn: config.functionArn,
+        batchSize: config.batchSize ?? 10,
+        maximumBatchingWindowSeconds: config.maximumBatchingWindowSeconds ?? 0,
+        functionResponseTypes: config.functionResponseTypes ?? [],
+        enabled: config.enabled ?? true,
+        lastModified: mappingCreatedAt.get(uuid) ?? 0,
+      })),
     async close() {
       if (closed) return;
       closed = true;
