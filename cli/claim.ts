@@ -8,21 +8,12 @@ import { DEFAULT_LOCAL_STATE_DIR } from '../contracts';
 import { createClaim, defaultClaimDir, revokeClaim } from '../provisioning/claims';
 import { OnboardError } from '../provisioning/errors';
 import { targetFor } from '../provisioning/onboard';
+import { buildingConfigFile, certificateId, directoryToUse, existingDirectory, option } from './options';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
-async function guarded(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    if (err instanceof OnboardError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
-  }
-}
+/** Expected failures are printed by runCli; the body only runs. */
+const guarded = (body: () => Promise<void>): Promise<void> => body();
 
 export function registerClaimCommand(program: Command): void {
   const claim = program
@@ -31,10 +22,23 @@ export function registerClaimCommand(program: Command): void {
   claim
     .command('create')
     .description("create a claim for the building's installers (key made here, certificate from its CSR)")
-    .option('--config <file>', 'building config', 'building.json')
-    .option('--claim-dir <dir>', 'where to write claim.json (default .zonectl/claims/<buildingId>)')
+    .addOption(option('--config <file>', 'building config', buildingConfigFile, 'building.json'))
+    .addOption(
+      option(
+        '--claim-dir <dir>',
+        'where to write claim.json (default .zonectl/claims/<buildingId>)',
+        directoryToUse('a claim directory'),
+      ),
+    )
     .option('--local', 'use the local cloud (endpoints.json in --state-dir) instead of AWS')
-    .option('--state-dir <dir>', 'local cloud state directory', DEFAULT_LOCAL_STATE_DIR)
+    .addOption(
+      option(
+        '--state-dir <dir>',
+        'local cloud state directory',
+        directoryToUse('a state directory'),
+        DEFAULT_LOCAL_STATE_DIR,
+      ),
+    )
     .action((flags: { config: string; claimDir?: string; local?: boolean; stateDir: string }) =>
       guarded(async () => {
         const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
@@ -58,10 +62,25 @@ export function registerClaimCommand(program: Command): void {
   claim
     .command('revoke')
     .description('revoke a claim (UpdateCertificate REVOKED); devices already provisioned keep working')
-    .option('--claim-dir <dir>', 'the claim folder (claim.json)')
-    .option('--certificate-id <id>', 'claim certificate id, instead of reading claim.json')
+    .addOption(
+      option(
+        '--claim-dir <dir>',
+        'the claim folder (claim.json)',
+        existingDirectory('a claim folder', 'claim.json'),
+      ),
+    )
+    .addOption(
+      option('--certificate-id <id>', 'claim certificate id, instead of reading claim.json', certificateId),
+    )
     .option('--local', 'use the local cloud instead of AWS')
-    .option('--state-dir <dir>', 'local cloud state directory', DEFAULT_LOCAL_STATE_DIR)
+    .addOption(
+      option(
+        '--state-dir <dir>',
+        'local cloud state directory',
+        directoryToUse('a state directory'),
+        DEFAULT_LOCAL_STATE_DIR,
+      ),
+    )
     .action((flags: { claimDir?: string; certificateId?: string; local?: boolean; stateDir: string }) =>
       guarded(async () => {
         if (!flags.claimDir && !flags.certificateId) {

@@ -15,6 +15,8 @@ export const ENV = {
    * thousands of devices needs.
    */
   configFile: 'ZONECTL_CONFIG_FILE',
+  /** The account's AWS IoT data endpoint host (DescribeEndpoint iot:Data-ATS), for shadow calls. */
+  iotDataEndpoint: 'IOT_DATA_ENDPOINT',
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;

@@ -13,6 +13,7 @@ export * from './measures';
 export * from './metrics';
 export * from './paths';
 export * from './provisioning';
+export * from './regions';
 export * from './rules';
 export * from './schedule';
 export * from './shadow';

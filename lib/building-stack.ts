@@ -92,10 +92,7 @@ export class BuildingStack extends Stack {
           ? [{ label: 'provisioning-hook', function: this.provisioningHook.handler.function }]
           : []),
       ],
-      rules: [
-        { ruleName: this.ingest.ruleName, actionType: 'SQS' },
-        { ruleName: this.controller.ruleName, actionType: 'Lambda' },
-      ],
+      rules: [{ ruleName: this.ingest.ruleName }, { ruleName: this.controller.ruleName }],
     });
 
     const output = (key: string, value: string, description: string) =>

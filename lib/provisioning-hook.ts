@@ -12,6 +12,7 @@ import {
 } from '../contracts';
 import { iotArn } from './device-policy';
 import { HandlerFunction, lambdaEntry } from './handler-function';
+import { IotDataEndpoint } from './iot-data-endpoint';
 import { acknowledgeIotPatterns } from './wildcard-acknowledgement';
 
 export interface ProvisioningHookProps {
@@ -57,6 +58,8 @@ export class ProvisioningHook extends Construct {
     });
     this.handler.setEnv(ENV.buildingId, config.buildingId);
     this.handler.setEnv(ENV.configFile, PROVISIONING_INVENTORY_FILE);
+    // The refusal is published through the account's own data endpoint, as the controller's calls are.
+    this.handler.setEnv(ENV.iotDataEndpoint, new IotDataEndpoint(this, 'IotDataEndpoint').address);
 
     const role = this.handler.role;
     const things = `thing/${thingNamePrefix(config.buildingId)}*`;

@@ -16,6 +16,7 @@ import {
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { iotArn } from './device-policy';
 import { HandlerFunction, lambdaEntry } from './handler-function';
+import { IotDataEndpoint } from './iot-data-endpoint';
 import { topicRule } from './topic-rule';
 import { acknowledgeIotPatterns } from './wildcard-acknowledgement';
 
@@ -30,6 +31,11 @@ export interface ZoneControllerProps {
   readonly serviceName?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Host of the account's AWS IoT data endpoint. @default - looked up at deploy time
+   * (lib/iot-data-endpoint.ts)
+   */
+  readonly iotDataEndpoint?: string;
 }
 
 /**
@@ -40,7 +46,8 @@ export interface ZoneControllerProps {
  * asset (not in an environment variable, which Lambda caps at 4 KB for all of them), and the
  * function may read and update the `commands` named shadow of this building's things by one
  * pattern, `thing/<buildingId>-<any name>/commands` (AWS IoT Developer Guide, "AWS IoT Core action
- * resources": a named shadow's resource is `thing/<thingName>/<shadowName>`), never a list.
+ * resources": a named shadow's resource is `thing/<thingName>/<shadowName>`), never a list. It calls the account's own IoT data endpoint (ENV.iotDataEndpoint), never the
+ * shared test endpoint.
  */
 export class ZoneController extends Construct {
   public readonly handler: HandlerFunction;
@@ -64,6 +71,10 @@ export class ZoneController extends Construct {
     });
     this.handler.setEnv(ENV.buildingId, config.buildingId);
     this.handler.setEnv(ENV.configFile, ZONE_CONTROL_CONFIG_FILE);
+    this.handler.setEnv(
+      ENV.iotDataEndpoint,
+      props.iotDataEndpoint ?? new IotDataEndpoint(this, 'IotDataEndpoint').address,
+    );
 
     const shadows = `thing/${thingNamePrefix(config.buildingId)}*/${COMMAND_SHADOW_NAME}`;
     this.shadowArns = [iotArn(shadows)];

@@ -10,6 +10,10 @@ import {
   type ZoneControlConfig,
 } from '../../contracts';
 import { readConfigFile } from '../shared/config-file';
+import { iotDataClientConfig } from '../shared/iot-data-endpoint';
+
+export { iotDataClientConfig };
+
 import type { CommandShadows } from './command-shadow';
 import {
   type ControlOutcome,
@@ -71,7 +75,7 @@ export function createControllerHandlerFromEnv(env: NodeJS.ProcessEnv = process.
   const serviceName = env[ENV.powertoolsServiceName] || 'zonectl-controller';
   return createControllerHandler({
     config: parseZoneControlConfig(readConfigFile(env)),
-    shadows: new IotCommandShadows(new IoTDataPlaneClient({})),
+    shadows: new IotCommandShadows(new IoTDataPlaneClient(iotDataClientConfig(env))),
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
   });

@@ -20,6 +20,7 @@ import {
   refusalTopic,
 } from '../../contracts';
 import { readConfigFile } from '../shared/config-file';
+import { iotDataClientConfig } from '../shared/iot-data-endpoint';
 import { type AttachedCertificate, decide, thingOf } from './decide';
 
 /**
@@ -159,7 +160,7 @@ export function createHookHandlerFromEnv(env: NodeJS.ProcessEnv = process.env): 
   const logger = new Logger({ serviceName });
   const inventory = parseProvisioningInventory(readConfigFile(env));
   const iot = new IoTClient({ maxAttempts: 2 });
-  const data = new IoTDataPlaneClient({ maxAttempts: 2 });
+  const data = new IoTDataPlaneClient({ ...iotDataClientConfig(env), maxAttempts: 2 });
   return createHookHandler({
     inventory,
     logger,

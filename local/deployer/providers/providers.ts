@@ -10,6 +10,7 @@
  */
 
 import type { ResourceProvider } from '../types';
+import { customAwsProviders } from './custom-aws';
 import { iotProviders } from './iot';
 import { lambdaProviders } from './lambda';
 import { notEmulatedProviders } from './not-emulated';
@@ -31,6 +32,7 @@ export function localProviders(s: LocalServices): {
       ...lambdaProviders(s),
       ...timestreamProviders(s),
       ...provisioningProviders(s),
+      ...customAwsProviders(s),
       ...notEmulated.providers,
     },
     fallback: notEmulated.fallback,
