@@ -429,7 +429,7 @@ export function sweepExpired(
   const expired = Object.entries(store.tokens).filter(([, t]) => t.expiresAt <= now);
   for (const [, t] of expired) {
     const cert = registry.certificateById(t.certificateId);
-    if (!cert || cert.status !== 'PENDING_ACTIVATION') continue;
+    if (cert?.status !== 'PENDING_ACTIVATION') continue;
     try {
       registry.deleteCertificate(t.certificateId);
       deleted++;

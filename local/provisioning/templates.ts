@@ -22,7 +22,6 @@ import {
 } from './errors';
 import type { ProvisioningStore } from './store';
 import type {
-  CreateTemplateInput,
   ProvisioningHookConfig,
   ProvisioningTemplateRecord,
   ProvisioningTemplates,

@@ -23,8 +23,6 @@ import {
   zoneControlConfigOf,
 } from '../../contracts';
 import { BuildingStack } from '../../lib/building-stack';
-import { DeadLetterQueue } from '../../lib/dead-letter-queue';
-import { ZoneController } from '../../lib/zone-controller';
 import { DEFAULT_IDENTITY } from '../../local/common/account';
 import { devicePolicy as localDevicePolicy } from '../helpers/device-policy';
 import { assetDirOf, CDK_CONTEXT, loadFixture, resolvePseudoParameters, synthBuilding } from './helpers';
