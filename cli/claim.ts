@@ -12,6 +12,14 @@ import { buildingConfigFile, certificateId, directoryToUse, existingDirectory, o
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
+const stateDirOption = () =>
+  option(
+    '--state-dir <dir>',
+    'local cloud state directory',
+    directoryToUse('a state directory'),
+    DEFAULT_LOCAL_STATE_DIR,
+  );
+
 /** Expected failures are printed by runCli; the body only runs. */
 const guarded = (body: () => Promise<void>): Promise<void> => body();
 
@@ -31,14 +39,7 @@ export function registerClaimCommand(program: Command): void {
       ),
     )
     .option('--local', 'use the local cloud (endpoints.json in --state-dir) instead of AWS')
-    .addOption(
-      option(
-        '--state-dir <dir>',
-        'local cloud state directory',
-        directoryToUse('a state directory'),
-        DEFAULT_LOCAL_STATE_DIR,
-      ),
-    )
+    .addOption(stateDirOption())
     .action((flags: { config: string; claimDir?: string; local?: boolean; stateDir: string }) =>
       guarded(async () => {
         const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
@@ -73,14 +74,7 @@ export function registerClaimCommand(program: Command): void {
       option('--certificate-id <id>', 'claim certificate id, instead of reading claim.json', certificateId),
     )
     .option('--local', 'use the local cloud instead of AWS')
-    .addOption(
-      option(
-        '--state-dir <dir>',
-        'local cloud state directory',
-        directoryToUse('a state directory'),
-        DEFAULT_LOCAL_STATE_DIR,
-      ),
-    )
+    .addOption(stateDirOption())
     .action((flags: { claimDir?: string; certificateId?: string; local?: boolean; stateDir: string }) =>
       guarded(async () => {
         if (!flags.claimDir && !flags.certificateId) {

@@ -26,19 +26,11 @@ import { generateKeyAndCsr } from '../contracts/pki';
 import { CLAIM_FILE, type Claim, ClaimSchema, loadClaim } from '../device/provision';
 import { AMAZON_ROOT_CA_1_PEM } from './amazon-root-ca';
 import { writeSecret } from './device-files';
-import { explainAwsError, OnboardError } from './errors';
-import { AWS_MQTT_PORT, loadBuildingConfig, type Target } from './onboard';
+import { OnboardError } from './errors';
+import { AWS_MQTT_PORT, call, loadBuildingConfig, revokeCertificate, type Target } from './onboard';
 
 /** Where `zonectl claim create` writes a building's claim unless told otherwise. */
 export const defaultClaimDir = (buildingId: string): string => join('.zonectl', 'claims', buildingId);
-
-async function call<T>(target: Target, action: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw explainAwsError(err, { action, endpoint: target.endpoint, local: target.local });
-  }
-}
 
 /** The broker a device connects to and the CA it trusts, for this target. */
 export async function brokerOf(
@@ -138,16 +130,7 @@ export async function revokeClaim(o: {
   certificateId?: string;
 }): Promise<{ certificateId: string }> {
   const certificateId = o.certificateId ?? loadClaimOrExplain(o.claimDir).certificateId;
-  await call(o.target, `revoking the claim certificate ${certificateId}`, () =>
-    o.target.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'REVOKED' })),
-  ).catch((err) => {
-    if ((err as Error).name === 'ResourceNotFoundException') {
-      throw new OnboardError(
-        `Certificate ${certificateId} does not exist here: check --local and the region.`,
-      );
-    }
-    throw err;
-  });
+  await revokeCertificate(o.target, certificateId, `revoking the claim certificate ${certificateId}`);
   return { certificateId };
 }
 

@@ -20,7 +20,7 @@ import { generateKeyAndCsr } from '../../contracts/pki';
 import type { BuildingStack } from '../../lib/building-stack';
 import { CLOUDFORMATION_LIMITS } from '../../lib/building-stack';
 import { iotArn as stackIotArn } from '../../lib/device-policy';
-import { assetDirOf, loadFixture, synthBuilding } from './helpers';
+import { assetDirOf, iotArnJson, loadFixture, synthBuilding } from './helpers';
 
 /**
  * Fleet provisioning in the template: a building of 2,000 devices synthesizes inside every
@@ -188,7 +188,7 @@ describe('fleet provisioning resources', () => {
       Resource: unknown;
     }>;
     expect(statements.find((s) => s.Sid === 'ThingsOfThisBuilding')?.Resource).toEqual(
-      stackIotArnJson('thing/site-b-*'),
+      iotArnJson('thing/site-b-*'),
     );
   });
 
@@ -215,20 +215,3 @@ describe('stack provisioning past one stack', () => {
     );
   });
 });
-
-function stackIotArnJson(resource: string) {
-  return {
-    'Fn::Join': [
-      '',
-      [
-        'arn:',
-        { Ref: 'AWS::Partition' },
-        ':iot:',
-        { Ref: 'AWS::Region' },
-        ':',
-        { Ref: 'AWS::AccountId' },
-        `:${resource}`,
-      ],
-    ],
-  };
-}

@@ -84,3 +84,21 @@ export function assetDirOf(stack: Stack, fn: { node: { defaultChild?: unknown } 
   const outdir = (stack.node.root as unknown as { outdir: string }).outdir;
   return join(outdir, `asset.${hash}`);
 }
+
+/** An IoT ARN as the stack writes it: Fn::Join of partition, region, account and `resource`. */
+export function iotArnJson(resource: string) {
+  return {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':iot:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:${resource}`,
+      ],
+    ],
+  };
+}

@@ -25,7 +25,14 @@ import {
 import { BuildingStack } from '../../lib/building-stack';
 import { DEFAULT_IDENTITY } from '../../local/common/account';
 import { devicePolicy as localDevicePolicy } from '../helpers/device-policy';
-import { assetDirOf, CDK_CONTEXT, loadFixture, resolvePseudoParameters, synthBuilding } from './helpers';
+import {
+  assetDirOf,
+  CDK_CONTEXT,
+  iotArnJson,
+  loadFixture,
+  resolvePseudoParameters,
+  synthBuilding,
+} from './helpers';
 
 const config = loadFixture();
 const building = config.buildingId;
@@ -35,21 +42,7 @@ const INGEST_RULE = ingestRuleSql(building);
 const CONTROL_RULE = controlRuleSql(building);
 const shadow = shadowTopicPrefix(THING_NAME_VARIABLE, COMMAND_SHADOW_NAME);
 
-/** An ARN as the stack writes it: Fn::Join of partition, region, account and `resource`. */
-const iotArn = (resource: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':iot:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      `:${resource}`,
-    ],
-  ],
-});
+const iotArn = iotArnJson;
 
 let template: Template;
 let stack: BuildingStack;
