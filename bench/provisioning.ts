@@ -173,7 +173,14 @@ export async function provisioningBench(o: ProvisioningBenchOptions): Promise<Me
     const before = process.memoryUsage().rss;
     say(`connecting ${o.agents} provisioned agents`);
     const { runAgent } = await import('../device/agent');
-    for (const thing of things.slice(0, o.agents)) {
+    for (const [i, thing] of things.slice(0, o.agents).entries()) {
+      // in waves of 25, as the demo connects them: hundreds of handshakes at once starve the broker
+      if (i > 0 && i % 25 === 0) {
+        const wave = agents.slice(-25);
+        const until = Date.now() + 15_000;
+        while (wave.some((a) => !a.stats().online) && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 100));
+      }
       const bundle = loadBundle(join(devicesDir, thing, 'bundle.json'));
       agents.push(
         await runAgent(bundle, {
