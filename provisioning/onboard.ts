@@ -169,7 +169,8 @@ export function targetFor(o: { local?: boolean; stateDir: string }): Target {
   return { local: false, iot: new IoTClient({}), cloudFormation: new CloudFormationClient({}) };
 }
 
-async function call<T>(target: Target, action: string, fn: () => Promise<T>): Promise<T> {
+/** Runs an AWS call, turning its failure into one OnboardError that says what to do. */
+export async function call<T>(target: Target, action: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -359,8 +360,18 @@ export async function revokeDevice(o: {
       `No certificate is recorded for ${o.thing} in ${dir}: pass --certificate-id ID (see the stack output ${certificateOutputKey(o.thing)}).`,
     );
   }
-  await call(o.target, `revoking certificate ${certificateId}`, () =>
-    o.target.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'REVOKED' })),
+  await revokeCertificate(o.target, certificateId, `revoking certificate ${certificateId}`);
+  return { certificateId };
+}
+
+/** UpdateCertificate REVOKED, with an unknown certificate explained. */
+export async function revokeCertificate(
+  target: Target,
+  certificateId: string,
+  action: string,
+): Promise<void> {
+  await call(target, action, () =>
+    target.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'REVOKED' })),
   ).catch((err) => {
     if ((err as Error).name === 'ResourceNotFoundException') {
       throw new OnboardError(
@@ -369,5 +380,4 @@ export async function revokeDevice(o: {
     }
     throw err;
   });
-  return { certificateId };
 }
