@@ -21,8 +21,18 @@ export function registerLocalCommand(program: Command): void {
     .command('up')
     .description('Start the local cloud in the foreground (Ctrl-C stops it)')
     .option('--state-dir <dir>', 'where the local cloud keeps its state', DEFAULT_LOCAL_STATE_DIR)
-    .option('--mqtt-port <n>', 'MQTT over TLS port (0 picks a free one)', parsePort, 8883)
-    .option('--api-port <n>', 'AWS API port (0 picks a free one)', parsePort, 4600)
+    .option(
+      '--mqtt-port <n>',
+      `MQTT over TLS port (0 picks a free one; default $${MQTT_PORT_ENV} or 8883)`,
+      parsePort,
+      defaultPort(MQTT_PORT_ENV, 8883),
+    )
+    .option(
+      '--api-port <n>',
+      `AWS API port (0 picks a free one; default $${API_PORT_ENV} or 4600)`,
+      parsePort,
+      defaultPort(API_PORT_ENV, 4600),
+    )
     .option('--assembly <dir>', 'deploy this synthesized cloud assembly (e.g. cdk.out) once started')
     .action(async (opts: { stateDir: string; mqttPort: number; apiPort: number; assembly?: string }) => {
       const started = Date.now();
@@ -79,6 +89,53 @@ export function registerLocalCommand(program: Command): void {
       if (!res.ok) fail(`deploy failed: ${body.message ?? res.statusText}`);
       console.log(formatDeployReport(body));
     });
+
+  local
+    .command('env')
+    .description(
+      'Print shell exports for the running local cloud: endpoint, MQTT port, CA, throwaway credentials. Use: eval "$(npx zonectl local env)"',
+    )
+    .option('--state-dir <dir>', "the running local cloud's state dir", DEFAULT_LOCAL_STATE_DIR)
+    .action((opts: { stateDir: string }) => {
+      console.log(shellExports(readEndpoints(opts.stateDir)));
+    });
+}
+
+/** Environment variables that set the local cloud's default ports (for scripts and tests). */
+export const MQTT_PORT_ENV = 'ZONECTL_MQTT_PORT';
+export const API_PORT_ENV = 'ZONECTL_API_PORT';
+
+function defaultPort(variable: string, fallback: number): number {
+  const value = process.env[variable];
+  if (value === undefined || value === '') return fallback;
+  try {
+    return parsePort(value);
+  } catch (err) {
+    fail(`${variable}=${value}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `local env`: what the AWS CLI, mosquitto clients and scripts need to talk to the running
+ * local cloud. AWS_ENDPOINT_URL serves the AWS CLI 2.13+ and the SDKs; older CLIs (Debian's
+ * 2.9) take `--endpoint-url "$ZONECTL_API"`. The credentials are throwaway: the local cloud
+ * accepts any.
+ */
+export function shellExports(e: LocalEndpoints): string {
+  const vars: Record<string, string> = {
+    ZONECTL_API: e.apiEndpoint,
+    ZONECTL_MQTT_HOST: e.mqttHost,
+    ZONECTL_MQTT_PORT: String(e.mqttPort),
+    ZONECTL_CA: e.caFile,
+    AWS_ENDPOINT_URL: e.apiEndpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_DEFAULT_REGION: e.region,
+  };
+  const quote = (v: string) => `'${v.replaceAll("'", `'"'"'`)}'`;
+  return Object.entries(vars)
+    .map(([k, v]) => `export ${k}=${quote(v)}`)
+    .join('\n');
 }
 
 export function readEndpoints(stateDir: string): LocalEndpoints {
