@@ -334,11 +334,17 @@ export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> 
   if (previous && previous !== certificateId) {
     await call(target, `deactivating the previous certificate ${previous}`, () =>
       target.iot.send(new UpdateCertificateCommand({ certificateId: previous, newStatus: 'INACTIVE' })),
-    ).catch((err) => {
-      // the redeploy may have replaced (deleted) the old certificate already
-      if ((err as Error).name !== 'ResourceNotFoundException') throw err;
-    });
-    deactivated = previous;
+    ).then(
+      () => {
+        deactivated = previous;
+      },
+      (err) => {
+        // The redeploy may have replaced (deleted) the old certificate already, or it was
+        // revoked (a revoked certificate cannot be set INACTIVE; it is unusable anyway).
+        const name = (err as Error).name;
+        if (name !== 'ResourceNotFoundException' && name !== 'CertificateStateException') throw err;
+      },
+    );
   }
   dropPrevious(dir);
   writeRecord(dir, { thing: o.thing, certificateId, target: target.local ? 'local' : 'aws' });
