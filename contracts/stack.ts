@@ -21,6 +21,9 @@ export const STACK_OUTPUT = {
   influxDbReadTokenSecretArn: 'InfluxDbReadTokenSecretArn',
   /** The service's own secret with the admin user's credentials (organization, bucket, username, password). */
   influxDbAdminSecretArn: 'InfluxDbAdminSecretArn',
+  /** Fleet-provisioned buildings only. */
+  provisioningTemplateName: 'ProvisioningTemplateName',
+  claimPolicyName: 'ClaimPolicyName',
 } as const;
 
 /** The stack name of a building: `Zonectl-<buildingId>`. */

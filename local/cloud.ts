@@ -8,8 +8,15 @@ import { type CloudIdentity, consoleLogger, DEFAULT_IDENTITY, errorText, type Lo
 import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
 import { createInfluxDbService, type InfluxDbService } from './influxdb';
-import { createIotService, evaluatePolicies, type IotService, type TopicRuleRecord } from './iot';
+import {
+  createIotService,
+  describeThingOutput,
+  evaluatePolicies,
+  type IotService,
+  type TopicRuleRecord,
+} from './iot';
 import { createLambdaService, type LambdaService } from './lambda';
+import { createProvisioningService, type ProvisioningService } from './provisioning';
 import { compileRule, createRulesService, type RulesService } from './rules';
 import { createSecretsManagerService, type SecretsManagerService } from './secretsmanager';
 import { createShadowService, type ShadowService } from './shadow';
@@ -54,6 +61,7 @@ export interface LocalCloud {
   readonly influxdb: InfluxDbService;
   readonly lambda: LambdaService;
   readonly rules: RulesService;
+  readonly provisioning: ProvisioningService;
   readonly gateway: GatewayService;
   /** Deploys (or redeploys) the stacks of a synthesized cloud assembly. */
   deploy(assemblyDir: string): Promise<DeployResult>;
@@ -165,9 +173,29 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       region: identity.region,
       sendToQueue: (queueArn, body, attributes) => sqs.send(queueArn, body, attributes ? { attributes } : {}),
       extraCaFile: ca.caFile,
+      eventSourceMappings: () => sqs.listEventSourceMappings(),
       ...(options.asyncRetryDelaysMs ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
     });
     closers.push(() => lambda.close());
+
+    const provisioning = await createProvisioningService({
+      bus: broker,
+      registry: iot.registry,
+      identity,
+      stateDir,
+      logger,
+      invokeHook: async (functionArn, event) => {
+        const result = await lambda.invoke(functionArn, event, 'RequestResponse');
+        if (result.functionError) {
+          const failure = result.payload as { errorType?: string; errorMessage?: string } | null;
+          return {
+            error: `${failure?.errorType ?? 'Error'}: ${failure?.errorMessage ?? 'the function failed'}`,
+          };
+        }
+        return { payload: result.payload };
+      },
+    });
+    closers.push(() => provisioning.close());
 
     const rules = await createRulesService({
       bus: broker,
@@ -179,6 +207,23 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         },
         sendSqsMessage: async (queueUrl, body) => {
           await sqs.send(queueUrl, body);
+        },
+      },
+      // SQL external functions reach the local stand-ins of the services they call. There is
+      // no local Secrets Manager, DynamoDB or Amazon ML: their functions fail at run time.
+      external: {
+        invokeLambda: async (functionArn, payload) => {
+          const result = await lambda.invoke(functionArn, payload, 'RequestResponse');
+          return {
+            ...(result.functionError ? { functionError: result.functionError } : {}),
+            payload: result.payload,
+          };
+        },
+        getThingShadow: async (thingName, shadowName) => shadow.api.get(thingName, shadowName),
+        describeThing: async (thingName) => describeThingOutput(iot.registry.describeThing(thingName)),
+        listThingGroupsForThing: async (thingName) => {
+          iot.registry.describeThing(thingName); // an unknown thing fails as ListThingGroupsForThing does
+          return { thingGroups: [] };
         },
       },
     });
@@ -212,6 +257,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       influxdb.controlRoute,
       sqs.route,
       lambda.route,
+      // before iot.route, which takes every other `iot` request
+      provisioning.route,
       iot.route,
     ]) {
       gateway.addRoute(route);
@@ -242,6 +289,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       influxdb,
       lambda,
       rules,
+      provisioning,
       gateway,
       async deploy(assemblyDir) {
         const dir = resolve(assemblyDir);
@@ -256,6 +304,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           timestream,
           secrets,
           influxdb,
+          provisioning: provisioning.templates,
           assemblyDir: dir,
         });
         return deployStacks(stacks, {

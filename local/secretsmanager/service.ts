@@ -11,7 +11,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { arn } from '../common';
-import type { AwsRequest, ServiceRoute } from '../gateway';
+import type { AwsRequest } from '../gateway';
 import { invalidParameter, invalidRequest, secretExists, secretNotFound } from './errors';
 import { SecretStore } from './store';
 import type {

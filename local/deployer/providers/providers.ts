@@ -15,6 +15,7 @@ import { lambdaBackedCustomResources, runsLocally } from './custom-resources';
 import { iotProviders } from './iot';
 import { lambdaProviders } from './lambda';
 import { notEmulatedProviders } from './not-emulated';
+import { provisioningProviders } from './provisioning';
 import { secretsAndInfluxProviders } from './secrets-and-influxdb';
 import type { LocalServices } from './shared';
 import { sqsProviders } from './sqs';
@@ -41,6 +42,7 @@ export function localProviders(s: LocalServices): {
       ...sqsProviders(s),
       ...lambdaProviders(s),
       ...timestreamProviders(s),
+      ...provisioningProviders(s),
       ...customAwsProviders(s),
       ...secretsAndInfluxProviders(s),
       ...notEmulated.providers,

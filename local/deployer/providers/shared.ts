@@ -4,6 +4,7 @@ import type { CloudIdentity, LocalLogger } from '../../common';
 import type { InfluxDbService } from '../../influxdb';
 import type { IotRegistry } from '../../iot';
 import type { LambdaService } from '../../lambda';
+import type { ProvisioningTemplates } from '../../provisioning';
 import type { RulesService } from '../../rules';
 import type { SecretsManagerService } from '../../secretsmanager';
 import type { SqsService } from '../../sqs';
@@ -19,6 +20,7 @@ export interface LocalServices {
   readonly timestream: TimestreamService;
   readonly secrets: SecretsManagerService;
   readonly influxdb: InfluxDbService;
+  readonly provisioning: ProvisioningTemplates;
   /** The cloud assembly directory, for `aws:asset:path` metadata. */
   readonly assemblyDir: string;
 }

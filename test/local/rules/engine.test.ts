@@ -1,11 +1,14 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are IoT substitution templates, not JS templates
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONTROL_RULE, INGEST_RULE, ruleName, TELEMETRY_VERSION, telemetryTopic } from '../../../contracts';
+import { controlRule, ingestRule, ruleName, TELEMETRY_VERSION, telemetryTopic } from '../../../contracts';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { recordingLogger } from '../../../local/common/log';
 import { createRulesService, type RuleActionTargets, type RulesService } from '../../../local/rules';
 import { FakeBus } from './fake-bus';
+
+const CONTROL_RULE = controlRule('hq');
+const INGEST_RULE = ingestRule('hq');
 
 const FN_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:controller';
 const QUEUE = 'http://127.0.0.1:4566/000000000000/ingest';
@@ -249,7 +252,7 @@ describe('rules engine', () => {
     let caught: unknown;
     try {
       engine.putRule('bad', {
-        sql: "SELECT aws_lambda('arn', *) AS r FROM 'a'",
+        sql: "SELECT frobnicate(*) AS r FROM 'a'",
         awsIotSqlVersion: '2016-03-23',
         actions: [],
       });
@@ -258,7 +261,7 @@ describe('rules engine', () => {
     }
     expect(caught).toBeInstanceOf(AwsServiceError);
     expect(caught).toMatchObject({ code: 'SqlParseException', fields: { position: { offset: 7 } } });
-    expect((caught as Error).message).toMatch(/rule bad: line 1:8.*aws_lambda\(\) is an external function/);
+    expect((caught as Error).message).toMatch(/rule bad: line 1:8.*unknown function frobnicate\(\)/);
   });
 
   it('fails putRule when the SQL version is omitted', () => {
