@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerClaimCommand } from './claim';
 import { registerDeviceCommand } from './device';
+import { registerDoctorCommand } from './doctor';
 import { registerLocalCommand } from './local';
 import { registerOnboardCommand } from './onboard';
 import { registerStartCommand } from './start';
@@ -16,6 +17,7 @@ export function createProgram(): Command {
   registerOnboardCommand(program);
   registerClaimCommand(program);
   registerDeviceCommand(program);
+  registerDoctorCommand(program);
   registerLocalCommand(program);
   registerStartCommand(program);
   return program;

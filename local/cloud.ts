@@ -4,7 +4,14 @@ import { ENDPOINTS_FILE, type LocalEndpoints } from '../contracts';
 import { createAdminRoute } from './admin';
 import { type BrokerService, createBrokerService } from './broker';
 import { type CaService, createCaService } from './ca';
-import { type CloudIdentity, consoleLogger, DEFAULT_IDENTITY, errorText, type LocalLogger } from './common';
+import {
+  AwsServiceError,
+  type CloudIdentity,
+  consoleLogger,
+  DEFAULT_IDENTITY,
+  errorText,
+  type LocalLogger,
+} from './common';
 import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
 import { createInfluxDbService, type InfluxDbService } from './influxdb';
@@ -21,6 +28,7 @@ import { compileRule, createRulesService, type RulesService } from './rules';
 import { createSecretsManagerService, type SecretsManagerService } from './secretsmanager';
 import { createShadowService, type ShadowService } from './shadow';
 import { createSqsService, type SqsService } from './sqs';
+import { createStsService } from './sts';
 import { createTimestreamService, type TimestreamService } from './timestream';
 
 /**
@@ -44,7 +52,26 @@ export interface LocalCloudOptions {
   readonly identity?: CloudIdentity;
   /** Async invocation retry delays (AWS: about 1 and 2 minutes). */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /**
+   * Whether the account may use Amazon Timestream for LiveAnalytics. AWS closed it to new
+   * customers on 2025-06-20 (Timestream Developer Guide, "Amazon Timestream for LiveAnalytics
+   * availability change"): `closed` plays such an account, whose Timestream calls and stack
+   * resources are refused with AccessDeniedException, for `zonectl doctor` and its tests.
+   * Default `open` (an existing customer).
+   */
+  readonly liveAnalytics?: LiveAnalyticsAccess;
 }
+
+export type LiveAnalyticsAccess = 'open' | 'closed';
+
+/**
+ * What the local cloud answers a closed account's Timestream call. AWS's exact wording for such
+ * an account is not documented in the sources this project could consult (a field report
+ * speaks of "an error message that says to contact AWS Support"); the code is the service's
+ * AccessDeniedException.
+ */
+export const LIVE_ANALYTICS_CLOSED_MESSAGE =
+  'Amazon Timestream for LiveAnalytics is no longer open to new customers, and this account has not used it; contact AWS Support, or use Amazon Timestream for InfluxDB';
 
 export interface LocalCloud {
   readonly endpoints: LocalEndpoints;
@@ -249,10 +276,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ),
     );
 
+    const liveAnalyticsClosed = options.liveAnalytics === 'closed';
+    const closedToThisAccount = (route: ServiceRoute): ServiceRoute =>
+      liveAnalyticsClosed
+        ? {
+            ...route,
+            handle: async () => {
+              throw new AwsServiceError('AccessDeniedException', 400, LIVE_ANALYTICS_CLOSED_MESSAGE);
+            },
+          }
+        : route;
     for (const route of [
+      createStsService({ identity }).route,
       shadow.route,
-      timestream.writeRoute,
-      timestream.queryRoute,
+      closedToThisAccount(timestream.writeRoute),
+      closedToThisAccount(timestream.queryRoute),
       secrets.route,
       influxdb.controlRoute,
       sqs.route,
@@ -305,6 +343,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           secrets,
           influxdb,
           provisioning: provisioning.templates,
+          ...(liveAnalyticsClosed ? { liveAnalyticsRefusal: LIVE_ANALYTICS_CLOSED_MESSAGE } : {}),
           assemblyDir: dir,
         });
         return deployStacks(stacks, {

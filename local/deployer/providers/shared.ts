@@ -21,6 +21,8 @@ export interface LocalServices {
   readonly secrets: SecretsManagerService;
   readonly influxdb: InfluxDbService;
   readonly provisioning: ProvisioningTemplates;
+  /** Set when the account may not use Timestream for LiveAnalytics: why its resources fail. */
+  readonly liveAnalyticsRefusal?: string;
   /** The cloud assembly directory, for `aws:asset:path` metadata. */
   readonly assemblyDir: string;
 }

@@ -10,6 +10,7 @@ import { type LocalServices, type Props, str } from './shared';
 export function timestreamProviders(s: LocalServices): Record<string, ResourceProvider> {
   const database: ResourceProvider = {
     async apply(req) {
+      if (s.liveAnalyticsRefusal) throw new Error(`AccessDeniedException: ${s.liveAnalyticsRefusal}`);
       const name = str(req.properties.DatabaseName) ?? req.physicalName(64);
       await s.timestream.createDatabase(name);
       return {

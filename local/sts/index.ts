@@ -1,0 +1,2 @@
+export { createStsService } from './service';
+export type { StsService, StsServiceOptions } from './types';
