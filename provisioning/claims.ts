@@ -24,7 +24,7 @@ import {
 import { claimPolicyName, provisioningTemplateName } from '../contracts';
 import { generateKeyAndCsr } from '../contracts/pki';
 import { CLAIM_FILE, type Claim, ClaimSchema, loadClaim } from '../device/provision';
-import { AMAZON_ROOT_CA_1_PEM } from './amazon-root-ca';
+import { AMAZON_TRUST_BUNDLE_PEM } from './amazon-root-ca';
 import { writeSecret } from './device-files';
 import { OnboardError } from './errors';
 import { AWS_MQTT_PORT, call, loadBuildingConfig, revokeCertificate, type Target } from './onboard';
@@ -52,7 +52,7 @@ export async function brokerOf(
     target.iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' })),
   );
   if (!out.endpointAddress) throw new OnboardError('DescribeEndpoint returned no address: check the region.');
-  return { endpoint: { host: out.endpointAddress, port: AWS_MQTT_PORT }, caPem: AMAZON_ROOT_CA_1_PEM };
+  return { endpoint: { host: out.endpointAddress, port: AWS_MQTT_PORT }, caPem: AMAZON_TRUST_BUNDLE_PEM };
 }
 
 export interface CreateClaimOptions {

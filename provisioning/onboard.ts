@@ -43,7 +43,7 @@ import {
   STACK_OUTPUTS_FILE,
 } from '../contracts';
 import { certificateMatchesKey, generateKeyAndCsr } from '../contracts/pki';
-import { AMAZON_ROOT_CA_1_PEM } from './amazon-root-ca';
+import { AMAZON_TRUST_BUNDLE_PEM } from './amazon-root-ca';
 import { deviceBundle } from './device-bundle';
 import {
   deviceDir,
@@ -309,7 +309,7 @@ export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> 
     if (!out.endpointAddress)
       throw new OnboardError('DescribeEndpoint returned no address: check the region.');
     endpoint = { host: out.endpointAddress, port: AWS_MQTT_PORT };
-    caPem = AMAZON_ROOT_CA_1_PEM;
+    caPem = AMAZON_TRUST_BUNDLE_PEM;
   }
 
   const bundle = deviceBundle({

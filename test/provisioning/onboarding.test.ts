@@ -4,7 +4,12 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { DescribeCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import {
+  DescribeCertificateCommand,
+  DescribeEndpointCommand,
+  IoTClient,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +25,11 @@ import {
 } from '../../contracts';
 import { certificateIdOf, csrSubject } from '../../contracts/pki';
 import { loadBundle } from '../../device/bundle';
-import { AMAZON_ROOT_CA_1_FINGERPRINT256, AMAZON_ROOT_CA_1_PEM } from '../../provisioning/amazon-root-ca';
+import {
+  AMAZON_ROOT_CA_1_FINGERPRINT256,
+  AMAZON_ROOT_CA_1_PEM,
+  AMAZON_ROOT_CAS,
+} from '../../provisioning/amazon-root-ca';
 import { explainAwsError, OnboardError } from '../../provisioning/errors';
 import {
   finishOnboarding,
@@ -301,6 +310,47 @@ describe('bad-input messages', () => {
   it('passes unexpected errors through unchanged', () => {
     const err = new TypeError('boom');
     expect(explainAwsError(err, { action: 'x', local: false })).toBe(err);
+  });
+});
+
+describe('the Amazon roots (defect 7)', () => {
+  it('ships Amazon Root CA 1 to 4 and Starfield Services Root CA G2, each the root Node trusts', () => {
+    expect(AMAZON_ROOT_CAS.map((r) => r.name)).toEqual([
+      'Amazon Root CA 1',
+      'Amazon Root CA 2',
+      'Amazon Root CA 3',
+      'Amazon Root CA 4',
+      'Starfield Services Root Certificate Authority - G2',
+    ]);
+    const nodeRoots = new Set(tls.rootCertificates.map((c) => new X509Certificate(c).fingerprint256));
+    for (const root of AMAZON_ROOT_CAS) {
+      const cert = new X509Certificate(root.pem);
+      expect(cert.fingerprint256, root.name).toBe(root.fingerprint256);
+      expect(cert.subject, root.name).toContain(`CN=${root.name}`);
+      expect(cert.ca, root.name).toBe(true);
+      expect(nodeRoots.has(root.fingerprint256), root.name).toBe(true);
+    }
+  });
+
+  it('puts every root in the trust store of a bundle for AWS', async () => {
+    await start();
+    const id = await issue();
+    iotMock
+      .on(DescribeEndpointCommand)
+      .resolves({ endpointAddress: 'abc123-ats.iot.eu-west-1.amazonaws.com' });
+    const result = await finishOnboarding({
+      thing: THING,
+      configPath: CONFIG,
+      devicesDir,
+      target: { local: false, iot: new IoTClient({ region: 'eu-west-1' }) },
+      certificateId: id,
+    });
+    const bundle = loadBundle(result.bundlePath);
+    expect(bundle.endpoint).toEqual({ host: 'abc123-ats.iot.eu-west-1.amazonaws.com', port: 8883 });
+    const shipped = bundle.caPem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+    expect(shipped.map((p) => new X509Certificate(p).fingerprint256)).toEqual(
+      AMAZON_ROOT_CAS.map((r) => r.fingerprint256),
+    );
   });
 });
 
