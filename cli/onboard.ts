@@ -1,12 +1,19 @@
 /**
  * `zonectl onboard <thing>` (key + CSR), `zonectl onboard <thing> --finish` (device bundle),
- * `zonectl onboard <thing> --rotate` (new key; --finish deactivates the old certificate) and
+ * `zonectl onboard <thing> --rotate` (new key; the old certificate stays ACTIVE until
+ * `--retire-previous`, once the device has switched) and
  * `zonectl revoke <thing>` (UpdateCertificate REVOKED).
  */
 import { type Command, Option } from 'commander';
 import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR, DEFAULT_LOCAL_STATE_DIR } from '../contracts';
 import { devicePackStep, deviceRunStep } from '../provisioning/next-steps';
-import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../provisioning/onboard';
+import {
+  finishOnboarding,
+  retirePrevious,
+  revokeDevice,
+  startOnboarding,
+  targetFor,
+} from '../provisioning/onboard';
 import {
   argument,
   buildingConfigFile,
@@ -25,6 +32,7 @@ interface OnboardFlags {
   devicesDir: string;
   rotate?: boolean;
   finish?: boolean;
+  retirePrevious?: boolean;
   local?: boolean;
   stateDir: string;
   stack?: string;
@@ -54,11 +62,18 @@ export function registerOnboardCommand(program: Command): void {
       ),
     )
     .addOption(
-      new Option('--rotate', 'replace the key; the old certificate is deactivated at --finish').conflicts(
-        'finish',
-      ),
+      new Option(
+        '--rotate',
+        'replace the key; the old certificate stays ACTIVE until --retire-previous',
+      ).conflicts(['finish', 'retirePrevious']),
     )
     .option('--finish', 'after a deploy: fetch the certificate and endpoint and write the device bundle')
+    .addOption(
+      new Option(
+        '--retire-previous',
+        'after a rotation, once the device runs its new bundle: deactivate the old certificate',
+      ).conflicts('finish'),
+    )
     .option('--local', 'use the local cloud (endpoints.json in --state-dir) instead of AWS')
     .addOption(
       option(
@@ -75,6 +90,18 @@ export function registerOnboardCommand(program: Command): void {
       option('--certificate-id <id>', 'certificate id, instead of reading the stack outputs', certificateId),
     )
     .action(async (thing: string, flags: OnboardFlags) => {
+      if (flags.retirePrevious) {
+        const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
+        const result = await retirePrevious({ thing, devicesDir: flags.devicesDir, target }).finally(() =>
+          target.iot.destroy(),
+        );
+        print(
+          result.retired
+            ? `Deactivated the previous certificate ${result.retired} of ${thing}; it is outside the stack now (delete it with the AWS CLI when you no longer need it, see docs/devices.md).`
+            : `${thing} has no previous certificate to retire.`,
+        );
+        return;
+      }
       if (flags.finish) {
         const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
         const result = await finishOnboarding({
@@ -89,7 +116,11 @@ export function registerOnboardCommand(program: Command): void {
         print(
           `  certificate ${result.certificateId}, broker ${result.endpoint.host}:${result.endpoint.port}`,
         );
-        if (result.deactivated) print(`  deactivated the previous certificate ${result.deactivated}`);
+        if (result.previous) {
+          print(
+            `  the previous certificate ${result.previous} stays ACTIVE: once the device runs this bundle, run \`npx zonectl onboard ${thing} --retire-previous${flags.local ? ' --local' : ''}\``,
+          );
+        }
         const steps = { devicesDir: flags.devicesDir };
         print(`Run it here (simulated sensors): ${deviceRunStep(thing, steps)}`);
         print(

@@ -1,4 +1,4 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnDeletionPolicy, CfnOutput, type CfnResource } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import {
@@ -91,6 +91,18 @@ export class DeviceFleet extends Construct {
         },
       );
       if (props.policy) policyAttachment.addResourceDependency(props.policy);
+      // Rotation (`onboard --rotate`, deploy) changes the CSR, which replaces the certificate and
+      // with it both attachments (CertificateSigningRequest and Principal: "Update requires:
+      // Replacement", AWS::IoT::Certificate / ThingPrincipalAttachment / PolicyPrincipalAttachment
+      // in the CloudFormation User Guide). By default CloudFormation deletes the old ones in the
+      // update's cleanup, cutting off a device that still holds the old bundle. UpdateReplacePolicy
+      // Retain keeps the old certificate ACTIVE, attached to its thing and the policy, until the
+      // operator retires it (`onboard --retire-previous`) once the device has switched; deleting the
+      // stack still deletes them (DeletionPolicy stays Delete). CloudFormation User Guide,
+      // "UpdateReplacePolicy attribute".
+      for (const r of [certificate, thingAttachment, policyAttachment] as CfnResource[]) {
+        r.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+      }
 
       new CfnOutput(this, `CertificateId-${device.thing}`, {
         key: certificateOutputKey(device.thing),

@@ -23,7 +23,7 @@ export interface OnboardingRecord {
   readonly thing: string;
   /** Certificate of the current key, once --finish found it. */
   certificateId?: string;
-  /** Certificate of the key being rotated out, deactivated by --finish. */
+  /** Certificate of the key being rotated out: ACTIVE until --retire-previous deactivates it. */
   previousCertificateId?: string;
   target?: 'aws' | 'local';
 }

@@ -3,7 +3,8 @@
  *
  * - start: key pair + CSR on this machine; the CSR goes where the CDK app reads it.
  * - finish: certificate id from the deployed stack, certificate and endpoint from the IoT
- *   control plane, one device bundle; after a rotation, the old certificate is deactivated.
+ *   control plane, one device bundle; after a rotation the old certificate stays ACTIVE until
+ *   `retirePrevious` (--retire-previous), once the device has switched.
  * - revoke: UpdateCertificate REVOKED.
  *
  * The same code serves AWS and the local cloud; only the client endpoint and CA differ.
@@ -119,6 +120,11 @@ export async function startOnboarding(o: StartOptions): Promise<StartResult> {
     );
   }
   const record = readRecord(dir, o.thing);
+  if (exists && record.previousCertificateId && record.certificateId) {
+    throw new OnboardError(
+      `${o.thing} is still switching from certificate ${record.previousCertificateId}, which stays ACTIVE until you retire it: once the device runs its new bundle, run \`npx zonectl onboard ${o.thing} --retire-previous\` (add --local for the local cloud), then rotate again.`,
+    );
+  }
   if (exists) {
     moveToPrevious(dir, o.thing);
     if (record.certificateId) record.previousCertificateId = record.certificateId;
@@ -193,7 +199,8 @@ export interface FinishResult {
   readonly bundlePath: string;
   readonly certificateId: string;
   readonly endpoint: { host: string; port: number };
-  readonly deactivated?: string;
+  /** After a rotation: the previous certificate, still ACTIVE until `retirePrevious`. */
+  readonly previous?: string;
 }
 
 async function certificateIdFromStack(o: FinishOptions, config: BuildingConfig): Promise<string> {
@@ -329,26 +336,57 @@ export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> 
   const bundlePath = join(dir, BUNDLE_FILE);
   writeSecret(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`, true);
 
-  let deactivated: string | undefined;
+  // The previous certificate stays ACTIVE: the device still runs the old bundle until it gets
+  // this one. `retirePrevious` deactivates it once the device has switched.
+  const previous =
+    record.previousCertificateId && record.previousCertificateId !== certificateId
+      ? record.previousCertificateId
+      : undefined;
+  writeRecord(dir, {
+    thing: o.thing,
+    certificateId,
+    target: target.local ? 'local' : 'aws',
+    ...(previous ? { previousCertificateId: previous } : {}),
+  });
+  return { bundlePath, certificateId, endpoint, ...(previous ? { previous } : {}) };
+}
+
+export interface RetireOptions {
+  readonly thing: string;
+  readonly devicesDir: string;
+  readonly target: Target;
+}
+
+/**
+ * After a rotation, once the device connects with its new bundle: sets the previous certificate
+ * INACTIVE (AWS IoT refuses connections with it from then on) and forgets the previous key. The
+ * certificate itself stays in the account, outside the stack (its replacement was retained):
+ * delete it with the AWS CLI when you no longer need it (docs/devices.md).
+ */
+export async function retirePrevious(o: RetireOptions): Promise<{ retired?: string }> {
+  const dir = deviceDir(o.devicesDir, o.thing);
+  const record = readRecord(dir, o.thing);
   const previous = record.previousCertificateId;
-  if (previous && previous !== certificateId) {
-    await call(target, `deactivating the previous certificate ${previous}`, () =>
-      target.iot.send(new UpdateCertificateCommand({ certificateId: previous, newStatus: 'INACTIVE' })),
+  let retired: string | undefined;
+  if (previous && previous !== record.certificateId) {
+    await call(o.target, `deactivating the previous certificate ${previous}`, () =>
+      o.target.iot.send(new UpdateCertificateCommand({ certificateId: previous, newStatus: 'INACTIVE' })),
     ).then(
       () => {
-        deactivated = previous;
+        retired = previous;
       },
       (err) => {
-        // The redeploy may have replaced (deleted) the old certificate already, or it was
-        // revoked (a revoked certificate cannot be set INACTIVE; it is unusable anyway).
+        // Deleted by hand already, or revoked (a revoked certificate cannot be set INACTIVE;
+        // it is unusable anyway).
         const name = (err as Error).name;
         if (name !== 'ResourceNotFoundException' && name !== 'CertificateStateException') throw err;
       },
     );
   }
   dropPrevious(dir);
-  writeRecord(dir, { thing: o.thing, certificateId, target: target.local ? 'local' : 'aws' });
-  return { bundlePath, certificateId, endpoint, deactivated };
+  const { previousCertificateId: _dropped, ...rest } = record;
+  writeRecord(dir, rest);
+  return retired ? { retired } : {};
 }
 
 // ---- revoke --------------------------------------------------------------------------------

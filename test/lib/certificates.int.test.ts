@@ -40,6 +40,19 @@ describe('device certificates from CSRs', () => {
     });
   });
 
+  it('keeps a replaced certificate and its attachments, so rotation does not cut the device off (defect 6)', () => {
+    // A new CSR replaces the certificate and both attachments; UpdateReplacePolicy Retain keeps
+    // the old ones working until `onboard --retire-previous`, while deleting the stack still
+    // deletes them (no DeletionPolicy: CloudFormation's default, Delete).
+    for (const type of [
+      'AWS::IoT::Certificate',
+      'AWS::IoT::ThingPrincipalAttachment',
+      'AWS::IoT::PolicyPrincipalAttachment',
+    ]) {
+      template.hasResource(type, { UpdateReplacePolicy: 'Retain', DeletionPolicy: Match.absent() });
+    }
+  });
+
   it('outputs the certificate id and ARN under the contract keys', () => {
     template.hasOutput(certificateOutputKey(onboarded!), {
       Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('Certificate'), 'Id'] },

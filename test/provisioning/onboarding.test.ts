@@ -33,6 +33,7 @@ import {
 import { explainAwsError, OnboardError } from '../../provisioning/errors';
 import {
   finishOnboarding,
+  retirePrevious,
   revokeDevice,
   startOnboarding,
   type Target,
@@ -207,7 +208,7 @@ describe('onboard <thing> --finish', () => {
     ).rejects.toThrow(/issued for another key/);
   });
 
-  it('after a rotation, deactivates the previous certificate', async () => {
+  it('after a rotation, keeps the previous certificate ACTIVE until --retire-previous (defect 6)', async () => {
     await start();
     const oldId = await issue();
     localState({ [STACK]: { [certificateOutputKey(THING)]: oldId } });
@@ -222,13 +223,22 @@ describe('onboard <thing> --finish', () => {
       devicesDir,
       target: localTarget(),
     });
-    expect(result.deactivated).toBe(oldId);
+    expect(result.previous).toBe(oldId);
+    expect(iotMock.commandCalls(UpdateCertificateCommand)).toEqual([]);
+    expect(loadBundle(result.bundlePath).certificateId).toBe(newId);
+    // the operator's copy of the old bundle stays until the device has switched
+    expect(existsSync(join(devicesDir, THING, 'previous', BUNDLE_FILE))).toBe(true);
+    // a second rotation waits for the first to be retired
+    await expect(start(THING, true)).rejects.toThrow(/--retire-previous/);
+
+    const retired = await retirePrevious({ thing: THING, devicesDir, target: localTarget() });
+    expect(retired.retired).toBe(oldId);
     expect(iotMock.commandCalls(UpdateCertificateCommand)[0]?.args[0].input).toEqual({
       certificateId: oldId,
       newStatus: 'INACTIVE',
     });
     expect(existsSync(join(devicesDir, THING, 'previous'))).toBe(false);
-    expect(loadBundle(result.bundlePath).certificateId).toBe(newId);
+    expect(await retirePrevious({ thing: THING, devicesDir, target: localTarget() })).toEqual({});
   });
 });
 
