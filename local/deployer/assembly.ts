@@ -22,6 +22,8 @@ export interface CfnResource {
   readonly DependsOn?: string | string[];
   readonly Condition?: string;
   readonly Metadata?: Record<string, unknown>;
+  /** `Retain` keeps the old physical resource when an update replaces it. */
+  readonly UpdateReplacePolicy?: string;
 }
 
 export interface StackArtifact {

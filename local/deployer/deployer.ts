@@ -116,6 +116,7 @@ async function deployStack(
         physicalName: (max, sep = '-') => physicalName(stack.stackName, logicalId, max, sep),
         previous: previous?.type === resource.Type ? previous : undefined,
         unchanged,
+        retainOnReplace: resource.UpdateReplacePolicy === 'Retain',
         assetPath: (key) => stack.assets.get(key),
       });
     } catch (err) {

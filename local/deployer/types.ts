@@ -20,6 +20,12 @@ export interface ApplyRequest {
   readonly previous?: DeployedResource;
   /** True when the resolved properties are the same as last deploy. */
   readonly unchanged: boolean;
+  /**
+   * The resource's UpdateReplacePolicy is Retain: a provider that replaces the resource keeps
+   * the old physical resource as it is (CloudFormation User Guide, "UpdateReplacePolicy
+   * attribute") instead of retiring it.
+   */
+  readonly retainOnReplace?: boolean;
   /** Staged asset directory for a Lambda code object key. */
   assetPath(objectKey: string): string | undefined;
 }

@@ -10,7 +10,7 @@
  */
 import type { IotRegistry } from '../../iot';
 import { normaliseTopicRulePayload } from '../../rules';
-import type { ResourceProvider } from '../types';
+import type { ApplyRequest, ResourceProvider } from '../types';
 import { hashText, type LocalServices, type Props, safe, str } from './shared';
 
 export function iotProviders(s: LocalServices): Record<string, ResourceProvider> {
@@ -74,8 +74,9 @@ export function iotProviders(s: LocalServices): Record<string, ResourceProvider>
         throw new Error('only certificates from a CertificateSigningRequest can be created locally');
       }
       const created = await s.iot.createCertificateFromCsr(csr, status === 'ACTIVE');
-      if (prev) {
-        // CloudFormation replaces a certificate whose CSR changed; the old one is retired.
+      if (prev && !req.retainOnReplace) {
+        // CloudFormation replaces a certificate whose CSR changed and deletes the old one, unless
+        // its UpdateReplacePolicy is Retain (then it stays as it was, outside the stack).
         safe(() => s.iot.updateCertificate(prev.certificateId, 'INACTIVE'));
       }
       return {
@@ -94,7 +95,9 @@ export function iotProviders(s: LocalServices): Record<string, ResourceProvider>
       const p = req.properties;
       const thingName = str(p.ThingName)!;
       const principal = str(p.Principal)!;
-      if (req.previous && !req.unchanged) detachThing(s.iot, req.previous.attributes);
+      if (req.previous && !req.unchanged && !retainedOnReplace(req, principal)) {
+        detachThing(s.iot, req.previous.attributes);
+      }
       const type = (str(p.ThingPrincipalType) ?? 'NON_EXCLUSIVE_THING') as
         | 'EXCLUSIVE_THING'
         | 'NON_EXCLUSIVE_THING';
@@ -111,7 +114,9 @@ export function iotProviders(s: LocalServices): Record<string, ResourceProvider>
       const p = req.properties;
       const policyName = str(p.PolicyName)!;
       const principal = str(p.Principal)!;
-      if (req.previous && !req.unchanged) detachPolicy(s.iot, req.previous.attributes);
+      if (req.previous && !req.unchanged && !retainedOnReplace(req, principal)) {
+        detachPolicy(s.iot, req.previous.attributes);
+      }
       s.iot.attachPolicy(policyName, principal);
       return { ref: `${policyName}|${principal}`, attributes: { policyName, principal }, emulated: true };
     },
@@ -165,4 +170,13 @@ function replacePolicyDocument(iot: IotRegistry, policyName: string, document: s
     );
   }
   registry.replacePolicyDocument(policyName, document);
+}
+
+/**
+ * An attachment whose principal changed is replaced (Principal: "Update requires: Replacement");
+ * with UpdateReplacePolicy Retain the old attachment stays, so the old certificate keeps its
+ * thing and policy.
+ */
+function retainedOnReplace(req: ApplyRequest, principal: string): boolean {
+  return req.retainOnReplace === true && req.previous?.attributes.principal !== principal;
 }
