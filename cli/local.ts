@@ -11,7 +11,7 @@ import { ADMIN_DEPLOY_PATH } from '../local/admin';
 import { type LocalCloud, startLocalCloud } from '../local/cloud';
 import { errorText } from '../local/common/log';
 import type { DeployResult } from '../local/deployer/deployer';
-import { directoryToUse, existingDirectory, option, port } from './options';
+import { directoryToUse, existingDirectory, oneOf, option, port } from './options';
 import { formatDeployReport } from './report';
 
 /** `zonectl local up` and `zonectl local deploy`: the local cloud in the foreground, and deploying to it. */
@@ -52,39 +52,56 @@ export function registerLocalCommand(program: Command): void {
         cloudAssembly,
       ),
     )
-    .action(async (opts: { stateDir: string; mqttPort: number; apiPort: number; assembly?: string }) => {
-      const started = Date.now();
-      let cloud: LocalCloud;
-      try {
-        cloud = await startLocalCloud({
-          stateDir: opts.stateDir,
-          mqttPort: opts.mqttPort,
-          apiPort: opts.apiPort,
-        });
-      } catch (err) {
-        fail(`the local cloud could not start: ${describeStartError(err)}`);
-      }
-      printEndpoints(cloud.endpoints, join(cloud.stateDir, ENDPOINTS_FILE), Date.now() - started);
-      const stop = async (signal: string) => {
-        console.log(`\n${signal}: stopping the local cloud...`);
-        await cloud.close();
-        console.log('stopped; state kept in', cloud.stateDir);
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
-      if (opts.assembly) {
+    .addOption(
+      option(
+        '--liveanalytics <access>',
+        'play an account that may (open) or may not (closed: new since 2025-06-20) use Timestream for LiveAnalytics',
+        oneOf(['open', 'closed'] as const),
+        'open',
+      ),
+    )
+    .action(
+      async (opts: {
+        stateDir: string;
+        mqttPort: number;
+        apiPort: number;
+        assembly?: string;
+        liveanalytics: 'open' | 'closed';
+      }) => {
+        const started = Date.now();
+        let cloud: LocalCloud;
         try {
-          console.log(`\ndeploying ${opts.assembly} ...`);
-          console.log(formatDeployReport(await cloud.deploy(opts.assembly)));
+          cloud = await startLocalCloud({
+            stateDir: opts.stateDir,
+            mqttPort: opts.mqttPort,
+            apiPort: opts.apiPort,
+            liveAnalytics: opts.liveanalytics,
+          });
         } catch (err) {
-          console.error(`deploy failed: ${errorText(err)}`);
-          await cloud.close();
-          process.exit(1);
+          fail(`the local cloud could not start: ${describeStartError(err)}`);
         }
-      }
-      console.log('\nready. Ctrl-C to stop.');
-    });
+        printEndpoints(cloud.endpoints, join(cloud.stateDir, ENDPOINTS_FILE), Date.now() - started);
+        const stop = async (signal: string) => {
+          console.log(`\n${signal}: stopping the local cloud...`);
+          await cloud.close();
+          console.log('stopped; state kept in', cloud.stateDir);
+          process.exit(0);
+        };
+        process.once('SIGINT', () => void stop('SIGINT'));
+        process.once('SIGTERM', () => void stop('SIGTERM'));
+        if (opts.assembly) {
+          try {
+            console.log(`\ndeploying ${opts.assembly} ...`);
+            console.log(formatDeployReport(await cloud.deploy(opts.assembly)));
+          } catch (err) {
+            console.error(`deploy failed: ${errorText(err)}`);
+            await cloud.close();
+            process.exit(1);
+          }
+        }
+        console.log('\nready. Ctrl-C to stop.');
+      },
+    );
 
   local
     .command('deploy')
