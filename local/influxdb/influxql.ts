@@ -50,7 +50,8 @@ export interface SelectStatement {
 }
 
 const FUNCTIONS = ['mean', 'count', 'sum', 'min', 'max', 'first', 'last'];
-const DURATION_NS: Record<string, bigint> = {
+/** Nanoseconds per InfluxQL duration unit (also the `epoch` units of /query answers). */
+export const DURATION_NS: Readonly<Record<string, bigint>> = {
   ns: 1n,
   u: 1_000n,
   µ: 1_000n,

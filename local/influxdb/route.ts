@@ -22,9 +22,13 @@ import {
   unauthorized,
   unprocessable,
 } from './errors';
-import { execute, InfluxQLError, parseInfluxQL, rfc3339 } from './influxql';
+import { DURATION_NS, execute, InfluxQLError, parseInfluxQL, rfc3339 } from './influxql';
+
 import { LineProtocolError, PRECISIONS, type Precision, parseLineProtocol } from './line-protocol';
 import type { InstanceStore, Permission, Principal } from './store';
+
+/** The `epoch` units /query accepts (InfluxDB 1.x compatibility API). */
+const EPOCH_UNITS = new Set(['ns', 'u', 'µ', 'ms', 's', 'm', 'h']);
 
 /** Largest write body accepted, as InfluxDB's default `http-max-body-size` (25 MB). */
 export const MAX_BODY_BYTES = 25_000_000;
@@ -247,15 +251,8 @@ function query(
   if (!q) throw invalid('missing required parameter "q"');
   const db = param('db');
   const epoch = param('epoch');
-  const factor: Record<string, bigint> = {
-    ns: 1n,
-    u: 1_000n,
-    µ: 1_000n,
-    ms: 1_000_000n,
-    s: 1_000_000_000n,
-    m: 60_000_000_000n,
-    h: 3_600_000_000_000n,
-  };
+  // epoch= takes ns, u/µ, ms, s, m and h (InfluxDB 1.x compatibility API, /query).
+  const factor = EPOCH_UNITS.has(epoch ?? '') ? DURATION_NS : {};
   const formatTime = epoch && factor[epoch] ? (ns: bigint) => Number(ns / factor[epoch]!) : rfc3339;
   let result: Record<string, unknown>;
   try {

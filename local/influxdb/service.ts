@@ -27,6 +27,17 @@ interface Running {
 }
 
 const TARGET_PREFIX = 'AmazonTimestreamInfluxDB.';
+const SUMMARY_FIELDS = [
+  'id',
+  'name',
+  'arn',
+  'status',
+  'endpoint',
+  'port',
+  'dbInstanceType',
+  'deploymentType',
+  'allocatedStorage',
+] as const;
 
 export async function createInfluxDbService(options: InfluxDbServiceOptions): Promise<InfluxDbService> {
   const log = options.logger;
@@ -124,29 +135,10 @@ export async function createInfluxDbService(options: InfluxDbServiceOptions): Pr
         return {
           status: 200,
           body: {
+            // ListDbInstances answers summaries (DbInstanceSummary), GetDbInstance the full record.
             items: [...running.values()].map(({ info }) => {
-              const {
-                id,
-                name,
-                arn: a,
-                status,
-                endpoint,
-                port,
-                dbInstanceType,
-                deploymentType,
-                allocatedStorage,
-              } = describe(info);
-              return {
-                id,
-                name,
-                arn: a,
-                status,
-                endpoint,
-                port,
-                dbInstanceType,
-                deploymentType,
-                allocatedStorage,
-              };
+              const d = describe(info);
+              return Object.fromEntries(SUMMARY_FIELDS.map((k) => [k, d[k]]));
             }),
           },
         };
