@@ -6,12 +6,14 @@ import type { BuildingModel } from '../sim/building-model';
 import { zoneActuator, zoneSensor } from '../sim/drivers';
 import { seededRandom } from '../sim/random';
 import type { CountedAgent } from './books';
+import type { CommandBook } from './commands';
 
 /**
  * One real device agent per device of the building, from the bundle onboarding wrote, on
  * drivers connected to the simulated building: sensors read its zones, actuators change them.
- * The agents run on simulated time, so they sample, batch and measure outages as they would
- * over a real day.
+ * The agents run on simulated time and sample only when the demo steps them (one sample per
+ * simulated minute, in the building config's order), so they sample, batch and publish as they
+ * would over a real day, the same way on every run.
  */
 
 export interface DemoAgentsOptions {
@@ -19,25 +21,24 @@ export interface DemoAgentsOptions {
   readonly building: BuildingModel;
   readonly devicesDir: string;
   readonly mqtt: { readonly host: string; readonly port: number };
-  readonly speed: number;
   readonly seed: number;
   /** Chance per reading that a humidity sensor glitches. */
   readonly glitchRate: number;
   /** The simulated clock. */
   readonly now: () => number;
-  /** Called for each actuator value an agent applies. */
-  readonly onApplied: () => void;
+  /** Where each actuator value a device applies is counted. */
+  readonly commands: CommandBook;
   readonly logger: LocalLogger;
 }
 
 export async function startDemoAgents(o: DemoAgentsOptions): Promise<CountedAgent[]> {
   const glitches = seededRandom(o.seed ^ 0x91c4);
-  const sampleIntervalMs = Math.round(Math.min(10_000, Math.max(50, 60_000 / o.speed)));
   const agents: CountedAgent[] = [];
   for (const d of devicesOf(o.config)) {
     const zone = o.building.zone(d.zone);
     const bundle = loadBundle(join(o.devicesDir, d.thing, BUNDLE_FILE));
-    const actuator = d.drives.length > 0 ? counted(zoneActuator(zone, d.drives), o.onApplied) : undefined;
+    const actuator =
+      d.drives.length > 0 ? counted(zoneActuator(zone, d.drives), d.thing, o.commands) : undefined;
     const agent = await runAgent(bundle, {
       dataDir: join(o.devicesDir, d.thing, 'agent'),
       sensors:
@@ -46,8 +47,9 @@ export async function startDemoAgents(o: DemoAgentsOptions): Promise<CountedAgen
           : [],
       actuators: actuator ? [actuator] : [],
       endpoint: o.mqtt,
+      sampling: 'manual',
       policy: {
-        sampleIntervalMs,
+        sampleIntervalMs: 60_000,
         heartbeatMs: 15 * 60_000,
         maxBatchDelayMs: 10 * 60_000,
         thresholds: { co2: [o.config.comfort.co2Limit, o.config.comfort.co2HighLimit] },
@@ -63,11 +65,11 @@ export async function startDemoAgents(o: DemoAgentsOptions): Promise<CountedAgen
   return agents;
 }
 
-function counted(driver: ActuatorDriver, onApplied: () => void): ActuatorDriver {
+function counted(driver: ActuatorDriver, thing: string, commands: CommandBook): ActuatorDriver {
   return {
     ...driver,
     apply: async (...args: Parameters<ActuatorDriver['apply']>) => {
-      onApplied();
+      commands.applied(thing, args[0], args[1]);
       return driver.apply(...args);
     },
   };

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type BuildingConfig,
@@ -11,6 +11,7 @@ import {
 import { type LocalCloud, startLocalCloud } from '../local/cloud';
 import { errorText, type LocalLogger } from '../local/common/log';
 import { finishOnboarding, startOnboarding, targetFor } from '../provisioning/onboard';
+import { resetRunState } from './state-dir';
 import { synthesize } from './synth';
 
 /**
@@ -28,6 +29,11 @@ export interface SetupOptions {
   readonly mqttPort: number;
   readonly apiPort: number;
   readonly logger: LocalLogger;
+  /**
+   * The building runs on simulated time: the zone controller is deployed to take the building's
+   * clock from the readings' timestamps (see lambda/controller/building-clock.ts).
+   */
+  readonly simulatedClock?: boolean;
 }
 
 /** What the deployed stack gave the demo. */
@@ -52,7 +58,9 @@ export async function setUpPipeline(
   const csrDir = join(stateDir, 'csr');
   const devicesDir = join(stateDir, 'devices');
   const cloudDir = join(stateDir, 'local');
-  mkdirSync(stateDir, { recursive: true });
+  // Every run starts from an empty local cloud and empty device buffers; keys and the
+  // synthesized assembly are kept (demo/state-dir.ts).
+  resetRunState(stateDir, cloudDir, devicesDir);
   const config = parseBuildingConfigText(readFileSync(o.configPath, 'utf8'), o.configPath);
   const devices = devicesOf(config);
 

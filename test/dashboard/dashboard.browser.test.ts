@@ -106,7 +106,7 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
         stateDir: join(root, 'state'),
         speed: SPEED,
         seed: 3,
-        durationSeconds: DURATION_SECONDS,
+        hours: (DURATION_SECONDS * SPEED) / 3600,
         headless: false,
         mqttPort: 0,
         apiPort: 0,
