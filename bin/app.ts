@@ -2,12 +2,15 @@
  * The CDK app: building config -> one stack per building -> cdk-nag. Context (cdk.json or -c):
  *   zonectl:buildingConfig  config file, or several separated by commas (default building.json)
  *   zonectl:csrDir          where onboarding leaves <thing>.csr.pem (default onboarding/csr)
+ *   zonectl:buildingClock   'readings' runs the zone controller on the readings' clock, for a
+ *                           simulated building (the demo); default 'wall', the function's own
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
+  type BuildingClock,
   type BuildingConfig,
   BuildingConfigError,
   buildingStackName,
@@ -15,6 +18,7 @@ import {
   csrFileName,
   DEFAULT_CSR_DIR,
   devicesOf,
+  parseBuildingClock,
   parseBuildingConfigText,
 } from '../contracts';
 import { BuildingStack } from '../lib/building-stack';
@@ -25,10 +29,15 @@ const configPaths = String(app.node.tryGetContext(CONTEXT.buildingConfig) ?? 'bu
   .map((p) => p.trim())
   .filter((p) => p !== '');
 const csrDir = String(app.node.tryGetContext(CONTEXT.csrDir) ?? DEFAULT_CSR_DIR);
+const buildingClock = readBuildingClock();
 
 for (const path of configPaths) {
   const config = loadConfig(path);
-  new BuildingStack(app, buildingStackName(config.buildingId), { config, csrPems: readCsrs(config) });
+  new BuildingStack(app, buildingStackName(config.buildingId), {
+    config,
+    csrPems: readCsrs(config),
+    buildingClock,
+  });
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
@@ -57,6 +66,14 @@ function readCsrs(config: BuildingConfig): Record<string, string> {
     if (existsSync(file)) csrs[thing] = readFileSync(file, 'utf8');
   }
   return csrs;
+}
+
+function readBuildingClock(): BuildingClock {
+  try {
+    return parseBuildingClock(app.node.tryGetContext(CONTEXT.buildingClock) as string | undefined);
+  } catch (err) {
+    return fail(`Context ${CONTEXT.buildingClock}: ${(err as Error).message}`);
+  }
 }
 
 function fail(message: string): never {

@@ -9,6 +9,8 @@ export const ENV = {
   buildingId: 'BUILDING_ID',
   /** Compact JSON ZoneControlConfig (see contracts/control.ts). */
   zoneControlConfig: 'ZONE_CONTROL_CONFIG',
+  /** 'wall' (absent) or 'readings': the zone controller's building clock (contracts/control.ts). */
+  buildingClock: 'ZONECTL_BUILDING_CLOCK',
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;

@@ -17,6 +17,8 @@ export const BUNDLE_FILE = 'bundle.json';
 export const CONTEXT = {
   buildingConfig: 'zonectl:buildingConfig',
   csrDir: 'zonectl:csrDir',
+  /** 'readings' deploys the zone controller on the readings' clock (a simulated building). */
+  buildingClock: 'zonectl:buildingClock',
 } as const;
 
 /** Stack output key holding a thing's certificate id. */

@@ -56,7 +56,8 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
     state: () => dashboardState(sources),
     series: (measure) => zoneSeries(sources, measure),
     async override(body) {
-      const plan = planOverride(options.config, body, Date.now());
+      // The override ends on the building's clock: simulated time in the demo.
+      const plan = planOverride(options.config, body, sources.clock());
       for (const thing of plan.things) {
         const desired = { [plan.kind]: plan.value, override: { [plan.kind]: plan.until } };
         await reads.updateDesired(thing, desired, `operator-${plan.until}`);

@@ -85,7 +85,7 @@ export async function dashboardState(s: ViewSources) {
           kind,
           desired: shadow?.desired[kind],
           reported: shadow?.reported[kind],
-          overrideUntil: until && until > Date.now() ? until : undefined,
+          overrideUntil: until && until > now ? until : undefined,
           mode: shadow?.reported.mode,
           rejected: shadow?.reported.rejected?.[kind],
         };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { BUNDLE_FILE, type BuildingConfig, devicesOf } from '../contracts';
-import { type ActuatorDriver, loadBundle, runAgent } from '../device/main';
+import { BUNDLE_FILE, type BuildingConfig, type ComfortPolicy, devicesOf } from '../contracts';
+import { type ActuatorDriver, type EdgePolicyOptions, loadBundle, runAgent } from '../device/main';
 import type { LocalLogger } from '../local/common/log';
 import type { BuildingModel } from '../sim/building-model';
 import { zoneActuator, zoneSensor } from '../sim/drivers';
@@ -52,7 +52,7 @@ export async function startDemoAgents(o: DemoAgentsOptions): Promise<CountedAgen
         sampleIntervalMs: 60_000,
         heartbeatMs: 15 * 60_000,
         maxBatchDelayMs: 10 * 60_000,
-        thresholds: { co2: [o.config.comfort.co2Limit, o.config.comfort.co2HighLimit] },
+        thresholds: controlThresholds(o.config.comfort),
       },
       // The agent measures outages on its clock, which is simulated time here.
       fallback: { afterMs: 30 * 60_000 },
@@ -63,6 +63,20 @@ export async function startDemoAgents(o: DemoAgentsOptions): Promise<CountedAgen
     agents.push({ agent, thing: d.thing, fromSeq: stats.nextSeq - stats.pending });
   }
   return agents;
+}
+
+/**
+ * The values at which the zone controller changes an actuator (lambda/controller/policy.ts):
+ * the CO2 limits, the heating switch points around the occupied setpoint and where ventilation
+ * starts cooling. A reading that crosses one goes out at once, not with the next batch, so the
+ * controller acts when it should (the edge policy's `thresholds`).
+ */
+export function controlThresholds(c: ComfortPolicy): EdgePolicyOptions['thresholds'] {
+  const h = c.temperatureHysteresis;
+  return {
+    co2: [c.co2Limit, c.co2HighLimit],
+    temperature: [c.occupiedSetpoint - h, c.occupiedSetpoint + h, c.occupiedSetpoint + c.comfortBand - h],
+  };
 }
 
 function counted(driver: ActuatorDriver, thing: string, commands: CommandBook): ActuatorDriver {

@@ -79,6 +79,7 @@ export async function setUpPipeline(
     configPath: o.configPath,
     csrDir,
     outDir: join(stateDir, 'cdk.out'),
+    buildingClock: o.simulatedClock ? 'readings' : 'wall',
   });
   progress(
     2,

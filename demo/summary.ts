@@ -48,7 +48,7 @@ const WEEKDAY_NAMES: Record<Weekday, string> = {
   sun: 'Sunday',
 };
 
-const pct = (v: number | null) => (v === null ? '  n/a' : `${(v * 100).toFixed(0).padStart(4)}%`);
+const pct = (v: number | null) => (v === null ? '   n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
 
 /** Energy saved by the controller against the fixed schedule, 0-1 (negative when it used more). */
 export function energySaving(energy: DemoSummary['energy']): number {

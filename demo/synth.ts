@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { CONTEXT } from '../contracts';
+import { type BuildingClock, CONTEXT } from '../contracts';
 
 /**
  * Synthesizes the project's CDK app into a cloud assembly with a building config and a CSR
@@ -22,6 +22,8 @@ export interface SynthOptions {
   readonly outDir: string;
   /** @default 'app' */
   readonly via?: 'app' | 'cdk-cli';
+  /** The zone controller's building clock (context zonectl:buildingClock). @default 'wall' */
+  readonly buildingClock?: BuildingClock;
 }
 
 export interface SynthResult {
@@ -47,7 +49,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const outDir = resolve(options.outDir);
   const configPath = resolve(options.configPath);
   const csrDir = resolve(options.csrDir);
-  const inputs = synthInputsHash(root, [configPath, csrDir]);
+  const clock = options.buildingClock ?? 'wall';
+  const inputs = synthInputsHash(root, [configPath, csrDir], clock === 'wall' ? '' : `clock=${clock}`);
   const hashFile = join(outDir, HASH_FILE);
   if (
     existsSync(join(outDir, 'manifest.json')) &&
@@ -67,6 +70,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
           `${CONTEXT.csrDir}=${csrDir}`,
           '-c',
           `${CONTEXT.buildingConfig}=${configPath}`,
+          ...(clock === 'wall' ? [] : ['-c', `${CONTEXT.buildingClock}=${clock}`]),
           '-o',
           outDir,
         ],
@@ -81,6 +85,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
       ...(cdkJson.context ?? {}),
       [CONTEXT.buildingConfig]: configPath,
       [CONTEXT.csrDir]: csrDir,
+      ...(clock === 'wall' ? {} : { [CONTEXT.buildingClock]: clock }),
     };
     await run('synthesizing the CDK app', process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
       cwd: root,

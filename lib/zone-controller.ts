@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   actuatorsOf,
+  type BuildingClock,
   type BuildingConfig,
   COMMAND_SHADOW_NAME,
   CONTROL_RULE,
@@ -29,6 +30,11 @@ export interface ZoneControllerProps {
   readonly serviceName?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Which clock is the building's: 'wall', the function's own (AWS), or 'readings', the
+   * readings' timestamps, for a simulated building on simulated time (the demo). @default 'wall'
+   */
+  readonly buildingClock?: BuildingClock;
 }
 
 /**
@@ -63,6 +69,8 @@ export class ZoneController extends Construct {
     });
     this.handler.setEnv(ENV.buildingId, config.buildingId);
     this.handler.setEnv(ENV.zoneControlConfig, controlConfig);
+    // Only a simulated building sets it; the function's own clock is the default.
+    if (props.buildingClock === 'readings') this.handler.setEnv(ENV.buildingClock, props.buildingClock);
 
     this.shadowArns = actuatorsOf(config).flatMap((a) => [
       iotArn(`thing/${a.thing}`),

@@ -215,9 +215,19 @@ describe('the default simulated day, headless', () => {
     }
   });
 
-  it('uses less energy under the zone controller than the fixed-schedule baseline', () => {
+  it('uses less energy under the zone controller than the fixed schedule', () => {
     expect(first.energy.controlledKWh).toBeGreaterThan(0);
     expect(first.energy.controlledKWh).toBeLessThan(first.energy.baselineKWh);
+  });
+
+  it('is at least as comfortable as the fixed schedule in every zone', () => {
+    for (const zone of config.zones) {
+      const z = first.comfort[zone.id];
+      expect(z?.controlled, `${zone.id} under the controller`).not.toBeNull();
+      expect(z?.controlled, `${zone.id}: controller vs fixed schedule`).toBeGreaterThanOrEqual(
+        z?.baseline as number,
+      );
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   actuatorsOf,
@@ -345,6 +345,22 @@ describe('zone controller', () => {
     expect(shadowStatements[0]!.Action).toEqual(['iot:GetThingShadow', 'iot:UpdateThingShadow']);
     const sorted = (arns: unknown[]) => arns.map((a) => JSON.stringify(a)).sort();
     expect(sorted(shadowStatements[0]!.Resource as unknown[])).toEqual(sorted(expected));
+  });
+
+  it("runs on the function's own clock unless the deployment names the readings' clock", () => {
+    const controllerEnv = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment?.Variables as Record<string, string> | undefined)
+        .find((v) => v?.[ENV.zoneControlConfig] !== undefined);
+    expect(controllerEnv(template)).not.toHaveProperty(ENV.buildingClock);
+    const scope = new Stack(new App(), 'Simulated');
+    const controller = new ZoneController(scope, 'Controller', {
+      config,
+      deadLetterQueue: new DeadLetterQueue(scope, 'DeadLetters'),
+      buildingClock: 'readings',
+    });
+    expect(controller.handler.node.id).toBe('Handler');
+    expect(controllerEnv(Template.fromStack(scope))).toMatchObject({ [ENV.buildingClock]: 'readings' });
   });
 
   it('fails on a zone control config too big for the environment, naming the building and the fix', () => {
