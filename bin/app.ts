@@ -4,6 +4,10 @@
  *   zonectl:csrDir          where onboarding leaves <thing>.csr.pem (default onboarding/csr)
  *   zonectl:buildingClock   'readings' runs the zone controller on the readings' clock, for a
  *                           simulated building (the demo); default 'wall', the function's own
+ *   zonectl:region          the Region the stacks are for (default CDK_DEFAULT_REGION, which the
+ *                           CDK CLI sets from AWS_REGION or the profile; none: environment-agnostic)
+ * A known Region lets synth refuse what the Region cannot run (LiveAnalytics where it is not
+ * offered); an environment-agnostic stack carries the same check as a template rule.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,14 +34,21 @@ const configPaths = String(app.node.tryGetContext(CONTEXT.buildingConfig) ?? 'bu
   .filter((p) => p !== '');
 const csrDir = String(app.node.tryGetContext(CONTEXT.csrDir) ?? DEFAULT_CSR_DIR);
 const buildingClock = readBuildingClock();
+const region =
+  (app.node.tryGetContext(CONTEXT.region) as string | undefined) ?? process.env.CDK_DEFAULT_REGION;
 
 for (const path of configPaths) {
   const config = loadConfig(path);
-  new BuildingStack(app, buildingStackName(config.buildingId), {
-    config,
-    csrPems: readCsrs(config),
-    buildingClock,
-  });
+  try {
+    new BuildingStack(app, buildingStackName(config.buildingId), {
+      config,
+      csrPems: readCsrs(config),
+      buildingClock,
+      ...(region ? { env: { region } } : {}),
+    });
+  } catch (err) {
+    fail(`Cannot synthesize the stack of ${path}: ${(err as Error).message}`);
+  }
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 

@@ -19,6 +19,11 @@ export const CONTEXT = {
   csrDir: 'zonectl:csrDir',
   /** 'readings' deploys the zone controller on the readings' clock (a simulated building). */
   buildingClock: 'zonectl:buildingClock',
+  /**
+   * The AWS Region the stacks are for (default: CDK_DEFAULT_REGION, which the CDK CLI sets from
+   * the AWS profile or AWS_REGION; none leaves the stacks environment-agnostic).
+   */
+  region: 'zonectl:region',
 } as const;
 
 /** Stack output key holding a thing's certificate id. */

@@ -3,6 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type BuildingClock, CONTEXT } from '../contracts';
+import { DEFAULT_IDENTITY } from '../local/common/account';
+
+/** The demo deploys into the local cloud, whose Region is fixed; the shell's AWS Region does not apply. */
+const LOCAL_SYNTH_REGION = DEFAULT_IDENTITY.region;
 
 /**
  * Synthesizes the project's CDK app into a cloud assembly with a building config and a CSR
@@ -71,6 +75,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
           '-c',
           `${CONTEXT.buildingConfig}=${configPath}`,
           ...(clock === 'wall' ? [] : ['-c', `${CONTEXT.buildingClock}=${clock}`]),
+          '-c',
+          `${CONTEXT.region}=${LOCAL_SYNTH_REGION}`,
           '-o',
           outDir,
         ],
@@ -86,6 +92,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
       [CONTEXT.buildingConfig]: configPath,
       [CONTEXT.csrDir]: csrDir,
       ...(clock === 'wall' ? {} : { [CONTEXT.buildingClock]: clock }),
+      [CONTEXT.region]: LOCAL_SYNTH_REGION,
     };
     await run('synthesizing the CDK app', process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
       cwd: root,

@@ -17,6 +17,7 @@ import {
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { iotArn } from './device-policy';
 import { HandlerFunction, lambdaEntry } from './handler-function';
+import { IotDataEndpoint } from './iot-data-endpoint';
 import { topicRule } from './topic-rule';
 
 export interface ZoneControllerProps {
@@ -35,12 +36,18 @@ export interface ZoneControllerProps {
    * readings' timestamps, for a simulated building on simulated time (the demo). @default 'wall'
    */
   readonly buildingClock?: BuildingClock;
+  /**
+   * Host of the account's AWS IoT data endpoint. @default - looked up at deploy time
+   * (lib/iot-data-endpoint.ts)
+   */
+  readonly iotDataEndpoint?: string;
 }
 
 /**
  * The control path: telemetry topic rule -> zone controller function (asynchronous Lambda
  * action), which writes `desired` on the command shadow of the zone's actuators. The function
- * may read and update only those shadows.
+ * may read and update only those shadows, through the account's own IoT data endpoint
+ * (ENV.iotDataEndpoint), never the shared test endpoint.
  */
 export class ZoneController extends Construct {
   public readonly handler: HandlerFunction;
@@ -71,6 +78,10 @@ export class ZoneController extends Construct {
     this.handler.setEnv(ENV.zoneControlConfig, controlConfig);
     // Only a simulated building sets it; the function's own clock is the default.
     if (props.buildingClock === 'readings') this.handler.setEnv(ENV.buildingClock, props.buildingClock);
+    this.handler.setEnv(
+      ENV.iotDataEndpoint,
+      props.iotDataEndpoint ?? new IotDataEndpoint(this, 'IotDataEndpoint').address,
+    );
 
     this.shadowArns = actuatorsOf(config).flatMap((a) => [
       iotArn(`thing/${a.thing}`),

@@ -21,6 +21,7 @@
  * - Asynchronous events live in memory: queued retries are lost when the local cloud stops.
  *   Event age limits are not applied. Destinations and DLQs must be SQS queues.
  * - Functions are not persisted: the deployer creates them again at start.
+ * - Management API read-only, $LATEST only (see management.ts).
  * - No CloudWatch Logs: handler output goes to the local log, prefixed with the function name.
  */
 
@@ -31,9 +32,10 @@ import { AsyncInvoker } from './async-invoker';
 import { functionNotFound } from './errors';
 import { FunctionPool, POOL_RETIRED } from './pool';
 import { createLambdaRoute } from './route';
-import { stageTaskRoot } from './task-root';
+import { codeDigest, stageTaskRoot } from './task-root';
 import type {
   FunctionDefinition,
+  FunctionInfo,
   InvocationType,
   InvokeResult,
   LambdaService,
@@ -55,7 +57,8 @@ const ENDPOINT_SERVICE_IDS = [
 export async function createLambdaService(options: LambdaServiceOptions): Promise<LambdaService> {
   const logger = options.logger;
   const region = options.region ?? options.identity.region;
-  const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool }>();
+  const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool; info: FunctionInfo }>();
+  const now = options.now ?? Date.now;
   mkdirSync(options.dir, { recursive: true });
   let closed = false;
 
@@ -176,7 +179,13 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
         maxInstances: def.reservedConcurrency ?? options.maxInstancesPerFunction ?? 4,
         idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
       });
-      functions.set(def.functionName, { def, pool });
+      const info: FunctionInfo = {
+        definition: def,
+        lastModified: lambdaTimestamp(now()),
+        revisionId: randomUUID(),
+        ...codeDigest(codeDir),
+      };
+      functions.set(def.functionName, { def, pool, info });
       previous?.pool.retire();
       logger.info(
         `function ${def.functionName} ${previous ? 'replaced' : 'created'} (${def.handler}, ${def.codeDir})`,
@@ -204,6 +213,10 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
         arn: def.arn,
         instances: pool.size,
       })),
+    describeFunctions: () =>
+      [...functions.values()]
+        .map((f) => f.info)
+        .sort((a, b) => a.definition.functionName.localeCompare(b.definition.functionName)),
     drainAsync: () => asyncInvoker.drain(),
     async close() {
       if (closed) return;
@@ -214,5 +227,17 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       await draining;
     },
   };
-  return { ...service, route: createLambdaRoute(service) };
+  return {
+    ...service,
+    route: createLambdaRoute({
+      ...service,
+      identity: options.identity,
+      eventSourceMappings: options.eventSourceMappings ?? (() => []),
+    }),
+  };
+}
+
+/** LastModified as Lambda writes it (ISO 8601 with milliseconds and a `+0000` offset). */
+export function lambdaTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+0000');
 }
