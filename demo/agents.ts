@@ -61,8 +61,21 @@ export async function startDemoAgents(o: DemoAgentsOptions): Promise<CountedAgen
     });
     const stats = agent.stats();
     agents.push({ agent, thing: d.thing, fromSeq: stats.nextSeq - stats.pending });
+    // Connect in waves: hundreds of TLS handshakes at once starve the local broker, every
+    // handshake times out and the retries keep it starved.
+    if (agents.length % CONNECT_WAVE === 0) await onlineOrAfter(agents.slice(-CONNECT_WAVE), 15_000);
   }
   return agents;
+}
+
+const CONNECT_WAVE = 25;
+
+/** Resolves once every agent is online, or after `ms`, whichever comes first. */
+async function onlineOrAfter(wave: readonly CountedAgent[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (wave.some((a) => !a.agent.stats().online) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**

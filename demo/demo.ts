@@ -151,7 +151,13 @@ async function runDemo(
   const { buildings } = simulation;
   const commands = createCommandBook(cloud.broker);
   const agents: CountedAgent[] = [];
-  const settler = createSettler({ cloud, agents: () => agents, commands, logger: o.logger });
+  const settler = createSettler({
+    cloud,
+    buildingId: config.buildingId,
+    agents: () => agents,
+    commands,
+    logger: o.logger,
+  });
   const books = createBookKeeper({
     query,
     sqs,

@@ -1,4 +1,4 @@
-import { TELEMETRY_TOPIC_FILTER } from '../contracts';
+import { telemetryTopicFilter } from '../contracts';
 import type { LocalCloud } from '../local/cloud';
 import type { LocalLogger } from '../local/common/log';
 import type { CountedAgent } from './books';
@@ -29,6 +29,8 @@ import type { CommandBook } from './commands';
 
 export interface SettlerOptions {
   readonly cloud: Pick<LocalCloud, 'broker' | 'rules' | 'lambda'>;
+  /** The simulated building, whose telemetry the devices publish. */
+  readonly buildingId: string;
   readonly agents: () => readonly CountedAgent[];
   readonly commands: CommandBook;
   readonly logger: LocalLogger;
@@ -62,7 +64,7 @@ export function createSettler(o: SettlerOptions): Settler {
   const unsubscribe = [
     o.cloud.broker.subscribe('#', count),
     o.cloud.broker.subscribe('$aws/#', count),
-    o.cloud.broker.subscribe(TELEMETRY_TOPIC_FILTER, () => {
+    o.cloud.broker.subscribe(telemetryTopicFilter(o.buildingId), () => {
       telemetrySeen++;
     }),
   ];

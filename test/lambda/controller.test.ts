@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ConflictException,
   GetThingShadowCommand,
@@ -234,25 +237,42 @@ describe('zone controller', () => {
     expect(iot.calls()).toHaveLength(0);
   });
 
-  it('fails to start with a config that does not match the contract, naming the field', () => {
-    expect(() => createControllerHandlerFromEnv({ [ENV.zoneControlConfig]: '{"building":"hq"}' })).toThrow(
-      ZoneControlConfigError,
-    );
-    expect(() => createControllerHandlerFromEnv({ [ENV.zoneControlConfig]: '{"building":"hq"}' })).toThrow(
-      /policy/,
+  it('fails to start with a config file that does not match the contract, naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zonectl-controller-'));
+    try {
+      writeFileSync(join(dir, 'zone-control.json'), '{"building":"hq"}');
+      const env = { [ENV.configFile]: 'zone-control.json', LAMBDA_TASK_ROOT: dir };
+      expect(() => createControllerHandlerFromEnv(env)).toThrow(ZoneControlConfigError);
+      expect(() => createControllerHandlerFromEnv(env)).toThrow(/policy/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails to start without its config file, naming the path and the fix', () => {
+    const env = { [ENV.configFile]: 'zone-control.json', LAMBDA_TASK_ROOT: '/nonexistent-task-root' };
+    expect(() => createControllerHandlerFromEnv(env)).toThrow(
+      /\/nonexistent-task-root\/zone-control\.json.*redeploy the stack/,
     );
   });
 
   it('fails to start with a building clock it does not know, naming the choices', () => {
-    const env = {
-      [ENV.zoneControlConfig]: JSON.stringify(CONFIG),
-      [ENV.iotDataEndpoint]: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com',
-      [ENV.buildingClock]: 'sundial',
-    };
-    expect(() => createControllerHandlerFromEnv(env)).toThrow(
-      /building clock 'sundial' is not one of wall, readings/,
-    );
-    expect(() => createControllerHandlerFromEnv({ ...env, [ENV.buildingClock]: 'readings' })).not.toThrow();
+    const dir = mkdtempSync(join(tmpdir(), 'zonectl-controller-'));
+    try {
+      writeFileSync(join(dir, 'zone-control.json'), JSON.stringify(CONFIG));
+      const env = {
+        [ENV.configFile]: 'zone-control.json',
+        LAMBDA_TASK_ROOT: dir,
+        [ENV.iotDataEndpoint]: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com',
+        [ENV.buildingClock]: 'sundial',
+      };
+      expect(() => createControllerHandlerFromEnv(env)).toThrow(
+        /building clock 'sundial' is not one of wall, readings/,
+      );
+      expect(() => createControllerHandlerFromEnv({ ...env, [ENV.buildingClock]: 'readings' })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('on the building clock', () => {
