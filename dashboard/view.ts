@@ -70,6 +70,7 @@ export async function dashboardState(s: ViewSources) {
   const zones = config.zones.map((zone) => ({
     id: zone.id,
     name: zone.name,
+    floor: zone.floor,
     readings: latest.get(zone.id) ?? {},
     setpoint: scheduled ? policy.occupiedSetpoint : policy.unoccupiedSetpoint,
     comfortBand: policy.comfortBand,
@@ -93,12 +94,24 @@ export async function dashboardState(s: ViewSources) {
     ),
   }));
   return {
+    /** Wall-clock time of this answer: about the software (is the page live), not the building. */
     generatedAt: Date.now(),
-    building: { id: config.buildingId, name: config.name },
+    /** The building's time: every time below (readings, commands, dead letters, overrides) is on it. */
+    now,
+    simulated: s.simulated,
+    building: { id: config.buildingId, name: config.name, timezone: policy.timezone },
     zones,
     devices: devicesOf(config).map((d) => {
       const presence = s.live.presence(d.thing);
-      return { thing: d.thing, zone: d.zone, connected: presence.connected, since: presence.since };
+      return {
+        thing: d.thing,
+        zone: d.zone,
+        connected: presence.connected,
+        since: presence.since,
+        lastReading: presence.lastReading,
+        lastReport: presence.lastReport,
+        senses: d.senses.length > 0,
+      };
     }),
     commands: s.live.commands,
     deadLetters: await s.reads.deadLetters(),

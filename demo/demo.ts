@@ -9,6 +9,7 @@ import {
   type Weekday,
 } from '../contracts';
 import { createDashboard, type Dashboard, type DashboardFigures } from '../dashboard/dashboard';
+import { createDeadLetterScanner } from '../dashboard/dead-letter-scan';
 import type { LocalCloud } from '../local/cloud';
 import { errorText, type LocalLogger } from '../local/common/log';
 import { type SimulatedWindow, simulatedWindow } from '../sim/day';
@@ -158,13 +159,14 @@ async function runDemo(
     commands,
     logger: o.logger,
   });
+  // One reader of the dead-letter queue at a time: the books and the dashboard share it.
+  const deadLetters = createDeadLetterScanner(sqs, deployed.deadLetterQueueUrl);
   const books = createBookKeeper({
     query,
-    sqs,
+    deadLetters,
     timestream: cloud.timestream,
     database: deployed.database,
     table: deployed.table,
-    deadLetterQueueUrl: deployed.deadLetterQueueUrl,
     since: started,
     agents: () => agents,
   });
@@ -199,6 +201,7 @@ async function runDemo(
       bus: cloud.broker,
       timestream: { database: deployed.database, table: deployed.table },
       deadLetterQueueUrl: deployed.deadLetterQueueUrl,
+      deadLetters,
       clock: simulation.now,
       figures,
     });
