@@ -48,6 +48,10 @@ const LATEST_WITHIN_MS = 6 * 3_600_000;
 export async function dashboardState(s: ViewSources) {
   const { config } = s;
   const now = s.clock();
+  // What the bus saw, taken with `now` before any query runs: the simulated clock moves on while
+  // the queries do, and the page must not show a command dated after the time it shows.
+  const commands = [...s.live.commands];
+  const presence = new Map(devicesOf(config).map((d) => [d.thing, s.live.presence(d.thing)]));
   const policy = config.comfort;
   const scheduled = isScheduledOccupied(policy, now);
   const rows = await s.reads.query(latestReadingsQuery(s.database, s.table, now - LATEST_WITHIN_MS, now));
@@ -102,18 +106,18 @@ export async function dashboardState(s: ViewSources) {
     building: { id: config.buildingId, name: config.name, timezone: policy.timezone },
     zones,
     devices: devicesOf(config).map((d) => {
-      const presence = s.live.presence(d.thing);
+      const p = presence.get(d.thing) ?? { connected: false };
       return {
         thing: d.thing,
         zone: d.zone,
-        connected: presence.connected,
-        since: presence.since,
-        lastReading: presence.lastReading,
-        lastReport: presence.lastReport,
+        connected: p.connected,
+        since: p.since,
+        lastReading: p.lastReading,
+        lastReport: p.lastReport,
         senses: d.senses.length > 0,
       };
     }),
-    commands: s.live.commands,
+    commands,
     deadLetters: await s.reads.deadLetters(),
     figures: { ...(s.figures?.() ?? {}), simulatedTime: s.simulated ? now : undefined },
   };

@@ -473,6 +473,51 @@ describe.skipIf(!hasChromium)(`the dashboard in Chromium${SKIPPED}`, () => {
     });
   }
 
+  it('groups 48 zones by floor and stays usable: one section per floor, nothing overlaps', async () => {
+    // A tower's worth of zones (examples/tower.json has 48 on 12 floors): the live state with
+    // each zone repeated on 12 floors, on a second tab.
+    const tab = await page.context().newPage();
+    try {
+      await tab.setViewportSize({ width: 1400, height: 1000 });
+      await tab.route('**/dashboard/api/state', async (route) => {
+        const response = await route.fetch();
+        const state = (await response.json()) as { zones: Array<Record<string, unknown>> };
+        const base = state.zones;
+        state.zones = Array.from({ length: 48 }, (_, i) => ({
+          ...base[i % base.length],
+          id: `z${i}`,
+          name: `Zone ${i}`,
+          floor: String(Math.floor(i / 4) + 1),
+        }));
+        await route.fulfill({ response, json: state });
+      });
+      await tab.goto(url);
+      await tab.waitForSelector('body[data-ready=true]');
+      expect(await tab.locator('.floor').count()).toBe(12);
+      expect(await tab.locator('.floor').first().locator('.zone').count()).toBe(4);
+      expect(await tab.locator('.floor-name').first().textContent()).toBe('Floor 1');
+      const layout = await tab.evaluate(() => {
+        const boxes = Array.from(document.querySelectorAll('.zone'), (e) => e.getBoundingClientRect());
+        let overlaps = 0;
+        for (let i = 0; i < boxes.length; i++)
+          for (let j = i + 1; j < boxes.length; j++) {
+            const a = boxes[i]!;
+            const b = boxes[j]!;
+            if (
+              Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+              Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1
+            )
+              overlaps++;
+          }
+        return { overlaps, pageWidth: document.documentElement.scrollWidth };
+      });
+      expect(layout.overlaps, 'zone cards that overlap').toBe(0);
+      expect(layout.pageWidth, 'no horizontal scrolling').toBeLessThanOrEqual(1400);
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('takes a screenshot of the page', async () => {
     await page.setViewportSize({ width: 1400, height: 1000 });
     const updating = process.env.ZONECTL_UPDATE_SCREENSHOT === '1';
