@@ -9,12 +9,15 @@ import type { ComfortPolicy, Weekday } from './building';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Weekday and HH:MM of an instant (epoch ms) in a time zone. */
-export function localTime(at: number, timeZone: string): { day: Weekday; hhmm: string } {
+/** An instant's calendar fields in a time zone (24-hour clock), one cached formatter per zone. */
+function zonedParts(at: number, timeZone: string): (type: Intl.DateTimeFormatPartTypes) => string {
   let fmt = formatters.get(timeZone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {
       timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
       weekday: 'short',
       hour: '2-digit',
       minute: '2-digit',
@@ -23,7 +26,12 @@ export function localTime(at: number, timeZone: string): { day: Weekday; hhmm: s
     formatters.set(timeZone, fmt);
   }
   const parts = fmt.formatToParts(new Date(at));
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return (type) => parts.find((p) => p.type === type)?.value ?? '';
+}
+
+/** Weekday and HH:MM of an instant (epoch ms) in a time zone. */
+export function localTime(at: number, timeZone: string): { day: Weekday; hhmm: string } {
+  const part = zonedParts(at, timeZone);
   return {
     day: part('weekday').toLowerCase().slice(0, 3) as Weekday,
     hhmm: `${part('hour')}:${part('minute')}`,
@@ -48,26 +56,9 @@ export interface LocalDate {
   readonly weekday: Weekday;
 }
 
-const dateFormatters = new Map<string, Intl.DateTimeFormat>();
-
 /** The calendar date of an instant (epoch ms) in a time zone. */
 export function localDateOf(at: number, timeZone: string): LocalDate {
-  let fmt = dateFormatters.get(timeZone);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      weekday: 'short',
-      hour: 'numeric',
-      minute: 'numeric',
-      hourCycle: 'h23',
-    });
-    dateFormatters.set(timeZone, fmt);
-  }
-  const parts = fmt.formatToParts(new Date(at));
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  const part = zonedParts(at, timeZone);
   return {
     year: Number(part('year')),
     month: Number(part('month')),
