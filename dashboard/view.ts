@@ -22,7 +22,14 @@ export interface DashboardFigures {
   readonly commandsIssued?: number;
   readonly commandsApplied?: number;
   readonly energy?: { controlledKWh: number; baselineKWh: number };
-  readonly comfort?: Record<string, number | null>;
+  /**
+   * Per zone: the share of occupied time within the comfort band under the zone controller and
+   * under the fixed schedule (0-1, null when nobody was there yet), and the occupied hours.
+   */
+  readonly comfort?: Record<
+    string,
+    { readonly controlled: number | null; readonly baseline: number | null; readonly occupiedHours: number }
+  >;
   readonly simulatedTime?: number;
   readonly stored?: number;
 }

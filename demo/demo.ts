@@ -187,9 +187,7 @@ async function runDemo(
       commandsIssued: c.issued,
       commandsApplied: c.applied,
       energy: buildings.energy(),
-      comfort: Object.fromEntries(
-        Object.entries(buildings.comfort()).map(([zone, z]) => [zone, z.controlled]),
-      ),
+      comfort: buildings.comfort(),
     };
   };
   let dashboard: Dashboard | undefined;

@@ -84,14 +84,24 @@ function renderFigures(state) {
     ]);
   }
   if (f.comfort) {
-    for (const [zone, share] of Object.entries(f.comfort)) {
-      items.push([`Comfortable: ${zone}`, share === null ? 'not occupied yet' : `${fmt(share * 100, 0)} %`]);
+    // Both sides of the saving: comfort under the controller, and under the fixed schedule.
+    for (const [zone, c] of Object.entries(f.comfort)) {
+      items.push(
+        c.controlled === null
+          ? [`Comfortable: ${zone}`, 'not occupied yet']
+          : [
+              `Comfortable: ${zone}`,
+              `${fmt(c.controlled * 100, 0)} %`,
+              c.baseline !== null && c.controlled < c.baseline ? 'warn' : '',
+              `fixed schedule ${c.baseline === null ? '–' : `${fmt(c.baseline * 100, 0)} %`} · over ${fmt(c.occupiedHours, 1)} occupied h`,
+            ],
+      );
     }
   }
   $('#figures').innerHTML = items
     .map(
-      ([k, v, cls]) =>
-        `<div class="figure"><div class="k">${esc(k)}</div><div class="v ${cls || ''}">${esc(v ?? '–')}</div></div>`,
+      ([k, v, cls, note]) =>
+        `<div class="figure"><div class="k">${esc(k)}</div><div class="v ${cls || ''}">${esc(v ?? '–')}</div>${note ? `<div class="note">${esc(note)}</div>` : ''}</div>`,
     )
     .join('');
   const day = new Date(state.now).toLocaleDateString('en-GB', { weekday: 'short', timeZone });
@@ -294,18 +304,22 @@ function drawChart(id, series) {
     data,
     el,
   );
+  fitChart(el);
 }
 
-// Charts follow their panel: the plot takes the panel's width and the height left under the legend.
+// Charts follow their panel: the plot takes the panel's width and the height left under the
+// legend. The width goes first: the legend wraps by it, and its height is read only then.
+function fitChart(el) {
+  const chart = charts[el.id];
+  if (!chart) return;
+  const { width, height } = chartSize(el);
+  if (Math.abs(chart.width - width) > 1) chart.setSize({ width, height: chart.height });
+  const legend = $('.u-legend', el)?.offsetHeight ?? 0;
+  const plotHeight = Math.max(CHART_MIN_HEIGHT - legend, height - legend);
+  if (Math.abs(chart.height - plotHeight) > 1) chart.setSize({ width, height: plotHeight });
+}
 const resizer = new ResizeObserver((entries) => {
-  for (const entry of entries) {
-    const chart = charts[entry.target.id];
-    if (!chart) continue;
-    const legend = $('.u-legend', entry.target)?.offsetHeight ?? 0;
-    const { width, height } = chartSize(entry.target);
-    if (Math.abs(chart.width - width) > 1 || Math.abs(chart.height - (height - legend)) > 1)
-      chart.setSize({ width, height: Math.max(CHART_MIN_HEIGHT - legend, height - legend) });
-  }
+  for (const entry of entries) fitChart(entry.target);
 });
 for (const el of document.querySelectorAll('.chart')) resizer.observe(el);
 
