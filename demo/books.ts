@@ -1,9 +1,4 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import { describeDeadLetter } from '../contracts';
+import type { DeadLetterScanner } from '../dashboard/dead-letter-scan';
 import type { ReadingsReader } from '../dashboard/readings/reader';
 import type { Agent } from '../device/agent';
 
@@ -36,8 +31,8 @@ export interface CountedAgent {
 export interface BooksOptions {
   /** The readings, whichever store the stack uses. */
   readonly readings: ReadingsReader;
-  readonly sqs: SQSClient;
-  readonly deadLetterQueueUrl: string;
+  /** Reads the dead-letter queue (dashboard/dead-letter-scan.ts), shared with the dashboard. */
+  readonly deadLetters: DeadLetterScanner;
   /** Dead letters sent before this time (epoch ms) belong to earlier runs. */
   readonly since: number;
   readonly agents: () => readonly CountedAgent[];
@@ -54,45 +49,14 @@ export function createBookKeeper(o: BooksOptions): BookKeeper {
   const countStored = (): Promise<number> =>
     o.readings.countStored(o.agents().map((a) => ({ thing: a.thing, fromSeq: a.fromSeq })));
 
-  // Reads every dead letter without consuming it: each is hidden while it is counted and made
-  // visible again right after, so the dashboard and later counts still see it.
+  // Every dead letter, read without consuming it (the scanner the dashboard shares).
   const countDeadLetters = async (): Promise<{ readings: number; reasons: Record<string, number> }> => {
-    const seen = new Set<string>();
-    const handles: Array<{ Id: string; ReceiptHandle: string }> = [];
     const reasons: Record<string, number> = {};
     let readings = 0;
-    try {
-      for (let round = 0; round < 1000; round++) {
-        const out = await o.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: o.deadLetterQueueUrl,
-            MaxNumberOfMessages: 10,
-            VisibilityTimeout: 60,
-            WaitTimeSeconds: 0,
-            MessageSystemAttributeNames: ['SentTimestamp'],
-          }),
-        );
-        const messages = out.Messages ?? [];
-        if (messages.length === 0) break;
-        for (const m of messages) {
-          if (m.ReceiptHandle) handles.push({ Id: String(handles.length), ReceiptHandle: m.ReceiptHandle });
-          if (!m.MessageId || seen.has(m.MessageId)) continue;
-          seen.add(m.MessageId);
-          if (Number(m.Attributes?.SentTimestamp ?? 0) < o.since) continue;
-          const letter = describeDeadLetter(m.Body ?? '');
-          readings += letter.readings;
-          reasons[letter.summary] = (reasons[letter.summary] ?? 0) + letter.readings;
-        }
-      }
-    } finally {
-      for (let i = 0; i < handles.length; i += 10) {
-        await o.sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: o.deadLetterQueueUrl,
-            Entries: handles.slice(i, i + 10).map((h) => ({ ...h, VisibilityTimeout: 0 })),
-          }),
-        );
-      }
+    for (const letter of await o.deadLetters()) {
+      if (letter.sentAt < o.since) continue;
+      readings += letter.readings;
+      reasons[letter.summary] = (reasons[letter.summary] ?? 0) + letter.readings;
     }
     return { readings, reasons };
   };
