@@ -83,12 +83,17 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
     queueArnOf: (name) => backend.arnOf(name),
     listQueues: () => backend.list().map((q) => ({ name: q.name, url: backend.urlOf(q.name), arn: q.arn })),
     counts: (ref) => backend.resolve(ref).counts(),
-    async createEventSourceMapping(config, invoke) {
+    async createEventSourceMapping(config, invoke, opts = {}) {
       if (closed) throw new Error('the SQS service is closed');
-      const mapping = startEventSourceMapping(backend, config, invoke, logger);
+      if (opts.uuid !== undefined && mappings.has(opts.uuid)) {
+        throw new Error(`event source mapping ${opts.uuid} is already running; delete it first`);
+      }
+      const mapping = startEventSourceMapping(backend, config, invoke, logger, opts.uuid);
       mappings.set(mapping.uuid, mapping);
       return mapping;
     },
+    eventSourceMapping: (uuid) => mappings.get(uuid),
+    listEventSourceMappings: () => [...mappings.values()],
     async deleteEventSourceMapping(uuid) {
       const mapping = mappings.get(uuid);
       mappings.delete(uuid);

@@ -124,10 +124,21 @@ export interface SqsService {
   listQueues(): QueueSummary[];
   /** Approximate counts, as GetQueueAttributes reports them. */
   counts(queueUrlOrArn: string): { visible: number; inFlight: number; delayed: number };
+  /**
+   * Starts a mapping's poller. `uuid` keeps the identifier of a mapping that is being replaced
+   * (an update keeps its UUID on AWS); a mapping already running under that UUID is an error:
+   * delete it first, so two pollers never share a queue.
+   */
   createEventSourceMapping(
     config: EventSourceMappingConfig,
     invoke: InvokeFunction,
+    options?: { readonly uuid?: string },
   ): Promise<EventSourceMapping>;
+  /** The running mapping with this UUID, if any. */
+  eventSourceMapping(uuid: string): EventSourceMapping | undefined;
+  /** Every running mapping, in creation order. */
+  listEventSourceMappings(): EventSourceMapping[];
+  /** Stops a mapping's poller (waiting for its batch in flight); unknown UUIDs are ignored. */
   deleteEventSourceMapping(uuid: string): Promise<void>;
   close(): Promise<void>;
 }
