@@ -1,11 +1,12 @@
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, type EnvName, METRICS_NAMESPACE } from '../contracts';
+import { bundleHandler } from './handler-bundle';
 
 /** The repository root, where lambda/ and package-lock.json live. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -34,11 +35,14 @@ export interface HandlerFunctionProps {
  * A Lambda function bundled from TypeScript by the local esbuild (never Docker), on Node.js 22
  * and arm64, with its own log group and a role that may write only to that log group.
  *
- * The bundle is self-contained (the AWS SDK included, CommonJS `index.js`), so the local cloud
- * can run the asset straight from the cloud assembly.
+ * The bundle is one CommonJS `index.js` (lib/handler-bundle.ts) without the AWS SDK, which
+ * the nodejs22.x runtime provides (AWS Lambda Developer Guide, "Building Lambda functions with
+ * Node.js"); the local cloud runs the asset straight from the cloud assembly and provides the
+ * SDK the same way. The asset hash is the hash of the bundle, so an unchanged bundle is not
+ * uploaded again.
  */
 export class HandlerFunction extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly timeout: Duration;
@@ -75,9 +79,22 @@ export class HandlerFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    const entry = props.entry;
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(dirname(entry), {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: the local bundling below either succeeds or fails the synth.
+          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+          local: {
+            tryBundle(outputDir) {
+              bundleHandler(entry, outputDir);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -85,20 +102,9 @@ export class HandlerFunction extends Construct {
       memorySize,
       role: this.role,
       logGroup: this.logGroup,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
       environment: {
         [ENV.powertoolsServiceName]: props.serviceName,
         [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
-      },
-      bundling: {
-        externalModules: [],
-        minify: true,
-        sourceMap: false,
-        format: nodejs.OutputFormat.CJS,
-        target: 'node22',
-        forceDockerBundling: false,
-        logLevel: nodejs.LogLevel.WARNING,
       },
     });
     Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge({

@@ -21,16 +21,19 @@
  * - Asynchronous events live in memory: queued retries are lost when the local cloud stops.
  *   Event age limits are not applied. Destinations and DLQs must be SQS queues.
  * - Functions are not persisted: the deployer creates them again at start.
+ * - The AWS SDK the runtime provides (runtime-modules.ts) is the project's version, not the one
+ *   the managed runtime ships.
  * - No CloudWatch Logs: handler output goes to the local log, prefixed with the function name.
  */
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { AsyncInvoker } from './async-invoker';
 import { functionNotFound } from './errors';
 import { FunctionPool, POOL_RETIRED } from './pool';
 import { createLambdaRoute } from './route';
+import { provideRuntimeModules } from './runtime-modules';
 import { stageTaskRoot } from './task-root';
 import type {
   FunctionDefinition,
@@ -57,6 +60,7 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
   const region = options.region ?? options.identity.region;
   const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool }>();
   mkdirSync(options.dir, { recursive: true });
+  const runtimeModules = provideRuntimeModules(join(options.dir, 'runtime'));
   let closed = false;
 
   const environmentFor = (def: FunctionDefinition): Record<string, string> => {
@@ -86,6 +90,8 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       AWS_EXECUTION_ENV: `AWS_Lambda_${def.runtime}`,
       LAMBDA_TASK_ROOT: def.codeDir,
       LAMBDA_RUNTIME_DIR: def.codeDir,
+      // The managed runtime's NODE_PATH ends with its own modules (the AWS SDK) and the task root.
+      NODE_PATH: [runtimeModules, def.codeDir].join(delimiter),
       _HANDLER: def.handler,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       NODE_OPTIONS: '',

@@ -7,7 +7,7 @@ import { recordingLogger } from '../../../local/common/log';
 import { createGatewayService } from '../../../local/gateway';
 import { createLambdaService, type FunctionDefinition, type LambdaService } from '../../../local/lambda';
 import { createSqsService, type SqsService } from '../../../local/sqs';
-import { bundleFixture, HANDLERS, SDK_HANDLER } from './bundle';
+import { bundleFixture, HANDLERS, SDK_HANDLER, ZOD_HANDLER } from './bundle';
 
 const API = 'http://127.0.0.1:59999';
 let cjsAsset: string;
@@ -302,8 +302,8 @@ describe('local Lambda runtime', () => {
     }
   });
 
-  it('lets an unmodified SDK client in the handler reach the local SQS through AWS_ENDPOINT_URL_SQS', async () => {
-    const sdkAsset = await bundleFixture(SDK_HANDLER, 'cjs');
+  it('provides the AWS SDK to a bundle that leaves it out, as the nodejs22.x runtime does, and lets an unmodified SDK client reach the local SQS through AWS_ENDPOINT_URL_SQS', async () => {
+    const sdkAsset = await bundleFixture(SDK_HANDLER, 'cjs', ['@aws-sdk/*']);
     let endpoint = '';
     const localSqs = await createSqsService({
       dir: join(dir, 'sqs-http'),
@@ -333,6 +333,21 @@ describe('local Lambda runtime', () => {
       await server.close();
       await localSqs.close();
       rmSync(sdkAsset, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the Init phase with Runtime.ImportModuleError when a bundle leaves out a package the runtime does not provide', async () => {
+    const asset = await bundleFixture(ZOD_HANDLER, 'cjs', ['zod']);
+    try {
+      await lambda.createFunction(definition('no-zod', 'handler', { codeDir: asset }));
+      const result = await lambda.invoke('no-zod', {});
+      expect(result.functionError).toBe('Unhandled');
+      expect(result.payload).toMatchObject({
+        errorType: 'Runtime.ImportModuleError',
+        errorMessage: expect.stringContaining("Cannot find module 'zod'"),
+      });
+    } finally {
+      rmSync(asset, { recursive: true, force: true });
     }
   });
 });
