@@ -25,10 +25,16 @@ export const INGEST_RULE = sql(
     `clientid() AS clientId, timestamp() AS receivedAt FROM '${TELEMETRY_TOPIC_FILTER}'`,
 );
 
-/** Control path: just what the zone controller needs, invoked asynchronously. */
+/** Marks a control event (the CONTROL_RULE output), so a dead letter of the control path is known as one. */
+export const CONTROL_EVENT_KIND = 'zonectl.control' as const;
+
+/**
+ * Control path: just what the zone controller needs, to the control queue; the controller takes
+ * the queue in batches and decides once per zone of a batch.
+ */
 export const CONTROL_RULE = sql(
-  `SELECT topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, readings ` +
-    `FROM '${TELEMETRY_TOPIC_FILTER}' WHERE isUndefined(readings) = false`,
+  `SELECT '${CONTROL_EVENT_KIND}' AS kind, topic(${L.building}) AS building, topic(${L.zone}) AS zone, ` +
+    `topic(${L.thing}) AS thing, readings FROM '${TELEMETRY_TOPIC_FILTER}' WHERE isUndefined(readings) = false`,
 );
 
 /** Rule names must match [a-zA-Z0-9_]+; building ids contain '-', so they are mapped. */
@@ -37,4 +43,10 @@ export function ruleName(buildingId: string, purpose: 'ingest' | 'control'): str
   if (!RULE_NAME_PATTERN.test(name))
     throw new Error(`cannot form a valid rule name from building id '${buildingId}'`);
   return name;
+}
+
+/** What a rule named by `ruleName` is for, or undefined for a name it does not form. */
+export function rulePurposeOf(name: string): 'ingest' | 'control' | undefined {
+  const m = /^zonectl_\w+_(ingest|control)$/.exec(name);
+  return m ? (m[1] as 'ingest' | 'control') : undefined;
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type BuildingConfig, STACK_OUTPUT } from '../contracts';
 import { DeadLetterQueue } from './dead-letter-queue';
@@ -59,13 +59,20 @@ export class BuildingStack extends Stack {
       buildingId: config.buildingId,
       deadLetterQueue: this.deadLetterQueue.queue,
       ingestServiceName: this.ingest.handler.serviceName,
+      controllerServiceName: this.controller.handler.serviceName,
       functions: [
         { label: 'ingest', function: this.ingest.handler.function },
         { label: 'controller', function: this.controller.handler.function },
       ],
       rules: [
         { ruleName: this.ingest.ruleName, actionType: 'SQS' },
-        { ruleName: this.controller.ruleName, actionType: 'Lambda' },
+        { ruleName: this.controller.ruleName, actionType: 'SQS' },
+      ],
+      queues: [
+        // Readings wait at most a batching window; a quarter of an hour means the store is failing.
+        { label: 'ingest', queue: this.ingest.queue, maxAge: Duration.minutes(15) },
+        // A command decided from readings older than 5 minutes is a late command.
+        { label: 'control', queue: this.controller.queue, maxAge: Duration.minutes(5) },
       ],
     });
 
@@ -73,10 +80,15 @@ export class BuildingStack extends Stack {
       new CfnOutput(this, key, { key, value, description });
     output(STACK_OUTPUT.deadLetterQueueUrl, this.deadLetterQueue.queue.queueUrl, 'Dead-letter queue URL');
     output(STACK_OUTPUT.ingestQueueUrl, this.ingest.queue.queueUrl, 'Ingest queue URL');
+    output(STACK_OUTPUT.controlQueueUrl, this.controller.queue.queueUrl, 'Control queue URL');
     output(STACK_OUTPUT.timestreamDatabase, this.telemetryTable.databaseName, 'Timestream database name');
     output(STACK_OUTPUT.timestreamTable, this.telemetryTable.tableName, 'Timestream table name');
     output(STACK_OUTPUT.ingestRuleName, this.ingest.ruleName, 'Topic rule feeding the ingest queue');
-    output(STACK_OUTPUT.controlRuleName, this.controller.ruleName, 'Topic rule invoking the zone controller');
+    output(
+      STACK_OUTPUT.controlRuleName,
+      this.controller.ruleName,
+      "Topic rule feeding the zone controller's queue",
+    );
     output(
       STACK_OUTPUT.devicePolicyName,
       this.devicePolicy.policyName,

@@ -1,6 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are IoT substitution templates, not JS templates
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONTROL_RULE, INGEST_RULE, ruleName, TELEMETRY_VERSION, telemetryTopic } from '../../../contracts';
+import {
+  CONTROL_EVENT_KIND,
+  CONTROL_RULE,
+  INGEST_RULE,
+  ruleName,
+  TELEMETRY_VERSION,
+  telemetryTopic,
+} from '../../../contracts';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { recordingLogger } from '../../../local/common/log';
@@ -63,7 +70,7 @@ describe('rules engine', () => {
     });
   });
 
-  it('invokes the control Lambda asynchronously from a CloudFormation-shaped rule', async () => {
+  it('invokes a Lambda asynchronously from a CloudFormation-shaped rule', async () => {
     engine.putRule('control', {
       Sql: CONTROL_RULE.sql,
       AwsIotSqlVersion: CONTROL_RULE.awsIotSqlVersion,
@@ -72,7 +79,7 @@ describe('rules engine', () => {
     await bus.fromDevice(topic, reading);
     await engine.drain();
     expect(targets.lambda).toEqual([
-      { functionArn: FN_ARN, payload: { ...address, readings: reading.readings } },
+      { functionArn: FN_ARN, payload: { kind: CONTROL_EVENT_KIND, ...address, readings: reading.readings } },
     ]);
   });
 
