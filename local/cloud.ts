@@ -7,7 +7,7 @@ import { type CaService, createCaService } from './ca';
 import { type CloudIdentity, consoleLogger, DEFAULT_IDENTITY, errorText, type LocalLogger } from './common';
 import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
-import { createIotService, evaluatePolicies, type IotService, type TopicRuleRecord } from './iot';
+import { compilePolicies, createIotService, type IotService, type TopicRuleRecord } from './iot';
 import { createLambdaService, type LambdaService } from './lambda';
 import { compileRule, createRulesService, type RulesService } from './rules';
 import { createShadowService, type ShadowService } from './shadow';
@@ -108,7 +108,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       port: options.mqttPort,
       tls: { keyPem: server.keyPem, certPem: server.certPem, caPem: ca.caPem },
       directory: iot.directory,
-      evaluate: evaluatePolicies,
+      compile: compilePolicies,
       identity,
       stateDir,
       logger: logger.child('broker'),

@@ -21,9 +21,9 @@
  * - "MQTT persistent sessions" and "MQTT retained messages": kept in `<stateDir>/broker/`.
  *
  * LIMITATIONS versus AWS: MQTT 3.1 and 3.1.1 only (no MQTT 5, no WebSockets, no custom
- * authorizers, no SNI-based routing); policies are re-read on every check (AWS caches them for
- * minutes); a denied CONNECT gets CONNACK 5 (not authorized) before the socket closes, where AWS
- * just closes it; Receive denials are logged (AWS only drops them); persistent sessions do not
+ * authorizers, no SNI-based routing); a registry change (policy, attachment, thing, certificate
+ * status) applies to the next check, where AWS caches policies for minutes; a denied CONNECT
+ * gets CONNACK 5 (not authorized) before the socket closes, where AWS just closes it; Receive denials are logged (AWS only drops them); persistent sessions do not
  * expire; no throttling (publish rate, connections per second); lifecycle `versionNumber`
  * restarts with the broker; will messages are not kept across a restart.
  */
@@ -63,7 +63,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
   let aedes: Aedes | undefined;
   const ctx = createBrokerContext({
     directory: options.directory,
-    evaluate: options.evaluate,
+    compile: options.compile,
     identity: options.identity ?? DEFAULT_IDENTITY,
     log,
     sessions,
@@ -112,6 +112,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       if (closed) return;
       closed = true;
       stopRevocations();
+      ctx.dispose();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listener.close();
       persistence.flush();

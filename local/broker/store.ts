@@ -159,9 +159,10 @@ export class FilePersistence extends Base {
 
   override async cleanSubscriptions(client: { id: string }): Promise<void> {
     await super.cleanSubscriptions(client);
-    this.subscriptions.delete(client.id);
+    // aedes calls this on every clean-session CONNECT; most clients never had a persistent
+    // session, and rewriting the file for them would cost a write and an fsync per connect.
     // aedes itself drains the old queue of a client that reconnects with a clean session.
-    this.changed();
+    if (this.subscriptions.delete(client.id)) this.changed();
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: PacketLike): Promise<void> {

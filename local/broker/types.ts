@@ -5,7 +5,7 @@
  * service's own options and interface.
  */
 import type { CloudIdentity, LocalLogger } from '../common';
-import type { PolicyEvaluator, PrincipalDirectory } from '../iot';
+import type { PolicyCompiler, PrincipalDirectory } from '../iot';
 
 export interface BrokerMessage {
   readonly topic: string;
@@ -50,7 +50,8 @@ export interface BrokerServiceOptions {
   readonly port: number;
   readonly tls: BrokerTlsOptions;
   readonly directory: PrincipalDirectory;
-  readonly evaluate: PolicyEvaluator;
+  /** Compiles a principal's policies for its sessions' checks (local/iot `compilePolicies`). */
+  readonly compile: PolicyCompiler;
   readonly identity?: CloudIdentity;
   /** Retained messages and persistent sessions live in `<stateDir>/broker/`. */
   readonly stateDir: string;
