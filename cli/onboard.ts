@@ -1,17 +1,23 @@
 /**
  * `zonectl onboard <thing>` (key + CSR), `zonectl onboard <thing> --finish` (device bundle),
  * `zonectl onboard <thing> --rotate` (new key; --finish deactivates the old certificate) and
- * `zonectl revoke <thing>` (UpdateCertificate REVOKED).
+ * `zonectl revoke <thing>` (UpdateCertificate REVOKED). The provisioning library (keys, the AWS
+ * SDK) loads when a command runs, not when the program starts.
  */
 import type { Command } from 'commander';
-import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR, DEFAULT_LOCAL_STATE_DIR } from '../contracts';
-import { OnboardError } from '../provisioning/errors';
-import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../provisioning/onboard';
+import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR, DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
+
+/** The provisioning library and its errors, loaded on first use. */
+const provisioning = async () => ({
+  ...(await import('../provisioning/onboard')),
+  ...(await import('../provisioning/errors')),
+});
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Runs a command body: expected errors print one message and exit 1, without a stack trace. */
 async function guarded(body: () => Promise<void>): Promise<void> {
+  const { OnboardError } = await provisioning();
   try {
     await body();
   } catch (err) {
@@ -55,6 +61,7 @@ export function registerOnboardCommand(program: Command): void {
     .option('--certificate-id <id>', 'certificate id, instead of reading the stack outputs')
     .action((thing: string, flags: OnboardFlags) =>
       guarded(async () => {
+        const { finishOnboarding, OnboardError, startOnboarding, targetFor } = await provisioning();
         if (flags.finish) {
           if (flags.rotate)
             throw new OnboardError('--rotate and --finish go in two steps: rotate, deploy, then --finish.');
@@ -109,6 +116,7 @@ export function registerOnboardCommand(program: Command): void {
         flags: { devicesDir: string; local?: boolean; stateDir: string; certificateId?: string },
       ) =>
         guarded(async () => {
+          const { revokeDevice, targetFor } = await provisioning();
           const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
           const { certificateId } = await revokeDevice({
             thing,

@@ -2,12 +2,13 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { type Demo, type DemoSummary, startDemo } from '../demo/demo';
-import { consoleLogger, errorText, type LocalLogger } from '../local/common/log';
+import type { Demo, DemoSummary } from '../demo/demo';
+import type { LocalLogger } from '../local/common/log';
 
 /**
  * `zonectl start` (what `npm start` runs): the whole pipeline with a simulated building and
- * the dashboard, or `--headless` for scripts and CI, which prints the summary and exits.
+ * the dashboard, or `--headless` for scripts and CI, which prints the summary and exits. The
+ * demo (local cloud, agents, simulation) loads when the command runs.
  */
 export function registerStartCommand(program: Command): void {
   program
@@ -61,11 +62,15 @@ interface StartOptions {
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function runStart(opts: StartOptions): Promise<number> {
+  const [{ startDemo }, { consoleLogger, errorText }] = await Promise.all([
+    import('../demo/demo'),
+    import('../local/common/log'),
+  ]);
   if (opts.headless && opts.duration === undefined) opts.duration = 60;
   const stateDir = resolve(opts.stateDir);
   mkdirSync(stateDir, { recursive: true });
   const logFile = join(stateDir, 'demo.log');
-  const logger = fileLogger(logFile);
+  const logger = fileLogger(logFile, consoleLogger);
   console.log(`zonectl: the smart-building pipeline on this machine (logs: ${logFile})`);
   let demo: Demo;
   try {
@@ -162,7 +167,10 @@ function positive(value: string): number {
 }
 
 /** Local cloud and agent logs go to a file, warnings and errors also to the console. */
-function fileLogger(path: string): LocalLogger {
+function fileLogger(
+  path: string,
+  consoleLogger: typeof import('../local/common/log').consoleLogger,
+): LocalLogger {
   const out = createWriteStream(path, { flags: 'a' });
   const base = consoleLogger('local', (line) => out.write(`${line}\n`));
   const wrap = (l: LocalLogger): LocalLogger => ({
