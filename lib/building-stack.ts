@@ -64,10 +64,7 @@ export class BuildingStack extends Stack {
         { label: 'ingest', function: this.ingest.handler.function },
         { label: 'controller', function: this.controller.handler.function },
       ],
-      rules: [
-        { ruleName: this.ingest.ruleName, actionType: 'SQS' },
-        { ruleName: this.controller.ruleName, actionType: 'SQS' },
-      ],
+      rules: [{ ruleName: this.ingest.ruleName }, { ruleName: this.controller.ruleName }],
       queues: [
         // Readings wait at most a batching window; a quarter of an hour means the store is failing.
         { label: 'ingest', queue: this.ingest.queue, maxAge: Duration.minutes(15) },

@@ -17,6 +17,7 @@ import {
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { iotArn } from './device-policy';
 import { HandlerFunction, lambdaEntry } from './handler-function';
+import { IotDataEndpoint } from './iot-data-endpoint';
 import { ruleQueue } from './rule-queue';
 import { topicRule } from './topic-rule';
 
@@ -31,6 +32,11 @@ export interface ZoneControllerProps {
   readonly serviceName?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Host of the account's AWS IoT data endpoint. @default - looked up at deploy time
+   * (lib/iot-data-endpoint.ts)
+   */
+  readonly iotDataEndpoint?: string;
   /**
    * Control events per invocation, 1-10000. The controller decides once per zone of a batch,
    * so a bigger batch saves decisions under load; above 10 it needs a batching window, which
@@ -47,7 +53,8 @@ export interface ZoneControllerProps {
  * The control path: telemetry topic rule -> SQS control queue -> zone controller function
  * (event source mapping, batches with partial batch failure reporting), which decides once per
  * zone of a batch and writes `desired` on the command shadow of the zone's actuators. The
- * function may read and update only those shadows.
+ * function may read and update only those shadows, through the account's own IoT data endpoint
+ * (ENV.iotDataEndpoint), never the shared test endpoint.
  *
  * Why a queue and not the rule's asynchronous Lambda action: the rule invokes an action once per
  * message, so the controller's cost followed the telemetry rate, and an event that still failed
@@ -87,6 +94,10 @@ export class ZoneController extends Construct {
     });
     this.handler.setEnv(ENV.buildingId, config.buildingId);
     this.handler.setEnv(ENV.zoneControlConfig, controlConfig);
+    this.handler.setEnv(
+      ENV.iotDataEndpoint,
+      props.iotDataEndpoint ?? new IotDataEndpoint(this, 'IotDataEndpoint').address,
+    );
 
     this.shadowArns = actuatorsOf(config).flatMap((a) => [
       iotArn(`thing/${a.thing}`),

@@ -18,6 +18,8 @@ export interface BrokerMessage {
   readonly principal?: string;
   /** Thing attached to the publisher's certificate, if any. */
   readonly thingName?: string;
+  /** The IP address the publisher connected from (the rules engine's sourceip()). */
+  readonly sourceIp?: string;
 }
 
 export type MessageHandler = (message: BrokerMessage) => void | Promise<void>;

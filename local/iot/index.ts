@@ -1,3 +1,4 @@
+export { describeThingOutput } from './operations/things';
 export {
   type BoundPolicies,
   type CompiledPolicies,

@@ -1,8 +1,8 @@
 /**
- * Exceptions of the Lambda Invoke API, with the HTTP status the Lambda model gives each
- * (Lambda API Reference, "Invoke" > Errors).
+ * Exceptions of the Lambda API, with the HTTP status the Lambda model gives each (Lambda API
+ * Reference, "Invoke", "GetFunction", "GetEventSourceMapping" > Errors).
  */
-import { AwsServiceError, resourceNotFound } from '../common';
+import { AwsServiceError, resourceNotFound, unknownOperation } from '../common';
 
 /** ResourceNotFoundException (404): no function of that name or ARN. */
 export const functionNotFound = (nameOrArn: string) => resourceNotFound(`Function not found: ${nameOrArn}`);
@@ -13,3 +13,13 @@ export const invalidParameterValue = (message: string) =>
 /** The request body is not JSON. */
 export const invalidRequestContent = () =>
   new AwsServiceError('InvalidRequestContentException', 400, 'Could not parse request body into json');
+
+/** ResourceNotFoundException (404) for an event source mapping UUID that names none. */
+export const eventSourceMappingNotFound = (uuid: string) =>
+  resourceNotFound(`The resource you requested does not exist. (Event source mapping ${uuid})`);
+
+/** A Lambda API call the local Lambda does not serve. */
+export const operationNotServed = (what: string) =>
+  unknownOperation(
+    `The local Lambda serves Invoke, ListFunctions, GetFunction, GetFunctionConfiguration, ListEventSourceMappings and GetEventSourceMapping; ${what} is not emulated`,
+  );

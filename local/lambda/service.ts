@@ -21,6 +21,7 @@
  * - Asynchronous events live in memory: queued retries are lost when the local cloud stops.
  *   Event age limits are not applied. Destinations and DLQs must be SQS queues.
  * - Functions are not persisted: the deployer creates them again at start.
+ * - Management API read-only, $LATEST only (see management.ts).
  * - The AWS SDK the runtime provides (runtime-modules.ts) is the project's version, not the one
  *   the managed runtime ships.
  * - No CloudWatch Logs: handler output goes to the local log, prefixed with the function name.
@@ -34,9 +35,10 @@ import { functionNotFound } from './errors';
 import { FunctionPool, POOL_RETIRED } from './pool';
 import { createLambdaRoute } from './route';
 import { provideRuntimeModules } from './runtime-modules';
-import { stageTaskRoot } from './task-root';
+import { codeDigest, stageTaskRoot } from './task-root';
 import type {
   FunctionDefinition,
+  FunctionInfo,
   InvocationType,
   InvokeResult,
   LambdaService,
@@ -58,7 +60,8 @@ const ENDPOINT_SERVICE_IDS = [
 export async function createLambdaService(options: LambdaServiceOptions): Promise<LambdaService> {
   const logger = options.logger;
   const region = options.region ?? options.identity.region;
-  const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool }>();
+  const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool; info: FunctionInfo }>();
+  const now = options.now ?? Date.now;
   mkdirSync(options.dir, { recursive: true });
   const runtimeModules = provideRuntimeModules(join(options.dir, 'runtime'));
   let closed = false;
@@ -182,7 +185,13 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
         maxInstances: def.reservedConcurrency ?? options.maxInstancesPerFunction ?? 4,
         idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
       });
-      functions.set(def.functionName, { def, pool });
+      const info: FunctionInfo = {
+        definition: def,
+        lastModified: lambdaTimestamp(now()),
+        revisionId: randomUUID(),
+        ...codeDigest(codeDir),
+      };
+      functions.set(def.functionName, { def, pool, info });
       previous?.pool.retire();
       logger.info(
         `function ${def.functionName} ${previous ? 'replaced' : 'created'} (${def.handler}, ${def.codeDir})`,
@@ -210,6 +219,10 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
         arn: def.arn,
         instances: pool.size,
       })),
+    describeFunctions: () =>
+      [...functions.values()]
+        .map((f) => f.info)
+        .sort((a, b) => a.definition.functionName.localeCompare(b.definition.functionName)),
     drainAsync: () => asyncInvoker.drain(),
     async close() {
       if (closed) return;
@@ -220,5 +233,17 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       await draining;
     },
   };
-  return { ...service, route: createLambdaRoute(service) };
+  return {
+    ...service,
+    route: createLambdaRoute({
+      ...service,
+      identity: options.identity,
+      eventSourceMappings: options.eventSourceMappings ?? (() => []),
+    }),
+  };
+}
+
+/** LastModified as Lambda writes it (ISO 8601 with milliseconds and a `+0000` offset). */
+export function lambdaTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+0000');
 }

@@ -17,6 +17,7 @@ import {
   type CompiledTemplate,
   compileTemplate,
   type Evaluation,
+  type ExternalCall,
   evaluateTemplate,
   type RuleMessage,
   SqlParseError,
@@ -58,6 +59,8 @@ export function compileActionPlan(action: unknown, where: string, compiled: Comp
 }
 
 export interface ActionRunnerOptions {
+  /** Makes the external function calls of substitution templates. */
+  readonly external: (call: ExternalCall) => Promise<unknown>;
   readonly bus: MessageBus;
   readonly identity: CloudIdentity;
   readonly targets: RuleActionTargets;
@@ -67,7 +70,7 @@ export interface ActionRunnerOptions {
 
 /** Runs a matched rule's actions, then its errorAction if any of them failed. */
 export function createActionRunner(options: ActionRunnerOptions) {
-  const { bus, identity, targets, log, actionTimeoutMs } = options;
+  const { bus, identity, targets, log, actionTimeoutMs, external } = options;
 
   async function perform(
     action: RuleAction,
@@ -116,7 +119,11 @@ export function createActionRunner(options: ActionRunnerOptions) {
     try {
       const raw = targetField(plan.action);
       resource = raw.includes('${')
-        ? evaluateTemplate(raw, message, rule.compiled, { accountId: identity.accountId, evaluation })
+        ? await evaluateTemplate(raw, message, rule.compiled, {
+            accountId: identity.accountId,
+            evaluation,
+            external,
+          })
         : raw;
       await withTimeout(perform(plan.action, resource, output, binary), actionTimeoutMs);
       return undefined;

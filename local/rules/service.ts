@@ -14,13 +14,23 @@
  * - No retries of failed actions (AWS retries some transient failures) and no CloudWatch
  *   logging or RuleNotFound metric: a log line stands in for both.
  * - Rules live in memory; the deployer puts them again after a restart.
+ * - A rule whose SQL calls an external function (sql/external-functions.ts) is evaluated in
+ *   its queue, one message at a time; a failed call fails the SQL: no action, no errorAction.
  */
 import { BASIC_INGEST_PREFIX, type BrokerMessage } from '../broker';
 import { errorText, iotArn } from '../common';
 import { compileActionPlan, createActionRunner, type Rule } from './actions';
 import { sqlParseException } from './errors';
 import { checkRuleName, normaliseTopicRulePayload, type TopicRulePayload } from './payload';
-import { type CompiledRule, compileRule, type Evaluation, type RuleMessage, SqlParseError } from './sql';
+import {
+  type CompiledRule,
+  callExternal,
+  compileRule,
+  type Evaluation,
+  type ExternalCall,
+  type RuleMessage,
+  SqlParseError,
+} from './sql';
 import type { RuleSummary, RulesService, RulesServiceOptions } from './types';
 
 interface RuleQueue {
@@ -38,7 +48,9 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
   const queues = new Map<string, RuleQueue>();
   const inFlight = new Set<Promise<void>>();
   let closed = false;
-  const runActions = createActionRunner({ bus, identity, targets, log, actionTimeoutMs });
+  const externalServices = options.external ?? {};
+  const external = (call: ExternalCall) => callExternal(call, externalServices);
+  const runActions = createActionRunner({ bus, identity, targets, log, actionTimeoutMs, external });
 
   function putRule(name: string, input: TopicRulePayload | Record<string, unknown>): RuleSummary {
     checkRuleName(name);
@@ -116,13 +128,37 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
       timestamp: now(),
       ...(message.clientId !== undefined ? { clientId: message.clientId } : {}),
       ...(message.principal !== undefined ? { principal: message.principal } : {}),
+      ...(message.sourceIp !== undefined ? { sourceIp: message.sourceIp } : {}),
     };
+    const failed = (err: unknown) =>
+      // AWS: a SQL evaluation error, a failed external function included, means no action and
+      // no errorAction, only an AWS IoT log entry ("Error handling (error action)").
+      log.warn(
+        `rule ${name}: SQL evaluation failed for a message on ${message.topic}, so no action runs: ${errorText(err)}`,
+      );
+    if (rule.compiled.callsExternal) {
+      // External calls take time: the evaluation waits in the rule's queue, keeping its order.
+      enqueue(name, async () => {
+        let evaluation: Evaluation;
+        try {
+          evaluation = await rule.compiled.evaluateAsync(ruleMessage, {
+            accountId: identity.accountId,
+            external,
+          });
+        } catch (err) {
+          failed(err);
+          return;
+        }
+        if (evaluation.matched && rule.actions.length > 0)
+          await runActions(rule, message, ruleMessage, evaluation);
+      });
+      return;
+    }
     let evaluation: Evaluation;
     try {
       evaluation = rule.compiled.evaluate(ruleMessage, { accountId: identity.accountId });
     } catch (err) {
-      // AWS: a SQL evaluation error means no match and no errorAction, only a log entry.
-      log.warn(`rule ${name}: SQL evaluation failed for a message on ${message.topic}: ${errorText(err)}`);
+      failed(err);
       return;
     }
     if (!evaluation.matched || rule.actions.length === 0) return;

@@ -1,5 +1,6 @@
 /**
- * Local Amazon SQS: standard queues over the AWS JSON 1.0 protocol on the local API gateway,
+ * Local Amazon SQS: standard queues over the AWS JSON 1.0 and query (XML) protocols on the
+ * local API gateway,
  * kept on disk so queued messages survive a restart, plus Lambda event source mappings.
  *
  * Follows the Amazon SQS Developer Guide ("Amazon SQS visibility timeout", "Amazon SQS short
@@ -9,11 +10,10 @@
  * LIMITATIONS versus AWS:
  * - Standard queues only; FIFO queues (`.fifo`, FifoQueue) are refused. Delivery is in send
  *   order and exactly-once in practice, where SQS may reorder and duplicate.
- * - Operations: CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, Get/SetQueueAttributes,
- *   PurgeQueue, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch),
- *   ChangeMessageVisibility(Batch). Tags, permissions, message move tasks and
- *   ListDeadLetterSourceQueues answer UnsupportedOperation. The legacy query (XML) protocol is
- *   not served: use a client that speaks AWS JSON (SDK v3 >= 3.44x, AWS CLI >= 2.13).
+ * - Operations (both protocols): CreateQueue, GetQueueUrl, ListQueues, DeleteQueue,
+ *   Get/SetQueueAttributes, PurgeQueue, SendMessage(Batch), ReceiveMessage,
+ *   DeleteMessage(Batch), ChangeMessageVisibility(Batch), ListDeadLetterSourceQueues. Tags,
+ *   permissions and message move tasks answer UnsupportedOperation.
  * - Queue policies, KMS/SSE and RedriveAllowPolicy are stored and reported, not enforced.
  *   Any credentials are accepted; SenderId is the caller's access key id.
  * - PurgeQueue takes effect at once (no 60-second PurgeQueueInProgress window); a deleted
@@ -41,6 +41,8 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
   backend.load();
   const route = createSqsRoute(backend);
   const mappings = new Map<string, EventSourceMapping>();
+  const mappingCreatedAt = new Map<string, number>();
+  const now = options.now ?? Date.now;
   let closed = false;
 
   return {
@@ -88,17 +90,36 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
       if (opts.uuid !== undefined && mappings.has(opts.uuid)) {
         throw new Error(`event source mapping ${opts.uuid} is already running; delete it first`);
       }
-      const mapping = startEventSourceMapping(backend, config, invoke, logger, opts.uuid);
+      const started = startEventSourceMapping(backend, config, invoke, logger, opts.uuid);
+      // Closing a mapping, by whoever holds it, also takes it off the list.
+      const mapping: EventSourceMapping = {
+        uuid: started.uuid,
+        config: started.config,
+        close: async () => {
+          mappings.delete(started.uuid);
+          mappingCreatedAt.delete(started.uuid);
+          await started.close();
+        },
+      };
       mappings.set(mapping.uuid, mapping);
+      mappingCreatedAt.set(mapping.uuid, now());
       return mapping;
     },
     eventSourceMapping: (uuid) => mappings.get(uuid),
-    listEventSourceMappings: () => [...mappings.values()],
     async deleteEventSourceMapping(uuid) {
-      const mapping = mappings.get(uuid);
-      mappings.delete(uuid);
-      await mapping?.close();
+      await mappings.get(uuid)?.close();
     },
+    listEventSourceMappings: () =>
+      [...mappings.values()].map(({ uuid, config }) => ({
+        uuid,
+        eventSourceArn: config.queueArn,
+        functionArn: config.functionArn,
+        batchSize: config.batchSize ?? 10,
+        maximumBatchingWindowSeconds: config.maximumBatchingWindowSeconds ?? 0,
+        functionResponseTypes: config.functionResponseTypes ?? [],
+        enabled: config.enabled ?? true,
+        lastModified: mappingCreatedAt.get(uuid) ?? 0,
+      })),
     async close() {
       if (closed) return;
       closed = true;

@@ -69,6 +69,7 @@ export function publishedHook(
             clientId: session.clientId,
             principal: session.certificateId,
             ...(session.thingName ? { thingName: session.thingName } : {}),
+            ...(session.ipAddress ? { sourceIp: session.ipAddress.replace(/^::ffff:/, '') } : {}),
           }
         : {}),
     });

@@ -103,7 +103,7 @@ describe('event source mappings across redeploys', () => {
     expect(changed.report.map((l) => l.status)).toEqual(['updated']);
     const running = sqs.listEventSourceMappings();
     expect(running.map((m) => m.uuid)).toEqual([first.report[0]?.physicalId]);
-    expect(running[0]?.config.batchSize).toBe(100);
+    expect(running[0]?.batchSize).toBe(100);
 
     // One poller gathers the whole burst into one batch; two would split it between them.
     for (let i = 0; i < 50; i++) await sqs.send(queueName, `message ${i}`);
