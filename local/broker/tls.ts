@@ -31,6 +31,10 @@ export async function listenTls(
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      // MQTT packets are small and often answer one another (PUBACK, then the next PUBLISH);
+      // with Nagle's algorithm a second small write waits for the peer's delayed ACK, up to
+      // 40 ms on Linux, for every such pair.
+      noDelay: true,
     },
     (socket) => {
       const refusal = peerRefusal(socket);
