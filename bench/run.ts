@@ -21,6 +21,7 @@ import { DEFAULT_FLEET, fleetStage } from './fleet-load';
 import { goalMetrics, goals, REFERENCE_PEER } from './goals';
 import { edgeMetrics, meteringMetrics } from './message-figures';
 import { machineLoad } from './proc';
+import { DEFAULT_PROVISIONING_BENCH, provisioningBench } from './provisioning';
 import {
   type BenchReport,
   errorText,
@@ -108,6 +109,12 @@ function stagesFor(args: readonly string[], buildingJson: string, collected: Col
         }),
     },
     { name: 'edge', title: 'edge policy messages', limitMs: 20_000, run: () => edgeMetrics(buildingJson) },
+    {
+      name: 'provisioning',
+      title: `fleet provisioning, ${DEFAULT_PROVISIONING_BENCH.batch} devices and ${DEFAULT_PROVISIONING_BENCH.agents} agents`,
+      limitMs: 240_000,
+      run: () => provisioningBench({ buildingJson, ...DEFAULT_PROVISIONING_BENCH, progress }),
+    },
     {
       name: 'metering',
       title: 'Timestream write metering',
@@ -197,7 +204,7 @@ function stagesFor(args: readonly string[], buildingJson: string, collected: Col
 }
 
 const USAGE = `usage: npm run bench -- [--only STAGES] [options]
-stages: agents, edge, metering, rules, timestream, e2e, lambda, startup, broker, pipeline, loop
+stages: agents, edge, provisioning, metering, rules, timestream, e2e, lambda, startup, broker, pipeline, loop
         (the default set), fleet and peer (run when named, or the peer when --peer-endpoint is given)
   --agents N --agent-seconds S        the agent memory stage (default 50 agents, 20 s)
   --pipeline-messages N               messages per pipeline run (default 5000)

@@ -1,9 +1,12 @@
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type FingerprintOptions, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { ENV, type EnvName, METRICS_NAMESPACE } from '../contracts';
 import { bundleHandler } from './handler-bundle';
@@ -29,7 +32,15 @@ export interface HandlerFunctionProps {
   readonly memorySize?: number;
   /** How long the function's log group keeps events. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Files to ship beside the bundle in the function's asset, by file name (e.g. a building's
+   * device inventory): read at run time from the task root, they carry what does not fit in
+   * Lambda's 4 KB of environment variables. @default - none
+   */
+  readonly files?: Readonly<Record<string, string>>;
 }
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /**
  * A Lambda function bundled from TypeScript by the local esbuild (never Docker), on Node.js 22
@@ -69,6 +80,7 @@ export class HandlerFunction extends Construct {
     }
     this.timeout = timeout;
     this.serviceName = props.serviceName;
+    const files = checkFileNames(this, props.files ?? {});
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -80,20 +92,30 @@ export class HandlerFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const entry = props.entry;
-    this.function = new lambda.Function(this, 'Function', {
-      code: lambda.Code.fromAsset(dirname(entry), {
-        assetHashType: AssetHashType.OUTPUT,
-        bundling: {
-          // Never pulled: the local bundling below either succeeds or fails the synth.
-          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
-          local: {
-            tryBundle(outputDir) {
-              bundleHandler(entry, outputDir);
-              return true;
-            },
+    // Typed with the core's FingerprintOptions for `extraHash`, which the asset passes on to its
+    // staging (AssetStaging takes FingerprintOptions); fromAsset's own type leaves it out.
+    const assetOptions: s3assets.AssetOptions & FingerprintOptions = {
+      assetHashType: AssetHashType.OUTPUT,
+      // The CDK reuses a bundle within one synth by source folder and options; the entry and
+      // the files are part of what makes this bundle, so two functions of one entry with
+      // different files (a controller per building) get bundles of their own.
+      extraHash: bundleKey(entry, files),
+      bundling: {
+        // Never pulled: the local bundling below either succeeds or fails the synth.
+        image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+        local: {
+          tryBundle(outputDir) {
+            bundleHandler(entry, outputDir);
+            // The files go into the asset beside index.js; the asset hash is of this output,
+            // so a changed file is a new asset.
+            for (const [name, content] of files) writeFileSync(join(outputDir, name), content);
+            return true;
           },
         },
-      }),
+      },
+    };
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(dirname(entry), assetOptions),
       handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -118,4 +140,26 @@ export class HandlerFunction extends Construct {
   public setEnv(name: EnvName, value: string): void {
     this.function.addEnvironment(name, value);
   }
+}
+
+function bundleKey(entry: string, files: ReadonlyArray<[string, string]>): string {
+  // The entry relative to the repository, so the asset hash is the same in every checkout.
+  const hash = createHash('sha256').update(relative(REPO_ROOT, entry).replaceAll('\\', '/'));
+  for (const [name, content] of files) hash.update('\0').update(name).update('\0').update(content);
+  return hash.digest('hex');
+}
+
+/** Checks the names of the files to ship beside the bundle; returns them as [name, content]. */
+function checkFileNames(
+  scope: Construct,
+  files: Readonly<Record<string, string>>,
+): Array<[name: string, content: string]> {
+  for (const name of Object.keys(files)) {
+    if (!FILE_NAME.test(name) || name === 'index.js') {
+      throw new Error(
+        `${scope.node.path}: '${name}' is not a file name for the function's asset; use letters, digits, '.', '_' and '-' (not index.js)`,
+      );
+    }
+  }
+  return Object.entries(files);
 }

@@ -3,7 +3,7 @@ import type * as iot from 'aws-cdk-lib/aws-iot';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, INGEST_RULE, ruleName } from '../contracts';
+import { ENV, ingestRule, ruleName } from '../contracts';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, lambdaEntry } from './handler-function';
 import { ruleQueue } from './rule-queue';
@@ -76,7 +76,7 @@ export class IngestPipeline extends Construct {
     this.topicRule = topicRule(this, 'Rule', {
       ruleName: this.ruleName,
       description: `Telemetry of ${props.buildingId} to the ingest queue`,
-      rule: INGEST_RULE,
+      rule: ingestRule(props.buildingId),
       action: fed.action,
       errorAction: props.deadLetterQueue.ruleErrorAction,
     });

@@ -5,13 +5,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  actuatorsOf,
   type BuildingConfig,
   COMMAND_SHADOW_NAME,
-  CONTROL_RULE,
+  controlRule,
   ENV,
-  MAX_ZONE_CONTROL_CONFIG_BYTES,
   ruleName,
+  thingNamePrefix,
+  ZONE_CONTROL_CONFIG_FILE,
   zoneControlConfigOf,
 } from '../contracts';
 import type { DeadLetterQueue } from './dead-letter-queue';
@@ -20,6 +20,7 @@ import { HandlerFunction, lambdaEntry } from './handler-function';
 import { IotDataEndpoint } from './iot-data-endpoint';
 import { ruleQueue } from './rule-queue';
 import { topicRule } from './topic-rule';
+import { acknowledgeIotPatterns } from './wildcard-acknowledgement';
 
 export interface ZoneControllerProps {
   readonly config: BuildingConfig;
@@ -50,11 +51,11 @@ export interface ZoneControllerProps {
 }
 
 /**
- * The control path: telemetry topic rule -> SQS control queue -> zone controller function
- * (event source mapping, batches with partial batch failure reporting), which decides once per
- * zone of a batch and writes `desired` on the command shadow of the zone's actuators. The
- * function may read and update only those shadows, through the account's own IoT data endpoint
- * (ENV.iotDataEndpoint), never the shared test endpoint.
+ * The control path: this building's telemetry topic rule -> SQS control queue -> zone
+ * controller function (event source mapping, batches with partial batch failure reporting),
+ * which decides once per zone of a batch and writes `desired` on the command shadow of the
+ * zone's actuators. It calls the account's own IoT data endpoint (ENV.iotDataEndpoint), never
+ * the shared test endpoint.
  *
  * Why a queue and not the rule's asynchronous Lambda action: the rule invokes an action once per
  * message, so the controller's cost followed the telemetry rate, and an event that still failed
@@ -63,7 +64,14 @@ export interface ZoneControllerProps {
  * from its latest readings, and an event it keeps failing on moves to the building's dead-letter
  * queue after `maxReceiveCount` receives (Amazon SQS Developer Guide, "Using dead-letter queues
  * in Amazon SQS"), where the dead-letter alarm sees it. A failed rule action goes there too,
- * through the rule's error action.
+ * through the rule's error action. The rule's filter names the building, so a building's queue
+ * holds only its own control events.
+ *
+ * Nothing here grows with the fleet: the zone control config ships as a file in the function's
+ * asset (not in an environment variable, which Lambda caps at 4 KB for all of them), and the
+ * function may read and update the `commands` named shadow of this building's things by one
+ * pattern, `thing/<buildingId>-<any name>/commands` (AWS IoT Developer Guide, "AWS IoT Core
+ * action resources": a named shadow's resource is `thing/<thingName>/<shadowName>`), never a list.
  */
 export class ZoneController extends Construct {
   public readonly handler: HandlerFunction;
@@ -71,19 +79,13 @@ export class ZoneController extends Construct {
   public readonly queue: sqs.Queue;
   public readonly topicRule: iot.CfnTopicRule;
   public readonly ruleName: string;
-  /** ARNs the function may read and update shadows of (thing and named command shadow). */
+  /** The ARN pattern of the shadows the function may read and update (this building's command shadows). */
   public readonly shadowArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: ZoneControllerProps) {
     super(scope, id);
     const { config } = props;
-    const controlConfig = JSON.stringify(zoneControlConfigOf(config));
-    const bytes = Buffer.byteLength(controlConfig, 'utf8');
-    if (bytes > MAX_ZONE_CONTROL_CONFIG_BYTES) {
-      throw new Error(
-        `${this.node.path}: the zone control config of building '${config.buildingId}' is ${bytes} bytes, over the ${MAX_ZONE_CONTROL_CONFIG_BYTES} bytes that fit in ${ENV.zoneControlConfig}; split the building into several config files or shorten thing names`,
-      );
-    }
+    const controlConfig = `${JSON.stringify(zoneControlConfigOf(config))}\n`;
 
     this.handler = new HandlerFunction(this, 'Handler', {
       entry: props.entry ?? lambdaEntry('controller'),
@@ -91,26 +93,28 @@ export class ZoneController extends Construct {
       description: `Turns ${config.buildingId} zone readings into actuator commands on the command shadows`,
       timeout: props.functionTimeout,
       logRetention: props.logRetention,
+      files: { [ZONE_CONTROL_CONFIG_FILE]: controlConfig },
     });
     this.handler.setEnv(ENV.buildingId, config.buildingId);
-    this.handler.setEnv(ENV.zoneControlConfig, controlConfig);
+    this.handler.setEnv(ENV.configFile, ZONE_CONTROL_CONFIG_FILE);
     this.handler.setEnv(
       ENV.iotDataEndpoint,
       props.iotDataEndpoint ?? new IotDataEndpoint(this, 'IotDataEndpoint').address,
     );
 
-    this.shadowArns = actuatorsOf(config).flatMap((a) => [
-      iotArn(`thing/${a.thing}`),
-      iotArn(`thing/${a.thing}/${COMMAND_SHADOW_NAME}`),
-    ]);
-    if (this.shadowArns.length > 0) {
-      this.handler.role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
-          resources: [...this.shadowArns],
-        }),
-      );
-    }
+    const shadows = `thing/${thingNamePrefix(config.buildingId)}*/${COMMAND_SHADOW_NAME}`;
+    this.shadowArns = [iotArn(shadows)];
+    this.handler.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
+        resources: [...this.shadowArns],
+      }),
+    );
+    acknowledgeIotPatterns(
+      this.handler.role,
+      [shadows],
+      "The command shadows of this building's things, by the building's thing-name prefix: a list would grow with the fleet and outgrow IAM's policy size",
+    );
 
     const fed = ruleQueue(this, {
       consumer: this.handler,
@@ -126,7 +130,7 @@ export class ZoneController extends Construct {
     this.topicRule = topicRule(this, 'Rule', {
       ruleName: this.ruleName,
       description: `Telemetry of ${config.buildingId} to the zone controller's queue`,
-      rule: CONTROL_RULE,
+      rule: controlRule(config.buildingId),
       action: fed.action,
       errorAction: props.deadLetterQueue.ruleErrorAction,
     });

@@ -15,6 +15,7 @@ import {
   type TopicRuleRecord,
 } from './iot';
 import { createLambdaService, type LambdaService } from './lambda';
+import { createProvisioningService, type ProvisioningService } from './provisioning';
 import { compileRule, createRulesService, type RulesService } from './rules';
 import { createShadowService, type ShadowService } from './shadow';
 import { createSqsService, type SqsService } from './sqs';
@@ -56,6 +57,7 @@ export interface LocalCloud {
   readonly timestream: TimestreamService;
   readonly lambda: LambdaService;
   readonly rules: RulesService;
+  readonly provisioning: ProvisioningService;
   readonly gateway: GatewayService;
   /** Deploys (or redeploys) the stacks of a synthesized cloud assembly. */
   deploy(assemblyDir: string): Promise<DeployResult>;
@@ -156,6 +158,25 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => lambda.close());
 
+    const provisioning = await createProvisioningService({
+      bus: broker,
+      registry: iot.registry,
+      identity,
+      stateDir,
+      logger,
+      invokeHook: async (functionArn, event) => {
+        const result = await lambda.invoke(functionArn, event, 'RequestResponse');
+        if (result.functionError) {
+          const failure = result.payload as { errorType?: string; errorMessage?: string } | null;
+          return {
+            error: `${failure?.errorType ?? 'Error'}: ${failure?.errorMessage ?? 'the function failed'}`,
+          };
+        }
+        return { payload: result.payload };
+      },
+    });
+    closers.push(() => provisioning.close());
+
     const rules = await createRulesService({
       bus: broker,
       identity,
@@ -214,6 +235,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       timestream.queryRoute,
       sqs.route,
       lambda.route,
+      // before iot.route, which takes every other `iot` request
+      provisioning.route,
       iot.route,
     ]) {
       gateway.addRoute(route);
@@ -242,6 +265,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       timestream,
       lambda,
       rules,
+      provisioning,
       gateway,
       async deploy(assemblyDir) {
         const dir = resolve(assemblyDir);
@@ -254,6 +278,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           sqs,
           lambda,
           timestream,
+          provisioning: provisioning.templates,
           assemblyDir: dir,
         });
         return deployStacks(stacks, {

@@ -7,7 +7,7 @@ import { type ControlEvent, InvalidControlEventError, parseControlEvent } from '
  * of the batch go into that one decision. Pure: no AWS SDK.
  */
 
-/** One SQS message of the batch: its id and body (the CONTROL_RULE output as JSON). */
+/** One SQS message of the batch: its id and body (the control rule's output as JSON). */
 export interface ControlMessage {
   readonly messageId: string;
   readonly body: string;

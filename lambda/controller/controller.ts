@@ -23,7 +23,7 @@ import { decide, latestMeasures, newestReadingTime, type OverrideWindows } from 
  * command shadow, run the policy and write `desired` only when something changes.
  */
 
-/** The CONTROL_RULE output: the address of the thing that reported and its readings. */
+/** The control rule's output: the address of the thing that reported and its readings. */
 export const ControlEventSchema = z.object({
   building: z.string().min(1),
   zone: z.string().min(1),
@@ -60,7 +60,7 @@ export function parseControlEvent(input: unknown): ControlEvent {
   return { ...parsed.data, readings };
 }
 
-/** Parses the ZONE_CONTROL_CONFIG environment value. */
+/** Parses the zone control config file shipped with the function (ZONE_CONTROL_CONFIG_FILE). */
 export function parseZoneControlConfig(text: string): ZoneControlConfig {
   let json: unknown;
   try {

@@ -7,10 +7,14 @@ import {
   METRIC,
   METRIC_DIMENSION_BUILDING,
   METRICS_NAMESPACE,
-  requireEnv,
   type ZoneControlConfig,
 } from '../../contracts';
+import { readConfigFile } from '../shared/config-file';
+import { iotDataClientConfig } from '../shared/iot-data-endpoint';
 import { type ControlMessage, groupControlBatch } from './batch';
+
+export { iotDataClientConfig };
+
 import type { CommandShadows } from './command-shadow';
 import {
   type ControlOutcome,
@@ -22,8 +26,8 @@ import {
 import { IotCommandShadows } from './iot-command-shadows';
 
 /**
- * Zone controller function. The control topic rule sends each telemetry message's CONTROL_RULE
- * output to the control queue; an SQS event source mapping with ReportBatchItemFailures hands
+ * Zone controller function. The control topic rule sends each telemetry message's control event
+ * (contracts' controlRule) to the control queue; an SQS event source mapping with ReportBatchItemFailures hands
  * the function batches of them (AWS Lambda Developer Guide, "Using Lambda with Amazon SQS",
  * "Handling errors for an SQS event source in Lambda"). The batch is grouped by zone and each
  * zone decided once from all its readings (batch.ts), so the work follows the zones to decide,
@@ -135,24 +139,11 @@ export function createControllerHandlerFromEnv(env: NodeJS.ProcessEnv = process.
   // The stack sets POWERTOOLS_SERVICE_NAME; the fallback keeps a hand-run function named.
   const serviceName = env[ENV.powertoolsServiceName] || 'zonectl-controller';
   return createControllerHandler({
-    config: parseZoneControlConfig(requireEnv(ENV.zoneControlConfig, env)),
+    config: parseZoneControlConfig(readConfigFile(env)),
     shadows: new IotCommandShadows(new IoTDataPlaneClient(iotDataClientConfig(env))),
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
   });
-}
-
-/**
- * The account's own IoT data endpoint, as the stack passes it (ENV.iotDataEndpoint): AWS IoT
- * documents the shared `data-ats.iot.<region>.amazonaws.com` host, which the SDK would use
- * by default, for testing only ("AWS IoT device data and service endpoints"). An endpoint
- * set for the service through the AWS SDKs' own `AWS_ENDPOINT_URL_IOT_DATA_PLANE` (AWS SDKs
- * and Tools Reference Guide, "Service-specific endpoints") wins, as it does for any client
- * without an endpoint in code; the local cloud sets it.
- */
-export function iotDataClientConfig(env: NodeJS.ProcessEnv): { endpoint?: string } {
-  if (env.AWS_ENDPOINT_URL_IOT_DATA_PLANE) return {};
-  return { endpoint: `https://${requireEnv(ENV.iotDataEndpoint, env)}` };
 }
 
 let fromEnv: ControllerHandler | undefined;

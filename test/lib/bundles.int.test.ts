@@ -2,9 +2,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildingStackName, ZONE_CONTROL_CONFIG_FILE, zoneControlConfigOf } from '../../contracts';
+import { BuildingStack } from '../../lib/building-stack';
 import { bundleHandler } from '../../lib/handler-bundle';
 import { lambdaEntry } from '../../lib/handler-function';
+import { assetDirOf, CDK_CONTEXT, loadFixture } from './helpers';
 
 /**
  * Every Lambda handler (lambda/<name>/handler.ts) as the stack bundles it: small, because the
@@ -24,7 +28,7 @@ const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 describe('Lambda bundles', () => {
   it('finds the handlers to check', () => {
-    expect(handlers).toEqual(expect.arrayContaining(['ingest', 'controller']));
+    expect(handlers).toEqual(expect.arrayContaining(['ingest', 'controller', 'provisioning-hook']));
   });
 
   it.each(handlers)(
@@ -47,4 +51,24 @@ describe('Lambda bundles', () => {
       expect(new Set(locales.map((i) => i.replace(/.*\/locales\//, '')))).toEqual(new Set(['en.js']));
     },
   );
+});
+
+describe('Lambda assets of two buildings in one app', () => {
+  it("ships each building's controller its own zone control config, not the first bundle's", () => {
+    const hq = loadFixture();
+    const annex = { ...hq, buildingId: 'annex' };
+    const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: false });
+    const stacks = [hq, annex].map(
+      (config) => new BuildingStack(app, buildingStackName(config.buildingId), { config }),
+    );
+    app.synth();
+    const shipped = stacks.map((stack) =>
+      readFileSync(
+        join(assetDirOf(stack, stack.controller.handler.function), ZONE_CONTROL_CONFIG_FILE),
+        'utf8',
+      ),
+    );
+    expect(JSON.parse(shipped[0]!)).toEqual(JSON.parse(JSON.stringify(zoneControlConfigOf(hq))));
+    expect(JSON.parse(shipped[1]!)).toEqual(JSON.parse(JSON.stringify(zoneControlConfigOf(annex))));
+  });
 });

@@ -2,8 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CONTROL_EVENT_KIND,
-  CONTROL_RULE,
-  INGEST_RULE,
+  controlRule,
+  ingestRule,
   ruleName,
   TELEMETRY_VERSION,
   telemetryTopic,
@@ -13,6 +13,9 @@ import { AwsServiceError } from '../../../local/common/aws-error';
 import { recordingLogger } from '../../../local/common/log';
 import { createRulesService, type RuleActionTargets, type RulesService } from '../../../local/rules';
 import { FakeBus } from './fake-bus';
+
+const CONTROL_RULE = controlRule('hq');
+const INGEST_RULE = ingestRule('hq');
 
 const FN_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:controller';
 const QUEUE = 'http://127.0.0.1:4566/000000000000/ingest';
