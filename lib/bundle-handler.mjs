@@ -13,31 +13,16 @@
 //   it the same way.
 // - zod's locale namespaces: `z.locales` and `z.core.locales` re-export every translation of
 //   zod's error messages (about 260 KB minified); the handlers use the English default only.
-//   The plugin below gives both namespaces just `en`.
-import { dirname, join } from 'node:path';
+//   lib/zod-english-only.mjs gives both namespaces just `en`.
+import { join } from 'node:path';
 import { build } from 'esbuild';
+import { zodEnglishOnly } from './zod-english-only.mjs';
 
 const [entry, outDir] = process.argv.slice(2);
 if (!entry || !outDir) {
   process.stderr.write('usage: node lib/bundle-handler.mjs <entry.ts> <output dir>\n');
   process.exit(2);
 }
-
-/** Resolves zod's `../locales/index.js` to a module that exports only the English locale. */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
-      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
-      return { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-locales' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
-      resolveDir: dirname(args.path),
-      loader: 'js',
-    }));
-  },
-};
 
 try {
   const result = await build({
