@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { type DevicePlacement, STACK_OUTPUT, THING_ATTRIBUTE } from '../contracts';
+import { type DevicePlacement, STACK_OUTPUT, thingAttributesOf } from '../contracts';
 import { generateKeyAndCsr } from '../contracts/pki';
 import type { Agent } from '../device/agent';
 import type { DeviceBundle } from '../device/bundle';
@@ -88,11 +88,7 @@ export async function fleetStage(
           new CreateThingCommand({
             thingName: device.thing,
             attributePayload: {
-              attributes: {
-                [THING_ATTRIBUTE.building]: device.building,
-                [THING_ATTRIBUTE.zone]: device.zone,
-                [THING_ATTRIBUTE.kind]: device.kind,
-              },
+              attributes: thingAttributesOf(device),
             },
           }),
         );
