@@ -44,7 +44,7 @@ async function loadCrypto() {
 }
 
 /** Bump when the build options below change, so older builds are not reused. */
-const RECIPE = 3;
+const RECIPE = 4;
 const MANIFEST = 'manifest.json';
 /** Packages left to Node: native addons (DuckDB, the AWS CRT), and big tools run as processes. */
 const UNBUNDLED = [
@@ -141,6 +141,17 @@ export async function currentBuild(root, cacheDir, entries, esbuildVersion) {
   return buildDir;
 }
 
+/**
+ * `import.meta.url` in code becomes `url`; inside a quoted string it stays as written (code that
+ * writes code, e.g. the agent's banner in device/build.ts, means the URL of the file it writes).
+ * Template literals are code here, so `${import.meta.url}` in one is replaced.
+ */
+export function withSourceUrl(text, url) {
+  return text.replace(/('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")|import\.meta\.url/g, (match, quoted) =>
+    quoted === undefined ? url : match,
+  );
+}
+
 /** esbuild plugin: `import.meta.url` in a repository source becomes that source's own URL. */
 function sourceUrls(root, inputs) {
   return {
@@ -158,7 +169,7 @@ function sourceUrls(root, inputs) {
         const url = JSON.stringify(pathToFileURL(args.path).href);
         const ext = extname(args.path);
         return {
-          contents: raw.toString('utf8').replaceAll('import.meta.url', url),
+          contents: withSourceUrl(raw.toString('utf8'), url),
           loader: ext === '.ts' || ext === '.mts' || ext === '.cts' ? 'ts' : 'js',
         };
       });

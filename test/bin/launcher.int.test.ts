@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withSourceUrl } from '../../bin/launcher.mjs';
 
 /**
  * bin/launcher.mjs: `npx zonectl` runs a build of the sources that is made on first use and
@@ -125,6 +126,25 @@ describe('the launcher', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/running from the TypeScript sources through tsx \(slower start\): .*ENOTDIR/);
     expect(run.stdout).toMatch(/^hello from /);
+  });
+});
+
+describe('import.meta.url in a built source', () => {
+  const url = JSON.stringify('file:///repo/device/build.ts');
+
+  it('becomes the source URL in code and in template literals', () => {
+    expect(withSourceUrl('new URL("./main.ts", import.meta.url)', url)).toBe(
+      'new URL("./main.ts", "file:///repo/device/build.ts")',
+    );
+    expect(withSourceUrl('`${a} from ${import.meta.url}`', url)).toBe(
+      '`${a} from ${"file:///repo/device/build.ts"}`',
+    );
+  });
+
+  it('stays as written in a quoted string, code that a source writes for another file', () => {
+    const banner = "'const __filename = __zonectlPath(import.meta.url);'";
+    expect(withSourceUrl(banner, url)).toBe(banner);
+    expect(withSourceUrl('"say \\"import.meta.url\\""', url)).toBe('"say \\"import.meta.url\\""');
   });
 });
 
