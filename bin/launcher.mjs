@@ -3,7 +3,8 @@
 // Node with no build step to remember and no TypeScript loader at run time.
 //
 // - The build (esbuild: ESM, split at every dynamic import so each command loads only its own
-//   code, npm packages left to Node) goes to node_modules/.cache/zonectl/ (or ZONECTL_CACHE_DIR,
+//   code, npm packages left to Node) goes to node_modules/.cache/zonectl/cli-<checkout id>/, one
+//   folder per checkout even where checkouts share node_modules (or ZONECTL_CACHE_DIR,
 //   or a folder in the system temp dir when node_modules cannot be written).
 // - The cache's manifest lists every source file the build read, with its size, modification
 //   time and SHA-256. A run checks sizes and times (a few milliseconds); a file whose time moved
@@ -71,9 +72,11 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where builds of this checkout are kept. */
 export function cacheDirFor(root = REPO_ROOT) {
   if (process.env.ZONECTL_CACHE_DIR) return process.env.ZONECTL_CACHE_DIR;
-  const inModules = join(root, 'node_modules', '.cache', 'zonectl');
-  if (writable(join(root, 'node_modules'))) return inModules;
+  // One folder per checkout: a build points at the sources it was made from, and checkouts may
+  // share node_modules (a link to another's), so one must never take another's build.
   const id = [...root].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7).toString(36);
+  const inModules = join(root, 'node_modules', '.cache', 'zonectl', `cli-${id}`);
+  if (writable(join(root, 'node_modules'))) return inModules;
   return join(tmpdir(), `zonectl-${process.getuid?.() ?? 'user'}-${id}`);
 }
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { withSourceUrl } from '../../bin/launcher.mjs';
+import { cacheDirFor, withSourceUrl } from '../../bin/launcher.mjs';
 
 /**
  * bin/launcher.mjs: `npx zonectl` runs a build of the sources that is made on first use and
@@ -145,6 +146,27 @@ describe('import.meta.url in a built source', () => {
     const banner = "'const __filename = __zonectlPath(import.meta.url);'";
     expect(withSourceUrl(banner, url)).toBe(banner);
     expect(withSourceUrl('"say \\"import.meta.url\\""', url)).toBe('"say \\"import.meta.url\\""');
+  });
+});
+
+describe('the build cache', () => {
+  it('is a folder of its own for each checkout, even when checkouts share node_modules', () => {
+    const shared = join(scratch, 'shared-node_modules');
+    mkdirSync(shared, { recursive: true });
+    const [a, b] = ['checkout-a', 'checkout-b'].map((name) => {
+      const root = join(scratch, name);
+      mkdirSync(root, { recursive: true });
+      symlinkSync(shared, join(root, 'node_modules'));
+      return root;
+    });
+    const saved = process.env.ZONECTL_CACHE_DIR;
+    delete process.env.ZONECTL_CACHE_DIR;
+    try {
+      expect(cacheDirFor(a!)).not.toBe(cacheDirFor(b!));
+      expect(cacheDirFor(a!).startsWith(join(a!, 'node_modules', '.cache', 'zonectl'))).toBe(true);
+    } finally {
+      if (saved !== undefined) process.env.ZONECTL_CACHE_DIR = saved;
+    }
   });
 });
 
