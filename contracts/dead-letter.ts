@@ -72,8 +72,13 @@ export interface DeadLetterDescription {
   readonly summary: string;
   /** How many readings it accounts for; used to balance the books (0 for the control path's). */
   readonly readings: number;
-  /** When the ingest function wrote it (ingest entries only). */
+  /** When the ingest function wrote it (ingest entries only; the function's clock). */
   readonly at?: number;
+  /**
+   * The newest timestamp (`ts`) among its readings, if any has one: when the data is from, on
+   * the building's clock (simulated time in the demo), where `at` is the software's.
+   */
+  readonly readingsAt?: number;
   readonly thing?: string;
 }
 
@@ -101,6 +106,7 @@ export function describeDeadLetter(body: string): DeadLetterDescription {
       summary: `${code}: ${shortReason(reason)}`,
       readings: readings.length,
       at,
+      readingsAt: newestTs(readings),
       thing,
     };
   }
@@ -108,12 +114,14 @@ export function describeDeadLetter(body: string): DeadLetterDescription {
   if (ruleError.success) {
     const { ruleName, failures, base64OriginalPayload } = ruleError.data;
     const control = rulePurposeOf(ruleName) === 'control';
+    const original = messageInBase64(base64OriginalPayload);
     return {
       origin: control ? 'control' : 'rule',
       source: `rule ${ruleName}`,
       reason: failures.map((f) => `${f.failedAction}: ${f.errorMessage}`).join('; '),
       summary: `rule ${ruleName} action failed`,
-      readings: control ? 0 : readingsInBase64(base64OriginalPayload),
+      readings: control ? 0 : countReadings(original),
+      readingsAt: newestTs(readingsOf(original)),
     };
   }
   if ((parsed as { kind?: unknown } | null)?.kind === CONTROL_EVENT_KIND) {
@@ -134,6 +142,7 @@ export function describeDeadLetter(body: string): DeadLetterDescription {
     reason: `message retried too often (${readings} readings)`,
     summary: 'redriven after repeated ingest failures',
     readings,
+    readingsAt: newestTs(readingsOf(parsed)),
   };
 }
 
@@ -150,12 +159,27 @@ function shortReason(reason: string): string {
     .slice(0, 90);
 }
 
-function readingsInBase64(payload: string): number {
+function messageInBase64(payload: string): unknown {
   try {
-    return countReadings(JSON.parse(Buffer.from(payload, 'base64').toString('utf8')));
+    return JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
   } catch {
-    return 0;
+    return undefined;
   }
+}
+
+function readingsOf(message: unknown): unknown[] {
+  const readings = (message as { readings?: unknown } | null | undefined)?.readings;
+  return Array.isArray(readings) ? readings : [];
+}
+
+/** The newest finite `ts` among readings as received, whatever else they hold. */
+function newestTs(readings: readonly unknown[]): number | undefined {
+  let newest: number | undefined;
+  for (const r of readings) {
+    const ts = (r as { ts?: unknown } | null)?.ts;
+    if (typeof ts === 'number' && Number.isFinite(ts) && (newest === undefined || ts > newest)) newest = ts;
+  }
+  return newest;
 }
 
 function countReadings(message: unknown): number {

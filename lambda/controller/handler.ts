@@ -3,10 +3,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import {
+  type BuildingClock,
   ENV,
   METRIC,
   METRIC_DIMENSION_BUILDING,
   METRICS_NAMESPACE,
+  parseBuildingClock,
   type ZoneControlConfig,
 } from '../../contracts';
 import { readConfigFile } from '../shared/config-file';
@@ -31,7 +33,8 @@ import { IotCommandShadows } from './iot-command-shadows';
  * the function batches of them (AWS Lambda Developer Guide, "Using Lambda with Amazon SQS",
  * "Handling errors for an SQS event source in Lambda"). The batch is grouped by zone and each
  * zone decided once from all its readings (batch.ts), so the work follows the zones to decide,
- * not the messages. The logic lives in controller.ts and policy.ts.
+ * not the messages. The logic lives in controller.ts, policy.ts and building-clock.ts
+ * (ENV.buildingClock picks the building's clock; absent means the function's own).
  *
  * - A message that is no control event is logged and dropped (a retry cannot fix it; the ingest
  *   path dead-letters the telemetry it came from).
@@ -49,6 +52,8 @@ export interface ControllerHandlerDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => number;
+  /** Which clock is the building's (building-clock.ts). @default 'wall' */
+  readonly clock?: BuildingClock;
 }
 
 export type ControllerHandler = (
@@ -58,7 +63,13 @@ export type ControllerHandler = (
 
 export function createControllerHandler(deps: ControllerHandlerDeps): ControllerHandler {
   const { logger, metrics, config } = deps;
-  const controlDeps = { config, shadows: deps.shadows, now: deps.now ?? Date.now, log: logger };
+  const controlDeps = {
+    config,
+    shadows: deps.shadows,
+    now: deps.now ?? Date.now,
+    clock: deps.clock,
+    log: logger,
+  };
   const count = (events: number, outcomes: readonly ControlOutcome[]) => {
     metrics.addDimension(METRIC_DIMENSION_BUILDING, config.building);
     metrics.addMetric(METRIC.controlEvents, MetricUnit.Count, events);
@@ -140,6 +151,7 @@ export function createControllerHandlerFromEnv(env: NodeJS.ProcessEnv = process.
   const serviceName = env[ENV.powertoolsServiceName] || 'zonectl-controller';
   return createControllerHandler({
     config: parseZoneControlConfig(readConfigFile(env)),
+    clock: parseBuildingClock(env[ENV.buildingClock]),
     shadows: new IotCommandShadows(new IoTDataPlaneClient(iotDataClientConfig(env))),
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
