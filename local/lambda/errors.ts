@@ -13,3 +13,10 @@ export const invalidParameterValue = (message: string) =>
 /** The request body is not JSON. */
 export const invalidRequestContent = () =>
   new AwsServiceError('InvalidRequestContentException', 400, 'Could not parse request body into json');
+
+/**
+ * TooManyRequestsException (429): the local asynchronous queue of the function is at its bound
+ * (Lambda API Reference, "Invoke" > Errors; AWS's own queue has no bound a caller reaches).
+ */
+export const tooManyRequests = (message: string) =>
+  new AwsServiceError('TooManyRequestsException', 429, message, { Reason: 'CallerRateLimitExceeded' });

@@ -7,8 +7,9 @@
  * no `X-Amz-Log-Type: Tail` log tail).
  */
 
+import { LocalCapacityError } from '../common';
 import type { ServiceRoute } from '../gateway';
-import { functionNotFound, invalidParameterValue, invalidRequestContent } from './errors';
+import { functionNotFound, invalidParameterValue, invalidRequestContent, tooManyRequests } from './errors';
 import type { LambdaService } from './types';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
@@ -41,7 +42,13 @@ export function createLambdaRoute(service: Pick<LambdaService, 'invoke' | 'listF
         }
         return { status: 204 };
       }
-      const result = await service.invoke(name, payload, type);
+      let result: Awaited<ReturnType<typeof service.invoke>>;
+      try {
+        result = await service.invoke(name, payload, type);
+      } catch (err) {
+        if (err instanceof LocalCapacityError) throw tooManyRequests(err.message);
+        throw err;
+      }
       const headers: Record<string, string> = {
         'x-amz-executed-version': result.executedVersion,
         'x-amzn-requestid': result.requestId,

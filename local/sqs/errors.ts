@@ -110,3 +110,15 @@ export const unsupportedOperation = (op: string) =>
     400,
     `The local SQS does not support the operation ${op}.`,
   );
+
+/**
+ * The local disk refused to store a message (full, read-only, failing). SQS's own answer to a
+ * temporary failure is ServiceUnavailable (503, "Common Errors"), which SDKs retry.
+ */
+export const serviceUnavailable = (reason: string) =>
+  new SqsError(
+    'ServiceUnavailable',
+    'ServiceUnavailable',
+    503,
+    `The local SQS could not store the request: ${reason}. Try again once the disk has room.`,
+  );

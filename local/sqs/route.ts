@@ -41,7 +41,8 @@ export function createSqsRoute(backend: SqsBackend): ServiceRoute {
           'without X-Amz-Target (the query protocol); use a client that speaks the AWS JSON protocol',
         );
       }
-      const handler = ops[op];
+      // Own keys only: `constructor` or `toString` are not operations.
+      const handler = Object.hasOwn(ops, op) ? ops[op] : undefined;
       if (!handler) throw unsupportedOperation(op);
       let input: Input;
       try {
@@ -95,8 +96,8 @@ function operations(b: SqsBackend): Record<string, Operation> {
         ...(more ? { NextToken: Buffer.from(page.at(-1)!.name).toString('base64url') } : {}),
       };
     },
-    DeleteQueue: (input) => {
-      b.deleteQueue(queue(input));
+    DeleteQueue: async (input) => {
+      await b.deleteQueue(queue(input));
       return {};
     },
     GetQueueAttributes: (input) => {
@@ -109,11 +110,11 @@ function operations(b: SqsBackend): Record<string, Operation> {
       b.setAttributes(queue(input), (input.Attributes ?? {}) as Record<string, unknown>);
       return {};
     },
-    PurgeQueue: (input) => {
-      queue(input).purge();
+    PurgeQueue: async (input) => {
+      await queue(input).purge();
       return {};
     },
-    SendMessage: (input, req) => {
+    SendMessage: async (input, req) => {
       const q = queue(input);
       const m = b.buildMessage(q, {
         body: input.MessageBody,
@@ -122,10 +123,10 @@ function operations(b: SqsBackend): Record<string, Operation> {
         delaySeconds: input.DelaySeconds,
         senderId: sender(req),
       });
-      q.accept([m]);
+      await b.accept(q, [m]);
       return sendResult(m);
     },
-    SendMessageBatch: (input, req) => {
+    SendMessageBatch: async (input, req) => {
       const q = queue(input);
       const entries = batchEntries(input);
       const size = entries.reduce((n, e) => n + Buffer.byteLength(String(e.MessageBody ?? '')), 0);
@@ -148,8 +149,8 @@ function operations(b: SqsBackend): Record<string, Operation> {
           Failed.push(batchFailure(e.Id, err));
         }
       }
-      // One fsync for the whole batch; every entry reported Successful is durable.
-      if (accepted.length > 0) q.accept(accepted);
+      // Every entry reported Successful is on disk first (one fsync for the batch).
+      if (accepted.length > 0) await b.accept(q, accepted);
       return { Successful, Failed };
     },
     ReceiveMessage: async (input) => {

@@ -19,13 +19,16 @@
  * - PurgeQueue takes effect at once (no 60-second PurgeQueueInProgress window); a deleted
  *   queue's name can be reused at once (no QueueDeletedRecently).
  * - In-flight state is not persisted: after a restart every message is visible again (receive
- *   counts are kept). Deletes and receives are written without fsync; sends are fsynced.
+ *   counts are kept). Deletes and receives are written without fsync; sends are on disk (group
+ *   commit: one fsync per event-loop turn) before they are acknowledged, and a full disk
+ *   answers ServiceUnavailable (503) instead of acknowledging.
  * - Message size limit is 256 KiB (MaximumMessageSize up to 262144).
  */
 import { mkdirSync } from 'node:fs';
 import { SqsBackend } from './backend';
 import { startEventSourceMapping } from './event-source-mapping';
 import { createSqsRoute } from './route';
+import { MappingRecords } from './store';
 import type { EventSourceMapping, SqsService, SqsServiceOptions } from './types';
 
 export async function createSqsService(options: SqsServiceOptions): Promise<SqsService> {
@@ -41,7 +44,21 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
   backend.load();
   const route = createSqsRoute(backend);
   const mappings = new Map<string, EventSourceMapping>();
+  const mappingRecords = new MappingRecords(options.dir, logger);
   let closed = false;
+
+  // The mappings of the last run poll again; the deployer finds them by UUID on a redeploy.
+  if (options.invokeFunction) {
+    for (const stored of mappingRecords.all()) {
+      const { uuid, ...config } = stored;
+      try {
+        mappings.set(uuid, startEventSourceMapping(backend, config, options.invokeFunction, logger, uuid));
+      } catch (err) {
+        logger.warn(`event source mapping ${uuid} is not restored: ${(err as Error).message}`);
+      }
+    }
+    if (mappings.size > 0) logger.info(`restored ${mappings.size} event source mapping(s)`);
+  }
 
   return {
     route,
@@ -52,7 +69,7 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
       backend.setAttributes(backend.resolve(ref), attributes);
     },
     async deleteQueue(ref) {
-      backend.deleteQueue(backend.resolve(ref));
+      await backend.deleteQueue(backend.resolve(ref));
     },
     async send(ref, body, opts = {}) {
       const q = backend.resolve(ref);
@@ -65,7 +82,7 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
         delaySeconds: opts.delaySeconds,
         senderId: opts.senderId ?? options.identity.accountId,
       });
-      q.accept([m]);
+      await backend.accept(q, [m]);
       return { messageId: m.id };
     },
     async receive(ref, opts = {}) {
@@ -83,15 +100,27 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
     queueArnOf: (name) => backend.arnOf(name),
     listQueues: () => backend.list().map((q) => ({ name: q.name, url: backend.urlOf(q.name), arn: q.arn })),
     counts: (ref) => backend.resolve(ref).counts(),
-    async createEventSourceMapping(config, invoke) {
+    async createEventSourceMapping(config, invoke, opts = {}) {
       if (closed) throw new Error('the SQS service is closed');
-      const mapping = startEventSourceMapping(backend, config, invoke, logger);
+      if (opts.uuid !== undefined && mappings.has(opts.uuid)) {
+        throw new Error(`event source mapping ${opts.uuid} is already running; delete it first`);
+      }
+      const mapping = startEventSourceMapping(backend, config, invoke, logger, opts.uuid);
       mappings.set(mapping.uuid, mapping);
+      const { functionResponseTypes, ...rest } = mapping.config;
+      mappingRecords.put({
+        uuid: mapping.uuid,
+        ...rest,
+        ...(functionResponseTypes ? { functionResponseTypes: [...functionResponseTypes] } : {}),
+      });
       return mapping;
     },
+    eventSourceMapping: (uuid) => mappings.get(uuid),
+    listEventSourceMappings: () => [...mappings.values()],
     async deleteEventSourceMapping(uuid) {
       const mapping = mappings.get(uuid);
       mappings.delete(uuid);
+      mappingRecords.remove(uuid);
       await mapping?.close();
     },
     async close() {
@@ -100,8 +129,7 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
       const stopping = [...mappings.values()].map((m) => m.close());
       mappings.clear();
       // Closing the queues ends long polls, including those of the mappings.
-      backend.close();
-      await Promise.all(stopping);
+      await Promise.all([backend.close(), ...stopping]);
     },
   };
 }
