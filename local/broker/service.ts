@@ -78,11 +78,17 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       (aedes as unknown as { clients: Record<string, Client | undefined> } | undefined)?.clients[clientId],
   });
 
+  /** Journaled messages aedes has handed to the observers in this run. */
+  const dispatched = new Set<string>();
   /** A journaled message is done once its durable observers and the offline queues have it. */
   const settled = (journaled: JournaledMessage, handled: Promise<void>) => {
+    dispatched.add(journaled.id);
     handled
       .then(() => persistence.whenSaved())
-      .then(() => journal.done(journaled.id))
+      .then(() => {
+        dispatched.delete(journaled.id);
+        journal.done(journaled.id);
+      })
       .catch((err: unknown) =>
         log.error(`message ${journaled.id} on ${journaled.topic} stays journaled: ${errorText(err)}`),
       );
@@ -142,14 +148,41 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       broker.publish(packet, (err?: Error) => (err ? reject(err) : resolve()));
     });
 
+  /** Hands journaled messages that aedes has not dispatched in this run to the observers. */
+  const handOver = (messages: readonly JournaledMessage[]) => {
+    for (const m of messages) {
+      const packet: PublishPacket & JournaledPacket = {
+        cmd: 'publish',
+        topic: m.topic,
+        payload: m.payload,
+        qos: m.qos,
+        retain: m.retain,
+        dup: false,
+        [JOURNALED]: m,
+      };
+      publishPacket(packet).catch((err: unknown) =>
+        log.error(`journaled message ${m.id} on ${m.topic} could not be handed over: ${errorText(err)}`),
+      );
+    }
+  };
+
   let accepting = true;
   let closed = false;
+  /**
+   * The first step of a clean stop: no new connections, live ones closed, while the bus keeps
+   * serving the services so the accepted messages can reach their actions. A message journaled
+   * just before its client closed (its PUBACK never sent) is handed over here.
+   */
   const stopAccepting = async () => {
     if (!accepting) return;
     accepting = false;
     stopRevocations();
-    await new Promise<void>((resolve) => broker.close(() => resolve()));
     await listener.close();
+    const clients = Object.values((broker as unknown as { clients: Record<string, Client> }).clients);
+    await Promise.all(clients.map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
+    // Let handlers that were mid-way through a packet finish their step.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    handOver(journal.waiting().filter((m) => !dispatched.has(m.id)));
   };
 
   if (restored > 0) log.info(`${restored} journaled message(s) from before the last stop are waiting`);
@@ -190,20 +223,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
     subscribe: (filter, handler) => observers.add(filter, handler),
     replayJournal() {
       const waiting = journal.waiting();
-      for (const m of waiting) {
-        const packet: PublishPacket & JournaledPacket = {
-          cmd: 'publish',
-          topic: m.topic,
-          payload: m.payload,
-          qos: m.qos,
-          retain: m.retain,
-          dup: false,
-          [JOURNALED]: m,
-        };
-        publishPacket(packet).catch((err: unknown) =>
-          log.error(`journaled message ${m.id} on ${m.topic} could not be handed over: ${errorText(err)}`),
-        );
-      }
+      handOver(waiting);
       if (waiting.length > 0) {
         log.info(`handed ${waiting.length} journaled message(s) from before the last stop to the services`);
       }
@@ -216,6 +236,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       if (closed) return;
       await stopAccepting();
       closed = true;
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
       observers.clear();
       persistence.flush();
       const left = journal.pendingCount;

@@ -245,9 +245,11 @@ export class AppendLog<R> {
   }
 
   /**
-   * Compaction: replaces the log with `records` (the live state, which already includes the
-   * effect of every record appended so far) atomically. Records waiting to be written are
-   * covered by the new content and resolve with it.
+   * Compaction: replaces the log atomically with `records` (the live state) followed by the
+   * records appended but not yet written, which resolve with the new file. Those come after the
+   * live state because a caller may apply a record's effect only once it is durable (SQS makes a
+   * sent message deliverable then), so the live state cannot be trusted to hold them; reading
+   * the log applies both, and records are written so that applying one twice is harmless.
    */
   async rewrite(records: () => Iterable<R>): Promise<void> {
     while (this.flushing) await this.flushing;
@@ -258,13 +260,12 @@ export class AppendLog<R> {
     let count = 0;
     try {
       const lines: string[] = [];
-      for (const r of records()) {
-        const line = encodeRecord(r);
-        lines.push(line);
-        size += Buffer.byteLength(line);
-        count++;
-      }
-      writeFileAtomic(this.path, lines.join(''));
+      for (const r of records()) lines.push(encodeRecord(r));
+      for (const p of waiting) lines.push(p.text);
+      const text = lines.join('');
+      size = Buffer.byteLength(text);
+      count = lines.length;
+      writeFileAtomic(this.path, text);
     } catch (err) {
       this.pending = [...waiting, ...this.pending];
       this.schedule();

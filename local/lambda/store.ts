@@ -4,7 +4,7 @@
  * functions do. Each definition points at its staged task root under `<dir>/tasks/`, which is a
  * copy of the bundled asset, so the function survives a rebuilt or removed `cdk.out` too.
  */
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { type LocalLogger, StateFile } from '../common';
 import type { FunctionDefinition } from './types';
@@ -36,7 +36,11 @@ const defined = (def: FunctionDefinition): FunctionDefinition =>
 export class FunctionStore {
   private readonly file: StateFile<z.infer<typeof FileSchema>>;
 
-  constructor(dir: string, logger: LocalLogger) {
+  /** Staged code under the service's dir is kept relative, so a moved or copied state dir works. */
+  constructor(
+    private readonly dir: string,
+    logger: LocalLogger,
+  ) {
     this.file = StateFile.open({
       path: join(dir, FUNCTIONS_FILE),
       schema: FileSchema,
@@ -49,12 +53,17 @@ export class FunctionStore {
   }
 
   all(): FunctionDefinition[] {
-    return Object.values(this.file.value.functions) as FunctionDefinition[];
+    return Object.values(this.file.value.functions).map((def) => ({
+      ...(def as FunctionDefinition),
+      codeDir: resolve(this.dir, def.codeDir),
+    }));
   }
 
   put(def: FunctionDefinition): void {
+    const inside = relative(this.dir, def.codeDir);
+    const codeDir = inside.startsWith('..') || isAbsolute(inside) ? def.codeDir : inside;
     this.file.update((v) => {
-      v.functions[def.functionName] = defined(def) as z.infer<typeof DefinitionSchema>;
+      v.functions[def.functionName] = defined({ ...def, codeDir }) as z.infer<typeof DefinitionSchema>;
     });
   }
 

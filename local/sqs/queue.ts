@@ -28,6 +28,8 @@ export interface QueueDeps {
  */
 export class Queue {
   private readonly entries = new Map<string, Entry>();
+  /** Messages being written: not deliverable yet, but part of the live state a compaction keeps. */
+  private readonly accepting = new Map<string, StoredMessage>();
   private readonly waiters = new Set<() => void>();
   private closed = false;
   private warnedMissingDlq = false;
@@ -60,7 +62,12 @@ export class Queue {
    */
   async accept(messages: readonly StoredMessage[]): Promise<void> {
     if (this.closed) throw new Error(`queue ${this.name} is closed`);
-    await this.log.sent(messages);
+    for (const m of messages) this.accepting.set(m.id, m);
+    try {
+      await this.log.sent(messages);
+    } finally {
+      for (const m of messages) this.accepting.delete(m.id);
+    }
     if (this.closed) return;
     for (const m of messages) this.entries.set(m.id, { message: m, visibleAt: m.delayUntil });
     this.wake();
@@ -224,6 +231,7 @@ export class Queue {
 
   private *liveMessages(): Iterable<StoredMessage> {
     for (const e of this.entries.values()) yield e.message;
+    yield* this.accepting.values();
   }
 
   private wake(): void {
