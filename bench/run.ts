@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentMemoryBench, DEFAULT_AGENT_BENCH } from './agents';
 import { edgeMetrics, meteringMetrics } from './message-figures';
+import { registryMetrics } from './registry';
 import {
   type BenchReport,
   errorText,
@@ -92,6 +93,17 @@ function stagesFor(args: readonly string[], buildingJson: string): Stage[] {
       limitMs: 40_000,
       run: () => endToEndMetrics({ messages: 2_000, inFlight: 20, buildingJson }),
     },
+    {
+      name: 'registry',
+      title: 'IoT registry: provisioning cost early and late in a fleet',
+      limitMs: 120_000,
+      run: () =>
+        registryMetrics({
+          fleetSize: positiveInt(argValue(args, '--fleet'), '--fleet', 2_000),
+          window: 50,
+          progress,
+        }),
+    },
   ];
   const only = argValue(args, '--only');
   if (!only) return all;
@@ -119,7 +131,7 @@ function machine(): BenchReport['machine'] {
 async function main(args: readonly string[]): Promise<void> {
   if (args.includes('--help')) {
     console.log(
-      'usage: npm run bench -- [--only agents,edge,metering,rules,timestream,e2e] [--agents N] [--agent-seconds S]',
+      'usage: npm run bench -- [--only agents,edge,metering,rules,timestream,e2e,registry] [--agents N] [--agent-seconds S] [--fleet N]',
     );
     process.exit(0);
   }

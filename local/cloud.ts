@@ -285,13 +285,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           timestream,
           assemblyDir: dir,
         });
-        return deployStacks(stacks, {
+        const result = await deployStacks(stacks, {
           stateDir,
           identity,
           logger: logger.child('deploy'),
           providers,
           fallback,
         });
+        // The things, certificates, policies and rules the deploy made are on disk before it answers.
+        await iot.registry.durable();
+        return result;
       },
       addRoute: (route) => gateway.addRoute(route),
       close: closeAll,

@@ -110,13 +110,14 @@ export class AppendLog<R> {
     readonly path: string,
     private readonly what: string,
     private readonly logger: LocalLogger,
+    private readonly schema: z.ZodType<R>,
   ) {}
 
   /** Reads the log (quarantining damaged lines) and opens it for appending. */
   static open<R>(options: AppendLogOptions<R>): OpenedLog<R> {
     const { path, schema, what, logger } = options;
     mkdirSync(dirname(path), { recursive: true });
-    const log = new AppendLog<R>(path, what, logger);
+    const log = new AppendLog<R>(path, what, logger, schema);
     const records: R[] = [];
     const good: string[] = [];
     const bad: Array<{ line: number; text: string; reason: string }> = [];
@@ -169,6 +170,20 @@ export class AppendLog<R> {
   /** Records in the file since it was last rewritten. */
   get lines(): number {
     return this.count;
+  }
+
+  /**
+   * Reads back the records on disk now (call after `idle()` to include every append); damaged
+   * lines are skipped, as they were reported when the log was opened.
+   */
+  readAll(): R[] {
+    const out: R[] = [];
+    for (const line of readFileSync(this.path, 'utf8').split('\n')) {
+      if (line === '') continue;
+      const decoded = decodeRecord(line, this.schema);
+      if (decoded.ok) out.push(decoded.record);
+    }
+    return out;
   }
 
   /** Appends a record; resolves once it is on disk (group commit). */

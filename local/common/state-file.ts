@@ -38,6 +38,8 @@ export interface StateFileOptions<T> {
   readonly whenUnusable: 'refuse' | 'start-empty';
   /** File mode, e.g. 0o600. */
   readonly mode?: number;
+  /** What restoring the last-good copy means for the changes since; default: they are lost. */
+  readonly restoreNote?: string;
 }
 
 type ReadOutcome<T> =
@@ -118,7 +120,7 @@ export class StateFile<T> {
       } else {
         const aside = moveAside(path);
         logger.error(
-          `state file ${path} (${what}) is damaged: ${main.problem}. Restored its last good copy of ${when}; changes made after that are lost. The damaged file is kept as ${aside}`,
+          `state file ${path} (${what}) is damaged: ${main.problem}. Restored its last good copy of ${when}; ${options.restoreNote ?? 'changes made after that are lost'}. The damaged file is kept as ${aside}`,
         );
       }
       file.save();
