@@ -2,6 +2,10 @@
  * The CDK app: building config -> one stack per building -> cdk-nag. Context (cdk.json or -c):
  *   zonectl:buildingConfig  config file, or several separated by commas (default building.json)
  *   zonectl:csrDir          where onboarding leaves <thing>.csr.pem (default onboarding/csr)
+ *   zonectl:region          the Region the stacks are for (default CDK_DEFAULT_REGION, which the
+ *                           CDK CLI sets from AWS_REGION or the profile; none: environment-agnostic)
+ * A known Region lets synth refuse what the Region cannot run (LiveAnalytics where it is not
+ * offered); an environment-agnostic stack carries the same check as a template rule.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,10 +29,20 @@ const configPaths = String(app.node.tryGetContext(CONTEXT.buildingConfig) ?? 'bu
   .map((p) => p.trim())
   .filter((p) => p !== '');
 const csrDir = String(app.node.tryGetContext(CONTEXT.csrDir) ?? DEFAULT_CSR_DIR);
+const region =
+  (app.node.tryGetContext(CONTEXT.region) as string | undefined) ?? process.env.CDK_DEFAULT_REGION;
 
 for (const path of configPaths) {
   const config = loadConfig(path);
-  new BuildingStack(app, buildingStackName(config.buildingId), { config, csrPems: readCsrs(config) });
+  try {
+    new BuildingStack(app, buildingStackName(config.buildingId), {
+      config,
+      csrPems: readCsrs(config),
+      ...(region ? { env: { region } } : {}),
+    });
+  } catch (err) {
+    fail(`Cannot synthesize the stack of ${path}: ${(err as Error).message}`);
+  }
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 

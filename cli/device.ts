@@ -1,36 +1,126 @@
 /**
  * `zonectl device run <thing>`: runs the device agent from the bundle that
  * `zonectl onboard <thing> --finish` wrote, with simulated drivers (a laptop has no sensors).
+ * `zonectl device pack <thing>`: the folder to copy to the device (provisioning/device-package.ts).
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BUNDLE_FILE, DEFAULT_DEVICES_DIR } from '../contracts';
 import { runAgent } from '../device/agent';
+import { AgentBuildError, crtPlatforms } from '../device/build';
 import { BundleError, loadBundle } from '../device/bundle';
 import { stopOnSignals } from '../device/main';
+import { packDevice } from '../provisioning/device-package';
+import {
+  argument,
+  CliError,
+  directoryToUse,
+  existingDirectory,
+  existingFile,
+  oneOf,
+  option,
+  thingName,
+} from './options';
 
 export function registerDeviceCommand(program: Command): void {
-  const device = program.command('device').description('run device agents');
+  const device = program.command('device').description('run device agents, or pack one for a device');
   device
-    .command('run <thing>')
+    .command('run')
+    .addArgument(argument('<thing>', 'thing name of an onboarded device', thingName))
     .description('run the device agent from its bundle until SIGINT/SIGTERM')
-    .option('--devices-dir <dir>', 'where bundles are kept', DEFAULT_DEVICES_DIR)
+    .addOption(
+      option(
+        '--devices-dir <dir>',
+        'where bundles are kept',
+        existingDirectory('the devices directory that `npx zonectl onboard` writes'),
+        DEFAULT_DEVICES_DIR,
+      ),
+    )
     .option('--sim', 'use simulated sensor and actuator drivers (the default: no hardware drivers ship here)')
     .action(async (thing: string, flags: { devicesDir: string; sim?: boolean }) => {
       const dir = join(flags.devicesDir, thing);
-      let bundle: ReturnType<typeof loadBundle>;
-      try {
-        bundle = loadBundle(join(dir, BUNDLE_FILE));
-      } catch (err) {
-        if (!(err instanceof BundleError)) throw err;
-        process.stderr.write(`${err.message.replace('<thing>', thing).replaceAll('<thing>', thing)}\n`);
-        process.exitCode = 1;
-        return;
-      }
+      const bundle = await forThing(thing, async () => loadBundle(join(dir, BUNDLE_FILE)));
       process.stderr.write(
         `[${thing}] simulated drivers: senses ${bundle.senses.join(', ') || 'nothing'}, drives ${bundle.drives.join(', ') || 'nothing'}; Ctrl-C stops\n`,
       );
       const agent = await runAgent(bundle, { dataDir: join(dir, 'data') });
       stopOnSignals(agent);
     });
+
+  device
+    .command('pack')
+    .addArgument(argument('<thing>', 'thing name of an onboarded device', thingName))
+    .description(
+      'write the folder to copy to the device: the agent in one file, its native library and the bundle',
+    )
+    .addOption(
+      option(
+        '--devices-dir <dir>',
+        'where bundles are kept',
+        existingDirectory('the devices directory that `npx zonectl onboard` writes'),
+        DEFAULT_DEVICES_DIR,
+      ),
+    )
+    .addOption(
+      option(
+        '--out <dir>',
+        'the folder to write (default: .zonectl/dist/<thing>)',
+        directoryToUse('a directory'),
+      ),
+    )
+    .addOption(
+      option(
+        '--platform <platform>',
+        "the device's platform, for aws-crt's native library, e.g. linux-arm64-glibc (default: this machine's)",
+        (value: string) => oneOf(crtPlatforms())(value),
+      ),
+    )
+    .addOption(
+      option(
+        '--entry <file>',
+        'a program that imports runAgent from device/main with real drivers (default: simulated drivers)',
+        existingFile('a TypeScript or JavaScript file'),
+      ),
+    )
+    .action(
+      async (
+        thing: string,
+        flags: { devicesDir: string; out?: string; platform?: string; entry?: string },
+      ) => {
+        const outDir = flags.out ?? join('.zonectl', 'dist', thing);
+        const packed = await forThing(thing, () =>
+          packDevice({
+            thing,
+            devicesDir: flags.devicesDir,
+            outDir,
+            platform: flags.platform,
+            entry: flags.entry,
+          }),
+        );
+        const print = (line: string) => process.stdout.write(`${line}\n`);
+        print(`Wrote ${packed.outDir} for ${thing} (${packed.platform}):`);
+        print(`  ${relativeName(packed.agentFile)}  the agent, ${(packed.bytes / 1024).toFixed(0)} KiB`);
+        print(`  ${relativeName(packed.libraryFile)}  aws-crt's native library`);
+        print(
+          `  ${relativeName(packed.bundleFile)}  identity and endpoint (mode 0600: it holds the private key)`,
+        );
+        print('Copy the folder to the device over a secure channel, e.g.');
+        print(`  scp -r ${outDir} pi@device:/opt/zonectl`);
+        print('and run it there (Node.js 20 or later, nothing else), from that folder:');
+        print(`  ${packed.runCommand}`);
+      },
+    );
 }
+
+/** Runs `load` and turns a BundleError into a CliError naming the thing. */
+async function forThing<T>(thing: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if (err instanceof BundleError) throw new CliError(err.message.replaceAll('<thing>', thing));
+    if (err instanceof AgentBuildError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+const relativeName = (path: string) => path.split('/').pop() ?? path;

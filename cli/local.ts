@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   DEFAULT_LOCAL_STATE_DIR,
@@ -11,6 +11,7 @@ import { ADMIN_DEPLOY_PATH } from '../local/admin';
 import { type LocalCloud, startLocalCloud } from '../local/cloud';
 import { errorText } from '../local/common/log';
 import type { DeployResult } from '../local/deployer/deployer';
+import { directoryToUse, existingDirectory, option, port } from './options';
 import { formatDeployReport } from './report';
 
 /** `zonectl local up` and `zonectl local deploy`: the local cloud in the foreground, and deploying to it. */
@@ -20,10 +21,23 @@ export function registerLocalCommand(program: Command): void {
   local
     .command('up')
     .description('Start the local cloud in the foreground (Ctrl-C stops it)')
-    .option('--state-dir <dir>', 'where the local cloud keeps its state', DEFAULT_LOCAL_STATE_DIR)
-    .option('--mqtt-port <n>', 'MQTT over TLS port (0 picks a free one)', parsePort, 8883)
-    .option('--api-port <n>', 'AWS API port (0 picks a free one)', parsePort, 4600)
-    .option('--assembly <dir>', 'deploy this synthesized cloud assembly (e.g. cdk.out) once started')
+    .addOption(
+      option(
+        '--state-dir <dir>',
+        'where the local cloud keeps its state',
+        directoryToUse('a directory'),
+        DEFAULT_LOCAL_STATE_DIR,
+      ),
+    )
+    .addOption(option('--mqtt-port <n>', 'MQTT over TLS port (0 picks a free one)', port, 8883))
+    .addOption(option('--api-port <n>', 'AWS API port (0 picks a free one)', port, 4600))
+    .addOption(
+      option(
+        '--assembly <dir>',
+        'deploy this synthesized cloud assembly (e.g. cdk.out) once started',
+        cloudAssembly,
+      ),
+    )
     .action(async (opts: { stateDir: string; mqttPort: number; apiPort: number; assembly?: string }) => {
       const started = Date.now();
       let cloud: LocalCloud;
@@ -61,8 +75,15 @@ export function registerLocalCommand(program: Command): void {
   local
     .command('deploy')
     .description('Deploy a synthesized cloud assembly into the running local cloud')
-    .option('--state-dir <dir>', "the running local cloud's state dir", DEFAULT_LOCAL_STATE_DIR)
-    .option('--assembly <dir>', 'the cloud assembly to deploy', 'cdk.out')
+    .addOption(
+      option(
+        '--state-dir <dir>',
+        "the running local cloud's state dir",
+        existingDirectory('the state dir of a local cloud (`npx zonectl local up` makes it)'),
+        DEFAULT_LOCAL_STATE_DIR,
+      ),
+    )
+    .addOption(option('--assembly <dir>', 'the cloud assembly to deploy', cloudAssembly, 'cdk.out'))
     .action(async (opts: { stateDir: string; assembly: string }) => {
       const endpoints = readEndpoints(opts.stateDir);
       let res: Response;
@@ -70,10 +91,12 @@ export function registerLocalCommand(program: Command): void {
         res = await fetch(`${endpoints.apiEndpoint}${ADMIN_DEPLOY_PATH}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ assembly: join(process.cwd(), opts.assembly) }),
+          body: JSON.stringify({ assembly: resolve(opts.assembly) }),
         });
       } catch {
-        fail(`no local cloud answers at ${endpoints.apiEndpoint}; start it with \`npx zonectl local up\``);
+        fail(
+          `no local cloud answers at ${endpoints.apiEndpoint}; start it with \`npx zonectl local up${opts.stateDir === DEFAULT_LOCAL_STATE_DIR ? '' : ` --state-dir ${opts.stateDir}`}\` in another terminal, then run this again`,
+        );
       }
       const body = (await res.json()) as DeployResult & { message?: string };
       if (!res.ok) fail(`deploy failed: ${body.message ?? res.statusText}`);
@@ -111,10 +134,12 @@ function describeStartError(err: unknown): string {
   return errorText(err);
 }
 
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`'${value}' is not a port (0-65535)`);
-  return n;
+/** A synthesized cloud assembly: a directory with the manifest.json that `npx cdk synth` writes. */
+function cloudAssembly(value: string): string {
+  return existingDirectory(
+    'a cloud assembly directory (run `npx cdk synth` to make cdk.out)',
+    'manifest.json',
+  )(value);
 }
 
 function fail(message: string): never {

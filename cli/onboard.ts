@@ -3,26 +3,21 @@
  * `zonectl onboard <thing> --rotate` (new key; --finish deactivates the old certificate) and
  * `zonectl revoke <thing>` (UpdateCertificate REVOKED).
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR, DEFAULT_LOCAL_STATE_DIR } from '../contracts';
-import { OnboardError } from '../provisioning/errors';
+import { devicePackStep, deviceRunStep } from '../provisioning/next-steps';
 import { finishOnboarding, revokeDevice, startOnboarding, targetFor } from '../provisioning/onboard';
+import {
+  argument,
+  buildingConfigFile,
+  certificateId,
+  directoryToUse,
+  option,
+  stackName,
+  thingName,
+} from './options';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-/** Runs a command body: expected errors print one message and exit 1, without a stack trace. */
-async function guarded(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    if (err instanceof OnboardError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
-  }
-}
 
 interface OnboardFlags {
   config: string;
@@ -38,88 +33,131 @@ interface OnboardFlags {
 
 export function registerOnboardCommand(program: Command): void {
   program
-    .command('onboard <thing>')
+    .command('onboard')
+    .addArgument(argument('<thing>', 'thing name from the building config', thingName))
     .description('create a device key and CSR; after a deploy, --finish writes the device bundle')
-    .option('--config <file>', 'building config', 'building.json')
-    .option('--csr-dir <dir>', 'where the CDK app reads CSRs', DEFAULT_CSR_DIR)
-    .option(
-      '--devices-dir <dir>',
-      'where private keys and bundles are kept (git-ignored)',
-      DEFAULT_DEVICES_DIR,
+    .addOption(option('--config <file>', 'building config', buildingConfigFile, 'building.json'))
+    .addOption(
+      option(
+        '--csr-dir <dir>',
+        'where the CDK app reads CSRs',
+        directoryToUse('a directory'),
+        DEFAULT_CSR_DIR,
+      ),
     )
-    .option('--rotate', 'replace the key; the old certificate is deactivated at --finish')
+    .addOption(
+      option(
+        '--devices-dir <dir>',
+        'where private keys and bundles are kept (git-ignored)',
+        directoryToUse('a directory'),
+        DEFAULT_DEVICES_DIR,
+      ),
+    )
+    .addOption(
+      new Option('--rotate', 'replace the key; the old certificate is deactivated at --finish').conflicts(
+        'finish',
+      ),
+    )
     .option('--finish', 'after a deploy: fetch the certificate and endpoint and write the device bundle')
     .option('--local', 'use the local cloud (endpoints.json in --state-dir) instead of AWS')
-    .option('--state-dir <dir>', 'local cloud state directory', DEFAULT_LOCAL_STATE_DIR)
-    .option('--stack <name>', 'stack that holds the certificate (default: the building stack)')
-    .option('--certificate-id <id>', 'certificate id, instead of reading the stack outputs')
-    .action((thing: string, flags: OnboardFlags) =>
-      guarded(async () => {
-        if (flags.finish) {
-          if (flags.rotate)
-            throw new OnboardError('--rotate and --finish go in two steps: rotate, deploy, then --finish.');
-          const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
-          const result = await finishOnboarding({
-            thing,
-            configPath: flags.config,
-            devicesDir: flags.devicesDir,
-            target,
-            stackName: flags.stack,
-            certificateId: flags.certificateId,
-          }).finally(() => target.iot.destroy());
-          print(`Wrote the device bundle ${result.bundlePath} (mode 0600: it holds the private key).`);
-          print(
-            `  certificate ${result.certificateId}, broker ${result.endpoint.host}:${result.endpoint.port}`,
-          );
-          if (result.deactivated) print(`  deactivated the previous certificate ${result.deactivated}`);
-          print(
-            `Run it here: zonectl device run ${thing}${flags.devicesDir !== DEFAULT_DEVICES_DIR ? ` --devices-dir ${flags.devicesDir}` : ''}`,
-          );
-          print(
-            'Or copy the bundle to the device and run: npx tsx device/main.ts --bundle bundle.json (see docs/devices.md).',
-          );
-          return;
-        }
-        const result = await startOnboarding({
+    .addOption(
+      option(
+        '--state-dir <dir>',
+        'local cloud state directory',
+        directoryToUse('a directory'),
+        DEFAULT_LOCAL_STATE_DIR,
+      ),
+    )
+    .addOption(
+      option('--stack <name>', 'stack that holds the certificate (default: the building stack)', stackName),
+    )
+    .addOption(
+      option('--certificate-id <id>', 'certificate id, instead of reading the stack outputs', certificateId),
+    )
+    .action(async (thing: string, flags: OnboardFlags) => {
+      if (flags.finish) {
+        const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
+        const result = await finishOnboarding({
           thing,
           configPath: flags.config,
-          csrDir: flags.csrDir,
           devicesDir: flags.devicesDir,
-          rotate: flags.rotate,
-        });
+          target,
+          stackName: flags.stack,
+          certificateId: flags.certificateId,
+        }).finally(() => target.iot.destroy());
+        print(`Wrote the device bundle ${result.bundlePath} (mode 0600: it holds the private key).`);
         print(
-          `${result.rotated ? 'Rotated the key of' : 'Created a key for'} ${thing}: ${result.keyPath} (mode 0600)`,
+          `  certificate ${result.certificateId}, broker ${result.endpoint.host}:${result.endpoint.port}`,
         );
-        print(`Wrote the CSR ${result.csrPath}`);
-        print('Next:');
-        for (const [i, step] of result.nextSteps.entries()) print(`  ${i + 1}. ${step}`);
-      }),
-    );
+        if (result.deactivated) print(`  deactivated the previous certificate ${result.deactivated}`);
+        const steps = { devicesDir: flags.devicesDir };
+        print(`Run it here (simulated sensors): ${deviceRunStep(thing, steps)}`);
+        print(
+          `Or build what to copy to the device (see docs/devices.md, "Running the agent on a device"): ${devicePackStep(thing, steps)}`,
+        );
+        return;
+      }
+      const result = await startOnboarding({
+        thing,
+        configPath: flags.config,
+        csrDir: flags.csrDir,
+        devicesDir: flags.devicesDir,
+        rotate: flags.rotate,
+      });
+      print(
+        `${result.rotated ? 'Rotated the key of' : 'Created a key for'} ${thing}: ${result.keyPath} (mode 0600)`,
+      );
+      print(`Wrote the CSR ${result.csrPath}`);
+      print('Next:');
+      for (const [i, step] of result.nextSteps.entries()) print(`  ${i + 1}. ${step}`);
+    });
 
   program
-    .command('revoke <thing>')
+    .command('revoke')
+    .addArgument(argument('<thing>', 'thing name', thingName))
     .description("revoke a device's certificate (UpdateCertificate REVOKED); the device is disconnected")
-    .option('--devices-dir <dir>', 'where onboarding records are kept', DEFAULT_DEVICES_DIR)
+    .addOption(
+      option(
+        '--devices-dir <dir>',
+        'where onboarding records are kept',
+        directoryToUse('a directory'),
+        DEFAULT_DEVICES_DIR,
+      ),
+    )
     .option('--local', 'use the local cloud instead of AWS')
-    .option('--state-dir <dir>', 'local cloud state directory', DEFAULT_LOCAL_STATE_DIR)
-    .option('--certificate-id <id>', 'certificate id, instead of the one recorded at --finish')
+    .addOption(
+      option(
+        '--state-dir <dir>',
+        'local cloud state directory',
+        directoryToUse('a directory'),
+        DEFAULT_LOCAL_STATE_DIR,
+      ),
+    )
+    .addOption(
+      option(
+        '--certificate-id <id>',
+        'certificate id, instead of the one recorded at --finish',
+        certificateId,
+      ),
+    )
     .action(
-      (
+      async (
         thing: string,
         flags: { devicesDir: string; local?: boolean; stateDir: string; certificateId?: string },
-      ) =>
-        guarded(async () => {
-          const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
-          const { certificateId } = await revokeDevice({
-            thing,
-            devicesDir: flags.devicesDir,
-            target,
-            certificateId: flags.certificateId,
-          }).finally(() => target.iot.destroy());
-          print(
-            `Revoked certificate ${certificateId} of ${thing}; the broker disconnects it and refuses it from now on.`,
-          );
-          print(`To give ${thing} a new identity: zonectl onboard ${thing} --rotate, deploy, then --finish.`);
-        }),
+      ) => {
+        const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
+        const { certificateId } = await revokeDevice({
+          thing,
+          devicesDir: flags.devicesDir,
+          target,
+          certificateId: flags.certificateId,
+        }).finally(() => target.iot.destroy());
+        print(
+          `Revoked certificate ${certificateId} of ${thing}; the broker disconnects it and refuses it from now on.`,
+        );
+        print(
+          `To give ${thing} a new identity: npx zonectl onboard ${thing} --rotate, deploy, then --finish.`,
+        );
+      },
     );
 }

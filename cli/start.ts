@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { type Demo, type DemoSummary, startDemo } from '../demo/demo';
 import { consoleLogger, errorText, type LocalLogger } from '../local/common/log';
+import { buildingConfigFile, directoryToUse, numberIn, option, port } from './options';
+import { failureText } from './run';
 
 /**
  * `zonectl start` (what `npm start` runs): the whole pipeline with a simulated building and
@@ -13,33 +15,58 @@ export function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description('Run the whole pipeline locally with a simulated building and the live dashboard')
-    .option(
-      '--duration <seconds>',
-      'stop after this many wall-clock seconds (default: until Ctrl-C)',
-      positive,
+    .addOption(
+      option(
+        '--duration <seconds>',
+        'stop after this many wall-clock seconds (default: until Ctrl-C)',
+        numberIn({ what: 'a number of seconds', min: 0, minExclusive: true, example: 'e.g. 60' }),
+      ),
     )
-    .option(
-      '--speed <factor>',
-      'simulated seconds per wall-clock second (720 = a day in 2 minutes)',
-      positive,
-      720,
+    .addOption(
+      option(
+        '--speed <factor>',
+        'simulated seconds per wall-clock second (720 = a day in 2 minutes)',
+        numberIn({ what: 'a number', min: 0, minExclusive: true, max: 1_000_000, example: 'e.g. 720' }),
+        720,
+      ),
     )
     .option('--headless', 'no dashboard; print a summary at the end and exit')
-    .option('--seed <n>', 'seed of the simulated weather, people and sensors', Number, 1)
-    .option(
-      '--state-dir <dir>',
-      'where the demo keeps keys, the assembly and the local cloud state',
-      '.zonectl/demo',
+    .addOption(
+      option(
+        '--seed <n>',
+        'seed of the simulated weather, people and sensors',
+        numberIn({ what: 'a whole number', min: 0, max: 4_294_967_295, integer: true, example: 'e.g. 7' }),
+        1,
+      ),
     )
-    .option('--config <file>', 'building config', 'building.json')
-    .option('--mqtt-port <n>', 'MQTT over TLS port (falls back to a free port when taken)', Number, 8883)
-    .option(
-      '--api-port <n>',
-      'AWS API and dashboard port (falls back to a free port when taken)',
-      Number,
-      4600,
+    .addOption(
+      option(
+        '--state-dir <dir>',
+        'where the demo keeps keys, the assembly and the local cloud state',
+        directoryToUse('a directory'),
+        '.zonectl/demo',
+      ),
     )
-    .option('--glitch-rate <p>', 'chance per reading that a humidity sensor glitches', Number, 0.002)
+    .addOption(option('--config <file>', 'building config', buildingConfigFile, 'building.json'))
+    .addOption(
+      option('--mqtt-port <n>', 'MQTT over TLS port (falls back to a free port when taken)', port, 8883),
+    )
+    .addOption(
+      option(
+        '--api-port <n>',
+        'AWS API and dashboard port (falls back to a free port when taken)',
+        port,
+        4600,
+      ),
+    )
+    .addOption(
+      option(
+        '--glitch-rate <p>',
+        'chance per reading that a humidity sensor glitches',
+        numberIn({ what: 'a probability', min: 0, max: 1, example: 'e.g. 0.002' }),
+        0.002,
+      ),
+    )
     .action(async (opts: StartOptions) => {
       const code = await runStart(opts);
       process.exit(code);
@@ -85,7 +112,7 @@ async function runStart(opts: StartOptions): Promise<number> {
         console.log(`[${step}/${of}] ${title}${detail ? ` — ${detail}` : ''}`),
     });
   } catch (err) {
-    console.error(`zonectl start failed: ${errorText(err)}`);
+    console.error(`zonectl start failed: ${failureText(err)}`);
     console.error(`see ${logFile} for the local cloud's log`);
     return 1;
   }
@@ -153,12 +180,6 @@ export function printSummary(s: DemoSummary): void {
     '  Energy and comfort are results of a simulated building and day, not a promise for a real one.',
   ];
   console.log(lines.join('\n'));
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`'${value}' is not a positive number`);
-  return n;
 }
 
 /** Local cloud and agent logs go to a file, warnings and errors also to the console. */

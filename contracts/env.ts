@@ -7,6 +7,8 @@ export const ENV = {
   timestreamTable: 'TIMESTREAM_TABLE',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   buildingId: 'BUILDING_ID',
+  /** The account's AWS IoT data endpoint host (DescribeEndpoint iot:Data-ATS), for shadow calls. */
+  iotDataEndpoint: 'IOT_DATA_ENDPOINT',
   /** Compact JSON ZoneControlConfig (see contracts/control.ts). */
   zoneControlConfig: 'ZONE_CONTROL_CONFIG',
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',

@@ -17,6 +17,11 @@ export const BUNDLE_FILE = 'bundle.json';
 export const CONTEXT = {
   buildingConfig: 'zonectl:buildingConfig',
   csrDir: 'zonectl:csrDir',
+  /**
+   * The AWS Region the stacks are for (default: CDK_DEFAULT_REGION, which the CDK CLI sets from
+   * the AWS profile or AWS_REGION; none leaves the stacks environment-agnostic).
+   */
+  region: 'zonectl:region',
 } as const;
 
 /** Stack output key holding a thing's certificate id. */

@@ -3,6 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CONTEXT } from '../contracts';
+import { DEFAULT_IDENTITY } from '../local/common/account';
+
+/** The demo deploys into the local cloud, whose Region is fixed; the shell's AWS Region does not apply. */
+const LOCAL_SYNTH_REGION = DEFAULT_IDENTITY.region;
 
 /**
  * Synthesizes the project's CDK app into a cloud assembly with a building config and a CSR
@@ -67,6 +71,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
           `${CONTEXT.csrDir}=${csrDir}`,
           '-c',
           `${CONTEXT.buildingConfig}=${configPath}`,
+          '-c',
+          `${CONTEXT.region}=${LOCAL_SYNTH_REGION}`,
           '-o',
           outDir,
         ],
@@ -81,6 +87,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
       ...(cdkJson.context ?? {}),
       [CONTEXT.buildingConfig]: configPath,
       [CONTEXT.csrDir]: csrDir,
+      [CONTEXT.region]: LOCAL_SYNTH_REGION,
     };
     await run('synthesizing the CDK app', process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
       cwd: root,

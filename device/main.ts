@@ -2,13 +2,14 @@
  * The agent's entry point on a device:
  *
  *   npx tsx device/main.ts --bundle ./bundle.json [--data-dir ./data]
- *   node zonectl-agent.mjs --bundle ./bundle.json      (single file built with esbuild)
+ *   node zonectl-agent.mjs --bundle ./bundle.json      (built by device/build.ts or `zonectl device pack`)
  *
  * Runs with simulated drivers unless a program imports `runAgent` and passes its own.
  * SIGINT/SIGTERM flush the buffer, report the shadow, disconnect and exit 0.
  */
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { type Agent, type AgentOptions, runAgent } from './agent';
 import { BundleError, isWorldReadable, loadBundle } from './bundle';
 
@@ -38,22 +39,46 @@ export function stopOnSignals(agent: Agent, log: (line: string) => void = consol
   process.once('SIGTERM', onSignal);
 }
 
-function argValue(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+const USAGE = 'usage: node zonectl-agent.mjs --bundle <bundle.json> [--data-dir <dir>]';
+
+/** The command line: --bundle (required) and --data-dir; anything else is refused with the usage. */
+export function parseAgentArgs(
+  args: readonly string[],
+): { bundle: string; dataDir?: string } | { help: true } {
+  let values: { bundle?: string; 'data-dir'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        bundle: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new BundleError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) return { help: true };
+  if (!values.bundle)
+    throw new BundleError(`option --bundle is missing: expected the device's bundle.json\n${USAGE}`);
+  if (values['data-dir'] === '')
+    throw new BundleError(`option --data-dir is empty: expected a directory\n${USAGE}`);
+  return { bundle: values.bundle, dataDir: values['data-dir'] };
 }
 
 async function main(args: readonly string[]): Promise<void> {
-  const bundlePath = argValue(args, '--bundle');
-  if (!bundlePath || args.includes('--help')) {
-    console.error('usage: main --bundle <bundle.json> [--data-dir <dir>]');
-    process.exit(bundlePath ? 0 : 2);
-  }
   try {
-    const path = resolve(bundlePath);
+    const parsed = parseAgentArgs(args);
+    if ('help' in parsed) {
+      console.log(USAGE);
+      return;
+    }
+    const path = resolve(parsed.bundle);
     const bundle = loadBundle(path);
     if (isWorldReadable(path)) console.error(`warning: ${path} holds a private key; chmod 600 it`);
-    const dataDir = argValue(args, '--data-dir') ?? join(dirname(path), 'data');
+    const dataDir = parsed.dataDir ?? join(dirname(path), 'data');
     const agent = await runAgent(bundle, { dataDir } satisfies AgentOptions);
     stopOnSignals(agent);
   } catch (err) {

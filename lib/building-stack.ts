@@ -63,10 +63,7 @@ export class BuildingStack extends Stack {
         { label: 'ingest', function: this.ingest.handler.function },
         { label: 'controller', function: this.controller.handler.function },
       ],
-      rules: [
-        { ruleName: this.ingest.ruleName, actionType: 'SQS' },
-        { ruleName: this.controller.ruleName, actionType: 'Lambda' },
-      ],
+      rules: [{ ruleName: this.ingest.ruleName }, { ruleName: this.controller.ruleName }],
     });
 
     const output = (key: string, value: string, description: string) =>

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,11 +17,6 @@ export interface ObservedFunction {
 
 export interface ObservedRule {
   readonly ruleName: string;
-  /**
-   * The `ActionType` dimension value of the AWS/IoT `Failure` metric for the rule's action
-   * (IoT Developer Guide, "Rule action metrics"), e.g. 'SQS' or 'Lambda'.
-   */
-  readonly actionType: string;
 }
 
 export interface ObservabilityProps {
@@ -42,6 +37,20 @@ export interface ObservabilityProps {
 /**
  * Alarms (dead-letter depth, function errors, readings rejected by the store, rule action
  * failures) that notify one SNS topic, and one CloudWatch dashboard for the building.
+ *
+ * - The topic's resource policy replaces the default one SNS creates, so it must allow
+ *   CloudWatch to publish itself: `cloudwatch.amazonaws.com` may `sns:Publish` for alarms of
+ *   this account only (Amazon SNS Developer Guide, "Example cases for Amazon SNS access
+ *   control"; confused-deputy conditions `aws:SourceAccount` and `aws:SourceArn`).
+ * - Rule action failures: AWS/IoT publishes `Failure` with the dimensions `RuleName` and
+ *   `ActionType` (AWS IoT Developer Guide, "AWS IoT metrics and dimensions", Rule action
+ *   metrics), and documents no list of `ActionType` values. The alarm therefore sums
+ *   `Failure` over every action type of the rule with a CloudWatch Metrics Insights query
+ *   (Amazon CloudWatch User Guide, "Create a CloudWatch alarm based on a Metrics Insights
+ *   query"), so it never depends on an undocumented dimension value.
+ *
+ * LIMITATIONS: a Metrics Insights query covers the last three hours of data; the alarm
+ * period is far shorter, so this does not matter here.
  */
 export class Observability extends Construct {
   public readonly alarmTopic: sns.Topic;
@@ -75,6 +84,21 @@ export class Observability extends Construct {
       enforceSSL: true,
       masterKey: key,
     });
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        effect: iam.Effect.ALLOW,
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
     const notify = new cwActions.SnsAction(this.alarmTopic);
 
     const alarms: cloudwatch.Alarm[] = [];
@@ -126,18 +150,8 @@ export class Observability extends Construct {
     );
 
     const ruleFailures = props.rules.map((r) => {
-      const m = new cloudwatch.Metric({
-        namespace: 'AWS/IoT',
-        metricName: 'Failure',
-        dimensionsMap: { RuleName: r.ruleName, ActionType: r.actionType },
-        statistic: cloudwatch.Stats.SUM,
-        period,
-      });
-      alarm(
-        `rule-${r.ruleName}-failures`,
-        m,
-        `Topic rule ${r.ruleName} could not run its ${r.actionType} action`,
-      );
+      const m = ruleActionFailures(r.ruleName, period);
+      alarm(`rule-${r.ruleName}-failures`, m, `Topic rule ${r.ruleName} could not run one of its actions`);
       return m.with({ label: `${r.ruleName} failures` });
     });
 
@@ -181,4 +195,20 @@ export class Observability extends Construct {
     );
     this.alarms = alarms;
   }
+}
+
+/**
+ * `Failure` of every action of one topic rule, summed over the `ActionType` dimension, as a
+ * CloudWatch Metrics Insights query. Rule names are letters, digits and '_' (contracts
+ * `ruleName`), so the name needs no escaping inside the quotes.
+ */
+export function ruleActionFailures(ruleName: string, period: Duration): cloudwatch.MathExpression {
+  if (!/^[A-Za-z0-9_]+$/.test(ruleName)) {
+    throw new Error(`rule name '${ruleName}' is not a topic rule name; use letters, digits and '_'`);
+  }
+  return new cloudwatch.MathExpression({
+    expression: `SELECT SUM(Failure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${ruleName}'`,
+    usingMetrics: {},
+    period,
+  });
 }

@@ -16,6 +16,7 @@ import {
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { iotArn } from './device-policy';
 import { HandlerFunction, lambdaEntry } from './handler-function';
+import { IotDataEndpoint } from './iot-data-endpoint';
 import { topicRule } from './topic-rule';
 
 export interface ZoneControllerProps {
@@ -29,12 +30,18 @@ export interface ZoneControllerProps {
   readonly serviceName?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Host of the account's AWS IoT data endpoint. @default - looked up at deploy time
+   * (lib/iot-data-endpoint.ts)
+   */
+  readonly iotDataEndpoint?: string;
 }
 
 /**
  * The control path: telemetry topic rule -> zone controller function (asynchronous Lambda
  * action), which writes `desired` on the command shadow of the zone's actuators. The function
- * may read and update only those shadows.
+ * may read and update only those shadows, through the account's own IoT data endpoint
+ * (ENV.iotDataEndpoint), never the shared test endpoint.
  */
 export class ZoneController extends Construct {
   public readonly handler: HandlerFunction;
@@ -63,6 +70,10 @@ export class ZoneController extends Construct {
     });
     this.handler.setEnv(ENV.buildingId, config.buildingId);
     this.handler.setEnv(ENV.zoneControlConfig, controlConfig);
+    this.handler.setEnv(
+      ENV.iotDataEndpoint,
+      props.iotDataEndpoint ?? new IotDataEndpoint(this, 'IotDataEndpoint').address,
+    );
 
     this.shadowArns = actuatorsOf(config).flatMap((a) => [
       iotArn(`thing/${a.thing}`),

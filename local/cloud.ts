@@ -14,7 +14,13 @@ import {
 } from './common';
 import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
-import { createIotService, evaluatePolicies, type IotService, type TopicRuleRecord } from './iot';
+import {
+  createIotService,
+  describeThingOutput,
+  evaluatePolicies,
+  type IotService,
+  type TopicRuleRecord,
+} from './iot';
 import { createLambdaService, type LambdaService } from './lambda';
 import { compileRule, createRulesService, type RulesService } from './rules';
 import { createShadowService, type ShadowService } from './shadow';
@@ -195,6 +201,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       apiEndpoint: gateway.endpoint,
       region: identity.region,
       sendToQueue: (queueArn, body, attributes) => sqs.send(queueArn, body, attributes ? { attributes } : {}),
+      eventSourceMappings: () => sqs.listEventSourceMappings(),
       ...(options.asyncRetryDelaysMs ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
     });
     closers.push(() => lambda.close());
@@ -210,6 +217,23 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         },
         sendSqsMessage: async (queueUrl, body) => {
           await sqs.send(queueUrl, body);
+        },
+      },
+      // SQL external functions reach the local stand-ins of the services they call. There is
+      // no local Secrets Manager, DynamoDB or Amazon ML: their functions fail at run time.
+      external: {
+        invokeLambda: async (functionArn, payload) => {
+          const result = await lambda.invoke(functionArn, payload, 'RequestResponse');
+          return {
+            ...(result.functionError ? { functionError: result.functionError } : {}),
+            payload: result.payload,
+          };
+        },
+        getThingShadow: async (thingName, shadowName) => shadow.api.get(thingName, shadowName),
+        describeThing: async (thingName) => describeThingOutput(iot.registry.describeThing(thingName)),
+        listThingGroupsForThing: async (thingName) => {
+          iot.registry.describeThing(thingName); // an unknown thing fails as ListThingGroupsForThing does
+          return { thingGroups: [] };
         },
       },
     });

@@ -61,7 +61,7 @@ export function explainAwsError(err: unknown, ctx: AwsCallContext): Error {
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) {
     return new OnboardError(
       ctx.local
-        ? `Cannot reach the local cloud at ${where} while ${ctx.action} (connection refused): start it with \`zonectl local up\`, or pass the --state-dir it uses.`
+        ? `Cannot reach the local cloud at ${where} while ${ctx.action} (connection refused): start it with \`npx zonectl local up\` (in another terminal), or pass the --state-dir it uses.`
         : `Cannot reach ${where} while ${ctx.action} (connection refused): check AWS_ENDPOINT_URL and your network.`,
     );
   }

@@ -56,6 +56,7 @@ import {
   writeSecret,
 } from './device-files';
 import { closeMatches, explainAwsError, OnboardError } from './errors';
+import { awsDeployStep, finishStep, localDeployStep, localUpStep } from './next-steps';
 
 /** Port of AWS IoT Core's MQTT over mutual TLS. */
 export const AWS_MQTT_PORT = 8883;
@@ -114,7 +115,7 @@ export async function startOnboarding(o: StartOptions): Promise<StartResult> {
   const exists = existsSync(keyPath);
   if (exists && !o.rotate) {
     throw new OnboardError(
-      `${o.thing} already has a private key (${keyPath}); it is never overwritten. To replace it, run \`zonectl onboard ${o.thing} --rotate\`; to finish onboarding, run \`zonectl onboard ${o.thing} --finish\`.`,
+      `${o.thing} already has a private key (${keyPath}); it is never overwritten. To replace it, run \`npx zonectl onboard ${o.thing} --rotate\`; to finish onboarding after a deploy, run \`${finishStep(o.thing, o)}\` (add --local for the local cloud).`,
     );
   }
   const record = readRecord(dir, o.thing);
@@ -134,8 +135,8 @@ export async function startOnboarding(o: StartOptions): Promise<StartResult> {
     csrPath,
     rotated: exists,
     nextSteps: [
-      'Deploy so the stack issues a certificate from the CSR: `npx cdk deploy` (AWS) or a local deploy (`zonectl local up`).',
-      `Then write the device bundle: \`zonectl onboard ${o.thing} --finish\` (add --local for the local cloud).`,
+      `Deploy so the stack issues a certificate from the CSR. AWS: \`${awsDeployStep(o)}\`. Local cloud: with \`${localUpStep()}\` running in another terminal, \`${localDeployStep(o)}\`.`,
+      `Then write the device bundle: \`${finishStep(o.thing, o)}\` (AWS) or \`${finishStep(o.thing, { ...o, local: true })}\` (local cloud).`,
     ],
   };
 }
@@ -196,7 +197,9 @@ export interface FinishResult {
 
 async function certificateIdFromStack(o: FinishOptions, config: BuildingConfig): Promise<string> {
   const key = certificateOutputKey(o.thing);
-  const deployHint = o.target.local ? 'a local deploy (`zonectl local up`)' : '`npx cdk deploy`';
+  const deployHint = o.target.local
+    ? `\`${localDeployStep({ stateDir: o.target.stateDir, configPath: o.configPath })}\``
+    : `\`${awsDeployStep({ configPath: o.configPath })}\``;
   const noCertificate = (stack: string) =>
     new OnboardError(
       `Stack ${stack} has no certificate for ${o.thing} (no output ${key}): the CSR was not there when it was deployed. Run ${deployHint} again, then --finish.`,
@@ -283,7 +286,7 @@ export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> 
     throw new OnboardError(
       status === 'PENDING_ACTIVATION' || status === 'PENDING_TRANSFER'
         ? `Certificate ${certificateId} is ${status}, not issued for use yet: wait for the deploy to finish, then --finish.`
-        : `Certificate ${certificateId} is ${status}: a device cannot connect with it. Run \`zonectl onboard ${o.thing} --rotate\`, deploy, then --finish.`,
+        : `Certificate ${certificateId} is ${status}: a device cannot connect with it. Run \`npx zonectl onboard ${o.thing} --rotate\`, deploy, then --finish.`,
     );
   }
 
@@ -295,7 +298,7 @@ export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> 
       caPem = readFileSync(target.endpoints.caFile, 'utf8');
     } catch {
       throw new OnboardError(
-        `Cannot read the local CA ${target.endpoints.caFile}: restart the local cloud with \`zonectl local up\`.`,
+        `Cannot read the local CA ${target.endpoints.caFile}: restart the local cloud with \`${localUpStep({ stateDir: target.stateDir })}\`.`,
       );
     }
   } else {

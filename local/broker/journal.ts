@@ -38,6 +38,8 @@ export interface JournaledMessage {
   readonly clientId?: string;
   readonly principal?: string;
   readonly thingName?: string;
+  /** The address the publisher connected from (sourceip()). */
+  readonly sourceIp?: string;
   /** How many rule republish actions led to this message. */
   readonly hops?: number;
   /** When the broker accepted it, epoch ms. */
@@ -55,6 +57,7 @@ const RecordSchema = z.discriminatedUnion('t', [
     c: z.string().optional(),
     pr: z.string().optional(),
     th: z.string().optional(),
+    ip: z.string().optional(),
     h: z.number().int().nonnegative().optional(),
     at: z.number(),
   }),
@@ -72,6 +75,7 @@ const toRecord = (m: JournaledMessage): JournalRecord => ({
   ...(m.clientId !== undefined ? { c: m.clientId } : {}),
   ...(m.principal !== undefined ? { pr: m.principal } : {}),
   ...(m.thingName !== undefined ? { th: m.thingName } : {}),
+  ...(m.sourceIp !== undefined ? { ip: m.sourceIp } : {}),
   ...(m.hops ? { h: m.hops } : {}),
   at: m.receivedAt,
 });
@@ -85,6 +89,7 @@ const fromRecord = (r: Extract<JournalRecord, { t: 'm' }>): JournaledMessage => 
   ...(r.c !== undefined ? { clientId: r.c } : {}),
   ...(r.pr !== undefined ? { principal: r.pr } : {}),
   ...(r.th !== undefined ? { thingName: r.th } : {}),
+  ...(r.ip !== undefined ? { sourceIp: r.ip } : {}),
   ...(r.h ? { hops: r.h } : {}),
   receivedAt: r.at,
 });

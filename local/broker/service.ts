@@ -41,7 +41,7 @@ import { authorizePublishHook } from './hooks/authorize-publish';
 import { authorizeSubscribeHook } from './hooks/authorize-subscribe';
 import { preConnectHook } from './hooks/limits';
 import { watchPresence } from './hooks/presence';
-import { JOURNALED, type JournaledPacket, Observers, publishedHook } from './hooks/published';
+import { JOURNALED, type JournaledPacket, Observers, publishedHook, sourceIpOf } from './hooks/published';
 import { closeSessionsOfRevokedCertificates } from './hooks/revocation';
 import { InboundJournal, type JournaledMessage } from './journal';
 import { SessionRegistry } from './sessions';
@@ -97,7 +97,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
   /** Journals an allowed QoS 1 publish of a device; its PUBACK waits for the write. */
   const journalPublish = (
     _client: Client,
-    session: { clientId: string; certificateId: string; thingName?: string },
+    session: { clientId: string; certificateId: string; thingName?: string; ipAddress?: string },
     packet: PublishPacket,
     callback: (error?: Error | null) => void,
   ) => {
@@ -111,6 +111,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
         clientId: session.clientId,
         principal: session.certificateId,
         ...(session.thingName ? { thingName: session.thingName } : {}),
+        ...(session.ipAddress ? { sourceIp: sourceIpOf(session.ipAddress) } : {}),
         receivedAt: Date.now(),
       })
       .then(

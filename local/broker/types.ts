@@ -22,6 +22,8 @@ export interface BrokerMessage {
   readonly receivedAt: number;
   /** How many rule republish actions led to this message (0 or absent for a device's). */
   readonly hops?: number;
+  /** The IP address the publisher connected from (the rules engine's sourceip()). */
+  readonly sourceIp?: string;
 }
 
 /** What a service publishes. */

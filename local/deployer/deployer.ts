@@ -87,7 +87,7 @@ async function deployStack(
     accountId: identity.accountId,
     region: identity.region,
     stackName: stack.stackName,
-    stackId: `arn:aws:cloudformation:${identity.region}:${identity.accountId}:stack/${stack.stackName}/${stableId(stack.stackName)}`,
+    stackId: `arn:aws:cloudformation:${identity.region}:${identity.accountId}:stack/${stack.stackName}/${stableUuid(stack.stackName)}`,
     parameters: parameterDefaults(template),
     conditions: {},
     resource: (id) => deployed.get(id),
@@ -252,6 +252,12 @@ export function physicalName(
   const stackPart = clean(stackName).slice(0, Math.ceil(budget / 2));
   const idPart = clean(logicalId).slice(0, budget - stackPart.length);
   return [stackPart, idPart, suffix].join(separator);
+}
+
+/** A stack id's last part is a UUID on AWS; locally one derived from the stack name, stable across deploys. */
+function stableUuid(input: string): string {
+  const h = stableId(input);
+  return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20, 32)].join('-');
 }
 
 function stableId(input: string): string {

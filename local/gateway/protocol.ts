@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AwsServiceError } from '../common';
 import type { AwsProtocol, AwsRequest, AwsResponse } from './types';
+import { xmlDocument } from './xml';
 
 export interface RenderedResponse {
   readonly status: number;
@@ -67,12 +68,6 @@ export function toAwsRequest(req: IncomingMessage, body: Buffer): AwsRequest {
   };
 }
 
-const xmlEscape = (s: string) =>
-  s.replace(
-    /[<>&'"]/g,
-    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c,
-  );
-
 export function renderResponse(protocol: AwsProtocol, out: AwsResponse, requestId: string): RenderedResponse {
   const headers: Record<string, string> = { 'x-amzn-requestid': requestId, ...lowerKeys(out.headers ?? {}) };
   let body: Buffer;
@@ -97,34 +92,49 @@ export function renderResponse(protocol: AwsProtocol, out: AwsResponse, requestI
   return { status: out.status, headers, body };
 }
 
-/** Renders an AwsServiceError so SDK v3 and botocore raise the exception named by `code`. */
+/** How a route qualifies its errors: JSON `__type` namespace, query XML namespace. */
+export interface ErrorContext {
+  /** JSON protocols: the Smithy namespace of `__type` (SQS: `com.amazonaws.sqs`). */
+  readonly namespace?: string;
+  /** Query protocol: the `xmlns` of ErrorResponse. */
+  readonly xmlNamespace?: string;
+}
+
+/**
+ * Renders an AwsServiceError so SDK v3 and botocore raise the exception named by `code`.
+ * Query protocol (Amazon SQS Developer Guide, "Interpreting Amazon SQS XML API responses"):
+ * `ErrorResponse` with `Error{Type, Code, Message, Detail}` and `RequestId`, where Code is the
+ * service's legacy query code when it has one (`queryCode`, e.g.
+ * `AWS.SimpleQueueService.NonExistentQueue`), the shape name otherwise.
+ */
 export function renderError(
   protocol: AwsProtocol,
   err: AwsServiceError,
   requestId: string,
-  errorNamespace?: string,
+  context: ErrorContext = {},
 ): RenderedResponse {
   const headers: Record<string, string> = {
     'x-amzn-requestid': requestId,
     'x-amzn-errortype': err.code,
   };
   const queryCode = (err as { queryCode?: unknown }).queryCode;
-  if (typeof queryCode === 'string') {
-    headers['x-amzn-query-error'] = `${queryCode};${err.status >= 500 ? 'Receiver' : 'Sender'}`;
-  }
+  const fault = err.status >= 500 ? 'Receiver' : 'Sender';
+  if (typeof queryCode === 'string') headers['x-amzn-query-error'] = `${queryCode};${fault}`;
   let body: string;
   if (protocol === 'query') {
     headers['content-type'] = 'text/xml';
-    body =
-      `<ErrorResponse><Error><Type>${err.status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
-      `<Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error>` +
-      `<RequestId>${requestId}</RequestId></ErrorResponse>`;
+    const code = typeof queryCode === 'string' ? queryCode : err.code;
+    body = xmlDocument(
+      'ErrorResponse',
+      { Error: { Type: fault, Code: code, Message: err.message, Detail: {} }, RequestId: requestId },
+      context.xmlNamespace,
+    );
   } else if (protocol === 'rest-json') {
     headers['content-type'] = CONTENT_TYPES[protocol];
     body = JSON.stringify({ ...err.fields, message: err.message });
   } else {
     headers['content-type'] = CONTENT_TYPES[protocol];
-    const type = errorNamespace ? `${errorNamespace}#${err.code}` : err.code;
+    const type = context.namespace ? `${context.namespace}#${err.code}` : err.code;
     body = JSON.stringify({ ...err.fields, __type: type, message: err.message });
   }
   const buf = Buffer.from(body);

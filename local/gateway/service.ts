@@ -30,7 +30,7 @@ import {
   renderUnrouted,
   toAwsRequest,
 } from './protocol';
-import type { AwsRequest, GatewayService, GatewayServiceOptions, ServiceRoute } from './types';
+import type { AwsProtocol, AwsRequest, GatewayService, GatewayServiceOptions, ServiceRoute } from './types';
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -44,6 +44,20 @@ export function browserRefusal(headers: Readonly<Record<string, string>>): strin
   if (origin !== undefined && origin !== `http://${host}`) return `cross-origin request from ${origin}`;
   return undefined;
 }
+
+/** The protocol a route answers this request in. */
+function protocolOf(route: ServiceRoute, req: AwsRequest): AwsProtocol {
+  try {
+    return route.protocolOf?.(req) ?? route.protocol;
+  } catch {
+    return route.protocol;
+  }
+}
+
+const errorContext = (route: ServiceRoute) => ({
+  ...(route.errorNamespace ? { namespace: route.errorNamespace } : {}),
+  ...(route.xmlNamespace ? { xmlNamespace: route.xmlNamespace } : {}),
+});
 
 export async function createGatewayService(options: GatewayServiceOptions): Promise<GatewayService> {
   const logger = options.logger.child('gateway');
@@ -80,20 +94,21 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
       send(res, renderUnrouted(req, unknownOperation(message), requestId));
       return;
     }
+    const protocol = protocolOf(route, req);
     try {
       const out = await route.handle(req);
-      send(res, renderResponse(route.protocol, out, requestId));
+      send(res, renderResponse(protocol, out, requestId));
     } catch (err) {
       if (err instanceof AwsServiceError) {
         const line = `${route.name} ${what} -> ${err.status} ${err.code}: ${err.message}`;
         if (err.status >= 500) logger.error(line);
         else logger.info(line);
-        send(res, renderError(route.protocol, err, requestId, route.errorNamespace));
+        send(res, renderError(protocol, err, requestId, errorContext(route)));
         return;
       }
       logger.error(`${route.name} ${what} failed unexpectedly: ${errorText(err)}`);
-      const internal = internalFailure(route.protocol, route.internalErrorCode);
-      send(res, renderError(route.protocol, internal, requestId, route.errorNamespace));
+      const internal = internalFailure(protocol, route.internalErrorCode);
+      send(res, renderError(protocol, internal, requestId, errorContext(route)));
     }
   }
 

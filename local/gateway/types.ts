@@ -39,6 +39,17 @@ export interface ServiceRoute {
   readonly name: string;
   readonly protocol: AwsProtocol;
   /**
+   * For a service that speaks two protocols on one route (SQS: AWS JSON 1.0 and the query
+   * protocol): the protocol of this request, which the gateway renders the response and any
+   * error in. Default: `protocol`.
+   */
+  protocolOf?(req: AwsRequest): AwsProtocol;
+  /**
+   * Query protocol: the XML namespace of the service's responses and ErrorResponse (SQS:
+   * `http://queue.amazonaws.com/doc/2012-11-05/`).
+   */
+  readonly xmlNamespace?: string;
+  /**
    * The exception the service's model names for an internal failure, which the gateway answers
    * (status 500) when `handle` throws anything but an AwsServiceError; default
    * `InternalFailureException` for rest-json and `InternalFailure` for the JSON protocols.

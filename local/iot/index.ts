@@ -1,3 +1,4 @@
+export { describeThingOutput } from './operations/things';
 export { evaluatePolicies, parsePolicyDocument } from './policy';
 export { ENDPOINT_TYPES, IotRegistry, topicPatternOf } from './registry';
 export { createIotRoute, IOT_OPERATIONS } from './route';

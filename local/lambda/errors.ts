@@ -1,8 +1,8 @@
 /**
- * Exceptions of the Lambda Invoke API, with the HTTP status the Lambda model gives each
- * (Lambda API Reference, "Invoke" > Errors).
+ * Exceptions of the Lambda API, with the HTTP status the Lambda model gives each (Lambda API
+ * Reference, "Invoke", "GetFunction", "GetEventSourceMapping" > Errors).
  */
-import { AwsServiceError, resourceNotFound } from '../common';
+import { AwsServiceError, resourceNotFound, unknownOperation } from '../common';
 
 /** ResourceNotFoundException (404): no function of that name or ARN. */
 export const functionNotFound = (nameOrArn: string) => resourceNotFound(`Function not found: ${nameOrArn}`);
@@ -20,3 +20,13 @@ export const invalidRequestContent = () =>
  */
 export const tooManyRequests = (message: string) =>
   new AwsServiceError('TooManyRequestsException', 429, message, { Reason: 'CallerRateLimitExceeded' });
+
+/** ResourceNotFoundException (404) for an event source mapping UUID that names none. */
+export const eventSourceMappingNotFound = (uuid: string) =>
+  resourceNotFound(`The resource you requested does not exist. (Event source mapping ${uuid})`);
+
+/** A Lambda API call the local Lambda does not serve. */
+export const operationNotServed = (what: string) =>
+  unknownOperation(
+    `The local Lambda serves Invoke, ListFunctions, GetFunction, GetFunctionConfiguration, ListEventSourceMappings and GetEventSourceMapping; ${what} is not emulated`,
+  );

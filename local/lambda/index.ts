@@ -1,8 +1,10 @@
 export { createLambdaRoute } from './route';
 export { createLambdaService } from './service';
 export type {
+  EventSourceMappingView,
   FunctionDefinition,
   FunctionErrorPayload,
+  FunctionInfo,
   FunctionSummary,
   InvocationType,
   InvokeResult,

@@ -23,6 +23,7 @@
  *   TooManyRequestsException. Destinations and DLQs must be SQS queues.
  * - Functions are kept in `<dir>/functions.json` with their staged code and run again after a
  *   restart; a deploy replaces them.
+ * - Management API read-only, $LATEST only (see management.ts).
  * - No CloudWatch Logs: handler output goes to the local log, prefixed with the function name.
  */
 
@@ -34,9 +35,10 @@ import { functionNotFound } from './errors';
 import { FunctionPool, POOL_RETIRED } from './pool';
 import { createLambdaRoute } from './route';
 import { FunctionStore } from './store';
-import { stageTaskRoot } from './task-root';
+import { codeDigest, stageTaskRoot } from './task-root';
 import type {
   FunctionDefinition,
+  FunctionInfo,
   InvocationType,
   InvokeResult,
   LambdaService,
@@ -58,7 +60,8 @@ const ENDPOINT_SERVICE_IDS = [
 export async function createLambdaService(options: LambdaServiceOptions): Promise<LambdaService> {
   const logger = options.logger;
   const region = options.region ?? options.identity.region;
-  const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool }>();
+  const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool; info: FunctionInfo }>();
+  const now = options.now ?? Date.now;
   mkdirSync(options.dir, { recursive: true });
   let closed = false;
 
@@ -165,30 +168,30 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       ? { maxQueuedPerFunction: options.maxQueuedEventsPerFunction }
       : {}),
   });
-
   const store = new FunctionStore(options.dir, logger);
 
-  /** Starts (or replaces) the execution environments of a staged function. */
-  const install = (def: FunctionDefinition): boolean => {
+  /** Starts (or replaces) the execution environments of a staged function; true if it replaced one. */
+  const install = (def: FunctionDefinition, stamp: { lastModified: string; revisionId: string }): boolean => {
     const previous = functions.get(def.functionName);
     const pool = new FunctionPool(def, environmentFor(def), logger, {
       maxInstances: maxInstances(def),
       idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
     });
-    functions.set(def.functionName, { def, pool });
+    const info: FunctionInfo = { definition: def, ...stamp, ...codeDigest(def.codeDir) };
+    functions.set(def.functionName, { def, pool, info });
     previous?.pool.retire();
     return previous !== undefined;
   };
 
   // The functions deployed before the last stop run again, from their staged code.
-  for (const def of store.all()) {
-    if (!existsSync(def.codeDir)) {
+  for (const { definition, lastModified, revisionId } of store.all()) {
+    if (!existsSync(definition.codeDir)) {
       logger.warn(
-        `function ${def.functionName} is not restored: its staged code ${def.codeDir} is gone; deploy again`,
+        `function ${definition.functionName} is not restored: its staged code ${definition.codeDir} is gone; deploy again`,
       );
       continue;
     }
-    install(def);
+    install(definition, { lastModified, revisionId });
   }
   if (functions.size > 0)
     logger.info(`restored ${functions.size} function(s): ${[...functions.keys()].join(', ')}`);
@@ -209,8 +212,9 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       }
       const codeDir = stageTaskRoot(definition.codeDir, join(options.dir, 'tasks'), definition.functionName);
       const def = { ...definition, codeDir };
-      store.put(def);
-      const replaced = install(def);
+      const stamp = { lastModified: lambdaTimestamp(now()), revisionId: randomUUID() };
+      store.put(def, stamp);
+      const replaced = install(def, stamp);
       logger.info(
         `function ${def.functionName} ${replaced ? 'replaced' : 'created'} (${def.handler}, ${def.codeDir})`,
       );
@@ -238,6 +242,10 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
         arn: def.arn,
         instances: pool.size,
       })),
+    describeFunctions: () =>
+      [...functions.values()]
+        .map((f) => f.info)
+        .sort((a, b) => a.definition.functionName.localeCompare(b.definition.functionName)),
     drainAsync: () => asyncInvoker.drain(),
     async close() {
       if (closed) return;
@@ -248,5 +256,17 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       await draining;
     },
   };
-  return { ...service, route: createLambdaRoute(service) };
+  return {
+    ...service,
+    route: createLambdaRoute({
+      ...service,
+      identity: options.identity,
+      eventSourceMappings: options.eventSourceMappings ?? (() => []),
+    }),
+  };
+}
+
+/** LastModified as Lambda writes it (ISO 8601 with milliseconds and a `+0000` offset). */
+export function lambdaTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+0000');
 }

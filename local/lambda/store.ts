@@ -11,7 +11,7 @@ import type { FunctionDefinition } from './types';
 
 export const FUNCTIONS_FILE = 'functions.json';
 
-const DefinitionSchema = z.object({
+const DefinitionSchema = z.looseObject({
   functionName: z.string().min(1),
   arn: z.string().min(1),
   codeDir: z.string().min(1),
@@ -27,7 +27,20 @@ const DefinitionSchema = z.object({
   reservedConcurrency: z.number().optional(),
 });
 
-const FileSchema = z.object({ functions: z.record(z.string(), DefinitionSchema) });
+const StoredSchema = z.object({
+  definition: DefinitionSchema,
+  /** LastModified and RevisionId as the management API reports them, kept across restarts. */
+  lastModified: z.string(),
+  revisionId: z.string(),
+});
+
+const FileSchema = z.object({ functions: z.record(z.string(), StoredSchema) });
+
+export interface StoredFunction {
+  readonly definition: FunctionDefinition;
+  readonly lastModified: string;
+  readonly revisionId: string;
+}
 
 /** Drops undefined members, which JSON would drop anyway. */
 const defined = (def: FunctionDefinition): FunctionDefinition =>
@@ -52,18 +65,24 @@ export class FunctionStore {
     });
   }
 
-  all(): FunctionDefinition[] {
-    return Object.values(this.file.value.functions).map((def) => ({
-      ...(def as FunctionDefinition),
-      codeDir: resolve(this.dir, def.codeDir),
+  all(): StoredFunction[] {
+    return Object.values(this.file.value.functions).map((f) => ({
+      ...f,
+      definition: {
+        ...(f.definition as unknown as FunctionDefinition),
+        codeDir: resolve(this.dir, f.definition.codeDir),
+      },
     }));
   }
 
-  put(def: FunctionDefinition): void {
+  put(def: FunctionDefinition, stamp: { lastModified: string; revisionId: string }): void {
     const inside = relative(this.dir, def.codeDir);
     const codeDir = inside.startsWith('..') || isAbsolute(inside) ? def.codeDir : inside;
     this.file.update((v) => {
-      v.functions[def.functionName] = defined({ ...def, codeDir }) as z.infer<typeof DefinitionSchema>;
+      v.functions[def.functionName] = {
+        definition: defined({ ...def, codeDir }) as z.infer<typeof DefinitionSchema>,
+        ...stamp,
+      };
     });
   }
 

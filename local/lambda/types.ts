@@ -26,6 +26,45 @@ export interface FunctionDefinition {
   readonly maximumEventAgeSeconds?: number;
   /** Concurrent instances cap; default the service's maxInstancesPerFunction. */
   readonly reservedConcurrency?: number;
+  /** What the management API reports (the template's Role, Description, ...); no local effect. */
+  readonly role?: string;
+  readonly description?: string;
+  /** `x86_64` or `arm64`; default x86_64. The code runs on the local machine either way. */
+  readonly architectures?: readonly string[];
+  /** TracingConfig.Mode; default PassThrough. */
+  readonly tracingMode?: string;
+  /** EphemeralStorage.Size in MB; default 512. */
+  readonly ephemeralStorageMb?: number;
+  /** LoggingConfig: LogGroup (default `/aws/lambda/<name>`) and LogFormat (default Text). */
+  readonly logGroup?: string;
+  readonly logFormat?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** A deployed function as the management API describes it. */
+export interface FunctionInfo {
+  readonly definition: FunctionDefinition;
+  /** When it was created or last replaced, as Lambda writes it: `2019-09-24T18:20:35.054+0000`. */
+  readonly lastModified: string;
+  /** Changes with every create or replace. */
+  readonly revisionId: string;
+  /** Bytes of the staged code directory. */
+  readonly codeSize: number;
+  /** Base64 SHA-256 of the staged code directory (every file, in path order). */
+  readonly codeSha256: string;
+}
+
+/** An event source mapping that feeds a function, as the management API describes it. */
+export interface EventSourceMappingView {
+  readonly uuid: string;
+  readonly eventSourceArn: string;
+  readonly functionArn: string;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly functionResponseTypes: readonly string[];
+  readonly enabled: boolean;
+  /** Epoch milliseconds of its creation or last change. */
+  readonly lastModified: number;
 }
 
 export type InvocationType = 'RequestResponse' | 'Event';
@@ -76,6 +115,13 @@ export interface LambdaServiceOptions {
   readonly idleTimeoutMs?: number;
   /** Instances per function; default 4. */
   readonly maxInstancesPerFunction?: number;
+  /**
+   * The event source mappings that invoke the functions (they live in the service that polls
+   * the source, SQS), for ListEventSourceMappings and GetEventSourceMapping; default none.
+   */
+  readonly eventSourceMappings?: () => readonly EventSourceMappingView[];
+  /** Clock in epoch ms for LastModified; default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface FunctionSummary {
@@ -95,6 +141,8 @@ export interface LambdaService {
    */
   invoke(arnOrName: string, payload: unknown, invocationType?: InvocationType): Promise<InvokeResult>;
   listFunctions(): FunctionSummary[];
+  /** Every deployed function with what the management API reports about it, by name. */
+  describeFunctions(): FunctionInfo[];
   /** Resolves when no asynchronous invocation is queued or running (for tests and shutdown). */
   drainAsync(): Promise<void>;
   close(): Promise<void>;

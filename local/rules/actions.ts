@@ -28,6 +28,7 @@ import {
   type CompiledTemplate,
   compileTemplate,
   type Evaluation,
+  type ExternalCall,
   evaluateTemplate,
   type RuleMessage,
   SqlParseError,
@@ -75,6 +76,8 @@ const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
 
 export interface ActionRunnerOptions {
+  /** Makes the external function calls of substitution templates. */
+  readonly external: (call: ExternalCall) => Promise<unknown>;
   readonly bus: MessageBus;
   readonly identity: CloudIdentity;
   readonly targets: RuleActionTargets;
@@ -86,7 +89,7 @@ export interface ActionRunnerOptions {
 
 /** Runs a matched rule's actions, then its errorAction if any of them failed. */
 export function createActionRunner(options: ActionRunnerOptions) {
-  const { bus, identity, targets, log, actionTimeoutMs, stopping } = options;
+  const { bus, identity, targets, log, actionTimeoutMs, stopping, external } = options;
   let holding = 0;
 
   async function perform(
@@ -149,7 +152,11 @@ export function createActionRunner(options: ActionRunnerOptions) {
     try {
       const raw = targetField(plan.action);
       resource = raw.includes('${')
-        ? evaluateTemplate(raw, message, rule.compiled, { accountId: identity.accountId, evaluation })
+        ? await evaluateTemplate(raw, message, rule.compiled, {
+            accountId: identity.accountId,
+            evaluation,
+            external,
+          })
         : raw;
     } catch (err) {
       return { failedAction, failedResource: resource, errorMessage: errorMessage(err) };

@@ -20,13 +20,23 @@
  *   machine (full disk, full local queue) is held and retried instead of reported. No
  *   CloudWatch logging or RuleNotFound metric: a log line stands in for both.
  * - Rules live in memory; the deployer and the IoT registry put them again after a restart.
+ * - A rule whose SQL calls an external function (sql/external-functions.ts) is evaluated in
+ *   its queue, one message at a time; a failed call fails the SQL: no action, no errorAction.
  */
 import { BASIC_INGEST_PREFIX, type BrokerMessage } from '../broker';
 import { errorText, iotArn } from '../common';
 import { compileActionPlan, createActionRunner, type Rule } from './actions';
 import { sqlParseException } from './errors';
 import { checkRuleName, normaliseTopicRulePayload, type TopicRulePayload } from './payload';
-import { type CompiledRule, compileRule, type Evaluation, type RuleMessage, SqlParseError } from './sql';
+import {
+  type CompiledRule,
+  callExternal,
+  compileRule,
+  type Evaluation,
+  type ExternalCall,
+  type RuleMessage,
+  SqlParseError,
+} from './sql';
 import type { RuleSummary, RulesService, RulesServiceOptions } from './types';
 
 /** The messages of one rule: how many run their actions now, and those waiting to start. */
@@ -45,12 +55,15 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
   const queues = new Map<string, RuleQueue>();
   const inFlight = new Set<Promise<void>>();
   let closed = false;
+  const externalServices = options.external ?? {};
+  const external = (call: ExternalCall) => callExternal(call, externalServices);
   const runActions = createActionRunner({
     bus,
     identity,
     targets,
     log,
     actionTimeoutMs,
+    external,
     stopping: () => closed,
   });
 
@@ -141,37 +154,60 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
       timestamp: options.now ? now() : message.receivedAt,
       ...(message.clientId !== undefined ? { clientId: message.clientId } : {}),
       ...(message.principal !== undefined ? { principal: message.principal } : {}),
+      ...(message.sourceIp !== undefined ? { sourceIp: message.sourceIp } : {}),
     };
+    const failed = (err: unknown) =>
+      // AWS: a SQL evaluation error, a failed external function included, means no action and
+      // no errorAction, only an AWS IoT log entry ("Error handling (error action)").
+      log.warn(
+        `rule ${name}: SQL evaluation failed for a message on ${message.topic}, so no action runs: ${errorText(err)}`,
+      );
+    if (rule.compiled.callsExternal) {
+      // External calls take time: the evaluation waits in the rule's queue, keeping its order.
+      return schedule(name, 1, async () => {
+        let evaluation: Evaluation;
+        try {
+          evaluation = await rule.compiled.evaluateAsync(ruleMessage, {
+            accountId: identity.accountId,
+            external,
+          });
+        } catch (err) {
+          failed(err);
+          return;
+        }
+        if (evaluation.matched && rule.actions.length > 0)
+          await runActions(rule, message, ruleMessage, evaluation);
+      });
+    }
     let evaluation: Evaluation;
     try {
       evaluation = rule.compiled.evaluate(ruleMessage, { accountId: identity.accountId });
     } catch (err) {
-      // AWS: a SQL evaluation error means no match and no errorAction, only a log entry.
-      log.warn(`rule ${name}: SQL evaluation failed for a message on ${message.topic}: ${errorText(err)}`);
+      failed(err);
       return undefined;
     }
     if (!evaluation.matched || rule.actions.length === 0) return undefined;
-    return schedule(name, () => runActions(rule, message, ruleMessage, evaluation));
+    return schedule(name, maxConcurrent, () => runActions(rule, message, ruleMessage, evaluation));
   }
 
   /**
-   * Runs `work` when fewer than maxConcurrent messages of the rule are running; never drops it
-   * (the broker bounds how many messages wait, by holding PUBACKs).
+   * Runs `work` when fewer than `limit` messages of the rule are running; never drops it (the
+   * broker bounds how many messages wait, by holding PUBACKs).
    */
-  function schedule(ruleName: string, work: () => Promise<void>): Promise<void> {
+  function schedule(ruleName: string, limit: number, work: () => Promise<void>): Promise<void> {
     let queue = queues.get(ruleName);
     if (!queue) {
       queue = { running: 0, waiting: [] };
       queues.set(ruleName, queue);
     }
     const q = queue;
-    const started =
-      q.running < maxConcurrent
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-            q.waiting.push(resolve);
-          });
-    if (q.running < maxConcurrent) q.running++;
+    const free = q.running < limit;
+    const started = free
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          q.waiting.push(resolve);
+        });
+    if (free) q.running++;
     const done = started.then(work).finally(() => {
       inFlight.delete(done);
       const next = q.waiting.shift();

@@ -1,6 +1,7 @@
 import type { MessageBus } from '../broker';
 import type { CloudIdentity, LocalLogger } from '../common';
 import type { RuleAction, TopicRulePayload } from './payload';
+import type { ExternalServices } from './sql';
 
 /** What rule actions call; the deployer implements it with the local Lambda and SQS services. */
 export interface RuleActionTargets {
@@ -19,6 +20,11 @@ export interface RulesServiceOptions {
   readonly identity: CloudIdentity;
   readonly logger: LocalLogger;
   readonly targets: RuleActionTargets;
+  /**
+   * The local services SQL external functions call (aws_lambda, get_thing_shadow,
+   * get_registry_data, get_secret); a function whose service is missing fails at run time.
+   */
+  readonly external?: ExternalServices;
   /** Clock for timestamp(); by default the time the broker accepted the message. */
   readonly now?: () => number;
   /** How long one action may take before it counts as failed; default 30 s. */

@@ -122,3 +122,18 @@ export const serviceUnavailable = (reason: string) =>
     503,
     `The local SQS could not store the request: ${reason}. Try again once the disk has room.`,
   );
+/** Common query-protocol errors (Amazon SQS API Reference, "Common Errors"). */
+export const missingAction = () =>
+  new SqsError(
+    'MissingAction',
+    'MissingAction',
+    400,
+    'The request is missing an action or a required parameter: pass Action=<operation>, e.g. Action=ListQueues.',
+  );
+export const invalidAction = (action: string) =>
+  new SqsError(
+    'InvalidAction',
+    'InvalidAction',
+    400,
+    `The action or operation requested is invalid: ${action.slice(0, 100)} is not an Amazon SQS operation.`,
+  );

@@ -3,6 +3,7 @@ export { createSqsService } from './service';
 export type {
   EventSourceMapping,
   EventSourceMappingConfig,
+  EventSourceMappingSummary,
   InvokeFunction,
   InvokeOutcome,
   MessageAttributes,

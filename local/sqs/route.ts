@@ -1,62 +1,121 @@
 /**
- * The SQS API as a gateway route: AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Operation>`, SigV4
- * signing name `sqs` (Amazon SQS Developer Guide, "Amazon SQS AWS JSON protocol"). Each
- * operation follows its page in the Amazon SQS API Reference. Errors are thrown as SqsError
- * and rendered by the gateway with the `com.amazonaws.sqs` namespace and the legacy query code.
+ * The SQS API as a gateway route, in both protocols SQS serves (Amazon SQS Developer Guide,
+ * "Amazon SQS AWS JSON protocol" and "Making query API requests"): AWS JSON 1.0 with
+ * `X-Amz-Target: AmazonSQS.<Operation>`, and the query protocol with `Action=<Operation>` as
+ * form fields or query string, answered in XML (query-protocol.ts). Both run the same
+ * operations below, each following its page in the Amazon SQS API Reference. Errors are
+ * thrown as SqsError; the gateway renders them in the request's protocol, with the
+ * `com.amazonaws.sqs` namespace and the legacy query code (JSON), or as an XML ErrorResponse
+ * whose Code is the legacy query code (query).
  */
+import { randomUUID } from 'node:crypto';
 import { AwsServiceError, errorText } from '../common';
-import type { AwsRequest, ServiceRoute } from '../gateway';
+import { type AwsRequest, type ServiceRoute, type XmlElements, xmlDocument } from '../gateway';
 import { intParam, type SqsBackend } from './backend';
 import {
   batchIdsNotDistinct,
   batchRequestTooLong,
   emptyBatch,
+  invalidAction,
   invalidBatchEntryId,
   invalidParameter,
+  missingAction,
   missingParameter,
   queueDoesNotExist,
   tooManyEntries,
   unsupportedOperation,
 } from './errors';
 import { md5OfSelected, selectMessageAttributes, systemAttributes } from './messages';
+import {
+  decodeQueryRequest,
+  encodeQueryResponse,
+  QUERY_OPERATIONS,
+  SQS_XML_NAMESPACE,
+} from './query-protocol';
 import type { StoredMessage } from './types';
 
 type Input = Record<string, unknown>;
 type Operation = (input: Input, req: AwsRequest) => Promise<object> | object;
 
 const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+const JSON_TARGET_PREFIX = 'AmazonSQS.';
+
+const isJsonRequest = (req: AwsRequest) => req.target?.startsWith(JSON_TARGET_PREFIX) === true;
+
+/** Query parameters: the URL's, then form fields of a POST body (which win). */
+function queryParams(req: AwsRequest): URLSearchParams {
+  const params = new URLSearchParams(req.query);
+  const type = req.headers['content-type'] ?? '';
+  if (req.body.length > 0 && (type === '' || type.includes('application/x-www-form-urlencoded'))) {
+    for (const [k, v] of new URLSearchParams(req.body.toString('utf8'))) params.set(k, v);
+  }
+  return params;
+}
+
+/** An unsigned request that names an SQS operation in `Action` (e.g. from curl). */
+function namesSqsAction(req: AwsRequest): boolean {
+  if (req.signingService !== undefined || req.target !== undefined) return false;
+  const action = req.query.get('Action');
+  if (action !== null) return QUERY_OPERATIONS.has(action);
+  const type = req.headers['content-type'] ?? '';
+  if (!type.includes('application/x-www-form-urlencoded')) return false;
+  return QUERY_OPERATIONS.has(new URLSearchParams(req.body.toString('utf8')).get('Action') ?? '');
+}
 
 export function createSqsRoute(backend: SqsBackend): ServiceRoute {
   const ops = operations(backend);
+  // Own keys only: `constructor` or `toString` are not operations.
+  const operation = (name: string) => (Object.hasOwn(ops, name) ? ops[name] : undefined);
+
+  async function handleJson(req: AwsRequest) {
+    const op = req.target!.slice(JSON_TARGET_PREFIX.length);
+    const handler = operation(op);
+    if (!handler) throw unsupportedOperation(op);
+    let input: Input;
+    try {
+      const text = req.body.toString('utf8');
+      input = text.trim() === '' ? {} : (JSON.parse(text) as Input);
+    } catch {
+      throw invalidParameter('The request body is not valid JSON.');
+    }
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw invalidParameter('The request body must be a JSON object.');
+    }
+    const body = await handler(input, req);
+    return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
+  }
+
+  async function handleQuery(req: AwsRequest) {
+    const params = queryParams(req);
+    const action = params.get('Action');
+    if (!action) throw missingAction();
+    const decoded = decodeQueryRequest(params);
+    if (!decoded) throw invalidAction(action);
+    const handler = operation(decoded.action);
+    if (!handler) throw unsupportedOperation(decoded.action);
+    // A request sent to the queue URL itself names the queue by its path.
+    if (decoded.input.QueueUrl === undefined && /^\/[^/]+\/[^/]+\/?$/.test(req.path)) {
+      decoded.input.QueueUrl = `http://${req.headers.host ?? 'localhost'}${req.path.replace(/\/$/, '')}`;
+    }
+    const output = await handler(decoded.input, req);
+    const requestId = randomUUID();
+    const { root, content } = encodeQueryResponse(decoded.action, output, requestId);
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+      body: xmlDocument(root, content as XmlElements, SQS_XML_NAMESPACE),
+    };
+  }
+
   return {
     name: 'sqs',
     protocol: 'json-1.0',
+    protocolOf: (req) => (isJsonRequest(req) ? 'json-1.0' : 'query'),
     internalErrorCode: 'InternalError',
     errorNamespace: 'com.amazonaws.sqs',
-    matches: (req) => req.target?.startsWith('AmazonSQS.') === true || req.signingService === 'sqs',
-    async handle(req) {
-      const op = req.target?.startsWith('AmazonSQS.') ? req.target.slice('AmazonSQS.'.length) : undefined;
-      if (!op) {
-        throw unsupportedOperation(
-          'without X-Amz-Target (the query protocol); use a client that speaks the AWS JSON protocol',
-        );
-      }
-      // Own keys only: `constructor` or `toString` are not operations.
-      const handler = Object.hasOwn(ops, op) ? ops[op] : undefined;
-      if (!handler) throw unsupportedOperation(op);
-      let input: Input;
-      try {
-        const text = req.body.toString('utf8');
-        input = text.trim() === '' ? {} : (JSON.parse(text) as Input);
-      } catch {
-        throw invalidParameter('The request body is not valid JSON.');
-      }
-      if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-        throw invalidParameter('The request body must be a JSON object.');
-      }
-      const body = await handler(input, req);
-      return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
-    },
+    xmlNamespace: SQS_XML_NAMESPACE,
+    matches: (req) => isJsonRequest(req) || req.signingService === 'sqs' || namesSqsAction(req),
+    handle: (req) => (isJsonRequest(req) ? handleJson(req) : handleQuery(req)),
   };
 }
 
@@ -83,18 +142,17 @@ function operations(b: SqsBackend): Record<string, Operation> {
     },
     ListQueues: (input) => {
       const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
-      const all = b.list(prefix);
-      const max =
-        input.MaxResults === undefined ? undefined : intParam('MaxResults', input.MaxResults, 1, 1000, 1000);
-      const after =
-        typeof input.NextToken === 'string' ? Buffer.from(input.NextToken, 'base64url').toString() : '';
-      const rest = after ? all.filter((q) => q.name > after) : all;
-      const page = rest.slice(0, max ?? 1000);
-      const more = max !== undefined && rest.length > page.length;
+      const { page, nextToken } = pageOf(b.list(prefix), input);
       return {
         ...(page.length > 0 ? { QueueUrls: page.map((q) => b.urlOf(q.name)) } : {}),
-        ...(more ? { NextToken: Buffer.from(page.at(-1)!.name).toString('base64url') } : {}),
+        ...(nextToken ? { NextToken: nextToken } : {}),
       };
+    },
+    ListDeadLetterSourceQueues: (input) => {
+      const target = queue(input).arn;
+      const sources = b.list().filter((q) => q.redrivePolicy?.deadLetterTargetArn === target);
+      const { page, nextToken } = pageOf(sources, input);
+      return { queueUrls: page.map((q) => b.urlOf(q.name)), ...(nextToken ? { NextToken: nextToken } : {}) };
     },
     DeleteQueue: async (input) => {
       await b.deleteQueue(queue(input));
@@ -149,7 +207,7 @@ function operations(b: SqsBackend): Record<string, Operation> {
           Failed.push(batchFailure(e.Id, err));
         }
       }
-      // Every entry reported Successful is on disk first (one fsync for the batch).
+      // One fsync for the whole batch; every entry reported Successful is durable.
       if (accepted.length > 0) await b.accept(q, accepted);
       return { Successful, Failed };
     },
@@ -217,6 +275,30 @@ function operations(b: SqsBackend): Record<string, Operation> {
       );
     },
   };
+}
+
+/**
+ * One page of a queue listing (ListQueues, ListDeadLetterSourceQueues): MaxResults 1-1000;
+ * without it every queue, with no NextToken, as SQS does. The token names the last queue
+ * of the page; the next page starts after it in the same (name) order.
+ */
+function pageOf<Q extends { readonly name: string }>(
+  queues: readonly Q[],
+  input: Input,
+): { page: Q[]; nextToken?: string } {
+  const max =
+    input.MaxResults === undefined ? undefined : intParam('MaxResults', input.MaxResults, 1, 1000, 1000);
+  let start = 0;
+  if (typeof input.NextToken === 'string' && input.NextToken !== '') {
+    const after = Buffer.from(input.NextToken, 'base64url').toString();
+    const at = queues.findIndex((q) => q.name === after);
+    start = at >= 0 ? at + 1 : queues.findIndex((q) => q.name.localeCompare(after) > 0);
+    if (start < 0) start = queues.length;
+  }
+  const rest = queues.slice(start);
+  const page = rest.slice(0, max ?? 1000);
+  const more = max !== undefined && rest.length > page.length;
+  return more ? { page, nextToken: Buffer.from(page.at(-1)!.name).toString('base64url') } : { page };
 }
 
 function sendResult(m: StoredMessage): object {

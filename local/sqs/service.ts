@@ -1,5 +1,6 @@
 /**
- * Local Amazon SQS: standard queues over the AWS JSON 1.0 protocol on the local API gateway,
+ * Local Amazon SQS: standard queues over the AWS JSON 1.0 and query (XML) protocols on the
+ * local API gateway,
  * kept on disk so queued messages survive a restart, plus Lambda event source mappings.
  *
  * Follows the Amazon SQS Developer Guide ("Amazon SQS visibility timeout", "Amazon SQS short
@@ -9,11 +10,10 @@
  * LIMITATIONS versus AWS:
  * - Standard queues only; FIFO queues (`.fifo`, FifoQueue) are refused. Delivery is in send
  *   order and exactly-once in practice, where SQS may reorder and duplicate.
- * - Operations: CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, Get/SetQueueAttributes,
- *   PurgeQueue, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch),
- *   ChangeMessageVisibility(Batch). Tags, permissions, message move tasks and
- *   ListDeadLetterSourceQueues answer UnsupportedOperation. The legacy query (XML) protocol is
- *   not served: use a client that speaks AWS JSON (SDK v3 >= 3.44x, AWS CLI >= 2.13).
+ * - Operations (both protocols): CreateQueue, GetQueueUrl, ListQueues, DeleteQueue,
+ *   Get/SetQueueAttributes, PurgeQueue, SendMessage(Batch), ReceiveMessage,
+ *   DeleteMessage(Batch), ChangeMessageVisibility(Batch), ListDeadLetterSourceQueues. Tags,
+ *   permissions and message move tasks answer UnsupportedOperation.
  * - Queue policies, KMS/SSE and RedriveAllowPolicy are stored and reported, not enforced.
  *   Any credentials are accepted; SenderId is the caller's access key id.
  * - PurgeQueue takes effect at once (no 60-second PurgeQueueInProgress window); a deleted
@@ -29,7 +29,13 @@ import { SqsBackend } from './backend';
 import { startEventSourceMapping } from './event-source-mapping';
 import { createSqsRoute } from './route';
 import { MappingRecords } from './store';
-import type { EventSourceMapping, SqsService, SqsServiceOptions } from './types';
+import type {
+  EventSourceMapping,
+  EventSourceMappingConfig,
+  InvokeFunction,
+  SqsService,
+  SqsServiceOptions,
+} from './types';
 
 export async function createSqsService(options: SqsServiceOptions): Promise<SqsService> {
   mkdirSync(options.dir, { recursive: true });
@@ -45,14 +51,38 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
   const route = createSqsRoute(backend);
   const mappings = new Map<string, EventSourceMapping>();
   const mappingRecords = new MappingRecords(options.dir, logger);
+  const mappingCreatedAt = new Map<string, number>();
+  const now = options.now ?? Date.now;
   let closed = false;
+
+  /** Starts a poller; closing it, by whoever holds it, takes it off the list (not off the disk). */
+  const run = (
+    config: EventSourceMappingConfig,
+    invoke: InvokeFunction,
+    uuid: string | undefined,
+    createdAt: number,
+  ): EventSourceMapping => {
+    const started = startEventSourceMapping(backend, config, invoke, logger, uuid);
+    const mapping: EventSourceMapping = {
+      uuid: started.uuid,
+      config: started.config,
+      close: async () => {
+        mappings.delete(started.uuid);
+        mappingCreatedAt.delete(started.uuid);
+        await started.close();
+      },
+    };
+    mappings.set(mapping.uuid, mapping);
+    mappingCreatedAt.set(mapping.uuid, createdAt);
+    return mapping;
+  };
 
   // The mappings of the last run poll again; the deployer finds them by UUID on a redeploy.
   if (options.invokeFunction) {
     for (const stored of mappingRecords.all()) {
-      const { uuid, ...config } = stored;
+      const { uuid, createdAt, ...config } = stored;
       try {
-        mappings.set(uuid, startEventSourceMapping(backend, config, options.invokeFunction, logger, uuid));
+        run(config, options.invokeFunction, uuid, createdAt ?? now());
       } catch (err) {
         logger.warn(`event source mapping ${uuid} is not restored: ${(err as Error).message}`);
       }
@@ -105,24 +135,33 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
       if (opts.uuid !== undefined && mappings.has(opts.uuid)) {
         throw new Error(`event source mapping ${opts.uuid} is already running; delete it first`);
       }
-      const mapping = startEventSourceMapping(backend, config, invoke, logger, opts.uuid);
-      mappings.set(mapping.uuid, mapping);
+      const createdAt = now();
+      const mapping = run(config, invoke, opts.uuid, createdAt);
       const { functionResponseTypes, ...rest } = mapping.config;
       mappingRecords.put({
         uuid: mapping.uuid,
         ...rest,
         ...(functionResponseTypes ? { functionResponseTypes: [...functionResponseTypes] } : {}),
+        createdAt,
       });
       return mapping;
     },
     eventSourceMapping: (uuid) => mappings.get(uuid),
-    listEventSourceMappings: () => [...mappings.values()],
     async deleteEventSourceMapping(uuid) {
-      const mapping = mappings.get(uuid);
-      mappings.delete(uuid);
       mappingRecords.remove(uuid);
-      await mapping?.close();
+      await mappings.get(uuid)?.close();
     },
+    listEventSourceMappings: () =>
+      [...mappings.values()].map(({ uuid, config }) => ({
+        uuid,
+        eventSourceArn: config.queueArn,
+        functionArn: config.functionArn,
+        batchSize: config.batchSize ?? 10,
+        maximumBatchingWindowSeconds: config.maximumBatchingWindowSeconds ?? 0,
+        functionResponseTypes: config.functionResponseTypes ?? [],
+        enabled: config.enabled ?? true,
+        lastModified: mappingCreatedAt.get(uuid) ?? 0,
+      })),
     async close() {
       if (closed) return;
       closed = true;

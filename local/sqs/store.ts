@@ -61,6 +61,8 @@ const MappingSchema = z.object({
   maximumBatchingWindowSeconds: z.number().optional(),
   functionResponseTypes: z.array(z.literal('ReportBatchItemFailures')).optional(),
   enabled: z.boolean().optional(),
+  /** When it was created, epoch ms (the management API's LastModified). */
+  createdAt: z.number().optional(),
 });
 export type StoredMapping = z.infer<typeof MappingSchema>;
 const MappingsFileSchema = z.object({ mappings: z.record(z.string(), MappingSchema) });

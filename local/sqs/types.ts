@@ -84,6 +84,18 @@ export interface InvokeOutcome {
 /** Invokes a function synchronously (RequestResponse). A rejection counts as a failed invoke. */
 export type InvokeFunction = (functionArn: string, event: unknown) => Promise<InvokeOutcome>;
 
+/** A running mapping with its defaults filled in; `lastModified` is when it started (epoch ms). */
+export interface EventSourceMappingSummary {
+  readonly uuid: string;
+  readonly eventSourceArn: string;
+  readonly functionArn: string;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly functionResponseTypes: readonly string[];
+  readonly enabled: boolean;
+  readonly lastModified: number;
+}
+
 export interface EventSourceMapping {
   readonly uuid: string;
   readonly config: EventSourceMappingConfig;
@@ -142,9 +154,9 @@ export interface SqsService {
   ): Promise<EventSourceMapping>;
   /** The running mapping with this UUID, if any. */
   eventSourceMapping(uuid: string): EventSourceMapping | undefined;
-  /** Every running mapping, in creation order. */
-  listEventSourceMappings(): EventSourceMapping[];
   /** Stops a mapping's poller (waiting for its batch in flight) and forgets it; unknown UUIDs are ignored. */
   deleteEventSourceMapping(uuid: string): Promise<void>;
+  /** The running mappings, as Lambda's management API describes them (ListEventSourceMappings). */
+  listEventSourceMappings(): EventSourceMappingSummary[];
   close(): Promise<void>;
 }

@@ -11,7 +11,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { COMMAND_SHADOW_NAME, ENV, METRIC, type ZoneControlConfig } from '../../contracts';
 import { ZoneControlConfigError } from '../../lambda/controller/controller';
-import { createControllerHandler, createControllerHandlerFromEnv } from '../../lambda/controller/handler';
+import {
+  createControllerHandler,
+  createControllerHandlerFromEnv,
+  iotDataClientConfig,
+} from '../../lambda/controller/handler';
 import { IotCommandShadows } from '../../lambda/controller/iot-command-shadows';
 import { iotDataClient, POLICY, silentLogger, testMetrics, WEDNESDAY_10_BERLIN } from './fixtures';
 
@@ -229,5 +233,19 @@ describe('zone controller', () => {
     expect(() => createControllerHandlerFromEnv({ [ENV.zoneControlConfig]: '{"building":"hq"}' })).toThrow(
       /policy/,
     );
+  });
+
+  it("talks to the account's own IoT data endpoint that the stack passes, not the SDK's shared default", () => {
+    expect(iotDataClientConfig({ [ENV.iotDataEndpoint]: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com' })).toEqual({
+      endpoint: 'https://a1b2c3-ats.iot.eu-west-1.amazonaws.com',
+    });
+  });
+
+  it('leaves the endpoint to AWS_ENDPOINT_URL_IOT_DATA_PLANE when that is set (the local cloud)', () => {
+    expect(iotDataClientConfig({ AWS_ENDPOINT_URL_IOT_DATA_PLANE: 'http://127.0.0.1:4600' })).toEqual({});
+  });
+
+  it('fails to start without the data endpoint, naming the variable', () => {
+    expect(() => iotDataClientConfig({})).toThrow(ENV.iotDataEndpoint);
   });
 });

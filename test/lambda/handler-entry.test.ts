@@ -30,6 +30,7 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.timestreamDatabase]: 'db',
   [ENV.timestreamTable]: 'readings',
   [ENV.deadLetterQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+  [ENV.iotDataEndpoint]: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
 };
 
 beforeAll(() => {

@@ -105,12 +105,22 @@ describe('cdk app on a bad building config', () => {
   let badRetention: AppRun;
   let badSensor: AppRun;
   let missing: AppRun;
+  let wrongRegion: AppRun;
   beforeAll(async () => {
-    [badRetention, badSensor, missing] = await Promise.all([
+    [badRetention, badSensor, missing, wrongRegion] = await Promise.all([
       runApp({ [CONTEXT.buildingConfig]: fixturePath('bad-retention.json') }),
       runApp({ [CONTEXT.buildingConfig]: fixturePath('bad-sensor.json') }),
       runApp({ [CONTEXT.buildingConfig]: 'no-such-building.json' }),
+      runApp({ [CONTEXT.buildingConfig]: fixturePath('building.json'), [CONTEXT.region]: 'eu-north-1' }),
     ]);
+  });
+
+  it('refuses a LiveAnalytics building for a Region without the service, naming the Regions that have it', () => {
+    expect(wrongRegion.status).toBe(1);
+    expect(wrongRegion.stderr).toContain('not offered in eu-north-1');
+    expect(wrongRegion.stderr).toContain('us-east-1, us-east-2, us-west-2, eu-west-1, eu-central-1');
+    expect(wrongRegion.stderr).toContain('"engine": "influxdb"');
+    expect(wrongRegion.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('fails naming the field, the bad value and what is expected', () => {

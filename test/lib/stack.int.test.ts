@@ -10,6 +10,7 @@ import {
   ENV,
   INGEST_RULE,
   IOT_SQL_VERSION,
+  LIVE_ANALYTICS_REGIONS,
   METRIC,
   METRICS_NAMESPACE,
   ruleName,
@@ -19,12 +20,12 @@ import {
   THING_NAME_VARIABLE,
   zoneControlConfigOf,
 } from '../../contracts';
-import type { BuildingStack } from '../../lib/building-stack';
+import { BuildingStack } from '../../lib/building-stack';
 import { DeadLetterQueue } from '../../lib/dead-letter-queue';
 import { ZoneController } from '../../lib/zone-controller';
 import { DEFAULT_IDENTITY } from '../../local/common/account';
 import { devicePolicy as localDevicePolicy } from '../helpers/device-policy';
-import { loadFixture, resolvePseudoParameters, synthBuilding } from './helpers';
+import { CDK_CONTEXT, loadFixture, resolvePseudoParameters, synthBuilding } from './helpers';
 
 const config = loadFixture();
 const building = config.buildingId;
@@ -279,7 +280,7 @@ describe('ingest queue and function', () => {
       Handler: 'index.handler',
       Environment: {
         Variables: {
-          [ENV.timestreamDatabase]: stack.telemetryTable.databaseName,
+          [ENV.timestreamDatabase]: { Ref: logicalId(stack.telemetryTable.database) },
           [ENV.timestreamTable]: stack.telemetryTable.tableName,
           [ENV.deadLetterQueueUrl]: { Ref: logicalId(stack.deadLetterQueue.queue.node.defaultChild!) },
           [ENV.buildingId]: building,
@@ -288,6 +289,20 @@ describe('ingest queue and function', () => {
         },
       },
     });
+  });
+
+  it('keeps the one statement with resource "*" (DescribeEndpoints) in a policy of its own', () => {
+    const role = { Ref: logicalId(stack.ingest.handler.role.node.defaultChild!) };
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(JSON.stringify(role)),
+    );
+    const wildcard = policies.filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('"Resource":"*"'),
+    );
+    expect(wildcard).toHaveLength(1);
+    expect(wildcard[0]!.Properties.PolicyDocument.Statement).toEqual([
+      { Action: 'timestream:DescribeEndpoints', Effect: 'Allow', Resource: '*' },
+    ]);
   });
 
   it('lets the ingest function write only to its table, plus DescribeEndpoints and the dead-letter queue', () => {
@@ -300,7 +315,6 @@ describe('ingest queue and function', () => {
             Effect: 'Allow',
             Resource: { 'Fn::GetAtt': [logicalId(stack.telemetryTable.table), 'Arn'] },
           },
-          { Action: 'timestream:DescribeEndpoints', Effect: 'Allow', Resource: '*' },
           {
             Action: 'sqs:SendMessage',
             Effect: 'Allow',
@@ -313,6 +327,18 @@ describe('ingest queue and function', () => {
 });
 
 describe('zone controller', () => {
+  it("looks up the account's own IoT data endpoint at deploy time", () => {
+    template.hasResourceProperties('Custom::AWS', {
+      Create: Match.serializedJson(
+        Match.objectLike({
+          service: 'Iot',
+          action: 'describeEndpoint',
+          parameters: { endpointType: 'iot:Data-ATS' },
+        }),
+      ),
+    });
+  });
+
   it('gets the building id and the zone control config', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
@@ -321,6 +347,9 @@ describe('zone controller', () => {
         Variables: {
           [ENV.buildingId]: building,
           [ENV.zoneControlConfig]: JSON.stringify(zoneControlConfigOf(config)),
+          [ENV.iotDataEndpoint]: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('^ControllerIotDataEndpointLookup'), 'endpointAddress'],
+          },
           [ENV.powertoolsServiceName]: 'zonectl-controller',
           [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
         },
@@ -365,12 +394,72 @@ describe('zone controller', () => {
 });
 
 describe('Timestream', () => {
-  it('names the database after the building and the table readings', () => {
-    template.hasResourceProperties('AWS::Timestream::Database', { DatabaseName: `zonectl-${building}` });
+  it('names the database after the building and part of the stack id, so it never collides with a kept one', () => {
+    template.hasResourceProperties('AWS::Timestream::Database', {
+      DatabaseName: {
+        'Fn::Join': [
+          '-',
+          [
+            `zonectl-${building}`,
+            {
+              'Fn::Select': [
+                0,
+                {
+                  'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }],
+                },
+              ],
+            },
+          ],
+        ],
+      },
+    });
     template.hasResourceProperties('AWS::Timestream::Table', {
-      DatabaseName: `zonectl-${building}`,
+      DatabaseName: { Ref: logicalId(stack.telemetryTable.database) },
       TableName: 'readings',
     });
+  });
+
+  it('writes error reports of late readings the magnetic store refuses to an encrypted bucket', () => {
+    const bucket = { Ref: logicalId(stack.telemetryTable.rejectedDataBucket.node.defaultChild!) };
+    template.hasResourceProperties('AWS::Timestream::Table', {
+      MagneticStoreWriteProperties: {
+        EnableMagneticStoreWrites: true,
+        MagneticStoreRejectedDataLocation: {
+          S3Configuration: { BucketName: bucket, EncryptionOption: 'SSE_S3', ObjectKeyPrefix: 'rejected/' },
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+  });
+
+  it('checks before creating anything that the Region offers LiveAnalytics', () => {
+    const rules = template.toJSON().Rules as Record<string, { Assertions: Array<Record<string, unknown>> }>;
+    const rule = Object.entries(rules).find(([id]) => id.startsWith('TelemetryLiveAnalyticsRegion'))?.[1];
+    expect(rule?.Assertions[0]).toEqual({
+      Assert: { 'Fn::Contains': [[...LIVE_ANALYTICS_REGIONS], { Ref: 'AWS::Region' }] },
+      AssertDescription: expect.stringContaining('eu-central-1'),
+    });
+  });
+
+  it('refuses at synth a stack in a Region without LiveAnalytics, naming the Regions that have it', () => {
+    const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: false });
+    expect(
+      () =>
+        new BuildingStack(app, 'Zonectl-elsewhere', {
+          config,
+          env: { region: 'eu-north-1' },
+        }),
+    ).toThrow(/not offered in eu-north-1; it runs in us-east-1, .*ap-south-1.*storage.*influxdb/);
   });
 
   it('sets memory and magnetic retention from the config and enables magnetic store writes', () => {
@@ -383,9 +472,10 @@ describe('Timestream', () => {
     });
   });
 
-  it('keeps the readings when the stack is deleted', () => {
-    template.hasResource('AWS::Timestream::Table', { DeletionPolicy: 'Retain' });
-    template.hasResource('AWS::Timestream::Database', { DeletionPolicy: 'Retain' });
+  it('keeps the readings when the stack is deleted or replaces them, not when their first create fails', () => {
+    for (const type of ['AWS::Timestream::Table', 'AWS::Timestream::Database']) {
+      template.hasResource(type, { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
+    }
   });
 });
 
@@ -415,14 +505,55 @@ describe('observability', () => {
     });
   });
 
-  it('alarms on action failures of each topic rule', () => {
+  it('alarms on action failures of each topic rule, summed over every documented ActionType', () => {
     for (const name of [ingestRule, controlRule]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/IoT',
-        MetricName: 'Failure',
-        Dimensions: Match.arrayWith([{ Name: 'RuleName', Value: name }]),
+        Metrics: [
+          {
+            Expression: `SELECT SUM(Failure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${name}'`,
+            Id: Match.anyValue(),
+            Period: 300,
+            ReturnData: true,
+          },
+        ],
       });
     }
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'AWS/IoT' }, 0);
+  });
+
+  it('lets CloudWatch alarms of this account, and no one else, publish to the alarm topic', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowCloudWatchAlarmsOfThisAccount',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: logicalId(stack.observability.alarmTopic.node.defaultChild!) },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
   });
 
   it('notifies an SSL-only topic from every alarm', () => {
@@ -453,7 +584,7 @@ describe('outputs', () => {
     template.hasOutput('DeadLetterQueueUrl', {
       Value: { Ref: logicalId(stack.deadLetterQueue.queue.node.defaultChild!) },
     });
-    template.hasOutput('TimestreamDatabase', { Value: `zonectl-${building}` });
+    template.hasOutput('TimestreamDatabase', { Value: { Ref: logicalId(stack.telemetryTable.database) } });
     template.hasOutput('TimestreamTable', { Value: 'readings' });
     template.hasOutput('IngestRuleName', { Value: ingestRule });
     template.hasOutput('ControlRuleName', { Value: controlRule });

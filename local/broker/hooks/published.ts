@@ -98,7 +98,7 @@ export class Observers {
 /** The message the observers see: from the journal entry when there is one, else from the session. */
 export function brokerMessageOf(
   packet: { topic: string; payload: Buffer | string; qos: number; retain: boolean } & JournaledPacket,
-  session: { clientId: string; certificateId: string; thingName?: string } | undefined,
+  session: { clientId: string; certificateId: string; thingName?: string; ipAddress?: string } | undefined,
 ): BrokerMessage {
   const journaled = packet[JOURNALED];
   if (journaled) {
@@ -111,6 +111,7 @@ export function brokerMessageOf(
       ...(journaled.clientId !== undefined ? { clientId: journaled.clientId } : {}),
       ...(journaled.principal !== undefined ? { principal: journaled.principal } : {}),
       ...(journaled.thingName !== undefined ? { thingName: journaled.thingName } : {}),
+      ...(journaled.sourceIp !== undefined ? { sourceIp: journaled.sourceIp } : {}),
       ...(journaled.hops ? { hops: journaled.hops } : {}),
     };
   }
@@ -126,10 +127,14 @@ export function brokerMessageOf(
           clientId: session.clientId,
           principal: session.certificateId,
           ...(session.thingName ? { thingName: session.thingName } : {}),
+          ...(session.ipAddress ? { sourceIp: sourceIpOf(session.ipAddress) } : {}),
         }
       : {}),
   };
 }
+
+/** The client's IPv4 address as `sourceip()` gives it, without the IPv4-mapped IPv6 prefix. */
+export const sourceIpOf = (address: string) => address.replace(/^::ffff:/, '');
 
 /**
  * aedes' `published` hook: feeds the observers and, for a journaled message, marks it done in

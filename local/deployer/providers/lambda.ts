@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 
 import { arn } from '../../common';
+import type { FunctionDefinition } from '../../lambda';
 import type { ApplyRequest, ResourceProvider } from '../types';
 import { type LocalServices, num, type Props, str } from './shared';
 
@@ -31,6 +32,7 @@ export function lambdaProviders(s: LocalServices): Record<string, ResourceProvid
         environment: Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v)])),
         deadLetterTargetArn: str((p.DeadLetterConfig as Props | undefined)?.TargetArn),
         reservedConcurrency: num(p.ReservedConcurrentExecutions),
+        ...reportedConfiguration(p),
       });
       return { ref: functionName, attributes: { Arn: functionArn }, emulated: true };
     },
@@ -85,6 +87,31 @@ export function lambdaProviders(s: LocalServices): Record<string, ResourceProvid
   };
 
   return { 'AWS::Lambda::Function': fn, 'AWS::Lambda::EventSourceMapping': eventSourceMapping };
+}
+
+/**
+ * What GetFunctionConfiguration reports about a function (AWS::Lambda::Function Role,
+ * Description, Architectures, TracingConfig, EphemeralStorage, LoggingConfig, Tags); none of
+ * it changes how the function runs locally.
+ */
+function reportedConfiguration(p: Props): Partial<FunctionDefinition> {
+  const logging = (p.LoggingConfig ?? {}) as Props;
+  const tags = Array.isArray(p.Tags)
+    ? Object.fromEntries((p.Tags as Props[]).map((t) => [String(t.Key), String(t.Value)]))
+    : undefined;
+  const out: Partial<Record<keyof FunctionDefinition, unknown>> = {
+    role: str(p.Role),
+    description: str(p.Description),
+    architectures: Array.isArray(p.Architectures) ? p.Architectures.map(String) : undefined,
+    tracingMode: str((p.TracingConfig as Props | undefined)?.Mode),
+    ephemeralStorageMb: num((p.EphemeralStorage as Props | undefined)?.Size),
+    logGroup: str(logging.LogGroup),
+    logFormat: str(logging.LogFormat),
+    tags,
+  };
+  return Object.fromEntries(
+    Object.entries(out).filter(([, v]) => v !== undefined),
+  ) as Partial<FunctionDefinition>;
 }
 
 function codeDirOf(req: ApplyRequest, assemblyDir: string): string {

@@ -10,6 +10,7 @@
  */
 
 import type { ResourceProvider } from '../types';
+import { customAwsProviders } from './custom-aws';
 import { iotProviders } from './iot';
 import { lambdaProviders } from './lambda';
 import { notEmulatedProviders } from './not-emulated';
@@ -29,6 +30,7 @@ export function localProviders(s: LocalServices): {
       ...sqsProviders(s),
       ...lambdaProviders(s),
       ...timestreamProviders(s),
+      ...customAwsProviders(s),
       ...notEmulated.providers,
     },
     fallback: notEmulated.fallback,

@@ -1,5 +1,6 @@
 /** Things (AWS IoT API Reference: CreateThing, DescribeThing, ListThings, UpdateThing, DeleteThing). */
 import { invalidRequest } from '../errors';
+import type { ThingRecord } from '../types';
 import { label, type Operation, ok, queryBool, queryInt, str, withToken } from './binding';
 
 function attributePayload(body: Record<string, unknown>): {
@@ -19,6 +20,19 @@ function attributePayload(body: Record<string, unknown>): {
   return {
     ...(attributes ? { attributes: attributes as Record<string, string> } : {}),
     ...(typeof merge === 'boolean' ? { merge } : {}),
+  };
+}
+
+/** DescribeThing's response for a thing (AWS IoT API Reference, "DescribeThing" > Response Syntax). */
+export function describeThingOutput(t: ThingRecord): Record<string, unknown> {
+  return {
+    defaultClientId: t.thingName,
+    thingName: t.thingName,
+    thingId: t.thingId,
+    thingArn: t.thingArn,
+    ...(t.thingTypeName ? { thingTypeName: t.thingTypeName } : {}),
+    attributes: t.attributes,
+    version: t.version,
   };
 }
 
@@ -44,18 +58,7 @@ export const THING_OPERATIONS: readonly Operation[] = [
     name: 'DescribeThing',
     method: 'GET',
     segments: ['things', '{}'],
-    handle: (ctx) => {
-      const t = ctx.registry.describeThing(label(ctx, 0));
-      return ok({
-        defaultClientId: t.thingName,
-        thingName: t.thingName,
-        thingId: t.thingId,
-        thingArn: t.thingArn,
-        ...(t.thingTypeName ? { thingTypeName: t.thingTypeName } : {}),
-        attributes: t.attributes,
-        version: t.version,
-      });
-    },
+    handle: (ctx) => ok(describeThingOutput(ctx.registry.describeThing(label(ctx, 0)))),
   },
   {
     name: 'ListThings',

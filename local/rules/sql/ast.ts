@@ -18,6 +18,8 @@ export type Expr =
       readonly name: string;
       readonly args: readonly Expr[];
       readonly pos: SourcePosition;
+      /** Calls another service (aws_lambda, get_thing_shadow, ...): evaluated asynchronously. */
+      readonly external?: boolean;
     }
   | { readonly k: 'cast'; readonly expr: Expr; readonly to: CastType }
   | { readonly k: 'negate'; readonly expr: Expr }

@@ -10,7 +10,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Expr, Query } from './ast';
 import { SqlParseError } from './errors';
-import { evaluate, evaluateSets, project, RawPayload, type Scope, whereMatches } from './evaluator';
+import {
+  type Evaluating,
+  type ExternalCall,
+  evaluate,
+  evaluateSets,
+  project,
+  RawPayload,
+  runAsync,
+  runSync,
+  type Scope,
+  whereMatches,
+} from './evaluator';
 import type { FunctionContext } from './functions';
 import { Parser } from './parser';
 import { type CompiledTemplate, compileTemplate, renderTemplate } from './template';
@@ -29,6 +40,8 @@ export interface RuleMessage {
   readonly principal?: string;
   /** When the rules engine saw the message, epoch milliseconds (timestamp()). */
   readonly timestamp: number;
+  /** The IP address the publisher connected from (sourceip()). */
+  readonly sourceIp?: string;
 }
 
 export interface EvaluationContext {
@@ -36,6 +49,11 @@ export interface EvaluationContext {
   readonly accountId: string;
   /** newuuid(); defaults to crypto.randomUUID. */
   readonly newUuid?: () => string;
+  /**
+   * Makes the external function calls (aws_lambda, get_thing_shadow, ...) of an asynchronous
+   * evaluation; a rejection fails the statement. Without it every external call fails.
+   */
+  readonly external?: (call: ExternalCall) => Promise<unknown>;
 }
 
 export interface Evaluation {
@@ -56,9 +74,16 @@ export interface CompiledRule {
   readonly topicFilter: string | undefined;
   /** SET variable names, visible to the rule's substitution templates. */
   readonly variableNames: ReadonlySet<string>;
+  /** True when the statement calls an external function: evaluate it with evaluateAsync. */
+  readonly callsExternal: boolean;
   matchesTopic(topic: string): boolean;
-  /** Runs WHERE then SELECT; throws SqlEvaluationError when the statement cannot be evaluated. */
+  /**
+   * Runs SET, WHERE then SELECT; throws SqlEvaluationError when the statement cannot be
+   * evaluated, or calls an external function (use evaluateAsync).
+   */
   evaluate(message: RuleMessage, ctx: EvaluationContext): Evaluation;
+  /** The same, making external calls through `ctx.external`; a failed call fails the statement. */
+  evaluateAsync(message: RuleMessage, ctx: EvaluationContext): Promise<Evaluation>;
 }
 
 /**
@@ -75,9 +100,61 @@ export function compileRule(sql: string, version: string = DEFAULT_AWS_SQL_VERSI
     version,
     topicFilter,
     variableNames: variables,
+    callsExternal: queryCallsExternal(query),
     matchesTopic: (topic) => topicFilter !== undefined && topicMatches(topicFilter, topic),
-    evaluate: (message, ctx) => evaluateQuery(query, message, ctx),
+    evaluate: (message, ctx) => runSync(evaluateQuery(query, message, ctx)),
+    evaluateAsync: (message, ctx) => runAsync(evaluateQuery(query, message, ctx), externalCaller(ctx)),
   };
+}
+
+function externalCaller(ctx: EvaluationContext): (call: ExternalCall) => Promise<unknown> {
+  return (
+    ctx.external ??
+    (async (call) => {
+      throw new Error(`${call.name}(): no external service is available to this evaluation`);
+    })
+  );
+}
+
+/** Whether an expression (or a nested query in it) calls an external function. */
+export function callsExternal(e: Expr): boolean {
+  switch (e.k) {
+    case 'call':
+      return e.external === true || e.args.some(callsExternal);
+    case 'member':
+      return callsExternal(e.object);
+    case 'cast':
+    case 'negate':
+    case 'not':
+      return callsExternal(e.expr);
+    case 'binary':
+      return callsExternal(e.left) || callsExternal(e.right);
+    case 'case':
+      return (
+        callsExternal(e.subject) ||
+        e.whens.some((w) => callsExternal(w.when) || callsExternal(w.result)) ||
+        (e.otherwise !== undefined && callsExternal(e.otherwise))
+      );
+    case 'object':
+      return e.entries.some((x) => callsExternal(x.value));
+    case 'array':
+      return e.items.some(callsExternal);
+    case 'subquery':
+      return queryCallsExternal(e.query);
+    default:
+      return false;
+  }
+}
+
+function queryCallsExternal(q: Query): boolean {
+  const p = q.projection;
+  const items = p.k === 'value' ? [p.expr] : p.items.flatMap((i) => (i.k === 'item' ? [i.expr] : []));
+  return (
+    q.sets.some((x) => callsExternal(x.expr)) ||
+    items.some(callsExternal) ||
+    (q.where !== undefined && callsExternal(q.where)) ||
+    (q.from?.k === 'expr' && callsExternal(q.from.expr))
+  );
 }
 
 function checkVersion(version: string): void {
@@ -115,18 +192,20 @@ function functionContext(message: RuleMessage, ctx: EvaluationContext): Function
     newUuid: ctx.newUuid ?? randomUUID,
     ...(message.clientId !== undefined ? { clientId: message.clientId } : {}),
     ...(message.principal !== undefined ? { principal: message.principal } : {}),
+    ...(message.sourceIp !== undefined ? { sourceIp: message.sourceIp } : {}),
   };
 }
 
-function evaluateQuery(query: Query, message: RuleMessage, ctx: EvaluationContext): Evaluation {
+function* evaluateQuery(query: Query, message: RuleMessage, ctx: EvaluationContext): Evaluating<Evaluation> {
   const scope: Scope = {
     fn: functionContext(message, ctx),
     document: parsePayload(message.payload),
     variables: new Map(),
   };
-  evaluateSets(query, scope);
-  if (!whereMatches(query, scope)) return { matched: false, variables: scope.variables };
-  return { matched: true, output: stripUndefined(project(query, scope)), variables: scope.variables };
+  yield* evaluateSets(query, scope);
+  if (!(yield* whereMatches(query, scope))) return { matched: false, variables: scope.variables };
+  const output = yield* project(query, scope);
+  return { matched: true, output: stripUndefined(output), variables: scope.variables };
 }
 
 /** The bytes an action sends for a SELECT output ("SELECT clause": Undefined alone is empty). */
@@ -141,9 +220,10 @@ const templateCache = new Map<string, CompiledTemplate>();
  * Substitution template (`${expr}` in action fields), evaluated separately from SELECT, so
  * AS aliases are not visible but payload fields, functions and SET variables are (AWS IoT
  * developer guide, "Substitution templates"). Pass the rule's evaluation to reuse its SET
- * values. Throws SqlParseError for a template that does not parse.
+ * values, and `external` to make the template's external calls. Throws SqlParseError for a
+ * template that does not parse; rejects when it cannot be evaluated.
  */
-export function evaluateTemplate(
+export async function evaluateTemplate(
   template: string,
   message: RuleMessage,
   compiled: CompiledRule,
@@ -151,8 +231,9 @@ export function evaluateTemplate(
     readonly accountId?: string;
     readonly evaluation?: Evaluation;
     readonly newUuid?: () => string;
+    readonly external?: (call: ExternalCall) => Promise<unknown>;
   } = {},
-): string {
+): Promise<string> {
   const key = `${[...compiled.variableNames].join(',')}\u0000${template}`;
   let tpl = templateCache.get(key);
   if (!tpl) {
@@ -163,11 +244,15 @@ export function evaluateTemplate(
   const ctx: EvaluationContext = {
     accountId: options.accountId ?? '000000000000',
     ...(options.newUuid ? { newUuid: options.newUuid } : {}),
+    ...(options.external ? { external: options.external } : {}),
   };
   const scope: Scope = {
     fn: functionContext(message, ctx),
     document: parsePayload(message.payload),
     variables: new Map(options.evaluation?.variables ?? []),
   };
-  return renderTemplate(tpl, (expr: Expr) => evaluate(expr, scope));
+  return runAsync(
+    renderTemplate(tpl, (expr: Expr) => evaluate(expr, scope)),
+    externalCaller(ctx),
+  );
 }

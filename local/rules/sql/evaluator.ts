@@ -3,6 +3,13 @@
  * clause", "WHERE clause", "Operators", "Case statements", "Nested object queries",
  * "Variables"). WHERE runs first and the SELECT output is built only if it is Boolean true.
  *
+ * The evaluation is a generator: a call to an external function (one that calls another
+ * service, such as aws_lambda or get_thing_shadow) yields an ExternalCall and resumes with
+ * its result, or with its failure thrown at that point. So one evaluator serves both drivers:
+ * `runSync` for rules without external functions (the common case, no promise per message)
+ * and `runAsync` for those with them; CASE, AND/OR operands and WHERE keep their order, and an
+ * external call in a branch that is not taken is never made.
+ *
  * LIMITATIONS versus AWS: `/` on two Ints truncates (the operator table says Int; one doc
  * example disagrees). AND/OR return Undefined unless both sides are Booleans (or "true" /
  * "false"), as the operator table says, with no short circuit. A non-JSON payload combined
@@ -30,19 +37,57 @@ export class SqlEvaluationError extends Error {
   override readonly name = 'SqlEvaluationError';
 }
 
-export function evaluateSets(query: Query, scope: Scope): void {
-  for (const s of query.sets) scope.variables.set(s.name, evaluate(s.expr, scope));
+/** A call to an external function that the evaluation waits for. */
+export interface ExternalCall {
+  readonly name: string;
+  readonly args: readonly SqlValue[];
+}
+
+/** An evaluation in progress: yields external calls, returns the value. */
+export type Evaluating<T = SqlValue> = Generator<ExternalCall, T, SqlValue>;
+
+/** Runs an evaluation that makes no external call. */
+export function runSync<T>(evaluating: Evaluating<T>): T {
+  const step = evaluating.next();
+  if (!step.done) {
+    throw new SqlEvaluationError(
+      `${step.value.name}() calls another service, so this statement must be evaluated asynchronously`,
+    );
+  }
+  return step.value;
+}
+
+/** Runs an evaluation, making each external call it asks for with `call`. */
+export async function runAsync<T>(
+  evaluating: Evaluating<T>,
+  call: (c: ExternalCall) => Promise<SqlValue>,
+): Promise<T> {
+  let step = evaluating.next();
+  while (!step.done) {
+    let result: { value: SqlValue } | { error: unknown };
+    try {
+      result = { value: await call(step.value) };
+    } catch (error) {
+      result = { error };
+    }
+    step = 'error' in result ? evaluating.throw(result.error) : evaluating.next(result.value);
+  }
+  return step.value;
+}
+
+export function* evaluateSets(query: Query, scope: Scope): Evaluating<void> {
+  for (const s of query.sets) scope.variables.set(s.name, yield* evaluate(s.expr, scope));
 }
 
 /** WHERE result: only Boolean true matches. */
-export function whereMatches(query: Query, scope: Scope): boolean {
-  return query.where === undefined || evaluate(query.where, scope) === true;
+export function* whereMatches(query: Query, scope: Scope): Evaluating<boolean> {
+  return query.where === undefined || (yield* evaluate(query.where, scope)) === true;
 }
 
 /** Builds the SELECT output. Undefined values are kept here and omitted at serialization. */
-export function project(query: Query, scope: Scope): SqlValue {
+export function* project(query: Query, scope: Scope): Evaluating {
   const p = query.projection;
-  if (p.k === 'value') return evaluate(p.expr, scope);
+  if (p.k === 'value') return yield* evaluate(p.expr, scope);
   const raw = scope.document instanceof RawPayload ? scope.document : undefined;
   if (raw) {
     if (p.items.length === 1 && p.items[0]?.k === 'star') return raw.bytes;
@@ -60,13 +105,13 @@ export function project(query: Query, scope: Scope): SqlValue {
       else if (p.items.length === 1) return doc;
       else throw new SqlEvaluationError('SELECT * with other items needs a JSON object payload');
     } else {
-      out[item.key] = evaluate(item.expr, scope);
+      out[item.key] = yield* evaluate(item.expr, scope);
     }
   }
   return out;
 }
 
-export function evaluate(e: Expr, scope: Scope): SqlValue {
+export function* evaluate(e: Expr, scope: Scope): Evaluating {
   switch (e.k) {
     case 'literal':
       return e.value;
@@ -77,38 +122,44 @@ export function evaluate(e: Expr, scope: Scope): SqlValue {
     case 'variable':
       return scope.variables.get(e.name);
     case 'member':
-      return member(evaluate(e.object, scope), e.name);
+      return member(yield* evaluate(e.object, scope), e.name);
     case 'call':
-      return call(e, scope);
+      return yield* call(e, scope);
     case 'cast':
-      return castValue(evaluate(e.expr, scope), e.to);
+      return castValue(yield* evaluate(e.expr, scope), e.to);
     case 'negate': {
-      const n = toNumber(evaluate(e.expr, scope));
+      const n = toNumber(yield* evaluate(e.expr, scope));
       return n === undefined ? undefined : -n;
     }
     case 'not': {
-      const b = toBoolean(evaluate(e.expr, scope));
+      const b = toBoolean(yield* evaluate(e.expr, scope));
       return b === undefined ? undefined : !b;
     }
-    case 'binary':
-      return binary(e.op, evaluate(e.left, scope), evaluate(e.right, scope));
+    case 'binary': {
+      const left = yield* evaluate(e.left, scope);
+      return binary(e.op, left, yield* evaluate(e.right, scope));
+    }
     case 'case': {
-      const subject = evaluate(e.subject, scope);
+      const subject = yield* evaluate(e.subject, scope);
       if (subject === undefined) return undefined;
       for (const w of e.whens) {
-        if (sqlEquals(subject, evaluate(w.when, scope)) === true) return evaluate(w.result, scope);
+        if (sqlEquals(subject, yield* evaluate(w.when, scope)) === true)
+          return yield* evaluate(w.result, scope);
       }
-      return e.otherwise ? evaluate(e.otherwise, scope) : undefined;
+      return e.otherwise ? yield* evaluate(e.otherwise, scope) : undefined;
     }
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const entry of e.entries) out[entry.key] = evaluate(entry.value, scope);
+      for (const entry of e.entries) out[entry.key] = yield* evaluate(entry.value, scope);
       return out;
     }
-    case 'array':
-      return e.items.map((i) => evaluate(i, scope));
+    case 'array': {
+      const items: SqlValue[] = [];
+      for (const i of e.items) items.push(yield* evaluate(i, scope));
+      return items;
+    }
     case 'subquery':
-      return subquery(e.query, scope);
+      return yield* subquery(e.query, scope);
   }
 }
 
@@ -126,25 +177,52 @@ function member(v: SqlValue, name: string): SqlValue {
   return Object.hasOwn(o, name) ? o[name] : undefined;
 }
 
-function call(e: Extract<Expr, { k: 'call' }>, scope: Scope): SqlValue {
+function* call(e: Extract<Expr, { k: 'call' }>, scope: Scope): Evaluating {
+  if (e.name === 'get_or_default') return yield* getOrDefault(e.args, scope);
   const spec = lookupFunction(e.name);
   if (!spec) throw new SqlEvaluationError(`unknown function ${e.name}()`);
-  const args = e.args.map((a) => evaluate(a, scope));
+  const args: SqlValue[] = [];
+  for (const a of e.args) args.push(yield* evaluate(a, scope));
+  if (e.external) return yield { name: e.name, args };
   if (e.name === 'encode' && e.args[0]?.k === 'star') return callEncodeStar(args, scope.fn);
   return spec.fn(args, scope.fn);
 }
 
-/** Nested object queries (2016-03-23): iterate over the FROM array, filter, project. */
-function subquery(query: Query, scope: Scope): SqlValue {
+/**
+ * get_or_default(expression, defaultValue): the default when the expression is Undefined or
+ * Null, or fails (an external function that failed, for example); AWS IoT Developer Guide,
+ * "Functions".
+ */
+function* getOrDefault(args: readonly Expr[], scope: Scope): Evaluating {
+  let value: SqlValue;
+  try {
+    value = yield* evaluate(args[0]!, scope);
+  } catch {
+    value = undefined;
+  }
+  if (value !== undefined && value !== null) return value;
+  return args[1] ? yield* evaluate(args[1], scope) : undefined;
+}
+
+/**
+ * Nested object queries (2016-03-23): over an array, filter and project each element into an
+ * array; over an object, the query applies to that one object (AWS's transform() examples
+ * select `(select a, b from data2)` from an object).
+ */
+function* subquery(query: Query, scope: Scope): Evaluating {
   const from = query.from;
   if (from?.k !== 'expr') return undefined;
-  const source = evaluate(from.expr, scope);
+  const source = yield* evaluate(from.expr, scope);
+  if (typeOf(source) === 'Object') {
+    const inner: Scope = { fn: scope.fn, document: source, variables: scope.variables };
+    return (yield* whereMatches(query, inner)) ? yield* project(query, inner) : undefined;
+  }
   if (!Array.isArray(source)) return undefined;
   const out: unknown[] = [];
   for (const element of source) {
     const inner: Scope = { fn: scope.fn, document: element, variables: scope.variables };
-    if (!whereMatches(query, inner)) continue;
-    const value = project(query, inner);
+    if (!(yield* whereMatches(query, inner))) continue;
+    const value = yield* project(query, inner);
     if (value !== undefined) out.push(value);
   }
   return out;

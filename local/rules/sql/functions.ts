@@ -1,15 +1,20 @@
 /**
- * IoT SQL functions (AWS IoT developer guide, "Functions"). Invalid arguments give Undefined
- * rather than an error, as AWS documents. Names are matched case-insensitively.
+ * IoT SQL functions (AWS IoT developer guide, "Functions"): every function of the reference
+ * for SQL version 2016-03-23. Invalid arguments give Undefined rather than an error, as AWS
+ * documents. Names are matched case-insensitively. External functions (those that call
+ * another service) are listed here with their arity; external-functions.ts runs them.
  *
- * LIMITATIONS versus AWS: external functions (get_dynamodb, aws_lambda, get_thing_shadow,
- * machinelearning_predict, get_secret, get_registry_data, ...) and several built-ins
- * (parse_time, time_to_epoch, bit operations, MQTT 5 property functions) are refused at
- * compile time. regexp_* use JavaScript regular expressions, not Java's. Decimal results are
- * double precision.
+ * LIMITATIONS versus AWS: regexp_* use JavaScript regular expressions, not Java's (the
+ * common syntax is the same; possessive quantifiers and `\p{javaLowerCase}` are not).
+ * Decimal results are double precision. The local broker speaks MQTT 3.1.1, so
+ * get_mqtt_property() and get_user_properties() are always Undefined (no MQTT 5 properties).
+ * bitnot() is the two's-complement NOT (`bitnot(13)` is -14), where AWS's reference page
+ * shows 2 for it.
  */
 import { createHash } from 'node:crypto';
+import md2Hex from 'js-md2';
 import type { CastType } from './ast';
+import { formatJodaTime, loadJavaTime, parseJavaTime } from './time-functions';
 import { type SqlValue, toBoolean, toNumber, toSqlString, typeOf } from './values';
 import { SQL_VERSION_2016 } from './version';
 
@@ -24,12 +29,18 @@ export interface FunctionContext {
   /** The original payload bytes (for `encode(*, 'base64')`). */
   readonly payload: Buffer;
   readonly newUuid: () => string;
+  /** The IP address the publisher connected from (sourceip()); absent when not MQTT. */
+  readonly sourceIp?: string;
 }
 
 export interface FunctionSpec {
   readonly min: number;
   readonly max: number;
   readonly fn: (args: SqlValue[], ctx: FunctionContext) => SqlValue;
+  /** Calls another service: the evaluator yields the call (external-functions.ts runs it). */
+  readonly external?: true;
+  /** Loads what the function needs, when a rule using it is compiled. */
+  readonly prepare?: () => void;
 }
 
 const asInt = (v: SqlValue): number | undefined => {
@@ -66,6 +77,9 @@ const text2 =
     const b = asText(y);
     return a === undefined || b === undefined ? undefined : f(a, b);
   };
+
+/** lpad/rpad counts: "between 0 and 1000", a value outside set to the nearest valid one. */
+const clampPad = (n: number) => Math.max(0, Math.min(1000, n));
 
 /** Half away from zero, as AWS's round(1.5)=2, round(-1.5)=-2 examples show. */
 export const roundHalfAwayFromZero = (n: number): number => Math.sign(n) * Math.round(Math.abs(n));
@@ -164,12 +178,45 @@ function regex(pattern: SqlValue): RegExp | undefined {
   }
 }
 
-const is =
-  (type: string) =>
-  ([x]: SqlValue[]) => {
-    const t = typeOf(x);
-    return type === 'Number' ? t === 'Int' || t === 'Decimal' : t === type;
+/** Bitwise operations on Int-converted arguments (Decimals and numeric strings rounded down). */
+const bitwise =
+  (f: (a: bigint, b: bigint) => bigint) =>
+  ([x, y]: SqlValue[]): SqlValue => {
+    const a = toNumber(x);
+    const b = toNumber(y);
+    if (a === undefined || b === undefined) return undefined;
+    return Number(BigInt.asIntN(64, f(BigInt(Math.floor(a)), BigInt(Math.floor(b)))));
   };
+
+/** transform('enrichArray', object, array): each array object with the object's attributes added. */
+function transform([mode, obj, arr]: SqlValue[]): SqlValue {
+  if (mode !== 'enrichArray' || typeOf(obj) !== 'Object' || !Array.isArray(arr)) return undefined;
+  if (!arr.every((item) => typeOf(item) === 'Object')) return undefined;
+  return arr.map((item) => ({ ...(item as object), ...(obj as object) }));
+}
+
+/** parse_time(pattern, epochMillis[, timezone]): Joda-Time formatting, UTC by default. */
+function parseTime([pattern, ts, zone]: SqlValue[]): SqlValue {
+  const millis = toNumber(ts);
+  if (typeof pattern !== 'string' || millis === undefined) return undefined;
+  if (zone !== undefined && typeof zone !== 'string') return undefined;
+  return formatJodaTime(pattern, Math.trunc(millis), zone ?? 'UTC');
+}
+
+/** time_to_epoch(timestamp, pattern): java.time parsing to epoch milliseconds. */
+function timeToEpoch([text, pattern]: SqlValue[]): SqlValue {
+  if (typeof text !== 'string' || typeof pattern !== 'string') return undefined;
+  return parseJavaTime(text, pattern);
+}
+
+const external = (min: number, max: number): FunctionSpec => ({
+  min,
+  max,
+  external: true,
+  fn: () => {
+    throw new Error('external functions are run by external-functions.ts');
+  },
+});
 
 const FUNCTIONS: Record<string, FunctionSpec> = {
   // Message context ("Functions": topic, clientid, principal, timestamp, ...)
@@ -255,7 +302,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     max: 2,
     fn: ([s, n]) => {
       const [str, len] = [asText(s), asInt(n)];
-      return str === undefined || len === undefined ? undefined : ' '.repeat(Math.max(0, len)) + str;
+      return str === undefined || len === undefined ? undefined : ' '.repeat(clampPad(len)) + str;
     },
   },
   rpad: {
@@ -263,7 +310,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     max: 2,
     fn: ([s, n]) => {
       const [str, len] = [asText(s), asInt(n)];
-      return str === undefined || len === undefined ? undefined : str + ' '.repeat(Math.max(0, len));
+      return str === undefined || len === undefined ? undefined : str + ' '.repeat(clampPad(len));
     },
   },
   chr: {
@@ -309,55 +356,55 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   // Types
   isundefined: { min: 1, max: 1, fn: ([x]) => x === undefined },
   isnull: { min: 1, max: 1, fn: ([x]) => x === null },
-  isstring: { min: 1, max: 1, fn: is('String') },
-  isnumber: { min: 1, max: 1, fn: is('Number') },
-  isboolean: { min: 1, max: 1, fn: is('Boolean') },
-  isarray: { min: 1, max: 1, fn: is('Array') },
-  isobject: { min: 1, max: 1, fn: is('Object') },
-  // Encoding (2016-03-23)
+  // get_or_default(expression, defaultValue) is evaluated by the evaluator: it catches failures.
+  get_or_default: { min: 2, max: 2, fn: ([x, d]) => (x === undefined || x === null ? d : x) },
+  transform: { min: 3, max: 3, fn: transform },
+  // Encoding (2016-03-23); decode(*, 'proto', ...) is external: it reads a descriptor from S3.
   encode: { min: 2, max: 2, fn: (args, ctx) => encode(args, ctx, false) },
-  decode: { min: 2, max: 2, fn: decode },
+  decode: { min: 2, max: 6, fn: decode },
+  // Trigonometry and bit operations (2015-10-08 and later)
+  acos: { min: 1, max: 1, fn: numeric(Math.acos) },
+  asin: { min: 1, max: 1, fn: numeric(Math.asin) },
+  atan: { min: 1, max: 1, fn: numeric(Math.atan) },
+  atan2: {
+    min: 2,
+    max: 2,
+    fn: ([y, x]) => {
+      const [a, b] = [toNumber(y), toNumber(x)];
+      return a === undefined || b === undefined ? undefined : Math.atan2(a, b);
+    },
+  },
+  cos: { min: 1, max: 1, fn: numeric(Math.cos) },
+  cosh: { min: 1, max: 1, fn: numeric(Math.cosh) },
+  sin: { min: 1, max: 1, fn: numeric(Math.sin) },
+  sinh: { min: 1, max: 1, fn: numeric(Math.sinh) },
+  tan: { min: 1, max: 1, fn: numeric(Math.tan) },
+  tanh: { min: 1, max: 1, fn: numeric(Math.tanh) },
+  bitand: { min: 2, max: 2, fn: bitwise((a, b) => a & b) },
+  bitor: { min: 2, max: 2, fn: bitwise((a, b) => a | b) },
+  bitxor: { min: 2, max: 2, fn: bitwise((a, b) => a ^ b) },
+  bitnot: { min: 1, max: 1, fn: ([x]) => bitwise((a) => ~a)([x, 0]) },
+  md2: { min: 1, max: 1, fn: text(md2Hex) },
+  // Time (2016-03-23)
+  parse_time: { min: 2, max: 3, fn: parseTime },
+  time_to_epoch: { min: 2, max: 2, fn: timeToEpoch, prepare: loadJavaTime },
+  // MQTT 5 (not spoken by the local broker: always Undefined) and the connection
+  get_mqtt_property: { min: 1, max: 1, fn: () => undefined },
+  get_user_properties: { min: 0, max: 1, fn: () => undefined },
+  sourceip: { min: 0, max: 0, fn: (_a, ctx) => ctx.sourceIp },
+  // External functions (they call another service; AWS bills them like rule actions)
+  aws_lambda: external(2, 2),
+  get_dynamodb: external(4, 6),
+  get_thing_shadow: external(2, 3),
+  get_secret: external(3, 4),
+  get_registry_data: external(3, 3),
+  machinelearning_predict: external(3, 3),
 };
 
 /** encode(*, ...) needs the raw payload rather than the value of `*`. */
 export function callEncodeStar(args: SqlValue[], ctx: FunctionContext): SqlValue {
   return encode(args, ctx, true);
 }
-
-/** Functions that call another AWS service; AWS bills them like actions. */
-export const EXTERNAL_FUNCTIONS = new Set([
-  'aws_lambda',
-  'get_dynamodb',
-  'get_thing_shadow',
-  'get_registry_data',
-  'get_secret',
-  'machinelearning_predict',
-]);
-
-/** Built-ins AWS has that this engine does not emulate. */
-export const UNEMULATED_FUNCTIONS = new Set([
-  'parse_time',
-  'time_to_epoch',
-  'bitand',
-  'bitor',
-  'bitxor',
-  'bitnot',
-  'cos',
-  'cosh',
-  'sin',
-  'sinh',
-  'tan',
-  'tanh',
-  'acos',
-  'asin',
-  'atan',
-  'atan2',
-  'log2',
-  'get_mqtt_property',
-  'get_user_properties',
-  'transform',
-  'md2',
-]);
 
 export function lookupFunction(name: string): FunctionSpec | undefined {
   return FUNCTIONS[name.toLowerCase()];

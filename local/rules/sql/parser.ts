@@ -11,7 +11,7 @@
  */
 import type { BinaryOp, Expr, Projection, Query, SelectItem } from './ast';
 import { type SourcePosition, SqlParseError } from './errors';
-import { CAST_TYPES, EXTERNAL_FUNCTIONS, lookupFunction, UNEMULATED_FUNCTIONS } from './functions';
+import { CAST_TYPES, lookupFunction } from './functions';
 import { type Token, tokenize } from './lexer';
 import { topicFilterProblem } from './topic-filter';
 
@@ -318,16 +318,12 @@ export class Parser {
 
   private parseCall(t: Token): Expr {
     const name = t.text.toLowerCase();
-    if (EXTERNAL_FUNCTIONS.has(name)) {
+    const spec = lookupFunction(name);
+    if (!spec) {
       this.fail(
-        `${t.text}() is an external function (it calls another AWS service); the local rules engine does not emulate external functions`,
+        `unknown function ${t.text}(): not a function of the AWS IoT SQL reference (SQL version 2016-03-23)`,
       );
     }
-    if (UNEMULATED_FUNCTIONS.has(name)) {
-      this.fail(`${t.text}() is an AWS IoT SQL function that the local rules engine does not emulate`);
-    }
-    const spec = lookupFunction(name);
-    if (!spec) this.fail(`unknown function ${t.text}()`);
     this.next();
     this.expectOp('(');
     const args: Expr[] = [];
@@ -350,7 +346,10 @@ export class Parser {
             : `${spec.min} to ${spec.max}`;
       this.fail(`${t.text}() takes ${expected} argument(s), got ${args.length}`, t);
     }
-    return { k: 'call', name, args, pos: t.pos };
+    spec.prepare?.();
+    // decode(*, 'proto', ...) decodes Protobuf with a descriptor read from S3: an external call.
+    const external = spec.external === true || (name === 'decode' && args.length > 2);
+    return { k: 'call', name, args, pos: t.pos, ...(external ? { external: true } : {}) };
   }
 
   private parseCast(): Expr {

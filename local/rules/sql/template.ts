@@ -5,9 +5,10 @@
  */
 import type { Expr } from './ast';
 import { SqlParseError } from './errors';
+import type { Evaluating } from './evaluator';
 import { positionAt } from './lexer';
 import { Parser } from './parser';
-import { type SqlValue, toSqlString } from './values';
+import { toSqlString } from './values';
 
 export type CompiledTemplate = ReadonlyArray<string | Expr>;
 
@@ -67,6 +68,11 @@ function closingBrace(s: string, from: number): number {
 }
 
 /** Renders a compiled template: Undefined becomes the empty string, other values their string form. */
-export function renderTemplate(tpl: CompiledTemplate, evaluate: (e: Expr) => SqlValue): string {
-  return tpl.map((part) => (typeof part === 'string' ? part : (toSqlString(evaluate(part)) ?? ''))).join('');
+export function* renderTemplate(
+  tpl: CompiledTemplate,
+  evaluate: (e: Expr) => Evaluating,
+): Evaluating<string> {
+  let out = '';
+  for (const part of tpl) out += typeof part === 'string' ? part : (toSqlString(yield* evaluate(part)) ?? '');
+  return out;
 }

@@ -1,26 +1,13 @@
-import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyAndCsr } from '../../../contracts/pki';
+import { AWS_CLI, AWS_CLI_MISSING, runAwsCli } from '../../helpers/aws-cli';
 import { type IotHarness, startIot } from './harness';
 
-const run = promisify(execFile);
+if (!AWS_CLI) console.warn(`aws-cli tests skipped: ${AWS_CLI_MISSING}`);
 
-/** The AWS CLI to test with: $AWS_CLI, Debian's /usr/bin/aws (CLI v2.9), or `aws` on PATH. */
-function findCli(): string | undefined {
-  const candidates = [process.env.AWS_CLI, '/usr/bin/aws'];
-  for (const dir of (process.env.PATH ?? '').split(':')) candidates.push(join(dir, 'aws'));
-  return candidates.find((c): c is string => !!c && existsSync(c));
-}
-
-const cli = findCli();
-if (!cli) {
-  console.warn('aws-cli tests skipped: the AWS CLI is not installed (apt-get install -y awscli)');
-}
-
-describe.skipIf(!cli)('AWS CLI against the local IoT API', () => {
+describe.skipIf(!AWS_CLI)('AWS CLI against the local IoT API', () => {
   let h: IotHarness;
   beforeEach(async () => {
     h = await startIot();
@@ -29,23 +16,11 @@ describe.skipIf(!cli)('AWS CLI against the local IoT API', () => {
     await h.close();
   });
 
-  const aws = (...args: string[]) =>
-    run(cli ?? 'aws', [...args, '--endpoint-url', h.gateway.endpoint, '--output', 'json'], {
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: h.stateDir,
-        AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-        AWS_SECRET_ACCESS_KEY: 'local-secret',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_MAX_ATTEMPTS: '1',
-        AWS_PAGER: '',
-      },
-    });
+  const aws = async (...args: string[]) => {
+    const out = await runAwsCli(args, { endpoint: h.gateway.endpoint, home: h.stateDir });
+    if (out.code !== 0) throw Object.assign(new Error(`aws exited ${out.code}`), out);
+    return out;
+  };
 
   it('creates an active certificate from a CSR with create-certificate-from-csr', async () => {
     const csrFile = join(h.stateDir, 'device.csr.pem');
