@@ -10,8 +10,8 @@
  *       second and publish-to-queue latency.
  */
 import {
-  CONTROL_RULE,
-  INGEST_RULE,
+  controlRule,
+  ingestRule,
   parseBuildingConfigText,
   type Reading,
   type RuleSql,
@@ -25,6 +25,9 @@ import { fleet, provisionDevices } from './fleet';
 import { type Metric, median, withTimeout } from './report';
 import { project, zoneSeries } from './series';
 import { benchWrite } from './timestream-write';
+
+const CONTROL_RULE = controlRule('hq');
+const INGEST_RULE = ingestRule('hq');
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -19,6 +19,7 @@ import {
   csrFileName,
   DEFAULT_CSR_DIR,
   devicesOf,
+  overlappingBuildingIds,
   parseBuildingConfigText,
 } from '../contracts';
 import { BuildingStack } from '../lib/building-stack';
@@ -32,12 +33,19 @@ const csrDir = String(app.node.tryGetContext(CONTEXT.csrDir) ?? DEFAULT_CSR_DIR)
 const region =
   (app.node.tryGetContext(CONTEXT.region) as string | undefined) ?? process.env.CDK_DEFAULT_REGION;
 
-for (const path of configPaths) {
-  const config = loadConfig(path);
+const configs = configPaths.map((path) => ({ path, config: loadConfig(path) }));
+const overlapping = overlappingBuildingIds(configs.map((c) => c.config.buildingId));
+if (overlapping.length > 0) {
+  fail(
+    `Building ids ${overlapping.map(([a, b]) => `'${a}' and '${b}'`).join(', ')} overlap: every thing of '${overlapping[0]![0]}' is named '${overlapping[0]![0]}-...', which also matches the things of '${overlapping[0]![1]}', so their IAM and IoT patterns would cover each other. Rename one building.`,
+  );
+}
+for (const { path, config } of configs) {
   try {
     new BuildingStack(app, buildingStackName(config.buildingId), {
       config,
-      csrPems: readCsrs(config),
+      // Fleet-provisioned buildings have no device resources in the stack, so no CSRs to read.
+      csrPems: config.provisioning === 'stack' ? readCsrs(config) : {},
       ...(region ? { env: { region } } : {}),
     });
   } catch (err) {

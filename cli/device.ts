@@ -1,8 +1,12 @@
 /**
+ * `zonectl device provision <thing> --claim <dir>`: a device's first boot with a claim
+ * (provisioning/first-boot.ts); the bundle is written as `onboard --finish` writes it.
  * `zonectl device run <thing>`: runs the device agent from the bundle that
- * `zonectl onboard <thing> --finish` wrote, with simulated drivers (a laptop has no sensors).
+ * `zonectl onboard <thing> --finish` (or `device provision`) wrote, with simulated drivers (a
+ * laptop has no sensors); with `--claim` it provisions first when there is no bundle yet.
  * `zonectl device pack <thing>`: the folder to copy to the device (provisioning/device-package.ts).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BUNDLE_FILE, DEFAULT_DEVICES_DIR } from '../contracts';
@@ -10,20 +14,94 @@ import { runAgent } from '../device/agent';
 import { AgentBuildError, crtPlatforms } from '../device/build';
 import { BundleError, loadBundle } from '../device/bundle';
 import { stopOnSignals } from '../device/main';
+import { ClaimError, loadClaim } from '../device/provision';
 import { packDevice } from '../provisioning/device-package';
+import { provisionFirstBoot } from '../provisioning/first-boot';
 import {
   argument,
   CliError,
   directoryToUse,
   existingDirectory,
   existingFile,
+  matching,
   oneOf,
   option,
   thingName,
 } from './options';
 
+const zoneId = matching(
+  /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/,
+  "a zone id of lower-case letters, digits and '-'",
+);
+const claimDirectory = existingDirectory(
+  'the claim folder that `npx zonectl claim create` writes',
+  'claim.json',
+);
+
+/** Provisions the thing with the claim in `flags.claim`, printing each step. */
+async function provision(
+  thing: string,
+  flags: { claim: string; zone?: string; devicesDir: string },
+): Promise<void> {
+  const say = (line: string) => process.stderr.write(`[${thing}] ${line}\n`);
+  let claim: ReturnType<typeof loadClaim>;
+  try {
+    claim = loadClaim(flags.claim);
+  } catch (err) {
+    if (err instanceof ClaimError) throw new CliError(err.message);
+    throw err;
+  }
+  const result = await provisionFirstBoot({
+    thing,
+    zone: flags.zone,
+    claim,
+    devicesDir: flags.devicesDir,
+    log: say,
+  });
+  if (result.alreadyProvisioned) {
+    say(
+      `already provisioned: ${result.bundlePath} (certificate ${result.certificateId.slice(0, 12)}); nothing to do`,
+    );
+    return;
+  }
+  if (result.resumed.length > 0) say(`resumed after: ${result.resumed.join(', ')}`);
+  say(`provisioned in zone ${result.zone}: wrote ${result.bundlePath} (mode 0600: it holds the private key)`);
+}
+
 export function registerDeviceCommand(program: Command): void {
-  const device = program.command('device').description('run device agents, or pack one for a device');
+  const device = program
+    .command('device')
+    .description('provision and run device agents, or pack one for a device');
+  device
+    .command('provision')
+    .addArgument(argument('<thing>', 'thing name printed on the device', thingName))
+    .description(
+      "the device's first boot: key and CSR made here, certificate and registration through the claim",
+    )
+    .addOption(
+      option(
+        '--claim <dir>',
+        'the claim folder (claim.json from zonectl claim create)',
+        claimDirectory,
+      ).makeOptionMandatory(),
+    )
+    .addOption(
+      option('--zone <zone>', 'the zone the device is installed in (checked against the inventory)', zoneId),
+    )
+    .addOption(
+      option(
+        '--devices-dir <dir>',
+        'where keys and bundles are kept',
+        directoryToUse('a devices directory'),
+        DEFAULT_DEVICES_DIR,
+      ),
+    )
+    .action(async (thing: string, flags: { claim: string; zone?: string; devicesDir: string }) => {
+      await provision(thing, flags);
+      process.stderr.write(
+        `Run it: zonectl device run ${thing}${flags.devicesDir !== DEFAULT_DEVICES_DIR ? ` --devices-dir ${flags.devicesDir}` : ''}\n`,
+      );
+    });
   device
     .command('run')
     .addArgument(argument('<thing>', 'thing name of an onboarded device', thingName))
@@ -37,15 +115,28 @@ export function registerDeviceCommand(program: Command): void {
       ),
     )
     .option('--sim', 'use simulated sensor and actuator drivers (the default: no hardware drivers ship here)')
-    .action(async (thing: string, flags: { devicesDir: string; sim?: boolean }) => {
-      const dir = join(flags.devicesDir, thing);
-      const bundle = await forThing(thing, async () => loadBundle(join(dir, BUNDLE_FILE)));
-      process.stderr.write(
-        `[${thing}] simulated drivers: senses ${bundle.senses.join(', ') || 'nothing'}, drives ${bundle.drives.join(', ') || 'nothing'}; Ctrl-C stops\n`,
-      );
-      const agent = await runAgent(bundle, { dataDir: join(dir, 'data') });
-      stopOnSignals(agent);
-    });
+    .addOption(
+      option(
+        '--claim <dir>',
+        'provision first with this claim when the device has no bundle yet',
+        claimDirectory,
+      ),
+    )
+    .addOption(option('--zone <zone>', 'with --claim: the zone the device is installed in', zoneId))
+    .action(
+      async (thing: string, flags: { devicesDir: string; sim?: boolean; claim?: string; zone?: string }) => {
+        const dir = join(flags.devicesDir, thing);
+        if (flags.claim && !existsSync(join(dir, BUNDLE_FILE))) {
+          await provision(thing, { claim: flags.claim, zone: flags.zone, devicesDir: flags.devicesDir });
+        }
+        const bundle = await forThing(thing, async () => loadBundle(join(dir, BUNDLE_FILE)));
+        process.stderr.write(
+          `[${thing}] simulated drivers: senses ${bundle.senses.join(', ') || 'nothing'}, drives ${bundle.drives.join(', ') || 'nothing'}; Ctrl-C stops\n`,
+        );
+        const agent = await runAgent(bundle, { dataDir: join(dir, 'data') });
+        stopOnSignals(agent);
+      },
+    );
 
   device
     .command('pack')

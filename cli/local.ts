@@ -29,8 +29,22 @@ export function registerLocalCommand(program: Command): void {
         DEFAULT_LOCAL_STATE_DIR,
       ),
     )
-    .addOption(option('--mqtt-port <n>', 'MQTT over TLS port (0 picks a free one)', port, 8883))
-    .addOption(option('--api-port <n>', 'AWS API port (0 picks a free one)', port, 4600))
+    .addOption(
+      option(
+        '--mqtt-port <n>',
+        `MQTT over TLS port (0 picks a free one; default $${MQTT_PORT_ENV} or 8883)`,
+        port,
+        defaultPort(MQTT_PORT_ENV, 8883),
+      ),
+    )
+    .addOption(
+      option(
+        '--api-port <n>',
+        `AWS API port (0 picks a free one; default $${API_PORT_ENV} or 4600)`,
+        port,
+        defaultPort(API_PORT_ENV, 4600),
+      ),
+    )
     .addOption(
       option(
         '--assembly <dir>',
@@ -102,6 +116,60 @@ export function registerLocalCommand(program: Command): void {
       if (!res.ok) fail(`deploy failed: ${body.message ?? res.statusText}`);
       console.log(formatDeployReport(body));
     });
+
+  local
+    .command('env')
+    .description(
+      'Print shell exports for the running local cloud: endpoint, MQTT port, CA, throwaway credentials. Use: eval "$(npx zonectl local env)"',
+    )
+    .addOption(
+      option(
+        '--state-dir <dir>',
+        "the running local cloud's state dir",
+        existingDirectory('the state dir of a local cloud (`npx zonectl local up` makes it)'),
+        DEFAULT_LOCAL_STATE_DIR,
+      ),
+    )
+    .action((opts: { stateDir: string }) => {
+      console.log(shellExports(readEndpoints(opts.stateDir)));
+    });
+}
+
+/** Environment variables that set the local cloud's default ports (for scripts and tests). */
+export const MQTT_PORT_ENV = 'ZONECTL_MQTT_PORT';
+export const API_PORT_ENV = 'ZONECTL_API_PORT';
+
+function defaultPort(variable: string, fallback: number): number {
+  const value = process.env[variable];
+  if (value === undefined || value === '') return fallback;
+  try {
+    return port(value);
+  } catch (err) {
+    fail(`${variable}=${value}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `local env`: what the AWS CLI, mosquitto clients and scripts need to talk to the running
+ * local cloud. AWS_ENDPOINT_URL serves the AWS CLI 2.13+ and the SDKs; older CLIs (Debian's
+ * 2.9) take `--endpoint-url "$ZONECTL_API"`. The credentials are throwaway: the local cloud
+ * accepts any.
+ */
+export function shellExports(e: LocalEndpoints): string {
+  const vars: Record<string, string> = {
+    ZONECTL_API: e.apiEndpoint,
+    ZONECTL_MQTT_HOST: e.mqttHost,
+    ZONECTL_MQTT_PORT: String(e.mqttPort),
+    ZONECTL_CA: e.caFile,
+    AWS_ENDPOINT_URL: e.apiEndpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_DEFAULT_REGION: e.region,
+  };
+  const quote = (v: string) => `'${v.replaceAll("'", `'"'"'`)}'`;
+  return Object.entries(vars)
+    .map(([k, v]) => `export ${k}=${quote(v)}`)
+    .join('\n');
 }
 
 export function readEndpoints(stateDir: string): LocalEndpoints {

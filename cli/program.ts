@@ -3,6 +3,7 @@
  * with `runCli`; tests build it to check every option of every command (cli/options.ts).
  */
 import { Command } from 'commander';
+import { registerClaimCommand } from './claim';
 import { registerDeviceCommand } from './device';
 import { registerLocalCommand } from './local';
 import { registerOnboardCommand } from './onboard';
@@ -13,6 +14,7 @@ export function createProgram(): Command {
     .description('Smart-building IoT pipeline: onboard devices, run agents, run the local cloud')
     .showHelpAfterError('(add --help to see every option)');
   registerOnboardCommand(program);
+  registerClaimCommand(program);
   registerDeviceCommand(program);
   registerLocalCommand(program);
   registerStartCommand(program);

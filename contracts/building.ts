@@ -94,6 +94,9 @@ export const DeviceSchema = z
     path: ['senses'],
   });
 
+/** A zone's floor label: short and printable, so dashboards can show it as a heading. */
+const FLOOR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$/;
+
 export const ZoneSchema = z
   .object({
     id: id('zone'),
@@ -102,9 +105,40 @@ export const ZoneSchema = z
     areaM2: z.number().min(5).max(10_000).default(50),
     /** Most people the zone holds; the simulation's occupancy stays below it. */
     capacity: z.number().int().min(1).max(5000).default(10),
+    /** Optional floor the zone is on, a short label such as "3" or "ground"; dashboards group zones by it. */
+    floor: z
+      .string()
+      .regex(FLOOR_PATTERN, {
+        message: 'a floor label of 1-16 letters, digits, spaces or -, such as "3" or "ground"',
+      })
+      .optional(),
     devices: z.array(DeviceSchema).min(1, { message: 'at least one device' }),
   })
   .strict();
+
+/**
+ * How a building's devices get their identity:
+ * - `stack`: every device is a thing, certificate and attachments in the CloudFormation stack,
+ *   from a CSR onboarding made on the operator's machine (for small sites and tests; the stack's
+ *   500-resource and 200-output limits cap it near 96 onboarded devices);
+ * - `fleet`: AWS IoT fleet provisioning by claim: the stack holds a provisioning template, a
+ *   pre-provisioning hook and a claim policy, and devices register themselves; nothing in the
+ *   stack grows with the fleet.
+ * The default stays `stack`: changing it would remove the things and certificates of every
+ * building deployed before, on its next deploy.
+ */
+export const PROVISIONING_MODES = ['stack', 'fleet'] as const;
+export type ProvisioningMode = (typeof PROVISIONING_MODES)[number];
+export const DEFAULT_PROVISIONING: ProvisioningMode = 'stack';
+
+/**
+ * Longest building id of a fleet-provisioned building: its provisioning template is named
+ * `zonectl-<buildingId>`, and AWS IoT allows template names of at most 36 characters.
+ */
+export const MAX_FLEET_BUILDING_ID_LENGTH = 28;
+
+/** Every thing of a building is named `<buildingId>-...`, so names stay unique and IAM can scope by prefix. */
+export const thingNamePrefix = (buildingId: string): string => `${buildingId}-`;
 
 export const StorageSchema = z
   .object({
@@ -120,10 +154,20 @@ export const BuildingConfigSchema = z
     name: z.string().min(1).max(128),
     comfort: ComfortPolicySchema,
     storage: StorageSchema.default({ memoryRetentionHours: 24, magneticRetentionDays: 365 }),
+    provisioning: z
+      .enum(PROVISIONING_MODES, { message: `one of ${PROVISIONING_MODES.join(', ')}` })
+      .default(DEFAULT_PROVISIONING),
     zones: z.array(ZoneSchema).min(1, { message: 'at least one zone' }),
   })
   .strict()
   .superRefine((b, ctx) => {
+    if (b.provisioning === 'fleet' && b.buildingId.length > MAX_FLEET_BUILDING_ID_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a building id of at most ${MAX_FLEET_BUILDING_ID_LENGTH} characters for fleet provisioning (its template is named "zonectl-<buildingId>", and AWS IoT allows 36 characters)`,
+        path: ['buildingId'],
+      });
+    }
     const zoneIds = new Set<string>();
     const things = new Set<string>();
     b.zones.forEach((zone, zi) => {
@@ -132,6 +176,14 @@ export const BuildingConfigSchema = z
       }
       zoneIds.add(zone.id);
       zone.devices.forEach((device, di) => {
+        const prefix = thingNamePrefix(b.buildingId);
+        if (!device.thing.startsWith(prefix) || device.thing.length === prefix.length) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `a thing name that starts with the building id and '-' ("${prefix}..."), so thing names stay unique across buildings in one account; rename it, e.g. "${prefix}${device.thing}"`,
+            path: ['zones', zi, 'devices', di, 'thing'],
+          });
+        }
         if (things.has(device.thing)) {
           ctx.addIssue({
             code: 'custom',
@@ -201,6 +253,20 @@ export function devicesOf(config: BuildingConfig): DevicePlacement[] {
 
 export function findDevice(config: BuildingConfig, thing: string): DevicePlacement | undefined {
   return devicesOf(config).find((d) => d.thing === thing);
+}
+
+/**
+ * Pairs of building ids where one is the other's thing-name prefix (`hq` and `hq-west`): their
+ * thing-name patterns would overlap, so they cannot share an account and region.
+ */
+export function overlappingBuildingIds(ids: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const a of ids) {
+    for (const b of ids) {
+      if (a !== b && b.startsWith(thingNamePrefix(a))) out.push([a, b]);
+    }
+  }
+  return out;
 }
 
 export function actuatorsOf(config: BuildingConfig): DevicePlacement[] {

@@ -3,8 +3,9 @@ import { actuatorsOf, type BuildingConfig, ComfortPolicySchema } from './buildin
 import { ACTUATOR_KINDS } from './measures';
 
 /**
- * What the zone controller needs to know about a building, passed to it as one environment
- * variable (ENV.zoneControlConfig): the comfort policy and, per zone, which things drive what.
+ * What the zone controller needs to know about a building, shipped as a JSON file in the
+ * function's asset (named by ENV.configFile): the comfort policy and, per zone, which things
+ * drive what.
  */
 export const ZoneControlConfigSchema = z.object({
   building: z.string(),
@@ -17,8 +18,8 @@ export const ZoneControlConfigSchema = z.object({
 
 export type ZoneControlConfig = z.output<typeof ZoneControlConfigSchema>;
 
-/** Lambda allows 4 KB of environment variables in total; keep this one well under it. */
-export const MAX_ZONE_CONTROL_CONFIG_BYTES = 3072;
+/** The file name of the zone control config in the controller's asset. */
+export const ZONE_CONTROL_CONFIG_FILE = 'zone-control.json';
 
 export function zoneControlConfigOf(config: BuildingConfig): ZoneControlConfig {
   const zones: ZoneControlConfig['zones'] = {};

@@ -9,7 +9,16 @@ import { z } from 'zod';
  */
 export const DEAD_LETTER_KIND = 'zonectl.dead-letter' as const;
 
-export const DEAD_LETTER_CODES = ['INVALID_MESSAGE', 'INVALID_READING', 'REJECTED_BY_STORE'] as const;
+/**
+ * FOREIGN_BUILDING: a message whose address names another building (or a thing without this
+ * building's name prefix); a building's pipeline never stores another building's readings.
+ */
+export const DEAD_LETTER_CODES = [
+  'INVALID_MESSAGE',
+  'INVALID_READING',
+  'REJECTED_BY_STORE',
+  'FOREIGN_BUILDING',
+] as const;
 export type DeadLetterCode = (typeof DEAD_LETTER_CODES)[number];
 
 export const DeadLetterEntrySchema = z.object({

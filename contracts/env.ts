@@ -7,10 +7,16 @@ export const ENV = {
   timestreamTable: 'TIMESTREAM_TABLE',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   buildingId: 'BUILDING_ID',
+  /**
+   * A JSON file shipped in the function's asset: the ZoneControlConfig (contracts/control.ts)
+   * of the controller, the ProvisioningInventory (contracts/provisioning.ts) of the hook. A
+   * relative path is read from the function's task root. A file, not an environment value,
+   * because Lambda allows 4 KB of environment variables in all, far less than a building of
+   * thousands of devices needs.
+   */
+  configFile: 'ZONECTL_CONFIG_FILE',
   /** The account's AWS IoT data endpoint host (DescribeEndpoint iot:Data-ATS), for shadow calls. */
   iotDataEndpoint: 'IOT_DATA_ENDPOINT',
-  /** Compact JSON ZoneControlConfig (see contracts/control.ts). */
-  zoneControlConfig: 'ZONE_CONTROL_CONFIG',
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;

@@ -12,6 +12,7 @@ export * from './local-endpoints';
 export * from './measures';
 export * from './metrics';
 export * from './paths';
+export * from './provisioning';
 export * from './regions';
 export * from './rules';
 export * from './schedule';

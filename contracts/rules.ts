@@ -1,5 +1,5 @@
 import { RULE_NAME_PATTERN } from './ids';
-import { TELEMETRY_TOPIC_FILTER, TELEMETRY_TOPIC_LEVEL } from './topics';
+import { TELEMETRY_TOPIC_LEVEL, telemetryTopicFilter } from './topics';
 
 /**
  * Topic rules, each SQL statement paired with its SQL version. The version is always set:
@@ -18,18 +18,23 @@ const L = TELEMETRY_TOPIC_LEVEL;
 
 /**
  * Ingest path: the whole message plus its address from the topic, to the ingest queue. The
- * topic is trustworthy because the IoT policy lets a thing publish only on its own topic.
+ * topic is trustworthy because the IoT policy lets a thing publish only on its own topic; the
+ * filter names the building, so a building's rule never sees another building's readings.
  */
-export const INGEST_RULE = sql(
-  `SELECT *, topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, ` +
-    `clientid() AS clientId, timestamp() AS receivedAt FROM '${TELEMETRY_TOPIC_FILTER}'`,
-);
+export function ingestRule(buildingId: string): RuleSql {
+  return sql(
+    `SELECT *, topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, ` +
+      `clientid() AS clientId, timestamp() AS receivedAt FROM '${telemetryTopicFilter(buildingId)}'`,
+  );
+}
 
-/** Control path: just what the zone controller needs, invoked asynchronously. */
-export const CONTROL_RULE = sql(
-  `SELECT topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, readings ` +
-    `FROM '${TELEMETRY_TOPIC_FILTER}' WHERE isUndefined(readings) = false`,
-);
+/** Control path: just what the zone controller needs, for the zones of its own building. */
+export function controlRule(buildingId: string): RuleSql {
+  return sql(
+    `SELECT topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, readings ` +
+      `FROM '${telemetryTopicFilter(buildingId)}' WHERE isUndefined(readings) = false`,
+  );
+}
 
 /** Rule names must match [a-zA-Z0-9_]+; building ids contain '-', so they are mapped. */
 export function ruleName(buildingId: string, purpose: 'ingest' | 'control'): string {

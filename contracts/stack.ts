@@ -12,6 +12,9 @@ export const STACK_OUTPUT = {
   controlRuleName: 'ControlRuleName',
   devicePolicyName: 'DevicePolicyName',
   alarmTopicArn: 'AlarmTopicArn',
+  /** Fleet-provisioned buildings only. */
+  provisioningTemplateName: 'ProvisioningTemplateName',
+  claimPolicyName: 'ClaimPolicyName',
 } as const;
 
 /** The stack name of a building: `Zonectl-<buildingId>`. */

@@ -18,8 +18,13 @@ export function telemetryTopic(address: ThingAddress): string {
   return `dt/${APPLICATION}/${address.building}/${address.zone}/${address.thing}/readings`;
 }
 
-/** Every thing's telemetry, in every building and zone. */
-export const TELEMETRY_TOPIC_FILTER = `dt/${APPLICATION}/+/+/+/readings`;
+/**
+ * The telemetry of one building, every zone and thing: a building's rules name their own
+ * building, so two buildings in one account never read each other's readings.
+ */
+export function telemetryTopicFilter(buildingId: string): string {
+  return `dt/${APPLICATION}/${buildingId}/+/+/readings`;
+}
 
 /** Parses a telemetry topic back into its address, or returns undefined if it is not one. */
 export function parseTelemetryTopic(topic: string): ThingAddress | undefined {

@@ -32,7 +32,10 @@ export interface DemoAgentsOptions {
 
 export async function startDemoAgents(o: DemoAgentsOptions): Promise<CountedAgent[]> {
   const glitches = seededRandom(o.seed ^ 0x91c4);
-  const sampleIntervalMs = Math.round(Math.min(10_000, Math.max(50, 60_000 / o.speed)));
+  // Samples of all agents together stay near 200 per second, so a building of hundreds of
+  // devices (examples/tower.json) does not saturate the machine the local cloud runs on.
+  const devices = devicesOf(o.config).length;
+  const sampleIntervalMs = Math.round(Math.min(10_000, Math.max(50, 60_000 / o.speed, devices * 5)));
   const agents: CountedAgent[] = [];
   for (const d of devicesOf(o.config)) {
     const zone = o.building.zone(d.zone);
@@ -59,8 +62,21 @@ export async function startDemoAgents(o: DemoAgentsOptions): Promise<CountedAgen
     });
     const stats = agent.stats();
     agents.push({ agent, thing: d.thing, fromSeq: stats.nextSeq - stats.pending });
+    // Connect in waves: hundreds of TLS handshakes at once starve the local broker, every
+    // handshake times out and the retries keep it starved.
+    if (agents.length % CONNECT_WAVE === 0) await onlineOrAfter(agents.slice(-CONNECT_WAVE), 15_000);
   }
   return agents;
+}
+
+const CONNECT_WAVE = 25;
+
+/** Resolves once every agent is online, or after `ms`, whichever comes first. */
+async function onlineOrAfter(wave: readonly CountedAgent[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (wave.some((a) => !a.agent.stats().online) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function counted(driver: ActuatorDriver, onApplied: () => void): ActuatorDriver {

@@ -8,8 +8,11 @@ import {
   parseBuildingConfigText,
   STACK_OUTPUT,
 } from '../contracts';
+import { loadClaim } from '../device/provision';
 import { type LocalCloud, startLocalCloud } from '../local/cloud';
 import { errorText, type LocalLogger } from '../local/common/log';
+import { createClaim } from '../provisioning/claims';
+import { provisionFirstBoot } from '../provisioning/first-boot';
 import { finishOnboarding, startOnboarding, targetFor } from '../provisioning/onboard';
 import { synthesize } from './synth';
 
@@ -56,14 +59,22 @@ export async function setUpPipeline(
   const config = parseBuildingConfigText(readFileSync(o.configPath, 'utf8'), o.configPath);
   const devices = devicesOf(config);
 
+  const fleet = config.provisioning === 'fleet';
   // 1. Onboard: a key pair and CSR per device, made here; keys are reused on later runs.
+  // A fleet-provisioned building has no onboarding: its devices provision themselves (step 5).
   let made = 0;
-  for (const d of devices) {
+  for (const d of fleet ? [] : devices) {
     if (existsSync(join(devicesDir, d.thing, PRIVATE_KEY_FILE))) continue;
     await startOnboarding({ thing: d.thing, configPath: o.configPath, csrDir, devicesDir });
     made++;
   }
-  progress(1, 'onboarded devices', `${devices.length} devices, ${made} new key pairs and CSRs`);
+  progress(
+    1,
+    fleet ? 'fleet provisioning: no onboarding' : 'onboarded devices',
+    fleet
+      ? `${devices.length} devices will provision themselves with a claim`
+      : `${devices.length} devices, ${made} new key pairs and CSRs`,
+  );
 
   // 2. Synthesize the CDK app with those CSRs.
   const synth = await synthesize({
@@ -99,20 +110,40 @@ export async function setUpPipeline(
       return v;
     };
 
-    // 5. Finish onboarding: fetch each signed certificate and write the device bundles.
-    const target = targetFor({ local: true, stateDir: cloudDir });
-    try {
-      for (const d of devices) {
-        await finishOnboarding({ thing: d.thing, configPath: o.configPath, devicesDir, target });
+    if (fleet) {
+      // 5. Fleet provisioning: a claim, then every device's first boot through it, as real
+      // devices do it (key and CSR on the device, CreateCertificateFromCsr and RegisterThing over
+      // MQTT through the hook); devices with a bundle from an earlier run are left as they are.
+      const started = Date.now();
+      const provisioned = await provisionWithClaim(
+        o.configPath,
+        config.buildingId,
+        cloudDir,
+        stateDir,
+        devicesDir,
+        devices.map((d) => d.thing),
+      );
+      progress(
+        5,
+        'provisioned devices with a claim',
+        `${provisioned} of ${devices.length} through the template in ${((Date.now() - started) / 1000).toFixed(1)} s, the rest from earlier runs`,
+      );
+    } else {
+      // 5. Finish onboarding: fetch each signed certificate and write the device bundles.
+      const target = targetFor({ local: true, stateDir: cloudDir });
+      try {
+        for (const d of devices) {
+          await finishOnboarding({ thing: d.thing, configPath: o.configPath, devicesDir, target });
+        }
+      } finally {
+        target.iot.destroy();
       }
-    } finally {
-      target.iot.destroy();
+      progress(
+        5,
+        'finished onboarding',
+        `${devices.length} device bundles with certificates from the local CA`,
+      );
     }
-    progress(
-      5,
-      'finished onboarding',
-      `${devices.length} device bundles with certificates from the local CA`,
-    );
 
     return {
       config,
@@ -143,4 +174,40 @@ async function startCloudWithFallback(cloudDir: string, o: SetupOptions): Promis
     o.logger.warn(`port in use (${errorText(err)}); using free ports instead`);
     return startLocalCloud({ stateDir: cloudDir, mqttPort: 0, apiPort: 0, logger: o.logger });
   }
+}
+
+/** Devices provisioning at once; each holds one claim connection while it provisions. */
+const PROVISIONING_CONCURRENCY = 8;
+
+/** Makes the building's claim (kept for later runs) and provisions every device without a bundle. */
+async function provisionWithClaim(
+  configPath: string,
+  buildingId: string,
+  cloudDir: string,
+  stateDir: string,
+  devicesDir: string,
+  things: readonly string[],
+): Promise<number> {
+  const claimDir = join(stateDir, 'claim');
+  if (!existsSync(join(claimDir, 'claim.json'))) {
+    const target = targetFor({ local: true, stateDir: cloudDir });
+    try {
+      await createClaim({ configPath, claimDir, target });
+    } finally {
+      target.iot.destroy();
+    }
+  }
+  const claim = loadClaim(claimDir);
+  if (claim.building !== buildingId)
+    throw new Error(`the claim in ${claimDir} is for building ${claim.building}`);
+  const queue = [...things];
+  let provisioned = 0;
+  const worker = async () => {
+    for (let thing = queue.shift(); thing !== undefined; thing = queue.shift()) {
+      const result = await provisionFirstBoot({ thing, claim, devicesDir });
+      if (!result.alreadyProvisioned) provisioned++;
+    }
+  };
+  await Promise.all(Array.from({ length: PROVISIONING_CONCURRENCY }, worker));
+  return provisioned;
 }

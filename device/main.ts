@@ -81,6 +81,9 @@ async function main(args: readonly string[]): Promise<void> {
     const dataDir = parsed.dataDir ?? join(dirname(path), 'data');
     const agent = await runAgent(bundle, { dataDir } satisfies AgentOptions);
     stopOnSignals(agent);
+    console.error(
+      `${bundle.thing}: agent running with simulated drivers (data in ${dataDir}); Ctrl-C stops it`,
+    );
   } catch (err) {
     if (err instanceof BundleError) {
       console.error(err.message);

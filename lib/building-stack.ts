@@ -1,27 +1,38 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type BuildingConfig, STACK_OUTPUT } from '../contracts';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { DeviceFleet } from './device-fleet';
 import { DevicePolicy } from './device-policy';
+import { FleetProvisioning } from './fleet-provisioning';
 import { IngestPipeline } from './ingest-pipeline';
 import { Observability } from './observability';
+import { ProvisioningHook } from './provisioning-hook';
 import { TelemetryTable } from './telemetry-table';
 import { ZoneController } from './zone-controller';
 
 export interface BuildingStackProps extends StackProps {
   /** The validated building config (contracts `parseBuildingConfig`). */
   readonly config: BuildingConfig;
-  /** CSR PEM by thing name, as onboarding left them. @default - no certificates */
+  /** CSR PEM by thing name, as onboarding left them (stack provisioning only). @default - no certificates */
   readonly csrPems?: Readonly<Record<string, string>>;
 }
 
-/** Everything one building needs on AWS: devices, policy, rules, functions, storage, alarms. */
+/**
+ * Everything one building needs on AWS: device identities, policy, rules, functions, storage,
+ * alarms. With `provisioning: "stack"` every device is a thing (and, once onboarded, a
+ * certificate) in the stack; with `"fleet"` the stack holds a provisioning template, its
+ * pre-provisioning hook and a claim policy instead, and nothing in it grows with the fleet.
+ */
 export class BuildingStack extends Stack {
   public readonly deadLetterQueue: DeadLetterQueue;
   public readonly telemetryTable: TelemetryTable;
   public readonly devicePolicy: DevicePolicy;
-  public readonly devices: DeviceFleet;
+  /** The devices as stack resources (stack provisioning), else undefined. */
+  public readonly devices?: DeviceFleet;
+  /** Fleet provisioning (fleet provisioning), else undefined. */
+  public readonly fleet?: FleetProvisioning;
+  public readonly provisioningHook?: ProvisioningHook;
   public readonly ingest: IngestPipeline;
   public readonly controller: ZoneController;
   public readonly observability: Observability;
@@ -40,12 +51,27 @@ export class BuildingStack extends Stack {
       magneticRetentionDays: config.storage.magneticRetentionDays,
     });
     this.devicePolicy = new DevicePolicy(this, 'DevicePolicy', { buildingId: config.buildingId });
-    this.devices = new DeviceFleet(this, 'Devices', {
-      config,
-      policyName: this.devicePolicy.policyName,
-      policy: this.devicePolicy.policy,
-      csrPems: props.csrPems,
-    });
+    if (config.provisioning === 'fleet') {
+      if (props.csrPems && Object.keys(props.csrPems).length > 0) {
+        throw new Error(
+          `${this.node.path}: building '${config.buildingId}' is fleet-provisioned, so CSRs from onboarding are not used; remove them (or set provisioning to "stack")`,
+        );
+      }
+      this.provisioningHook = new ProvisioningHook(this, 'ProvisioningHook', { config });
+      this.fleet = new FleetProvisioning(this, 'FleetProvisioning', {
+        config,
+        devicePolicy: this.devicePolicy.policy,
+        devicePolicyName: this.devicePolicy.policyName,
+        hook: this.provisioningHook,
+      });
+    } else {
+      this.devices = new DeviceFleet(this, 'Devices', {
+        config,
+        policyName: this.devicePolicy.policyName,
+        policy: this.devicePolicy.policy,
+        csrPems: props.csrPems,
+      });
+    }
     this.ingest = new IngestPipeline(this, 'Ingest', {
       buildingId: config.buildingId,
       telemetryTable: this.telemetryTable,
@@ -62,6 +88,9 @@ export class BuildingStack extends Stack {
       functions: [
         { label: 'ingest', function: this.ingest.handler.function },
         { label: 'controller', function: this.controller.handler.function },
+        ...(this.provisioningHook
+          ? [{ label: 'provisioning-hook', function: this.provisioningHook.handler.function }]
+          : []),
       ],
       rules: [{ ruleName: this.ingest.ruleName }, { ruleName: this.controller.ruleName }],
     });
@@ -79,10 +108,50 @@ export class BuildingStack extends Stack {
       this.devicePolicy.policyName,
       'IoT policy attached to device certificates',
     );
+    if (this.fleet) {
+      output(
+        STACK_OUTPUT.provisioningTemplateName,
+        this.fleet.templateName,
+        'Fleet provisioning template devices register through',
+      );
+      output(
+        STACK_OUTPUT.claimPolicyName,
+        this.fleet.claimPolicyName,
+        'IoT policy for claim certificates (zonectl claim create)',
+      );
+    }
     output(
       STACK_OUTPUT.alarmTopicArn,
       this.observability.alarmTopic.topicArn,
       'Subscribe here to receive alarms',
     );
+    checkStackLimits(this, config.provisioning);
   }
+}
+
+/** CloudFormation quotas (AWS CloudFormation User Guide, "CloudFormation quotas"). */
+export const CLOUDFORMATION_LIMITS = { resources: 500, outputs: 200 } as const;
+
+/**
+ * Fails synth with the way out when a stack-provisioned building has outgrown one stack,
+ * instead of CloudFormation refusing it at deploy. One resource is left for the CDK metadata
+ * that synth adds.
+ */
+function checkStackLimits(stack: Stack, provisioning: string): void {
+  const all = stack.node.findAll();
+  const resources = all.filter((c) => c instanceof CfnResource).length + 1;
+  const outputs = all.filter((c) => c instanceof CfnOutput).length;
+  const over: string[] = [];
+  if (resources > CLOUDFORMATION_LIMITS.resources) {
+    over.push(`${resources} resources (CloudFormation allows ${CLOUDFORMATION_LIMITS.resources})`);
+  }
+  if (outputs > CLOUDFORMATION_LIMITS.outputs) {
+    over.push(`${outputs} outputs (CloudFormation allows ${CLOUDFORMATION_LIMITS.outputs})`);
+  }
+  if (over.length === 0) return;
+  const fix =
+    provisioning === 'stack'
+      ? 'every device is a resource with provisioning "stack" (each onboarded one adds 3 resources and 2 outputs); set "provisioning": "fleet" in the building config so devices provision themselves and the stack stays the same size'
+      : 'split the building into several config files';
+  throw new Error(`${stack.node.path}: the stack would have ${over.join(' and ')}: ${fix}.`);
 }

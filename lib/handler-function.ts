@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stage, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -28,7 +31,15 @@ export interface HandlerFunctionProps {
   readonly memorySize?: number;
   /** How long the function's log group keeps events. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Files to ship beside the bundle in the function's asset, by file name (e.g. a building's
+   * device inventory): read at run time from the task root, they carry what does not fit in
+   * Lambda's 4 KB of environment variables. @default - none
+   */
+  readonly files?: Readonly<Record<string, string>>;
 }
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /**
  * A Lambda function bundled from TypeScript by the local esbuild (never Docker), on Node.js 22
@@ -65,6 +76,7 @@ export class HandlerFunction extends Construct {
     }
     this.timeout = timeout;
     this.serviceName = props.serviceName;
+    const files = stageFiles(this, props.files ?? {});
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -99,6 +111,22 @@ export class HandlerFunction extends Construct {
         target: 'node22',
         forceDockerBundling: false,
         logLevel: nodejs.LogLevel.WARNING,
+        // The files go into the asset after esbuild; the asset hash is of the output, so a
+        // changed file is a new asset.
+        ...(files.length > 0
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_input: string, output: string) =>
+                  files.map(({ source, name }) =>
+                    process.platform === 'win32'
+                      ? `copy "${source}" "${join(output, name)}"`
+                      : `cp "${source}" "${join(output, name)}"`,
+                  ),
+              },
+            }
+          : {}),
       },
     });
     Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge({
@@ -112,4 +140,29 @@ export class HandlerFunction extends Construct {
   public setEnv(name: EnvName, value: string): void {
     this.function.addEnvironment(name, value);
   }
+}
+
+/**
+ * Writes the files into the cloud assembly's output directory (under `.zonectl-files/`, one
+ * folder per content hash), where the bundling step copies them from.
+ */
+function stageFiles(
+  scope: Construct,
+  files: Readonly<Record<string, string>>,
+): Array<{ name: string; source: string }> {
+  const out: Array<{ name: string; source: string }> = [];
+  for (const [name, content] of Object.entries(files)) {
+    if (!FILE_NAME.test(name) || name === 'index.js') {
+      throw new Error(
+        `${scope.node.path}: '${name}' is not a file name for the function's asset; use letters, digits, '.', '_' and '-' (not index.js)`,
+      );
+    }
+    const hash = createHash('sha256').update(name).update('\0').update(content).digest('hex').slice(0, 24);
+    const dir = join(Stage.of(scope)?.outdir ?? REPO_ROOT, '.zonectl-files', hash);
+    mkdirSync(dir, { recursive: true });
+    const source = join(dir, name);
+    writeFileSync(source, content);
+    out.push({ name, source });
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, INGEST_RULE, ruleName } from '../contracts';
+import { ENV, ingestRule, ruleName } from '../contracts';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, lambdaEntry } from './handler-function';
 import type { TelemetryTable } from './telemetry-table';
@@ -112,7 +112,7 @@ export class IngestPipeline extends Construct {
     this.topicRule = topicRule(this, 'Rule', {
       ruleName: this.ruleName,
       description: `Telemetry of ${props.buildingId} to the ingest queue`,
-      rule: INGEST_RULE,
+      rule: ingestRule(props.buildingId),
       action: { sqs: { queueUrl: this.queue.queueUrl, roleArn: actionRole.roleArn, useBase64: false } },
       errorAction: props.deadLetterQueue.ruleErrorAction,
     });

@@ -4,13 +4,13 @@ import type * as iot from 'aws-cdk-lib/aws-iot';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
-  actuatorsOf,
   type BuildingConfig,
   COMMAND_SHADOW_NAME,
-  CONTROL_RULE,
+  controlRule,
   ENV,
-  MAX_ZONE_CONTROL_CONFIG_BYTES,
   ruleName,
+  thingNamePrefix,
+  ZONE_CONTROL_CONFIG_FILE,
   zoneControlConfigOf,
 } from '../contracts';
 import type { DeadLetterQueue } from './dead-letter-queue';
@@ -18,6 +18,7 @@ import { iotArn } from './device-policy';
 import { HandlerFunction, lambdaEntry } from './handler-function';
 import { IotDataEndpoint } from './iot-data-endpoint';
 import { topicRule } from './topic-rule';
+import { acknowledgeIotPatterns } from './wildcard-acknowledgement';
 
 export interface ZoneControllerProps {
   readonly config: BuildingConfig;
@@ -39,27 +40,26 @@ export interface ZoneControllerProps {
 
 /**
  * The control path: telemetry topic rule -> zone controller function (asynchronous Lambda
- * action), which writes `desired` on the command shadow of the zone's actuators. The function
- * may read and update only those shadows, through the account's own IoT data endpoint
- * (ENV.iotDataEndpoint), never the shared test endpoint.
+ * action), which writes `desired` on the command shadow of the zone's actuators.
+ *
+ * Nothing here grows with the fleet: the zone control config ships as a file in the function's
+ * asset (not in an environment variable, which Lambda caps at 4 KB for all of them), and the
+ * function may read and update the `commands` named shadow of this building's things by one
+ * pattern, `thing/<buildingId>-<any name>/commands` (AWS IoT Developer Guide, "AWS IoT Core action
+ * resources": a named shadow's resource is `thing/<thingName>/<shadowName>`), never a list. It calls the account's own IoT data endpoint (ENV.iotDataEndpoint), never the
+ * shared test endpoint.
  */
 export class ZoneController extends Construct {
   public readonly handler: HandlerFunction;
   public readonly topicRule: iot.CfnTopicRule;
   public readonly ruleName: string;
-  /** ARNs the function may read and update shadows of (thing and named command shadow). */
+  /** The ARN pattern of the shadows the function may read and update (this building's command shadows). */
   public readonly shadowArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: ZoneControllerProps) {
     super(scope, id);
     const { config } = props;
-    const controlConfig = JSON.stringify(zoneControlConfigOf(config));
-    const bytes = Buffer.byteLength(controlConfig, 'utf8');
-    if (bytes > MAX_ZONE_CONTROL_CONFIG_BYTES) {
-      throw new Error(
-        `${this.node.path}: the zone control config of building '${config.buildingId}' is ${bytes} bytes, over the ${MAX_ZONE_CONTROL_CONFIG_BYTES} bytes that fit in ${ENV.zoneControlConfig}; split the building into several config files or shorten thing names`,
-      );
-    }
+    const controlConfig = `${JSON.stringify(zoneControlConfigOf(config))}\n`;
 
     this.handler = new HandlerFunction(this, 'Handler', {
       entry: props.entry ?? lambdaEntry('controller'),
@@ -67,32 +67,34 @@ export class ZoneController extends Construct {
       description: `Turns ${config.buildingId} zone readings into actuator commands on the command shadows`,
       timeout: props.functionTimeout,
       logRetention: props.logRetention,
+      files: { [ZONE_CONTROL_CONFIG_FILE]: controlConfig },
     });
     this.handler.setEnv(ENV.buildingId, config.buildingId);
-    this.handler.setEnv(ENV.zoneControlConfig, controlConfig);
+    this.handler.setEnv(ENV.configFile, ZONE_CONTROL_CONFIG_FILE);
     this.handler.setEnv(
       ENV.iotDataEndpoint,
       props.iotDataEndpoint ?? new IotDataEndpoint(this, 'IotDataEndpoint').address,
     );
 
-    this.shadowArns = actuatorsOf(config).flatMap((a) => [
-      iotArn(`thing/${a.thing}`),
-      iotArn(`thing/${a.thing}/${COMMAND_SHADOW_NAME}`),
-    ]);
-    if (this.shadowArns.length > 0) {
-      this.handler.role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
-          resources: [...this.shadowArns],
-        }),
-      );
-    }
+    const shadows = `thing/${thingNamePrefix(config.buildingId)}*/${COMMAND_SHADOW_NAME}`;
+    this.shadowArns = [iotArn(shadows)];
+    this.handler.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
+        resources: [...this.shadowArns],
+      }),
+    );
+    acknowledgeIotPatterns(
+      this.handler.role,
+      [shadows],
+      "The command shadows of this building's things, by the building's thing-name prefix: a list would grow with the fleet and outgrow IAM's policy size",
+    );
 
     this.ruleName = ruleName(config.buildingId, 'control');
     this.topicRule = topicRule(this, 'Rule', {
       ruleName: this.ruleName,
       description: `Telemetry of ${config.buildingId} to the zone controller`,
-      rule: CONTROL_RULE,
+      rule: controlRule(config.buildingId),
       action: { lambda: { functionArn: this.handler.function.functionArn } },
       errorAction: props.deadLetterQueue.ruleErrorAction,
     });

@@ -22,6 +22,7 @@ import {
   type TopicRuleRecord,
 } from './iot';
 import { createLambdaService, type LambdaService } from './lambda';
+import { createProvisioningService, type ProvisioningService } from './provisioning';
 import { compileRule, createRulesService, type RulesService } from './rules';
 import { createShadowService, type ShadowService } from './shadow';
 import { createSqsService, type SqsService } from './sqs';
@@ -68,6 +69,7 @@ export interface LocalCloud {
   readonly timestream: TimestreamService;
   readonly lambda: LambdaService;
   readonly rules: RulesService;
+  readonly provisioning: ProvisioningService;
   readonly gateway: GatewayService;
   /** Deploys (or redeploys) the stacks of a synthesized cloud assembly. */
   deploy(assemblyDir: string): Promise<DeployResult>;
@@ -207,6 +209,25 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     closers.push(() => lambda.close());
     lambdaStarted(lambda);
 
+    const provisioning = await createProvisioningService({
+      bus: broker,
+      registry: iot.registry,
+      identity,
+      stateDir,
+      logger,
+      invokeHook: async (functionArn, event) => {
+        const result = await lambda.invoke(functionArn, event, 'RequestResponse');
+        if (result.functionError) {
+          const failure = result.payload as { errorType?: string; errorMessage?: string } | null;
+          return {
+            error: `${failure?.errorType ?? 'Error'}: ${failure?.errorMessage ?? 'the function failed'}`,
+          };
+        }
+        return { payload: result.payload };
+      },
+    });
+    closers.push(() => provisioning.close());
+
     const rules = await createRulesService({
       bus: broker,
       identity,
@@ -265,6 +286,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       timestream.queryRoute,
       sqs.route,
       lambda.route,
+      // before iot.route, which takes every other `iot` request
+      provisioning.route,
       iot.route,
     ]) {
       gateway.addRoute(route);
@@ -295,6 +318,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       timestream,
       lambda,
       rules,
+      provisioning,
       gateway,
       async deploy(assemblyDir) {
         const dir = resolve(assemblyDir);
@@ -307,6 +331,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           sqs,
           lambda,
           timestream,
+          provisioning: provisioning.templates,
           assemblyDir: dir,
         });
         const result = await deployStacks(stacks, {

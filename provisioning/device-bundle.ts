@@ -3,7 +3,12 @@
  * the format): its place in the building, its certificate and key, the broker to connect to
  * and the fallback safety limits from the building's comfort policy.
  */
-import type { BuildingConfig, DevicePlacement } from '../contracts';
+import {
+  type BuildingConfig,
+  type DevicePlacement,
+  fallbackSafetyOf,
+  type ProvisionedDevice,
+} from '../contracts';
 import {
   BUNDLE_VERSION,
   type DeviceBundle,
@@ -11,17 +16,11 @@ import {
   parseBundle,
   type SafetyLimits,
 } from '../device/bundle';
+import type { Claim } from '../device/provision';
 
 /** The fallback safety limits a device bundle carries, from the building's comfort policy. */
 export function safetyOf(config: BuildingConfig): SafetyLimits {
-  const c = config.comfort;
-  return {
-    minTemperature: c.unoccupiedSetpoint,
-    maxTemperature: c.occupiedSetpoint + c.comfortBand,
-    temperatureHysteresis: c.temperatureHysteresis,
-    co2Limit: c.co2Limit,
-    co2HighLimit: c.co2HighLimit,
-  };
+  return fallbackSafetyOf(config.comfort);
 }
 
 export interface BundleInput {
@@ -59,6 +58,43 @@ export function deviceBundle(input: BundleInput): DeviceBundle {
     caPem: input.caPem,
     safety: safetyOf(input.config),
     region: input.region,
+    createdAt: input.createdAt,
+  });
+}
+
+/**
+ * The bundle of a device that provisioned itself with a claim: its place and kinds from the
+ * device configuration RegisterThing returned, the broker and CA from the claim. The same
+ * format as `deviceBundle`, so `zonectl device run` works the same.
+ */
+export function provisionedBundle(input: {
+  readonly thing: string;
+  readonly device: ProvisionedDevice;
+  readonly claim: Claim;
+  readonly certificateId: string;
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+  readonly createdAt?: string;
+}): DeviceBundle {
+  const { device, claim } = input;
+  const address = { building: device.building, zone: device.zone, thing: input.thing };
+  return parseBundle({
+    v: BUNDLE_VERSION,
+    target: claim.target,
+    thing: input.thing,
+    clientId: input.thing,
+    building: device.building,
+    zone: device.zone,
+    senses: device.senses,
+    drives: device.drives,
+    endpoint: { host: claim.endpoint.host, port: claim.endpoint.port },
+    topics: { ...defaultTopics(address), commandShadow: device.commandShadow },
+    certificateId: input.certificateId,
+    certificatePem: input.certificatePem,
+    privateKeyPem: input.privateKeyPem,
+    caPem: claim.caPem,
+    safety: device.safety,
+    region: claim.region,
     createdAt: input.createdAt,
   });
 }

@@ -169,7 +169,8 @@ export function targetFor(o: { local?: boolean; stateDir: string }): Target {
   return { local: false, iot: new IoTClient({}), cloudFormation: new CloudFormationClient({}) };
 }
 
-async function call<T>(target: Target, action: string, fn: () => Promise<T>): Promise<T> {
+/** Runs an AWS call, turning its failure into one OnboardError that says what to do. */
+export async function call<T>(target: Target, action: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -333,11 +334,17 @@ export async function finishOnboarding(o: FinishOptions): Promise<FinishResult> 
   if (previous && previous !== certificateId) {
     await call(target, `deactivating the previous certificate ${previous}`, () =>
       target.iot.send(new UpdateCertificateCommand({ certificateId: previous, newStatus: 'INACTIVE' })),
-    ).catch((err) => {
-      // the redeploy may have replaced (deleted) the old certificate already
-      if ((err as Error).name !== 'ResourceNotFoundException') throw err;
-    });
-    deactivated = previous;
+    ).then(
+      () => {
+        deactivated = previous;
+      },
+      (err) => {
+        // The redeploy may have replaced (deleted) the old certificate already, or it was
+        // revoked (a revoked certificate cannot be set INACTIVE; it is unusable anyway).
+        const name = (err as Error).name;
+        if (name !== 'ResourceNotFoundException' && name !== 'CertificateStateException') throw err;
+      },
+    );
   }
   dropPrevious(dir);
   writeRecord(dir, { thing: o.thing, certificateId, target: target.local ? 'local' : 'aws' });
@@ -359,8 +366,18 @@ export async function revokeDevice(o: {
       `No certificate is recorded for ${o.thing} in ${dir}: pass --certificate-id ID (see the stack output ${certificateOutputKey(o.thing)}).`,
     );
   }
-  await call(o.target, `revoking certificate ${certificateId}`, () =>
-    o.target.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'REVOKED' })),
+  await revokeCertificate(o.target, certificateId, `revoking certificate ${certificateId}`);
+  return { certificateId };
+}
+
+/** UpdateCertificate REVOKED, with an unknown certificate explained. */
+export async function revokeCertificate(
+  target: Target,
+  certificateId: string,
+  action: string,
+): Promise<void> {
+  await call(target, action, () =>
+    target.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'REVOKED' })),
   ).catch((err) => {
     if ((err as Error).name === 'ResourceNotFoundException') {
       throw new OnboardError(
@@ -369,5 +386,4 @@ export async function revokeDevice(o: {
     }
     throw err;
   });
-  return { certificateId };
 }

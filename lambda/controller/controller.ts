@@ -60,7 +60,7 @@ export function parseControlEvent(input: unknown): ControlEvent {
   return { ...parsed.data, readings };
 }
 
-/** Parses the ZONE_CONTROL_CONFIG environment value. */
+/** Parses the zone control config file shipped with the function (ZONE_CONTROL_CONFIG_FILE). */
 export function parseZoneControlConfig(text: string): ZoneControlConfig {
   let json: unknown;
   try {

@@ -7,9 +7,13 @@ import {
   METRIC,
   METRIC_DIMENSION_BUILDING,
   METRICS_NAMESPACE,
-  requireEnv,
   type ZoneControlConfig,
 } from '../../contracts';
+import { readConfigFile } from '../shared/config-file';
+import { iotDataClientConfig } from '../shared/iot-data-endpoint';
+
+export { iotDataClientConfig };
+
 import type { CommandShadows } from './command-shadow';
 import {
   type ControlOutcome,
@@ -70,24 +74,11 @@ export function createControllerHandlerFromEnv(env: NodeJS.ProcessEnv = process.
   // The stack sets POWERTOOLS_SERVICE_NAME; the fallback keeps a hand-run function named.
   const serviceName = env[ENV.powertoolsServiceName] || 'zonectl-controller';
   return createControllerHandler({
-    config: parseZoneControlConfig(requireEnv(ENV.zoneControlConfig, env)),
+    config: parseZoneControlConfig(readConfigFile(env)),
     shadows: new IotCommandShadows(new IoTDataPlaneClient(iotDataClientConfig(env))),
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
   });
-}
-
-/**
- * The account's own IoT data endpoint, as the stack passes it (ENV.iotDataEndpoint): AWS IoT
- * documents the shared `data-ats.iot.<region>.amazonaws.com` host, which the SDK would use
- * by default, for testing only ("AWS IoT device data and service endpoints"). An endpoint
- * set for the service through the AWS SDKs' own `AWS_ENDPOINT_URL_IOT_DATA_PLANE` (AWS SDKs
- * and Tools Reference Guide, "Service-specific endpoints") wins, as it does for any client
- * without an endpoint in code; the local cloud sets it.
- */
-export function iotDataClientConfig(env: NodeJS.ProcessEnv): { endpoint?: string } {
-  if (env.AWS_ENDPOINT_URL_IOT_DATA_PLANE) return {};
-  return { endpoint: `https://${requireEnv(ENV.iotDataEndpoint, env)}` };
 }
 
 let fromEnv: ControllerHandler | undefined;

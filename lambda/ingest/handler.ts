@@ -50,7 +50,13 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     try {
       const outcome = await ingestBatch(
         records.map((r) => ({ id: r.messageId, body: r.body })),
-        { store: deps.store, deadLetters: deps.deadLetters, now: deps.now ?? Date.now, log: logger },
+        {
+          building: deps.building,
+          store: deps.store,
+          deadLetters: deps.deadLetters,
+          now: deps.now ?? Date.now,
+          log: logger,
+        },
       );
       recordMetrics(metrics, deps.building, outcome);
       logger.info('batch ingested', { messages: records.length, ...outcome.counts });

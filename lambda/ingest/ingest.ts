@@ -6,6 +6,7 @@ import {
   IngestEnvelopeSchema,
   parseReadingMessage,
   type Reading,
+  thingNamePrefix,
 } from '../../contracts';
 import type { DeadLetterSink } from '../shared/dead-letter-sink';
 import {
@@ -100,8 +101,35 @@ export function parseIngestBody(body: string): ParsedBody {
   };
 }
 
-/** Parses every message, drops duplicate (thing, seq) within the batch and lists what to dead-letter. */
-export function planIngest(messages: readonly IngestMessage[], now: number): IngestPlan {
+/**
+ * Why a message addressed to `building`/`thing` does not belong to this pipeline's building,
+ * or undefined when it does. The topic filter names the building, so this only fires for a
+ * misrouted message (a rule edited by hand, another building's queue wired to this function).
+ */
+export function foreignAddress(
+  address: { building: string; thing: string },
+  ownBuilding: string | undefined,
+): string | undefined {
+  if (ownBuilding === undefined) return undefined;
+  if (address.building !== ownBuilding) {
+    return `the message is addressed to building '${address.building}', but this pipeline stores building '${ownBuilding}' only`;
+  }
+  if (!address.thing.startsWith(thingNamePrefix(ownBuilding))) {
+    return `thing '${address.thing}' is not named '${thingNamePrefix(ownBuilding)}...', so it is not a thing of building '${ownBuilding}'`;
+  }
+  return undefined;
+}
+
+/**
+ * Parses every message, drops duplicate (thing, seq) within the batch and lists what to
+ * dead-letter. With `ownBuilding`, a message of another building is dead-lettered whole
+ * (FOREIGN_BUILDING) and none of its readings is stored.
+ */
+export function planIngest(
+  messages: readonly IngestMessage[],
+  now: number,
+  ownBuilding?: string,
+): IngestPlan {
   const records: PlannedRecord[] = [];
   const deadLetters: PlannedDeadLetter[] = [];
   const seen = new Set<string>();
@@ -129,6 +157,17 @@ export function planIngest(messages: readonly IngestMessage[], now: number): Ing
       continue;
     }
     const { building, zone, thing } = parsed;
+    const foreign = foreignAddress({ building, thing }, ownBuilding);
+    if (foreign !== undefined) {
+      const all = [...parsed.valid.map((reading) => ({ reading, reason: foreign })), ...parsed.invalid];
+      received += all.length;
+      invalid += all.length;
+      deadLetters.push({
+        messageId: message.id,
+        entry: { ...entry('FOREIGN_BUILDING', { building, zone, thing }, all, now), reason: foreign },
+      });
+      continue;
+    }
     received += parsed.valid.length + parsed.invalid.length;
     invalid += parsed.invalid.length;
     if (parsed.invalid.length > 0) {
@@ -164,6 +203,8 @@ export interface IngestLog {
 }
 
 export interface IngestDeps {
+  /** The building this pipeline stores; messages of any other are dead-lettered. */
+  readonly building?: string;
   readonly store: TelemetryStore;
   readonly deadLetters: DeadLetterSink;
   readonly now: () => number;
@@ -199,7 +240,7 @@ export async function ingestBatch(
   deps: IngestDeps,
 ): Promise<IngestOutcome> {
   const now = deps.now();
-  const plan = planIngest(messages, now);
+  const plan = planIngest(messages, now, deps.building);
   const failed = new Set<string>();
   const rejectedByMessage = new Map<string, Array<{ record: ReadingRecord; reason: string }>>();
   let stored = 0;

@@ -8,6 +8,8 @@ import type { Client } from 'aedes';
 
 interface ClientInternals {
   conn: TLSSocket;
+  /** The client's subscriptions by topic filter. */
+  subscriptions?: Record<string, { qos?: number }>;
   _disconnected?: boolean;
   _parser?: { prependListener(event: 'packet', fn: (packet: unknown) => void): void };
 }

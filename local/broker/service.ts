@@ -34,6 +34,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { DEFAULT_IDENTITY, errorText } from '../common';
+import { internals } from './aedes-internals';
 import { createBrokerContext } from './context';
 import { authenticateHook } from './hooks/authenticate';
 import { authorizeForwardHook } from './hooks/authorize-forward';
@@ -47,6 +48,7 @@ import { InboundJournal, type JournaledMessage } from './journal';
 import { SessionRegistry } from './sessions';
 import { FilePersistence } from './store';
 import { listenTls } from './tls';
+import { topicMatches } from './topics';
 import type { BrokerService, BrokerServiceOptions } from './types';
 
 /** AWS allows client ids up to 128 bytes; aedes only limits MQTT 3.1 ids by this. */
@@ -233,6 +235,22 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
     pendingMessages: () => journal.pendingCount,
     stopAccepting,
     drain: (timeoutMs) => journal.drain(timeoutMs),
+    publishTo(clientId, message) {
+      const client = (broker as unknown as { clients: Record<string, Client | undefined> }).clients[clientId];
+      if (!client || client.closed) return Promise.resolve(false);
+      const subscribed = Object.keys(internals(client).subscriptions ?? {}).some((filter) =>
+        topicMatches(filter, message.topic),
+      );
+      if (!subscribed) return Promise.resolve(false);
+      const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload;
+      // client.publish runs the delivery through authorizeForward, so iot:Receive applies.
+      return new Promise<boolean>((resolve) => {
+        client.publish(
+          { cmd: 'publish', topic: message.topic, payload, qos: message.qos ?? 0, retain: false, dup: false },
+          (err?: Error) => resolve(!err),
+        );
+      });
+    },
     async close() {
       if (closed) return;
       await stopAccepting();

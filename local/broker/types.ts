@@ -55,6 +55,16 @@ export interface MessageBus {
    * topics, after the publisher's policy allowed it. Returns an unsubscribe function.
    */
   subscribe(filter: string, handler: MessageHandler): () => void;
+  /**
+   * Publishes to one connected client only, as AWS IoT answers a request on a reserved topic
+   * (the provisioning API replies "only on the same MQTT connection that published the
+   * request"). Delivered when that client is connected and subscribed to a filter that matches
+   * the topic, and its policy allows iot:Receive; resolves to whether it was delivered.
+   */
+  publishTo(
+    clientId: string,
+    message: { topic: string; payload: Buffer | string; qos?: 0 | 1 },
+  ): Promise<boolean>;
 }
 
 export interface BrokerTlsOptions {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BuildingConfigError,
   devicesOf,
-  MAX_ZONE_CONTROL_CONFIG_BYTES,
+  overlappingBuildingIds,
   parseBuildingConfig,
   parseBuildingConfigText,
   thingKind,
@@ -83,8 +83,38 @@ describe('building config', () => {
     expect(thingKind({ senses: ['co2'], drives: ['heating'] })).toBe('sensor-actuator');
   });
 
-  it('keeps the zone control config of the example within its size budget', () => {
-    const size = Buffer.byteLength(JSON.stringify(zoneControlConfigOf(parseBuildingConfig(example))));
-    expect(size).toBeLessThan(MAX_ZONE_CONTROL_CONFIG_BYTES);
+  it('lists every actuator of the example in the zone control config, by zone', () => {
+    const control = zoneControlConfigOf(parseBuildingConfig(example));
+    expect(control.zones.lobby?.map((a) => a.thing)).toEqual(['hq-lobby-hvac', 'hq-lobby-lights']);
+  });
+
+  it('refuses a thing named without its building id, naming the fix', () => {
+    const bad = structuredClone(example) as { zones: Array<{ devices: Array<{ thing: string }> }> };
+    bad.zones[0]!.devices[0]!.thing = 'lobby-climate';
+    const message = errorOf(() => parseBuildingConfig(bad, 'b.json')).message;
+    expect(message).toContain('zones[0].devices[0].thing');
+    expect(message).toContain('starts with the building id');
+    expect(message).toContain('"hq-lobby-climate"');
+  });
+
+  it('defaults provisioning to stack and accepts fleet, refusing anything else', () => {
+    expect(parseBuildingConfig(example).provisioning).toBe('stack');
+    expect(parseBuildingConfig({ ...(example as object), provisioning: 'fleet' }).provisioning).toBe('fleet');
+    expect(
+      errorOf(() => parseBuildingConfig({ ...(example as object), provisioning: 'claim' })).message,
+    ).toContain('one of stack, fleet');
+  });
+
+  it('takes an optional short floor label on a zone and refuses a long one', () => {
+    const withFloor = structuredClone(example) as { zones: Array<Record<string, unknown>> };
+    withFloor.zones[0]!.floor = 'ground';
+    expect(parseBuildingConfig(withFloor).zones[0]?.floor).toBe('ground');
+    withFloor.zones[0]!.floor = 'the floor above the cafeteria';
+    expect(errorOf(() => parseBuildingConfig(withFloor)).message).toContain('zones[0].floor');
+  });
+
+  it('finds building ids whose thing-name prefixes overlap', () => {
+    expect(overlappingBuildingIds(['hq', 'hq-west', 'site-b'])).toEqual([['hq', 'hq-west']]);
+    expect(overlappingBuildingIds(['hq', 'site-b'])).toEqual([]);
   });
 });

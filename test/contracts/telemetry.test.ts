@@ -3,8 +3,8 @@ import {
   checkCommand,
   parseReadingMessage,
   parseTelemetryTopic,
-  TELEMETRY_TOPIC_FILTER,
   telemetryTopic,
+  telemetryTopicFilter,
 } from '../../contracts';
 
 const ts = Date.UTC(2026, 10, 23, 12);
@@ -16,7 +16,11 @@ describe('telemetry topic', () => {
   });
 
   it('has at most 7 slashes as AWS IoT requires', () => {
-    expect(TELEMETRY_TOPIC_FILTER.split('/').length - 1).toBeLessThanOrEqual(7);
+    expect(telemetryTopicFilter('hq').split('/').length - 1).toBeLessThanOrEqual(7);
+  });
+
+  it("names its building in the topic filter, so one building's rules never see another's", () => {
+    expect(telemetryTopicFilter('hq')).toBe('dt/zonectl/hq/+/+/readings');
   });
 
   it('does not parse a topic of another shape', () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ConflictException,
   GetThingShadowCommand,
@@ -226,12 +229,22 @@ describe('zone controller', () => {
     expect(iot.calls()).toHaveLength(0);
   });
 
-  it('fails to start with a config that does not match the contract, naming the field', () => {
-    expect(() => createControllerHandlerFromEnv({ [ENV.zoneControlConfig]: '{"building":"hq"}' })).toThrow(
-      ZoneControlConfigError,
-    );
-    expect(() => createControllerHandlerFromEnv({ [ENV.zoneControlConfig]: '{"building":"hq"}' })).toThrow(
-      /policy/,
+  it('fails to start with a config file that does not match the contract, naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zonectl-controller-'));
+    try {
+      writeFileSync(join(dir, 'zone-control.json'), '{"building":"hq"}');
+      const env = { [ENV.configFile]: 'zone-control.json', LAMBDA_TASK_ROOT: dir };
+      expect(() => createControllerHandlerFromEnv(env)).toThrow(ZoneControlConfigError);
+      expect(() => createControllerHandlerFromEnv(env)).toThrow(/policy/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails to start without its config file, naming the path and the fix', () => {
+    const env = { [ENV.configFile]: 'zone-control.json', LAMBDA_TASK_ROOT: '/nonexistent-task-root' };
+    expect(() => createControllerHandlerFromEnv(env)).toThrow(
+      /\/nonexistent-task-root\/zone-control\.json.*redeploy the stack/,
     );
   });
 

@@ -44,15 +44,16 @@ export const TS = Date.UTC(2026, 2, 11, 8, 0);
 export interface BodyOptions {
   readonly thing?: string;
   readonly zone?: string;
+  readonly building?: string;
   readonly readings: unknown[];
 }
 
 /** An ingest-rule output body. */
-export function ingestBody({ thing = 't1', zone = 'z1', readings }: BodyOptions): string {
+export function ingestBody({ thing = 'hq-t1', zone = 'z1', building = 'hq', readings }: BodyOptions): string {
   return JSON.stringify({
     v: 1,
     readings,
-    building: 'hq',
+    building,
     zone,
     thing,
     clientId: thing,

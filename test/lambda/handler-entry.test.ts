@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   GetThingShadowCommand,
   IoTDataPlaneClient,
@@ -33,12 +35,17 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.iotDataEndpoint]: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
 };
 
+const taskRoot = mkdtempSync(join(tmpdir(), 'zonectl-task-root-'));
+
 beforeAll(() => {
   for (const [k, v] of Object.entries(ENVIRONMENT)) vi.stubEnv(k, v);
   const building = parseBuildingConfigText(
     readFileSync(new URL('../../building.json', import.meta.url), 'utf8'),
   );
-  vi.stubEnv(ENV.zoneControlConfig, JSON.stringify(zoneControlConfigOf(building)));
+  // The controller reads its config from the file the stack ships in its asset.
+  writeFileSync(join(taskRoot, 'zone-control.json'), JSON.stringify(zoneControlConfigOf(building)));
+  vi.stubEnv(ENV.configFile, 'zone-control.json');
+  vi.stubEnv('LAMBDA_TASK_ROOT', taskRoot);
   timestream.on(WriteRecordsCommand).resolves({});
   iotData
     .on(GetThingShadowCommand)
@@ -48,6 +55,7 @@ beforeAll(() => {
 
 afterAll(() => {
   vi.unstubAllEnvs();
+  rmSync(taskRoot, { recursive: true, force: true });
   timestream.restore();
   sqs.restore();
   iotData.restore();

@@ -71,7 +71,7 @@ function ingest() {
 /** `count` readings per message, each message from its own thing. */
 function messages(...counts: number[]): string[] {
   return counts.map((count, m) =>
-    ingestBody({ thing: `t${m}`, readings: Array.from({ length: count }, (_, i) => reading(i + 1)) }),
+    ingestBody({ thing: `hq-t${m}`, readings: Array.from({ length: count }, (_, i) => reading(i + 1)) }),
   );
 }
 
@@ -129,7 +129,7 @@ describe('ingest handler', () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       code: 'REJECTED_BY_STORE',
-      thing: 't1',
+      thing: 'hq-t1',
       reason: 'The record timestamp is outside the time range.',
       readings: [reading(2)],
     });
@@ -210,7 +210,7 @@ describe('ingest handler', () => {
   });
 
   it('drops a duplicate reading repeated in a later message of the batch', async () => {
-    const body = ingestBody({ thing: 't0', readings: [reading(1), reading(2)] });
+    const body = ingestBody({ thing: 'hq-t0', readings: [reading(1), reading(2)] });
     await ingest()(sqsEvent([body, body]));
     expect(writes()[0]?.Records).toHaveLength(2);
   });

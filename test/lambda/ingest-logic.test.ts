@@ -13,7 +13,7 @@ const msg = (id: string, body: string) => ({ id, body });
 describe('parseIngestBody', () => {
   it('accepts a rule output with its address and readings', () => {
     const parsed = parseIngestBody(ingestBody({ readings: [reading(1), reading(2)] }));
-    expect(parsed).toMatchObject({ ok: true, building: 'hq', zone: 'z1', thing: 't1' });
+    expect(parsed).toMatchObject({ ok: true, building: 'hq', zone: 'z1', thing: 'hq-t1' });
     expect(parsed.ok && parsed.valid.map((r) => r.seq)).toEqual([1, 2]);
   });
 
@@ -42,18 +42,54 @@ describe('parseIngestBody', () => {
 });
 
 describe('planIngest', () => {
+  it('dead-letters a message of another building whole and stores none of its readings', () => {
+    const plan = planIngest(
+      [
+        msg(
+          'a',
+          ingestBody({ building: 'site-b', thing: 'site-b-f1-climate', readings: [reading(1), reading(2)] }),
+        ),
+        msg('b', ingestBody({ thing: 'hq-lobby-climate', readings: [reading(1)] })),
+      ],
+      TS,
+      'hq',
+    );
+    expect(plan.records.map((r) => r.messageId)).toEqual(['b']);
+    expect(plan.deadLetters).toHaveLength(1);
+    expect(plan.deadLetters[0]?.entry).toMatchObject({
+      code: 'FOREIGN_BUILDING',
+      building: 'site-b',
+      thing: 'site-b-f1-climate',
+    });
+    expect(plan.deadLetters[0]?.entry.reason).toContain("building 'site-b'");
+    expect(plan.deadLetters[0]?.entry.readings).toHaveLength(2);
+    expect(plan.received).toBe(3);
+    expect(plan.invalid).toBe(2);
+  });
+
+  it("dead-letters a message of this building from a thing without the building's name prefix", () => {
+    const plan = planIngest(
+      [msg('a', ingestBody({ thing: 'lobby-climate', readings: [reading(1)] }))],
+      TS,
+      'hq',
+    );
+    expect(plan.records).toHaveLength(0);
+    expect(plan.deadLetters[0]?.entry.code).toBe('FOREIGN_BUILDING');
+    expect(plan.deadLetters[0]?.entry.reason).toContain("not named 'hq-...'");
+  });
+
   it('gathers the readings of all messages in message order', () => {
     const plan = planIngest(
       [
-        msg('a', ingestBody({ thing: 't1', readings: [reading(1), reading(2)] })),
-        msg('b', ingestBody({ thing: 't2', readings: [reading(1)] })),
+        msg('a', ingestBody({ thing: 'hq-t1', readings: [reading(1), reading(2)] })),
+        msg('b', ingestBody({ thing: 'hq-t2', readings: [reading(1)] })),
       ],
       TS,
     );
     expect(plan.records.map((r) => [r.messageId, r.record.thing, r.record.reading.seq])).toEqual([
-      ['a', 't1', 1],
-      ['a', 't1', 2],
-      ['b', 't2', 1],
+      ['a', 'hq-t1', 1],
+      ['a', 'hq-t1', 2],
+      ['b', 'hq-t2', 1],
     ]);
     expect(plan.received).toBe(3);
   });
@@ -61,8 +97,8 @@ describe('planIngest', () => {
   it('drops a reading whose thing and sequence number came earlier in the batch', () => {
     const plan = planIngest(
       [
-        msg('a', ingestBody({ thing: 't1', readings: [reading(1), reading(2)] })),
-        msg('b', ingestBody({ thing: 't1', readings: [reading(2), reading(3)] })),
+        msg('a', ingestBody({ thing: 'hq-t1', readings: [reading(1), reading(2)] })),
+        msg('b', ingestBody({ thing: 'hq-t1', readings: [reading(2), reading(3)] })),
       ],
       TS,
     );
@@ -73,8 +109,8 @@ describe('planIngest', () => {
   it('keeps equal sequence numbers of different things', () => {
     const plan = planIngest(
       [
-        msg('a', ingestBody({ thing: 't1', readings: [reading(1)] })),
-        msg('b', ingestBody({ thing: 't2', readings: [reading(1)] })),
+        msg('a', ingestBody({ thing: 'hq-t1', readings: [reading(1)] })),
+        msg('b', ingestBody({ thing: 'hq-t2', readings: [reading(1)] })),
       ],
       TS,
     );
@@ -97,10 +133,10 @@ describe('planIngest', () => {
 
   it('names the address of a bad message when its body carries one', () => {
     const plan = planIngest(
-      [msg('a', JSON.stringify({ building: 'hq', zone: 'z1', thing: 't1', v: 9 }))],
+      [msg('a', JSON.stringify({ building: 'hq', zone: 'z1', thing: 'hq-t1', v: 9 }))],
       TS,
     );
-    expect(plan.deadLetters[0]?.entry).toMatchObject({ building: 'hq', zone: 'z1', thing: 't1' });
+    expect(plan.deadLetters[0]?.entry).toMatchObject({ building: 'hq', zone: 'z1', thing: 'hq-t1' });
   });
 
   it('cuts a very long raw body in its dead-letter entry', () => {

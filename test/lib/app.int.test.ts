@@ -147,3 +147,50 @@ describe('cdk app on a bad building config', () => {
     expect(badRetention.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('cdk app on two buildings, one fleet-provisioned', () => {
+  let run: AppRun;
+  let overlapping: AppRun;
+  beforeAll(async () => {
+    const dir = tempDir('zonectl-configs-');
+    const fleet = { ...JSON.parse(readFileSync(fixturePath('building.json'), 'utf8')) };
+    fleet.buildingId = 'site-b';
+    fleet.provisioning = 'fleet';
+    for (const zone of fleet.zones) {
+      for (const device of zone.devices) device.thing = device.thing.replace(/^test-hq-/, 'site-b-');
+    }
+    writeFileSync(join(dir, 'site-b.json'), JSON.stringify(fleet));
+    const west = { ...fleet, buildingId: 'test-hq-west', provisioning: 'stack' };
+    west.zones = fleet.zones.map((z: { devices: Array<{ thing: string }> }) => ({
+      ...z,
+      devices: z.devices.map((d) => ({ ...d, thing: d.thing.replace(/^site-b-/, 'test-hq-west-') })),
+    }));
+    writeFileSync(join(dir, 'west.json'), JSON.stringify(west));
+    [run, overlapping] = await Promise.all([
+      runApp({ [CONTEXT.buildingConfig]: `${fixturePath('building.json')},${join(dir, 'site-b.json')}` }),
+      runApp({ [CONTEXT.buildingConfig]: `${fixturePath('building.json')},${join(dir, 'west.json')}` }),
+    ]);
+  });
+
+  it('synthesizes both stacks and passes cdk-nag with no unacknowledged finding', () => {
+    expect(run.stderr).not.toMatch(/error|warning/i);
+    expect(run.status).toBe(0);
+    const report: ValidationReport = JSON.parse(
+      readFileSync(join(run.outdir, 'validation-report.json'), 'utf8'),
+    );
+    for (const plugin of report.pluginReports) expect(plugin.violations, plugin.pluginName).toEqual([]);
+  });
+
+  it('gives the fleet building a provisioning template and no things', () => {
+    const template = JSON.parse(readFileSync(join(run.outdir, 'Zonectl-site-b.template.json'), 'utf8'));
+    const types = Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    expect(types).toContain('AWS::IoT::ProvisioningTemplate');
+    expect(types).not.toContain('AWS::IoT::Thing');
+  });
+
+  it('refuses building ids whose thing-name prefixes overlap, naming both', () => {
+    expect(overlapping.status).toBe(1);
+    expect(overlapping.stderr).toContain("'test-hq' and 'test-hq-west'");
+    expect(overlapping.stderr).toContain('Rename one building');
+  });
+});

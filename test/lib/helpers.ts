@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type BuildingConfig, buildingStackName, parseBuildingConfigText } from '../../contracts';
@@ -73,4 +74,31 @@ export function resolvePseudoParameters(
     return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
   };
   return resolve(value);
+}
+
+/** The staged asset directory of a function in the synthesized app (where its bundle and shipped files are). */
+export function assetDirOf(stack: Stack, fn: { node: { defaultChild?: unknown } }): string {
+  const resolved = stack.resolve((fn.node.defaultChild as { code: unknown }).code) as { s3Key?: string };
+  const hash = /^([0-9a-f]{64})\.zip$/.exec(resolved.s3Key ?? '')?.[1];
+  if (!hash) throw new Error(`no asset S3 key on ${String(resolved.s3Key)}`);
+  const outdir = (stack.node.root as unknown as { outdir: string }).outdir;
+  return join(outdir, `asset.${hash}`);
+}
+
+/** An IoT ARN as the stack writes it: Fn::Join of partition, region, account and `resource`. */
+export function iotArnJson(resource: string) {
+  return {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':iot:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:${resource}`,
+      ],
+    ],
+  };
 }

@@ -1,15 +1,16 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  actuatorsOf,
   COMMAND_SHADOW_NAME,
   COMMAND_SHADOW_RESPONSE_PATTERNS,
-  CONTROL_RULE,
+  controlRule as controlRuleSql,
   devicesOf,
   ENV,
-  INGEST_RULE,
   IOT_SQL_VERSION,
+  ingestRule as ingestRuleSql,
   LIVE_ANALYTICS_REGIONS,
   METRIC,
   METRICS_NAMESPACE,
@@ -18,36 +19,30 @@ import {
   TELEMETRY_TOPIC_POLICY_TEMPLATE,
   THING_ATTRIBUTE,
   THING_NAME_VARIABLE,
+  ZONE_CONTROL_CONFIG_FILE,
   zoneControlConfigOf,
 } from '../../contracts';
 import { BuildingStack } from '../../lib/building-stack';
-import { DeadLetterQueue } from '../../lib/dead-letter-queue';
-import { ZoneController } from '../../lib/zone-controller';
 import { DEFAULT_IDENTITY } from '../../local/common/account';
 import { devicePolicy as localDevicePolicy } from '../helpers/device-policy';
-import { CDK_CONTEXT, loadFixture, resolvePseudoParameters, synthBuilding } from './helpers';
+import {
+  assetDirOf,
+  CDK_CONTEXT,
+  iotArnJson,
+  loadFixture,
+  resolvePseudoParameters,
+  synthBuilding,
+} from './helpers';
 
 const config = loadFixture();
 const building = config.buildingId;
 const ingestRule = ruleName(building, 'ingest');
 const controlRule = ruleName(building, 'control');
+const INGEST_RULE = ingestRuleSql(building);
+const CONTROL_RULE = controlRuleSql(building);
 const shadow = shadowTopicPrefix(THING_NAME_VARIABLE, COMMAND_SHADOW_NAME);
 
-/** An ARN as the stack writes it: Fn::Join of partition, region, account and `resource`. */
-const iotArn = (resource: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':iot:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      `:${resource}`,
-    ],
-  ],
-});
+const iotArn = iotArnJson;
 
 let template: Template;
 let stack: BuildingStack;
@@ -339,14 +334,14 @@ describe('zone controller', () => {
     });
   });
 
-  it('gets the building id and the zone control config', () => {
+  it('gets the building id and the name of its config file, not the config itself', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Environment: {
         Variables: {
           [ENV.buildingId]: building,
-          [ENV.zoneControlConfig]: JSON.stringify(zoneControlConfigOf(config)),
+          [ENV.configFile]: ZONE_CONTROL_CONFIG_FILE,
           [ENV.iotDataEndpoint]: {
             'Fn::GetAtt': [Match.stringLikeRegexp('^ControllerIotDataEndpointLookup'), 'endpointAddress'],
           },
@@ -357,11 +352,14 @@ describe('zone controller', () => {
     });
   });
 
-  it("may read and update only the actuators' things and command shadows", () => {
-    const expected = actuatorsOf(config).flatMap((a) => [
-      iotArn(`thing/${a.thing}`),
-      iotArn(`thing/${a.thing}/${COMMAND_SHADOW_NAME}`),
-    ]);
+  it('ships the zone control config as a file in its asset', () => {
+    const dir = assetDirOf(stack, stack.controller.handler.function);
+    const shipped = JSON.parse(readFileSync(join(dir, ZONE_CONTROL_CONFIG_FILE), 'utf8'));
+    expect(shipped).toEqual(JSON.parse(JSON.stringify(zoneControlConfigOf(config))));
+  });
+
+  it("may read and update only the command shadows of this building's things, by one pattern", () => {
+    const expected = [iotArn(`thing/${building}-*/${COMMAND_SHADOW_NAME}`)];
     const policy = Object.values(
       template.findResources('AWS::IAM::Policy', {
         Properties: { Roles: [{ Ref: logicalId(stack.controller.handler.role.node.defaultChild!) }] },
@@ -372,24 +370,7 @@ describe('zone controller', () => {
     ).filter((st) => JSON.stringify(st.Action).includes('Shadow'));
     expect(shadowStatements).toHaveLength(1);
     expect(shadowStatements[0]!.Action).toEqual(['iot:GetThingShadow', 'iot:UpdateThingShadow']);
-    const sorted = (arns: unknown[]) => arns.map((a) => JSON.stringify(a)).sort();
-    expect(sorted(shadowStatements[0]!.Resource as unknown[])).toEqual(sorted(expected));
-  });
-
-  it('fails on a zone control config too big for the environment, naming the building and the fix', () => {
-    const big = structuredClone(config);
-    big.zones[0]!.devices.push(
-      ...Array.from({ length: 60 }, (_, i) => ({
-        thing: `actuator-with-a-long-name-${i}`,
-        senses: [],
-        drives: ['heating' as const],
-      })),
-    );
-    const scope = new Stack(new App(), 'Oversize');
-    const deadLetterQueue = new DeadLetterQueue(scope, 'DeadLetters');
-    expect(() => new ZoneController(scope, 'Controller', { config: big, deadLetterQueue })).toThrow(
-      new RegExp(`building '${building}' is \\d+ bytes, over the 3072 bytes.*split the building`),
-    );
+    expect(shadowStatements[0]!.Resource).toEqual(expected[0]);
   });
 });
 

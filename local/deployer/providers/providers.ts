@@ -14,6 +14,7 @@ import { customAwsProviders } from './custom-aws';
 import { iotProviders } from './iot';
 import { lambdaProviders } from './lambda';
 import { notEmulatedProviders } from './not-emulated';
+import { provisioningProviders } from './provisioning';
 import type { LocalServices } from './shared';
 import { sqsProviders } from './sqs';
 import { timestreamProviders } from './timestream';
@@ -30,6 +31,7 @@ export function localProviders(s: LocalServices): {
       ...sqsProviders(s),
       ...lambdaProviders(s),
       ...timestreamProviders(s),
+      ...provisioningProviders(s),
       ...customAwsProviders(s),
       ...notEmulated.providers,
     },

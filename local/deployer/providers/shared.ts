@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { CloudIdentity, LocalLogger } from '../../common';
 import type { IotRegistry } from '../../iot';
 import type { LambdaService } from '../../lambda';
+import type { ProvisioningTemplates } from '../../provisioning';
 import type { RulesService } from '../../rules';
 import type { SqsService } from '../../sqs';
 import type { TimestreamService } from '../../timestream';
@@ -15,6 +16,7 @@ export interface LocalServices {
   readonly sqs: SqsService;
   readonly lambda: LambdaService;
   readonly timestream: TimestreamService;
+  readonly provisioning: ProvisioningTemplates;
   /** The cloud assembly directory, for `aws:asset:path` metadata. */
   readonly assemblyDir: string;
 }

@@ -28,25 +28,33 @@ export class Certificates {
     return this.store.certificates.get(certificateId.toLowerCase());
   }
 
-  async createFromCsr(csrPem: string, setAsActive = false): Promise<CertificateCreated> {
+  async createFromCsr(
+    csrPem: string,
+    setAsActive: boolean | 'PENDING_ACTIVATION' = false,
+  ): Promise<CertificateCreated> {
     const issued = await this.ca.signCsr(csrPem);
     return this.save(issued, setAsActive);
   }
 
   async createKeysAndCertificate(
-    setAsActive = false,
+    setAsActive: boolean | 'PENDING_ACTIVATION' = false,
   ): Promise<CertificateCreated & { keyPair: { PublicKey: string; PrivateKey: string } }> {
     const issued = await this.ca.createKeysAndCertificate();
     return { ...this.save(issued, setAsActive), keyPair: { ...issued.keyPair } };
   }
 
-  private save(issued: IssuedCertificate, setAsActive: boolean): CertificateCreated {
+  /**
+   * Stores an issued certificate: ACTIVE or INACTIVE as the control-plane API sets it, or
+   * PENDING_ACTIVATION for the provisioning MQTT API, whose certificates RegisterThing
+   * activates (AWS IoT Developer Guide, "Device provisioning MQTT API").
+   */
+  private save(issued: IssuedCertificate, setAsActive: boolean | 'PENDING_ACTIVATION'): CertificateCreated {
     const now = Date.now();
     const cert: StoredCertificate = {
       certificateId: issued.certificateId,
       certificateArn: this.arnOf(issued.certificateId),
       certificatePem: issued.certificatePem,
-      status: setAsActive ? 'ACTIVE' : 'INACTIVE',
+      status: setAsActive === 'PENDING_ACTIVATION' ? setAsActive : setAsActive ? 'ACTIVE' : 'INACTIVE',
       creationDate: now,
       lastModifiedDate: now,
       notBefore: issued.notBefore.getTime(),

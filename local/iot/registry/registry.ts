@@ -191,6 +191,17 @@ export class IotRegistry implements PrincipalDirectory {
   ): Promise<CertificateCreated & { keyPair: { PublicKey: string; PrivateKey: string } }> {
     return this.certificates.createKeysAndCertificate(setAsActive);
   }
+  /**
+   * A certificate for the provisioning MQTT API: PENDING_ACTIVATION until RegisterThing
+   * activates it, from a CSR or with a new key pair.
+   */
+  createPendingCertificate(
+    csrPem?: string,
+  ): Promise<CertificateCreated & { keyPair?: { PublicKey: string; PrivateKey: string } }> {
+    return csrPem === undefined
+      ? this.certificates.createKeysAndCertificate('PENDING_ACTIVATION')
+      : this.certificates.createFromCsr(csrPem, 'PENDING_ACTIVATION');
+  }
   describeCertificate(certificateId: string): StoredCertificate {
     return this.certificates.describe(certificateId);
   }

@@ -82,7 +82,7 @@ class Translator {
     }
     if (!c) {
       return refuse(
-        `column '${e.name}' at position ${e.pos} does not exist in "${this.table.database}"."${this.table.name}"`,
+        `Column '${e.name}' does not exist in "${this.table.database}"."${this.table.name}" (at position ${e.pos}); Timestream makes a table's columns from the records written to it`,
       );
     }
     return { sql: c.sql, type: c.type, aggregate: false };

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CONTROL_RULE,
-  INGEST_RULE,
+  controlRule,
   IngestEnvelopeSchema,
+  ingestRule,
   ReadingMessageSchema,
   TELEMETRY_VERSION,
   telemetryTopic,
 } from '../../../contracts';
 import { compileRule } from '../../../local/rules/sql';
 import { ACCOUNT } from './helpers';
+
+const CONTROL_RULE = controlRule('hq');
+const INGEST_RULE = ingestRule('hq');
 
 const address = { building: 'hq', zone: 'floor-1-east', thing: 'sensor-07' };
 const reading = {

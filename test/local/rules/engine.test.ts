@@ -1,12 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are IoT substitution templates, not JS templates
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CONTROL_RULE, INGEST_RULE, ruleName, TELEMETRY_VERSION, telemetryTopic } from '../../../contracts';
+import { controlRule, ingestRule, ruleName, TELEMETRY_VERSION, telemetryTopic } from '../../../contracts';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { StorageUnavailableError } from '../../../local/common/durable-fs';
 import { recordingLogger } from '../../../local/common/log';
 import { createRulesService, type RuleActionTargets, type RulesService } from '../../../local/rules';
 import { FakeBus } from './fake-bus';
+
+const CONTROL_RULE = controlRule('hq');
+const INGEST_RULE = ingestRule('hq');
 
 const FN_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:controller';
 const QUEUE = 'http://127.0.0.1:4566/000000000000/ingest';

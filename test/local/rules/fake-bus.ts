@@ -39,6 +39,14 @@ export class FakeBus implements MessageBus {
     });
   }
 
+  /** Messages sent to one client (the rules engine never does this). */
+  readonly direct: Array<{ clientId: string; topic: string }> = [];
+
+  async publishTo(clientId: string, message: { topic: string }): Promise<boolean> {
+    this.direct.push({ clientId, topic: message.topic });
+    return false;
+  }
+
   subscribe(filter: string, handler: MessageHandler): () => void {
     const sub = { filter, handler };
     this.subs.add(sub);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CONTROL_RULE } from '../../../contracts';
+import { controlRule } from '../../../contracts';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { checkRuleName, normaliseTopicRulePayload, parseAction } from '../../../local/rules';
+
+const CONTROL_RULE = controlRule('hq');
 
 describe('topic rule payloads', () => {
   it('normalises the CloudFormation PascalCase shape to the IoT API shape', () => {

@@ -1,0 +1,94 @@
+/**
+ * `zonectl claim create` (a claim certificate for installers of a fleet-provisioned building:
+ * key made here, certificate from its CSR, the building's claim policy attached) and
+ * `zonectl claim revoke` (UpdateCertificate REVOKED).
+ */
+import type { Command } from 'commander';
+import { DEFAULT_LOCAL_STATE_DIR } from '../contracts';
+import { createClaim, defaultClaimDir, revokeClaim } from '../provisioning/claims';
+import { OnboardError } from '../provisioning/errors';
+import { targetFor } from '../provisioning/onboard';
+import { buildingConfigFile, certificateId, directoryToUse, existingDirectory, option } from './options';
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const stateDirOption = () =>
+  option(
+    '--state-dir <dir>',
+    'local cloud state directory',
+    directoryToUse('a state directory'),
+    DEFAULT_LOCAL_STATE_DIR,
+  );
+
+/** Expected failures are printed by runCli; the body only runs. */
+const guarded = (body: () => Promise<void>): Promise<void> => body();
+
+export function registerClaimCommand(program: Command): void {
+  const claim = program
+    .command('claim')
+    .description('claims that let installers provision devices of a fleet building');
+  claim
+    .command('create')
+    .description("create a claim for the building's installers (key made here, certificate from its CSR)")
+    .addOption(option('--config <file>', 'building config', buildingConfigFile, 'building.json'))
+    .addOption(
+      option(
+        '--claim-dir <dir>',
+        'where to write claim.json (default .zonectl/claims/<buildingId>)',
+        directoryToUse('a claim directory'),
+      ),
+    )
+    .option('--local', 'use the local cloud (endpoints.json in --state-dir) instead of AWS')
+    .addOption(stateDirOption())
+    .action((flags: { config: string; claimDir?: string; local?: boolean; stateDir: string }) =>
+      guarded(async () => {
+        const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
+        const { path, claim: made } = await createClaim({
+          configPath: flags.config,
+          claimDir: flags.claimDir,
+          target,
+        }).finally(() => target.iot.destroy());
+        print(`Wrote the claim ${path} (mode 0600: it holds the claim's private key; never commit it).`);
+        print(
+          `  building ${made.building}, template ${made.templateName}, certificate ${made.certificateId}`,
+        );
+        print(
+          `Give the folder to the installers; on each device: zonectl device provision <thing> --claim ${flags.claimDir ?? defaultClaimDir(made.building)}`,
+        );
+        print(
+          `End it when the floor is done: zonectl claim revoke --claim-dir ${flags.claimDir ?? defaultClaimDir(made.building)}${flags.local ? ' --local' : ''}`,
+        );
+      }),
+    );
+  claim
+    .command('revoke')
+    .description('revoke a claim (UpdateCertificate REVOKED); devices already provisioned keep working')
+    .addOption(
+      option(
+        '--claim-dir <dir>',
+        'the claim folder (claim.json)',
+        existingDirectory('a claim folder', 'claim.json'),
+      ),
+    )
+    .addOption(
+      option('--certificate-id <id>', 'claim certificate id, instead of reading claim.json', certificateId),
+    )
+    .option('--local', 'use the local cloud instead of AWS')
+    .addOption(stateDirOption())
+    .action((flags: { claimDir?: string; certificateId?: string; local?: boolean; stateDir: string }) =>
+      guarded(async () => {
+        if (!flags.claimDir && !flags.certificateId) {
+          throw new OnboardError(
+            'Pass --claim-dir <dir> (the folder of claim.json) or --certificate-id <id>.',
+          );
+        }
+        const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
+        const { certificateId } = await revokeClaim({
+          claimDir: flags.claimDir ?? '',
+          certificateId: flags.certificateId,
+          target,
+        }).finally(() => target.iot.destroy());
+        print(`Revoked the claim certificate ${certificateId}: the broker refuses it from now on.`);
+      }),
+    );
+}

@@ -1,0 +1,250 @@
+/**
+ * The documentation's command examples run as written, so the docs cannot rot: every `sh`
+ * block of README.md and docs/*.md (test/helpers/doc-examples.ts says how blocks are read and
+ * marked), in document order, in a fresh copy of this checkout per document.
+ *
+ * What the sandbox is: the repository's files (tracked and new, not ignored) copied to a temp
+ * dir, with this checkout's node_modules linked in, HOME inside it, and on PATH Debian's AWS
+ * CLI as `aws`. Two commands are not run as such: `npm ci` (the sandbox already is a checkout
+ * after `npm ci`) and `npm test` (this test is part of it); `npm install` and friends are
+ * refused so the shared node_modules is never changed. The local cloud's default ports come
+ * from ZONECTL_MQTT_PORT / ZONECTL_API_PORT = 0, so nothing here takes a fixed port; the
+ * examples reach the cloud through `eval "$(npx zonectl local env)"`.
+ *
+ * A block marked `# Needs an AWS account` or `# On the device` is skipped, and says so in
+ * the test name.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AWS_CLI } from '../helpers/aws-cli';
+import { type DocCommand, docBlocks, documentedFiles } from '../helpers/doc-examples';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const COMMAND_TIMEOUT_MS = 300_000;
+const READY_TIMEOUT_MS = 300_000;
+
+interface Sandbox {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly envFile: string;
+  readonly running: Array<{ command: DocCommand; child: ChildProcess; output: () => string }>;
+}
+
+const sandboxes: Sandbox[] = [];
+
+function makeSandbox(): Sandbox {
+  const base = mkdtempSync(join(tmpdir(), 'zonectl-docs-'));
+  const dir = join(base, 'zonectl');
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((f) => f !== '' && existsSync(join(ROOT, f)));
+  for (const f of files) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    cpSync(join(ROOT, f), join(dir, f));
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const bin = join(base, 'bin');
+  mkdirSync(bin);
+  if (AWS_CLI) symlinkSync(AWS_CLI, join(bin, 'aws'));
+  const realNpm = execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim();
+  writeFileSync(
+    join(bin, 'npm'),
+    [
+      '#!/bin/sh',
+      'case "$1" in',
+      '  ci) echo "npm ci: this checkout already has its dependencies (docs test)"; exit 0;;',
+      '  test|t) echo "npm test: not run inside the docs test, which is part of it"; exit 0;;',
+      '  install|i|add|uninstall|update|rebuild) echo "npm $1: the docs test never changes the shared node_modules" >&2; exit 1;;',
+      'esac',
+      `exec "${realNpm}" "$@"`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(bin, 'npm'), 0o755);
+  const home = join(base, 'home');
+  mkdirSync(home);
+  const envFile = join(base, 'env.sh');
+  writeFileSync(envFile, '');
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    HOME: home,
+    LANG: 'C.UTF-8',
+    TMPDIR: tmpdir(),
+    ZONECTL_API_PORT: '0',
+    ZONECTL_MQTT_PORT: '0',
+    AWS_PAGER: '',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    NO_COLOR: '1',
+  };
+  const sandbox = { dir, env, envFile, running: [] };
+  sandboxes.push(sandbox);
+  return sandbox;
+}
+
+/** The shell script that runs one command with the state earlier commands exported. */
+const script = (s: Sandbox, command: string, keepState: boolean) =>
+  `set -eo pipefail\n. '${s.envFile}'\ncd '${s.dir}'\n${command}\n${keepState ? `export -p > '${s.envFile}'\n` : ''}`;
+
+function run(s: Sandbox, command: DocCommand): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn('bash', ['-c', script(s, command.text, true)], { env: s.env, detached: true });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => {
+      output += `\n[docs test: no exit after ${COMMAND_TIMEOUT_MS} ms, interrupted]`;
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    }, COMMAND_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, output });
+    });
+  });
+}
+
+/** Starts a command that runs until Ctrl-C; resolves once it printed a line with "Ctrl-C". */
+function start(s: Sandbox, command: DocCommand): Promise<void> {
+  return new Promise((ready, failed) => {
+    const child = spawn('bash', ['-c', script(s, command.text, false)], {
+      env: s.env,
+      detached: true,
+    });
+    let output = '';
+    let settled = false;
+    const onData = (d: Buffer) => {
+      output += d;
+      if (!settled && /Ctrl-C/i.test(output)) {
+        settled = true;
+        ready();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      failed(new Error(`not ready after ${READY_TIMEOUT_MS} ms:\n${tail(output)}`));
+    }, READY_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (!settled) {
+        settled = true;
+        failed(new Error(`exited ${code} before it was ready:\n${tail(output)}`));
+      }
+    });
+    s.running.push({ command, child, output: () => output });
+  });
+}
+
+/** Whether any process of a process group is left. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Interrupts what runs until Ctrl-C (newest first), as Ctrl-C in a terminal does: SIGINT to
+ * its whole process group. Each must end with exit code 0 or by the SIGINT itself (a wrapper
+ * such as npx may pass the signal on), and leave no process of its group running.
+ */
+async function interrupt(s: Sandbox): Promise<string[]> {
+  const problems: string[] = [];
+  while (s.running.length > 0) {
+    const { command, child, output } = s.running.pop()!;
+    if (child.exitCode !== null) {
+      problems.push(
+        `line ${command.line}: \`${command.text}\` stopped by itself with ${child.exitCode}:\n${tail(output())}`,
+      );
+      continue;
+    }
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('close', (code, signal) => done({ code, signal })),
+    );
+    process.kill(-child.pid!, 'SIGINT');
+    const end = await Promise.race([
+      exited,
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 120_000)),
+    ]);
+    const what = `line ${command.line}: \`${command.text}\``;
+    if (end === 'timeout') {
+      process.kill(-child.pid!, 'SIGKILL');
+      problems.push(`${what} did not stop within 120 s of Ctrl-C`);
+      continue;
+    }
+    if (!(end.code === 0 || end.code === 130 || end.signal === 'SIGINT')) {
+      problems.push(`${what} ended with ${end.code ?? end.signal} on Ctrl-C:\n${tail(output())}`);
+    }
+    await new Promise((r) => setTimeout(r, 2_000)); // proves absence: the group's processes had 2 s to end
+    if (groupAlive(child.pid!)) {
+      process.kill(-child.pid!, 'SIGKILL');
+      problems.push(`${what} left processes running 2 s after Ctrl-C`);
+    }
+  }
+  return problems;
+}
+
+const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+
+afterAll(async () => {
+  for (const s of sandboxes) {
+    await interrupt(s);
+    rmSync(dirname(s.dir), { recursive: true, force: true });
+  }
+});
+
+for (const file of documentedFiles(ROOT)) {
+  describe.sequential(file, () => {
+    let sandbox: Sandbox | undefined;
+    const sandboxOf = () => {
+      sandbox ??= makeSandbox();
+      return sandbox;
+    };
+
+    for (const block of docBlocks(ROOT, file)) {
+      const name = `${file}:${block.line} (${block.commands.length} command${block.commands.length === 1 ? '' : 's'})`;
+      if (block.skippedBecause) {
+        it.skip(`${name}: ${block.skippedBecause}`, () => {});
+        continue;
+      }
+      it(`${name} runs as written`, async () => {
+        const s = sandboxOf();
+        for (const command of block.commands) {
+          if (command.untilInterrupted) {
+            const problems = await interrupt(s);
+            expect(problems, 'what ran until Ctrl-C before it').toEqual([]);
+            await start(s, command);
+            continue;
+          }
+          const { code, output } = await run(s, command);
+          expect(code, `${file}:${command.line}: \`${command.text}\`\n${tail(output)}`).toBe(0);
+        }
+      }, 900_000);
+    }
+
+    it(`${file}: what runs until Ctrl-C stops cleanly when interrupted`, async () => {
+      if (!sandbox) return;
+      expect(await interrupt(sandbox)).toEqual([]);
+    }, 300_000);
+  });
+}
