@@ -196,7 +196,7 @@ export async function countBooks(src: BooksSource, acked: ReadonlySet<number>): 
       } while (token);
     } catch (err) {
       // Timestream makes a table's measure columns with its first record: none stored yet.
-      if (!/column 'seq' .* does not exist/.test((err as Error).message)) throw err;
+      if (!/column 'seq' .*does not exist/i.test((err as Error).message)) throw err;
     }
 
     const queueUrl = `${src.endpoints.apiEndpoint}${src.deadLetterQueueUrlPath}`;
