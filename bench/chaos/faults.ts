@@ -4,6 +4,8 @@
  * again. Each case runs the cloud in a child process on its own copy of the deployed stack.
  */
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ChildCloud, startChildCloud } from './child-cloud';
 import { type Books, countBooks, startPublisher } from './ledger';
 import { CHAOS_SENSOR, type ChaosWorld, chaosWorld } from './world';
@@ -59,6 +61,7 @@ export async function settle(
 export async function killMidBurst(o: KillOptions): Promise<KillOutcome> {
   const world = await chaosWorld(o.repoRoot, `kill-${o.signal.toLowerCase()}`);
   let cloud: ChildCloud | undefined;
+  let keep = false;
   try {
     cloud = await startChildCloud({ repoRoot: o.repoRoot, stateDir: world.stateDir });
     const publisher = await startPublisher({
@@ -76,12 +79,16 @@ export async function killMidBurst(o: KillOptions): Promise<KillOutcome> {
       /stopping with (\d+) accepted message\(s\)[^\n]*/.exec(output)?.[0] ??
       /stopping: every accepted message reached its actions/.exec(output)?.[0] ??
       '';
+    writeFileSync(join(world.root, 'first-run.log'), output);
     cloud = await startChildCloud({ repoRoot: o.repoRoot, stateDir: world.stateDir });
     const books = await settle(world, cloud, acked, o.settleTimeoutMs ?? 60_000);
+    if (books.lost > 0) keep = true;
     return { ...books, signal: o.signal, stopMs: stopped.ms, stopNote };
   } finally {
     await cloud?.stop('SIGTERM');
-    if (process.env.ZONECTL_CHAOS_KEEP) console.error(`kept ${world.root}`);
+    if (cloud) writeFileSync(join(world.root, 'restart.log'), cloud.output());
+    // A run that lost readings keeps its state dir and both logs for the post-mortem.
+    if (keep || process.env.ZONECTL_CHAOS_KEEP) console.error(`kept ${world.root}`);
     else world.remove();
   }
 }

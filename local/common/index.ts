@@ -19,6 +19,7 @@ export {
 } from './durable-fs';
 export { JsonFile } from './json-store';
 export { consoleLogger, errorText, type LocalLogger, recordingLogger, silentLogger } from './log';
+export { isStackOverflow, MAX_SYNTAX_DEPTH, nestingDepth } from './nesting';
 export { scanQuoted } from './sql-lexing';
 export {
   describeSchemaIssues,

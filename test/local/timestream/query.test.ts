@@ -225,6 +225,24 @@ describe('query refusals name the unsupported construct', () => {
     expect(err.message).toContain(named);
   });
 
+  it.each([
+    ['50,000 nested parentheses', `SELECT ${'('.repeat(50_000)}1${')'.repeat(50_000)} FROM "db"."readings"`],
+    ['a chain of 50,000 additions', `SELECT 1${' + 1'.repeat(50_000)} FROM "db"."readings"`],
+    ['50,000 nested calls', `SELECT ${'abs('.repeat(50_000)}1${')'.repeat(50_000)} FROM "db"."readings"`],
+  ])('refuses %s with ValidationException, not a stack overflow', async (_what, sql) => {
+    const err = await refusal(sql);
+    expect(err.code).toBe('ValidationException');
+    expect(err.status).toBe(400);
+    expect(err.message).toContain('nested too deeply');
+  });
+
+  it('still runs a query nested a few dozen levels deep', async () => {
+    const r = await service.query(
+      `SELECT ${'('.repeat(40)}1${')'.repeat(40)} AS one FROM "db"."readings" LIMIT 1`,
+    );
+    expect(values(r)).toEqual([['1']]);
+  });
+
   it('refuses an unknown column', async () => {
     const err = await refusal(`SELECT pressure FROM "db"."readings"`);
     expect(err.message).toContain("Column 'pressure' does not exist");
