@@ -122,6 +122,17 @@ describe('IoT SQL parse errors', () => {
   });
 });
 
+describe("names of Object's own members", () => {
+  it.each([
+    ['constructor(1)', 'unknown function constructor()'],
+    ['toString()', 'unknown function toString()'],
+    ['__proto__(1)', 'unknown function __proto__()'],
+    ['cast(a AS constructor)', 'constructor'],
+  ])('refuses %s as unknown', (expr, message) => {
+    expect(() => compileRule(`SELECT ${expr} AS x FROM 'a'`, '2016-03-23')).toThrow(message);
+  });
+});
+
 describe('IoT SQL nested too deeply', () => {
   it.each([
     ['50,000 nested parentheses', `SELECT ${'('.repeat(50_000)}1${')'.repeat(50_000)} AS x FROM 'a'`],
