@@ -28,6 +28,7 @@ import {
   option,
   thingName,
 } from './options';
+import { reportFailure } from './run';
 
 const zoneId = matching(
   /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/,
@@ -97,10 +98,18 @@ export function registerDeviceCommand(program: Command): void {
       ),
     )
     .action(async (thing: string, flags: { claim: string; zone?: string; devicesDir: string }) => {
-      await provision(thing, flags);
-      process.stderr.write(
-        `Run it: zonectl device run ${thing}${flags.devicesDir !== DEFAULT_DEVICES_DIR ? ` --devices-dir ${flags.devicesDir}` : ''}\n`,
-      );
+      try {
+        await provision(thing, flags);
+        process.stderr.write(
+          `Run it: zonectl device run ${thing}${flags.devicesDir !== DEFAULT_DEVICES_DIR ? ` --devices-dir ${flags.devicesDir}` : ''}\n`,
+        );
+      } catch (err) {
+        reportFailure(err);
+      }
+      // The device SDK's native event loop can keep Node running after the claim connection
+      // is closed (awslabs/aws-crt-nodejs#600); provisioning is over either way, so the
+      // command ends here.
+      process.exit(process.exitCode ?? 0);
     });
   device
     .command('run')

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Stage, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -158,7 +158,8 @@ function stageFiles(
       );
     }
     const hash = createHash('sha256').update(name).update('\0').update(content).digest('hex').slice(0, 24);
-    const dir = join(Stage.of(scope)?.outdir ?? REPO_ROOT, '.zonectl-files', hash);
+    // Absolute: the bundling commands run in the project root, not where the app was started.
+    const dir = resolve(Stage.of(scope)?.outdir ?? REPO_ROOT, '.zonectl-files', hash);
     mkdirSync(dir, { recursive: true });
     const source = join(dir, name);
     writeFileSync(source, content);

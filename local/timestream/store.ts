@@ -41,7 +41,14 @@ export class TimestreamStore {
 
   static async open(dir: string, identity: CloudIdentity, now: () => number): Promise<TimestreamStore> {
     mkdirSync(dir, { recursive: true });
-    const instance = await DuckDBInstance.create(join(dir, DATABASE_FILE));
+    const file = join(dir, DATABASE_FILE);
+    const instance = await DuckDBInstance.create(file).catch((err: unknown) => {
+      const held = /Conflicting lock is held in .*\(PID (\d+)\)/.exec(String(err));
+      if (!held) throw err;
+      throw new Error(
+        `Another process (PID ${held[1]}) has the local cloud's state open (${file}): stop it first (Ctrl-C where it runs), or give this one another state dir (--state-dir)`,
+      );
+    });
     try {
       const writeConn = await instance.connect();
       const readConn = await instance.connect();

@@ -27,7 +27,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BUNDLE_FILE, ENDPOINTS_FILE, localClientConfig, readLocalEndpoints } from '../../contracts';
+import {
+  BUNDLE_FILE,
+  buildingStackName,
+  ENDPOINTS_FILE,
+  localClientConfig,
+  readLocalEndpoints,
+  STACK_OUTPUT,
+  STACK_OUTPUTS_FILE,
+} from '../../contracts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const THING = 'hq-lobby-climate';
@@ -220,6 +228,12 @@ describe('the first hour with a device, following what zonectl prints', () => {
     });
     const endpoints = readLocalEndpoints(join(workspace, '.zonectl', 'local'));
     expect(existsSync(join(workspace, '.zonectl', 'local', ENDPOINTS_FILE))).toBe(true);
+    const outputs = JSON.parse(
+      readFileSync(join(workspace, '.zonectl', 'local', STACK_OUTPUTS_FILE), 'utf8'),
+    ) as Record<string, Record<string, string>>;
+    // The database name is unique per stack (it must not collide with a retained one).
+    const database = outputs[buildingStackName('hq')]?.[STACK_OUTPUT.timestreamDatabase];
+    expect(database).toMatch(/^zonectl-hq/);
     const query = new TimestreamQueryClient(localClientConfig(endpoints));
     try {
       await vi.waitFor(
@@ -227,7 +241,7 @@ describe('the first hour with a device, following what zonectl prints', () => {
           expect(agent?.exitCode, `the agent exited: ${log}`).toBeNull();
           const out = await query.send(
             new QueryCommand({
-              QueryString: `SELECT count(*) FROM "zonectl-hq"."readings" WHERE thing = '${THING}'`,
+              QueryString: `SELECT count(*) FROM "${database}"."readings" WHERE thing = '${THING}'`,
             }),
           );
           expect(

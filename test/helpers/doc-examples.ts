@@ -8,10 +8,12 @@
  * - `# On the device...`: the block runs on a device, not on the checkout (and may need the
  *   npm registry there), so it is not run either.
  * A command whose own comment says `Ctrl-C` (for example `npx zonectl local up   # runs until
- * Ctrl-C`) runs until it is interrupted: the test starts it, waits until it prints a line with
- * "Ctrl-C" (every such zonectl command does when it is ready), runs the commands after it,
- * and interrupts it before the next such command or at the end of the document, expecting a
- * clean exit.
+ * Ctrl-C`) runs until it is interrupted, in a terminal of its own: the test starts it, waits
+ * until it prints a line with "Ctrl-C" (every such zonectl command does when it is ready), runs
+ * the commands after it, and interrupts it at the end of the document, expecting a clean exit.
+ * A command that starts the same program again (`npm start -- --headless` after
+ * `npm ci && npm start`, a second `local up`) interrupts it first, as the user stops the demo
+ * before running it another way: two demos on one state dir are not an example.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,6 +90,20 @@ export function commandsOf(code: string, firstLine: number): DocCommand[] {
     commands.push({ line: current.line, text, untilInterrupted: /Ctrl-C/i.test(comment) });
   });
   return commands;
+}
+
+/**
+ * The program a command line starts, for telling whether two commands run the same thing: its
+ * words up to the first option or comment, after a leading `npm ci &&` (`npm start`,
+ * `npx zonectl local up`, `npx zonectl device run hq-lobby-climate`).
+ */
+export function programOf(text: string): string {
+  const words = text
+    .replace(/^\s*npm\s+ci\s*&&\s*/, '')
+    .trim()
+    .split(/\s+/);
+  const end = words.findIndex((w) => w.startsWith('-') || w.startsWith('#'));
+  return (end < 0 ? words : words.slice(0, end)).join(' ');
 }
 
 /** The command blocks of one Markdown document. */

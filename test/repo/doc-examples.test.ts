@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandsOf, commentStart, docBlocks } from '../helpers/doc-examples';
+import { commandsOf, commentStart, docBlocks, programOf } from '../helpers/doc-examples';
 
 describe('documentation command examples', () => {
   it('joins continuation lines and sees a Ctrl-C comment as a command that runs until interrupted', () => {
@@ -24,6 +24,15 @@ describe('documentation command examples', () => {
       { line: 12, text: 'aws iot list-things      --endpoint-url "$ZONECTL_API"', untilInterrupted: false },
       { line: 15, text: "echo '# not a comment' # but this is", untilInterrupted: false },
     ]);
+  });
+
+  it('tells which program a command starts, so a second start of it stops the first', () => {
+    expect(programOf('npm ci && npm start        # the whole pipeline; Ctrl-C stops it')).toBe('npm start');
+    expect(programOf('npm start -- --headless --duration 30')).toBe('npm start');
+    expect(programOf('npx zonectl local up --assembly cdk.out   # runs until Ctrl-C')).toBe(
+      'npx zonectl local up',
+    );
+    expect(programOf('npx zonectl local env')).not.toBe(programOf('npx zonectl local up'));
   });
 
   it('finds a comment only outside quotes and at the start of a word', () => {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -149,6 +149,34 @@ describe('crash recovery', () => {
       expect(r.Rows.map((row) => row.Data.map((d) => d.ScalarValue))).toEqual([['lobby', '9']]);
     } finally {
       await service.close();
+    }
+  });
+});
+
+describe('a state dir another process holds', () => {
+  it('is refused with the holder and the way out, not a raw lock error', async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { DuckDBInstance } = require('@duckdb/node-api');
+         DuckDBInstance.create(process.argv[1]).then(() => { console.log('held'); setInterval(() => {}, 1000); });`,
+        join(tmp.dir, DATABASE_FILE),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((ready, failed) => {
+        holder.stdout.on('data', () => ready());
+        holder.once('exit', (code) => failed(new Error(`the holder exited with ${code}`)));
+      });
+      await expect(openService(tmp.dir)).rejects.toThrow(
+        new RegExp(`Another process \\(PID ${holder.pid}\\) has the local cloud's state open .*--state-dir`),
+      );
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The documentation's command examples run as written, so the docs cannot rot: every `sh`
- * block of README.md and docs/*.md (test/helpers/doc-examples.ts says how blocks are read and
- * marked), in document order, in a fresh copy of this checkout per document.
+ * How the docs tests run the documentation's command examples as written, so the docs cannot
+ * rot: every `sh` block of a document (test/helpers/doc-examples.ts says how blocks are read
+ * and marked), in document order, in a fresh copy of this checkout per document.
  *
  * What the sandbox is: the repository's files (tracked and new, not ignored) copied to a temp
  * dir, with this checkout's node_modules linked in, HOME inside it, and on PATH Debian's AWS
@@ -29,10 +29,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AWS_CLI } from '../helpers/aws-cli';
-import { type DocCommand, docBlocks, documentedFiles } from '../helpers/doc-examples';
+import { AWS_CLI } from './aws-cli';
+import { type DocCommand, docBlocks, programOf } from './doc-examples';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const COMMAND_TIMEOUT_MS = 300_000;
 const READY_TIMEOUT_MS = 300_000;
 
@@ -98,9 +98,13 @@ function makeSandbox(): Sandbox {
   return sandbox;
 }
 
-/** The shell script that runs one command with the state earlier commands exported. */
+/**
+ * The shell script that runs one command with the state earlier commands exported. Its output
+ * goes through a pipe, as in a terminal's `| cat`: Node gives a child sockets for its output,
+ * and a program that opens /dev/stdout (`aws ... /dev/stdout`) cannot open a socket.
+ */
 const script = (s: Sandbox, command: string, keepState: boolean) =>
-  `set -eo pipefail\n. '${s.envFile}'\ncd '${s.dir}'\n${command}\n${keepState ? `export -p > '${s.envFile}'\n` : ''}`;
+  `set -eo pipefail\n. '${s.envFile}'\ncd '${s.dir}'\n{\n${command}\n${keepState ? `export -p > '${s.envFile}'\n` : ''}} 2>&1 | cat\n`;
 
 function run(s: Sandbox, command: DocCommand): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
@@ -168,10 +172,14 @@ function groupAlive(pid: number): boolean {
  * its whole process group. Each must end with exit code 0 or by the SIGINT itself (a wrapper
  * such as npx may pass the signal on), and leave no process of its group running.
  */
-async function interrupt(s: Sandbox): Promise<string[]> {
+async function interrupt(
+  s: Sandbox,
+  which: (command: DocCommand) => boolean = () => true,
+): Promise<string[]> {
   const problems: string[] = [];
-  while (s.running.length > 0) {
-    const { command, child, output } = s.running.pop()!;
+  for (const entry of [...s.running].reverse().filter(({ command }) => which(command))) {
+    s.running.splice(s.running.indexOf(entry), 1);
+    const { command, child, output } = entry;
     if (child.exitCode !== null) {
       problems.push(
         `line ${command.line}: \`${command.text}\` stopped by itself with ${child.exitCode}:\n${tail(output())}`,
@@ -206,45 +214,50 @@ async function interrupt(s: Sandbox): Promise<string[]> {
 
 const tail = (text: string) => text.split('\n').slice(-40).join('\n');
 
-afterAll(async () => {
-  for (const s of sandboxes) {
-    await interrupt(s);
-    rmSync(dirname(s.dir), { recursive: true, force: true });
-  }
-});
-
-for (const file of documentedFiles(ROOT)) {
-  describe.sequential(file, () => {
-    let sandbox: Sandbox | undefined;
-    const sandboxOf = () => {
-      sandbox ??= makeSandbox();
-      return sandbox;
-    };
-
-    for (const block of docBlocks(ROOT, file)) {
-      const name = `${file}:${block.line} (${block.commands.length} command${block.commands.length === 1 ? '' : 's'})`;
-      if (block.skippedBecause) {
-        it.skip(`${name}: ${block.skippedBecause}`, () => {});
-        continue;
-      }
-      it(`${name} runs as written`, async () => {
-        const s = sandboxOf();
-        for (const command of block.commands) {
-          if (command.untilInterrupted) {
-            const problems = await interrupt(s);
-            expect(problems, 'what ran until Ctrl-C before it').toEqual([]);
-            await start(s, command);
-            continue;
-          }
-          const { code, output } = await run(s, command);
-          expect(code, `${file}:${command.line}: \`${command.text}\`\n${tail(output)}`).toBe(0);
-        }
-      }, 900_000);
+/** Declares the tests of these documents' examples, one `describe` per document. */
+export function describeDocExamples(files: readonly string[]): void {
+  afterAll(async () => {
+    for (const s of sandboxes) {
+      await interrupt(s);
+      rmSync(dirname(s.dir), { recursive: true, force: true });
     }
-
-    it(`${file}: what runs until Ctrl-C stops cleanly when interrupted`, async () => {
-      if (!sandbox) return;
-      expect(await interrupt(sandbox)).toEqual([]);
-    }, 300_000);
   });
+
+  for (const file of files) {
+    describe.sequential(file, () => {
+      let sandbox: Sandbox | undefined;
+      const sandboxOf = () => {
+        sandbox ??= makeSandbox();
+        return sandbox;
+      };
+
+      for (const block of docBlocks(ROOT, file)) {
+        const name = `${file}:${block.line} (${block.commands.length} command${block.commands.length === 1 ? '' : 's'})`;
+        if (block.skippedBecause) {
+          it.skip(`${name}: ${block.skippedBecause}`, () => {});
+          continue;
+        }
+        it(`${name} runs as written`, async () => {
+          const s = sandboxOf();
+          for (const command of block.commands) {
+            // Each command that runs until Ctrl-C has a terminal of its own; starting the same
+            // program again (another `local up`, `npm start` after `npm start`) stops it first.
+            const same = await interrupt(s, (running) => programOf(running.text) === programOf(command.text));
+            expect(same, 'the same program, running until Ctrl-C before it').toEqual([]);
+            if (command.untilInterrupted) {
+              await start(s, command);
+              continue;
+            }
+            const { code, output } = await run(s, command);
+            expect(code, `${file}:${command.line}: \`${command.text}\`\n${tail(output)}`).toBe(0);
+          }
+        }, 900_000);
+      }
+
+      it(`${file}: what runs until Ctrl-C stops cleanly when interrupted`, async () => {
+        if (!sandbox) return;
+        expect(await interrupt(sandbox)).toEqual([]);
+      }, 300_000);
+    });
+  }
 }
