@@ -2,6 +2,8 @@
  * The CDK app: building config -> one stack per building -> cdk-nag. Context (cdk.json or -c):
  *   zonectl:buildingConfig  config file, or several separated by commas (default building.json)
  *   zonectl:csrDir          where onboarding leaves <thing>.csr.pem (default onboarding/csr)
+ *   zonectl:buildingClock   'readings' runs the zone controller on the readings' clock, for a
+ *                           simulated building (the demo); default 'wall', the function's own
  *   zonectl:region          the Region the stacks are for (default CDK_DEFAULT_REGION, which the
  *                           CDK CLI sets from AWS_REGION or the profile; none: environment-agnostic)
  * A known Region lets synth refuse what the Region cannot run (LiveAnalytics where it is not
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
+  type BuildingClock,
   type BuildingConfig,
   BuildingConfigError,
   buildingStackName,
@@ -20,6 +23,7 @@ import {
   DEFAULT_CSR_DIR,
   devicesOf,
   overlappingBuildingIds,
+  parseBuildingClock,
   parseBuildingConfigText,
 } from '../contracts';
 import { BuildingStack } from '../lib/building-stack';
@@ -30,6 +34,7 @@ const configPaths = String(app.node.tryGetContext(CONTEXT.buildingConfig) ?? 'bu
   .map((p) => p.trim())
   .filter((p) => p !== '');
 const csrDir = String(app.node.tryGetContext(CONTEXT.csrDir) ?? DEFAULT_CSR_DIR);
+const buildingClock = readBuildingClock();
 const region =
   (app.node.tryGetContext(CONTEXT.region) as string | undefined) ?? process.env.CDK_DEFAULT_REGION;
 
@@ -46,6 +51,7 @@ for (const { path, config } of configs) {
       config,
       // Fleet-provisioned buildings have no device resources in the stack, so no CSRs to read.
       csrPems: config.provisioning === 'stack' ? readCsrs(config) : {},
+      buildingClock,
       ...(region ? { env: { region } } : {}),
     });
   } catch (err) {
@@ -79,6 +85,14 @@ function readCsrs(config: BuildingConfig): Record<string, string> {
     if (existsSync(file)) csrs[thing] = readFileSync(file, 'utf8');
   }
   return csrs;
+}
+
+function readBuildingClock(): BuildingClock {
+  try {
+    return parseBuildingClock(app.node.tryGetContext(CONTEXT.buildingClock) as string | undefined);
+  } catch (err) {
+    return fail(`Context ${CONTEXT.buildingClock}: ${(err as Error).message}`);
+  }
 }
 
 function fail(message: string): never {

@@ -1,10 +1,13 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { WEEKDAYS, type Weekday } from '../contracts';
 import { type Demo, type DemoSummary, startDemo } from '../demo/demo';
-import { consoleLogger, errorText, type LocalLogger } from '../local/common/log';
-import { buildingConfigFile, directoryToUse, numberIn, option, port } from './options';
+import { claimStateDir } from '../demo/state-dir';
+import { formatRun, formatSummary } from '../demo/summary';
+import { consoleLogger, type LocalLogger } from '../local/common/log';
+import { buildingConfigFile, directoryToUse, numberIn, oneOf, option, port } from './options';
 import { failureText } from './run';
 
 /**
@@ -17,20 +20,34 @@ export function registerStartCommand(program: Command): void {
     .description('Run the whole pipeline locally with a simulated building and the live dashboard')
     .addOption(
       option(
+        '--hours <h>',
+        'simulated hours from two hours before opening (default: the working day, until an hour after closing)',
+        numberIn({ what: 'a number of hours', min: 0, minExclusive: true, max: 24, example: 'e.g. 6' }),
+      ).conflicts('duration'),
+    )
+    .addOption(
+      option(
         '--duration <seconds>',
-        'stop after this many wall-clock seconds (default: until Ctrl-C)',
+        'simulate --speed times this many seconds: the wall-clock time the run takes when the pipeline keeps up',
         numberIn({ what: 'a number of seconds', min: 0, minExclusive: true, example: 'e.g. 60' }),
       ),
     )
     .addOption(
       option(
         '--speed <factor>',
-        'simulated seconds per wall-clock second (720 = a day in 2 minutes)',
-        numberIn({ what: 'a number', min: 0, minExclusive: true, max: 1_000_000, example: 'e.g. 720' }),
+        "simulated seconds per wall-clock second at most (720 = a day in 2 minutes), or 'max'",
+        speed,
         720,
       ),
     )
-    .option('--headless', 'no dashboard; print a summary at the end and exit')
+    .addOption(
+      option(
+        '--day <weekday>',
+        "the weekday to simulate (default: the schedule's first day)",
+        oneOf(WEEKDAYS),
+      ),
+    )
+    .option('--headless', 'no dashboard; print the summary at the end of the simulated day and exit')
     .addOption(
       option(
         '--seed <n>',
@@ -42,7 +59,7 @@ export function registerStartCommand(program: Command): void {
     .addOption(
       option(
         '--state-dir <dir>',
-        'where the demo keeps keys, the assembly and the local cloud state',
+        'where the demo keeps keys, the assembly and the local cloud state (emptied of the last run)',
         directoryToUse('a directory'),
         '.zonectl/demo',
       ),
@@ -67,15 +84,34 @@ export function registerStartCommand(program: Command): void {
         0.002,
       ),
     )
-    .action(async (opts: StartOptions) => {
+    .action(async (opts: StartOptions, command: Command) => {
+      if (opts.duration !== undefined && opts.speed === 'max') {
+        command.error(
+          "error: option '--duration <seconds>' needs a --speed factor to turn into simulated time; with --speed max, give --hours",
+        );
+      }
       const code = await runStart(opts);
       process.exit(code);
     });
 }
 
+/** --speed: a factor above 0, or 'max'. */
+const speed = (value: string): number | 'max' =>
+  value === 'max'
+    ? 'max'
+    : numberIn({
+        what: 'a factor',
+        min: 0,
+        minExclusive: true,
+        max: 1_000_000,
+        example: "e.g. 720, or 'max'",
+      })(value);
+
 interface StartOptions {
+  hours?: number;
   duration?: number;
-  speed: number;
+  speed: number | 'max';
+  day?: Weekday;
   headless?: boolean;
   seed: number;
   stateDir: string;
@@ -88,11 +124,19 @@ interface StartOptions {
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function runStart(opts: StartOptions): Promise<number> {
-  if (opts.headless && opts.duration === undefined) opts.duration = 60;
   const stateDir = resolve(opts.stateDir);
-  mkdirSync(stateDir, { recursive: true });
+  try {
+    claimStateDir(stateDir);
+  } catch (err) {
+    console.error(`zonectl: ${failureText(err)}`);
+    return 1;
+  }
   const logFile = join(stateDir, 'demo.log');
   const logger = fileLogger(logFile);
+  // --duration is the wall-clock time of a run that keeps up: it fixes the simulated hours.
+  const hours =
+    opts.hours ?? (opts.duration !== undefined ? (opts.duration * (opts.speed as number)) / 3600 : undefined);
+  const ends = opts.headless || hours !== undefined;
   console.log(`zonectl: the smart-building pipeline on this machine (logs: ${logFile})`);
   let demo: Demo;
   try {
@@ -102,7 +146,8 @@ async function runStart(opts: StartOptions): Promise<number> {
       stateDir,
       speed: opts.speed,
       seed: opts.seed,
-      durationSeconds: opts.duration,
+      hours: hours === undefined ? undefined : Math.min(24, hours),
+      day: opts.day,
       headless: opts.headless ?? false,
       mqttPort: opts.mqttPort,
       apiPort: opts.apiPort,
@@ -116,12 +161,11 @@ async function runStart(opts: StartOptions): Promise<number> {
     console.error(`see ${logFile} for the local cloud's log`);
     return 1;
   }
+  const w = demo.window;
   console.log(`ready in ${(demo.startupMs / 1000).toFixed(1)} s`);
   if (demo.dashboardUrl) console.log(`\n  dashboard: ${demo.dashboardUrl}\n`);
   console.log(
-    opts.duration === undefined
-      ? 'Ctrl-C stops everything and prints the summary.'
-      : `running for ${opts.duration} s of wall-clock time...`,
+    `simulating ${w.fromHhmm}-${w.toHhmm} building time on ${w.date.weekday} ${w.date.year}-${String(w.date.month).padStart(2, '0')}-${String(w.date.day).padStart(2, '0')}; ${ends ? 'the summary follows at the end' : 'Ctrl-C stops everything and prints the summary'}`,
   );
 
   const finish = async (reason: string): Promise<number> => {
@@ -132,7 +176,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     } finally {
       await demo.close();
     }
-    printSummary(summary);
+    console.log(`\n${formatSummary(summary)}\n${formatRun(summary)}`);
     return summary.books.unaccounted === 0 ? 0 : 1;
   };
 
@@ -142,44 +186,26 @@ async function runStart(opts: StartOptions): Promise<number> {
       if (finishing) return;
       finishing = true;
       finish(reason).then(done, (err) => {
-        console.error(`stopping failed: ${errorText(err)}`);
+        console.error(`stopping failed: ${failureText(err)}`);
         done(1);
       });
     };
     process.once('SIGINT', () => go('SIGINT'));
     process.once('SIGTERM', () => go('SIGTERM'));
-    if (opts.duration !== undefined) setTimeout(() => go(`${opts.duration} s elapsed`), opts.duration * 1000);
+    demo.finished.then(
+      () => {
+        if (ends) go('the simulated day is over');
+        else
+          console.log(
+            `\nThe simulated day is over (${w.toHhmm} building time); the dashboard stays up. Ctrl-C stops everything and prints the summary.`,
+          );
+      },
+      (err) => {
+        console.error(`the simulation failed: ${failureText(err)}`);
+        go('the simulation failed');
+      },
+    );
   });
-}
-
-export function printSummary(s: DemoSummary): void {
-  const b = s.books;
-  const pct = (v: number | null) => (v === null ? '  n/a' : `${(v * 100).toFixed(0).padStart(4)}%`);
-  const hours = (s.simulated.to - s.simulated.from) / 3_600_000;
-  const saving = s.energy.baselineKWh > 0 ? 1 - s.energy.controlledKWh / s.energy.baselineKWh : 0;
-  const lines = [
-    '',
-    'Summary',
-    `  simulated         ${hours.toFixed(1)} h, ${new Date(s.simulated.from).toISOString()} .. ${new Date(s.simulated.to).toISOString()}`,
-    `  startup           ${(s.startupMs / 1000).toFixed(1)} s`,
-    `  readings published ${b.published} (in ${s.messages} MQTT messages)`,
-    `  readings stored    ${b.stored}`,
-    `  dead-lettered      ${b.deadLettered}`,
-    ...Object.entries(b.deadLetterReasons).map(([reason, n]) => `      ${n} x ${reason}`),
-    `  published - stored - dead-lettered = ${b.unaccounted}${b.unaccounted === 0 ? ' (the books balance)' : ' (NOT balanced: readings unaccounted for)'}`,
-    ...(b.pending > 0 ? [`  readings still buffered on devices: ${b.pending}`] : []),
-    ...(b.dropped > 0 ? [`  readings dropped by full device buffers: ${b.dropped}`] : []),
-    `  commands issued    ${s.commandsIssued}`,
-    `  commands applied   ${s.commandsApplied}`,
-    `  energy (simulation) ${s.energy.controlledKWh.toFixed(1)} kWh with the zone controller, ${s.energy.baselineKWh.toFixed(1)} kWh with a fixed schedule (${(saving * 100).toFixed(0)}% less)`,
-    '  comfort (simulation): share of occupied time within the comfort band',
-    ...Object.entries(s.comfort).map(
-      ([zone, c]) =>
-        `      ${zone.padEnd(14)} controller ${pct(c.controlled)}   fixed schedule ${pct(c.baseline)}`,
-    ),
-    '  Energy and comfort are results of a simulated building and day, not a promise for a real one.',
-  ];
-  console.log(lines.join('\n'));
 }
 
 /** Local cloud and agent logs go to a file, warnings and errors also to the console. */

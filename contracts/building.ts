@@ -56,6 +56,13 @@ export const ComfortPolicySchema = z
     timezone: z.string().min(1).default('UTC'),
     /** When the building counts as occupied. */
     schedule: z.array(ScheduleEntrySchema).min(1),
+    /**
+     * Optimal start: degC per hour the zone controller expects a zone to warm while it heats.
+     * Before each scheduled opening the heating setpoint ramps from the setback to the occupied
+     * setpoint at this rate, reaching it at opening, so a zone starts heating only as early as
+     * its own temperature needs. 0 turns pre-heating off.
+     */
+    preheatRate: z.number().min(0).max(20).default(2),
     /** Longest operator override accepted, in minutes. */
     maxOverrideMinutes: z
       .number()

@@ -27,3 +27,18 @@ export function zoneControlConfigOf(config: BuildingConfig): ZoneControlConfig {
   for (const a of actuatorsOf(config)) zones[a.zone]?.push({ thing: a.thing, drives: [...a.drives] });
   return { building: config.buildingId, policy: config.comfort, zones };
 }
+
+/**
+ * Which clock the zone controller takes for the building's time (lambda/controller/building-clock.ts):
+ * 'wall', its own (the default), or 'readings', the timestamps of the readings, for a simulated
+ * building that runs on simulated time. Set per deployment through ENV.buildingClock.
+ */
+export const BUILDING_CLOCKS = ['wall', 'readings'] as const;
+export type BuildingClock = (typeof BUILDING_CLOCKS)[number];
+
+/** The clock named by an environment value; absent means 'wall'. */
+export function parseBuildingClock(value: string | undefined): BuildingClock {
+  if (value === undefined || value === '') return 'wall';
+  if ((BUILDING_CLOCKS as readonly string[]).includes(value)) return value as BuildingClock;
+  throw new Error(`building clock '${value}' is not one of ${BUILDING_CLOCKS.join(', ')}`);
+}

@@ -67,8 +67,13 @@ export interface DeadLetterDescription {
   readonly summary: string;
   /** How many readings it accounts for; used to balance the books. */
   readonly readings: number;
-  /** When the ingest function wrote it (ingest entries only). */
+  /** When the ingest function wrote it (ingest entries only; the function's clock). */
   readonly at?: number;
+  /**
+   * The newest timestamp (`ts`) among its readings, if any has one: when the data is from, on
+   * the building's clock (simulated time in the demo), where `at` is the software's.
+   */
+  readonly readingsAt?: number;
   readonly thing?: string;
 }
 
@@ -96,18 +101,21 @@ export function describeDeadLetter(body: string): DeadLetterDescription {
       summary: `${code}: ${shortReason(reason)}`,
       readings: readings.length,
       at,
+      readingsAt: newestTs(readings),
       thing,
     };
   }
   const ruleError = RuleErrorPayloadSchema.safeParse(parsed);
   if (ruleError.success) {
     const { ruleName, failures, base64OriginalPayload } = ruleError.data;
+    const original = messageInBase64(base64OriginalPayload);
     return {
       origin: 'rule',
       source: `rule ${ruleName}`,
       reason: failures.map((f) => `${f.failedAction}: ${f.errorMessage}`).join('; '),
       summary: `rule ${ruleName} action failed`,
-      readings: readingsInBase64(base64OriginalPayload),
+      readings: countReadings(original),
+      readingsAt: newestTs(readingsOf(original)),
     };
   }
   const readings = countReadings(parsed);
@@ -117,6 +125,7 @@ export function describeDeadLetter(body: string): DeadLetterDescription {
     reason: `message retried too often (${readings} readings)`,
     summary: 'redriven after repeated ingest failures',
     readings,
+    readingsAt: newestTs(readingsOf(parsed)),
   };
 }
 
@@ -133,12 +142,27 @@ function shortReason(reason: string): string {
     .slice(0, 90);
 }
 
-function readingsInBase64(payload: string): number {
+function messageInBase64(payload: string): unknown {
   try {
-    return countReadings(JSON.parse(Buffer.from(payload, 'base64').toString('utf8')));
+    return JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
   } catch {
-    return 0;
+    return undefined;
   }
+}
+
+function readingsOf(message: unknown): unknown[] {
+  const readings = (message as { readings?: unknown } | null | undefined)?.readings;
+  return Array.isArray(readings) ? readings : [];
+}
+
+/** The newest finite `ts` among readings as received, whatever else they hold. */
+function newestTs(readings: readonly unknown[]): number | undefined {
+  let newest: number | undefined;
+  for (const r of readings) {
+    const ts = (r as { ts?: unknown } | null)?.ts;
+    if (typeof ts === 'number' && Number.isFinite(ts) && (newest === undefined || ts > newest)) newest = ts;
+  }
+  return newest;
 }
 
 function countReadings(message: unknown): number {

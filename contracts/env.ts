@@ -17,6 +17,8 @@ export const ENV = {
   configFile: 'ZONECTL_CONFIG_FILE',
   /** The account's AWS IoT data endpoint host (DescribeEndpoint iot:Data-ATS), for shadow calls. */
   iotDataEndpoint: 'IOT_DATA_ENDPOINT',
+  /** 'wall' (absent) or 'readings': the zone controller's building clock (contracts/control.ts). */
+  buildingClock: 'ZONECTL_BUILDING_CLOCK',
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;

@@ -17,6 +17,8 @@ export const BUNDLE_FILE = 'bundle.json';
 export const CONTEXT = {
   buildingConfig: 'zonectl:buildingConfig',
   csrDir: 'zonectl:csrDir',
+  /** 'readings' deploys the zone controller on the readings' clock (a simulated building). */
+  buildingClock: 'zonectl:buildingClock',
   /**
    * The AWS Region the stacks are for (default: CDK_DEFAULT_REGION, which the CDK CLI sets from
    * the AWS profile or AWS_REGION; none leaves the stacks environment-agnostic).

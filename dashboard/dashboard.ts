@@ -1,6 +1,7 @@
 import { type BuildingConfig, localClientConfig } from '../contracts';
 import type { MessageBus } from '../local/broker/types';
 import type { ServiceRoute } from '../local/gateway/types';
+import type { DeadLetterScanner } from './dead-letter-scan';
 import { watchLiveEvents } from './live-events';
 import { planOverride } from './override';
 import { pipelineReads } from './pipeline-reads';
@@ -26,6 +27,8 @@ export interface DashboardOptions {
   readonly bus: MessageBus;
   readonly timestream: { database: string; table: string };
   readonly deadLetterQueueUrl?: string;
+  /** The dead-letter queue's scanner when another reader shares the queue (the demo's books). */
+  readonly deadLetters?: DeadLetterScanner;
   /** Time the readings are taken at: the simulated clock in the demo, else the wall clock. */
   readonly clock?: () => number;
   readonly figures?: () => DashboardFigures;
@@ -39,8 +42,8 @@ export interface Dashboard {
 }
 
 export async function createDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const reads = pipelineReads(localClientConfig(options), options.deadLetterQueueUrl);
-  const live = watchLiveEvents(options.bus);
+  const reads = pipelineReads(localClientConfig(options), options.deadLetterQueueUrl, options.deadLetters);
+  const live = watchLiveEvents(options.bus, options.config.buildingId, options.clock ?? Date.now);
   const sources: ViewSources = {
     config: options.config,
     reads,
@@ -56,7 +59,8 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
     state: () => dashboardState(sources),
     series: (measure) => zoneSeries(sources, measure),
     async override(body) {
-      const plan = planOverride(options.config, body, Date.now());
+      // The override ends on the building's clock: simulated time in the demo.
+      const plan = planOverride(options.config, body, sources.clock());
       for (const thing of plan.things) {
         const desired = { [plan.kind]: plan.value, override: { [plan.kind]: plan.until } };
         await reads.updateDesired(thing, desired, `operator-${plan.until}`);

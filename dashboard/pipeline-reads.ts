@@ -3,7 +3,7 @@ import {
   IoTDataPlaneClient,
   UpdateThingShadowCommand,
 } from '@aws-sdk/client-iot-data-plane';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   QueryCommand,
   type QueryCommandOutput,
@@ -12,10 +12,10 @@ import {
 import {
   COMMAND_SHADOW_NAME,
   type DesiredCommandState,
-  describeDeadLetter,
   type LocalClientConfig,
   type ReportedCommandState,
 } from '../contracts';
+import { createDeadLetterScanner, type DeadLetterScanner } from './dead-letter-scan';
 
 /**
  * Everything the dashboard reads from (and writes to) the pipeline, through the AWS APIs
@@ -25,9 +25,24 @@ import {
 
 export type Row = Record<string, string | undefined>;
 
+/** How many dead letters the page lists: the newest ones. */
+export const DEAD_LETTERS_LISTED = 10;
+
 export interface DeadLetterSummary {
+  /** How many messages the queue holds. */
   readonly count: number;
-  readonly latest: ReadonlyArray<{ at?: number; thing?: string; source: string; reason: string }>;
+  /**
+   * The newest `DEAD_LETTERS_LISTED`, newest first. `at` is when the data is from, on the
+   * building's clock (the newest reading's timestamp); `sentAt` is when SQS received it, on the
+   * wall clock, for a letter whose readings carry no time.
+   */
+  readonly latest: ReadonlyArray<{
+    at?: number;
+    sentAt: number;
+    thing?: string;
+    source: string;
+    reason: string;
+  }>;
 }
 
 export interface PipelineReads {
@@ -42,10 +57,17 @@ export interface PipelineReads {
   close(): void;
 }
 
-export function pipelineReads(client: LocalClientConfig, deadLetterQueueUrl?: string): PipelineReads {
+export function pipelineReads(
+  client: LocalClientConfig,
+  deadLetterQueueUrl?: string,
+  /** A scanner shared with other readers of the queue (the demo's books); else the dashboard's own. */
+  sharedScanner?: DeadLetterScanner,
+): PipelineReads {
   const timestream = new TimestreamQueryClient(client);
   const shadows = new IoTDataPlaneClient(client);
   const sqs = new SQSClient(client);
+  const scan =
+    sharedScanner ?? (deadLetterQueueUrl ? createDeadLetterScanner(sqs, deadLetterQueueUrl) : undefined);
   return {
     async query(sql) {
       const rows: Row[] = [];
@@ -93,29 +115,20 @@ export function pipelineReads(client: LocalClientConfig, deadLetterQueueUrl?: st
     },
 
     async deadLetters() {
-      if (!deadLetterQueueUrl) return { count: 0, latest: [] };
-      const attrs = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: deadLetterQueueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const count =
-        Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) +
-        Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-      const peek = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          VisibilityTimeout: 0,
-          WaitTimeSeconds: 0,
-        }),
-      );
-      const latest = (peek.Messages ?? []).map((m) => {
-        const { at, thing, source, reason } = describeDeadLetter(m.Body ?? '');
-        return { at, thing, source, reason };
-      });
-      return { count, latest };
+      if (!scan) return { count: 0, latest: [] };
+      const letters = await scan();
+      // Newest first: by the readings' time where there is one, else by when SQS received it.
+      const latest = letters
+        .map((l) => ({
+          at: l.readingsAt,
+          sentAt: l.sentAt,
+          thing: l.thing,
+          source: l.source,
+          reason: l.reason,
+        }))
+        .sort((x, y) => (y.at ?? y.sentAt) - (x.at ?? x.sentAt) || y.sentAt - x.sentAt)
+        .slice(0, DEAD_LETTERS_LISTED);
+      return { count: letters.length, latest };
     },
 
     close() {

@@ -22,7 +22,14 @@ export interface DashboardFigures {
   readonly commandsIssued?: number;
   readonly commandsApplied?: number;
   readonly energy?: { controlledKWh: number; baselineKWh: number };
-  readonly comfort?: Record<string, number | null>;
+  /**
+   * Per zone: the share of occupied time within the comfort band under the zone controller and
+   * under the fixed schedule (0-1, null when nobody was there yet), and the occupied hours.
+   */
+  readonly comfort?: Record<
+    string,
+    { readonly controlled: number | null; readonly baseline: number | null; readonly occupiedHours: number }
+  >;
   readonly simulatedTime?: number;
   readonly stored?: number;
 }
@@ -48,6 +55,10 @@ const LATEST_WITHIN_MS = 6 * 3_600_000;
 export async function dashboardState(s: ViewSources) {
   const { config } = s;
   const now = s.clock();
+  // What the bus saw, taken with `now` before any query runs: the simulated clock moves on while
+  // the queries do, and the page must not show a command dated after the time it shows.
+  const commands = [...s.live.commands];
+  const presence = new Map(devicesOf(config).map((d) => [d.thing, s.live.presence(d.thing)]));
   const policy = config.comfort;
   const scheduled = isScheduledOccupied(policy, now);
   const rows = await s.reads.query(latestReadingsQuery(s.database, s.table, now - LATEST_WITHIN_MS, now));
@@ -70,6 +81,7 @@ export async function dashboardState(s: ViewSources) {
   const zones = config.zones.map((zone) => ({
     id: zone.id,
     name: zone.name,
+    floor: zone.floor,
     readings: latest.get(zone.id) ?? {},
     setpoint: scheduled ? policy.occupiedSetpoint : policy.unoccupiedSetpoint,
     comfortBand: policy.comfortBand,
@@ -85,7 +97,7 @@ export async function dashboardState(s: ViewSources) {
           kind,
           desired: shadow?.desired[kind],
           reported: shadow?.reported[kind],
-          overrideUntil: until && until > Date.now() ? until : undefined,
+          overrideUntil: until && until > now ? until : undefined,
           mode: shadow?.reported.mode,
           rejected: shadow?.reported.rejected?.[kind],
         };
@@ -93,14 +105,26 @@ export async function dashboardState(s: ViewSources) {
     ),
   }));
   return {
+    /** Wall-clock time of this answer: about the software (is the page live), not the building. */
     generatedAt: Date.now(),
-    building: { id: config.buildingId, name: config.name },
+    /** The building's time: every time below (readings, commands, dead letters, overrides) is on it. */
+    now,
+    simulated: s.simulated,
+    building: { id: config.buildingId, name: config.name, timezone: policy.timezone },
     zones,
     devices: devicesOf(config).map((d) => {
-      const presence = s.live.presence(d.thing);
-      return { thing: d.thing, zone: d.zone, connected: presence.connected, since: presence.since };
+      const p = presence.get(d.thing) ?? { connected: false };
+      return {
+        thing: d.thing,
+        zone: d.zone,
+        connected: p.connected,
+        since: p.since,
+        lastReading: p.lastReading,
+        lastReport: p.lastReport,
+        senses: d.senses.length > 0,
+      };
     }),
-    commands: s.live.commands,
+    commands,
     deadLetters: await s.reads.deadLetters(),
     figures: { ...(s.figures?.() ?? {}), simulatedTime: s.simulated ? now : undefined },
   };

@@ -1,10 +1,6 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import { QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { describeDeadLetter, READING_MEASURE_NAME } from '../contracts';
+import { READING_MEASURE_NAME } from '../contracts';
+import type { DeadLetterScanner } from '../dashboard/dead-letter-scan';
 import type { Agent } from '../device/agent';
 import type { LocalCloud } from '../local/cloud';
 
@@ -36,12 +32,12 @@ export interface CountedAgent {
 
 export interface BooksOptions {
   readonly query: TimestreamQueryClient;
-  readonly sqs: SQSClient;
+  /** Reads the dead-letter queue (dashboard/dead-letter-scan.ts), shared with the dashboard. */
+  readonly deadLetters: DeadLetterScanner;
   /** The local store, to see whether the table has any record yet without a failing query. */
   readonly timestream: Pick<LocalCloud['timestream'], 'query'>;
   readonly database: string;
   readonly table: string;
-  readonly deadLetterQueueUrl: string;
   /** Dead letters sent before this time (epoch ms) belong to earlier runs. */
   readonly since: number;
   readonly agents: () => readonly CountedAgent[];
@@ -77,45 +73,14 @@ export function createBookKeeper(o: BooksOptions): BookKeeper {
     return Number(out.Rows?.[0]?.Data?.[0]?.ScalarValue ?? 0);
   };
 
-  // Reads every dead letter without consuming it: each is hidden while it is counted and made
-  // visible again right after, so the dashboard and later counts still see it.
+  // Every dead letter, read without consuming it (the scanner the dashboard shares).
   const countDeadLetters = async (): Promise<{ readings: number; reasons: Record<string, number> }> => {
-    const seen = new Set<string>();
-    const handles: Array<{ Id: string; ReceiptHandle: string }> = [];
     const reasons: Record<string, number> = {};
     let readings = 0;
-    try {
-      for (let round = 0; round < 1000; round++) {
-        const out = await o.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: o.deadLetterQueueUrl,
-            MaxNumberOfMessages: 10,
-            VisibilityTimeout: 60,
-            WaitTimeSeconds: 0,
-            MessageSystemAttributeNames: ['SentTimestamp'],
-          }),
-        );
-        const messages = out.Messages ?? [];
-        if (messages.length === 0) break;
-        for (const m of messages) {
-          if (m.ReceiptHandle) handles.push({ Id: String(handles.length), ReceiptHandle: m.ReceiptHandle });
-          if (!m.MessageId || seen.has(m.MessageId)) continue;
-          seen.add(m.MessageId);
-          if (Number(m.Attributes?.SentTimestamp ?? 0) < o.since) continue;
-          const letter = describeDeadLetter(m.Body ?? '');
-          readings += letter.readings;
-          reasons[letter.summary] = (reasons[letter.summary] ?? 0) + letter.readings;
-        }
-      }
-    } finally {
-      for (let i = 0; i < handles.length; i += 10) {
-        await o.sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: o.deadLetterQueueUrl,
-            Entries: handles.slice(i, i + 10).map((h) => ({ ...h, VisibilityTimeout: 0 })),
-          }),
-        );
-      }
+    for (const letter of await o.deadLetters()) {
+      if (letter.sentAt < o.since) continue;
+      readings += letter.readings;
+      reasons[letter.summary] = (reasons[letter.summary] ?? 0) + letter.readings;
     }
     return { readings, reasons };
   };

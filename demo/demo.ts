@@ -1,43 +1,76 @@
+import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import {
-  ACTUATOR_KINDS,
-  acceptedDesired,
   type BuildingConfig,
-  COMMAND_SHADOW_ACCEPTED_FILTER,
+  COMMAND_SHADOW_NAME,
   localClientConfig,
+  parseBuildingConfigText,
+  type Weekday,
 } from '../contracts';
 import { createDashboard, type Dashboard, type DashboardFigures } from '../dashboard/dashboard';
+import { createDeadLetterScanner } from '../dashboard/dead-letter-scan';
 import type { LocalCloud } from '../local/cloud';
 import { errorText, type LocalLogger } from '../local/common/log';
+import { type SimulatedWindow, simulatedWindow } from '../sim/day';
 import { startDemoAgents } from './agents';
-import { type Books, createBookKeeper } from './books';
+import { type Books, type CountedAgent, createBookKeeper } from './books';
+import { createCommandBook } from './commands';
+import { createSettler } from './settle';
 import { type Deployed, setUpPipeline } from './setup';
 import { createSimulation } from './simulation';
+import type { DemoSummary } from './summary';
 
 /**
  * The whole pipeline on one laptop: onboard every device of the building, synthesize the CDK
- * app, start the local cloud, deploy the assembly, finish onboarding (demo/setup.ts), and run one real device
- * agent per device on drivers connected to a simulated building (demo/agents.ts), with the
- * dashboard on the local cloud's API port. Time runs `speed` times faster than the wall clock
- * and ends at the present (demo/simulation.ts). The books (demo/books.ts) say whether every
- * acknowledged reading was stored or dead-lettered.
+ * app, start the local cloud, deploy the assembly, finish onboarding (demo/setup.ts), and run one
+ * real device agent per device on drivers connected to a simulated building (demo/agents.ts),
+ * with the dashboard on the local cloud's API port. The books (demo/books.ts) say whether every
+ * acknowledged reading was stored or dead-lettered; a fixed-schedule twin of the building (same
+ * weather, same people) gives the energy and comfort comparison (sim/comparison.ts).
  *
- * A fixed-schedule baseline runs beside it on a second copy of the building (same weather,
- * same people) for the energy comparison. Energy and comfort are simulation results.
+ * Reproducible by construction. The same options give the same summary (books, commands,
+ * energy, comfort: demo/summary.ts), byte for byte, whenever and wherever the demo runs:
+ *
+ * - What is simulated is fixed by the options, not by the hour: a working day of one weekday of
+ *   the building's schedule, two hours before opening to one after closing (sim/day.ts), on the
+ *   latest such date the store accepts readings for. Weather, people and the schedule depend on
+ *   the time of day and the seed only.
+ * - Each run starts from an empty local cloud and empty device buffers (demo/state-dir.ts), so
+ *   no reading, shadow or sequence number of an earlier run takes part.
+ * - Simulated time moves in steps of one minute (demo/simulation.ts). At each step the
+ *   buildings advance, then the devices sample one after the other in the building config's
+ *   order; after each device that published, the demo waits until the pipeline has settled
+ *   (demo/settle.ts): the broker acknowledged the message, the rules engine ran its actions, the
+ *   zone controller decided and wrote the command shadows, and every actuator device applied the
+ *   shadow delta. Only then does the next device sample. So the controller sees the readings in
+ *   the same order and its commands reach the simulated building at the same simulated time on
+ *   every run, however long the pipeline takes in wall-clock time; `speed` only paces the steps.
+ * - The zone controller runs on the building's clock, which in a simulated building is the
+ *   simulated time its readings carry (the demo deploys it so: demo/synth.ts), so operator
+ *   overrides end in simulated time too.
+ * - Random draws (weather, people, sensor noise, glitches) come from seeded generators, used in
+ *   the same order because the devices sample in a fixed order.
+ *
+ * The ingest path (queue, ingest function, store) is asynchronous and not waited for at each
+ * step: it decides nothing. `stop()` waits for it until every acknowledged reading is stored or
+ * dead-lettered. If the pipeline fails to settle at a step (a failing controller waiting for its
+ * retries), the demo goes on after a timeout and the summary says the run may not repeat.
  */
 
-export type { Books };
+export type { Books, DemoSummary };
 
 export interface DemoOptions {
   readonly repoRoot: string;
   readonly configPath: string;
   readonly stateDir: string;
-  /** Simulated seconds per wall-clock second. */
-  readonly speed: number;
+  /** Simulated seconds per wall-clock second, at most; 'max' runs as fast as the pipeline settles. */
+  readonly speed: number | 'max';
   readonly seed: number;
-  /** Wall-clock seconds the simulation runs for; undefined = until stopped. */
-  readonly durationSeconds?: number;
+  /** Simulated hours from the start of the window. @default the working day (sim/day.ts) */
+  readonly hours?: number;
+  /** The weekday to simulate. @default the first day of the schedule */
+  readonly day?: Weekday;
   readonly headless: boolean;
   readonly mqttPort: number;
   readonly apiPort: number;
@@ -45,27 +78,21 @@ export interface DemoOptions {
   readonly glitchRate: number;
   readonly logger: LocalLogger;
   readonly progress: (step: number, of: number, title: string, detail?: string) => void;
-}
-
-export interface DemoSummary {
-  readonly books: Books;
-  readonly commandsIssued: number;
-  readonly commandsApplied: number;
-  readonly energy: { readonly controlledKWh: number; readonly baselineKWh: number };
-  readonly comfort: Record<string, { controlled: number | null; baseline: number | null }>;
-  readonly simulated: { readonly from: number; readonly to: number };
-  readonly startupMs: number;
-  readonly messages: number;
+  /** The wall clock, for choosing the simulated date. @default Date.now */
+  readonly wallClock?: () => number;
 }
 
 export interface Demo {
   readonly dashboardUrl?: string;
   readonly startupMs: number;
   readonly cloud: LocalCloud;
-  readonly simStart: number;
+  readonly window: SimulatedWindow;
+  /** The simulated time now (epoch ms). */
   simNow(): number;
   figures(): DashboardFigures;
-  /** Stops agents and the simulation, waits for the pipeline to settle, and returns the books. */
+  /** Resolves when the simulated window has been run to its end (or `stop()` ended it). */
+  readonly finished: Promise<void>;
+  /** Ends the simulation, waits for the pipeline to account for every reading, and returns the summary. */
   stop(): Promise<DemoSummary>;
   /** Closes the local cloud. */
   close(): Promise<void>;
@@ -76,14 +103,33 @@ const STEPS = 7;
 const BOOKS_EVERY_MS = 3000;
 /** How long `stop()` waits for the pipeline to account for every acknowledged reading. */
 const SETTLE_MS = 60_000;
+/** How long the agents may take to connect. */
+const ONLINE_MS = 60_000;
+const HOUR = 3_600_000;
+
+/** How far back the store accepts readings: the stack enables magnetic store writes. */
+export function storeAcceptsBackMs(config: BuildingConfig): number {
+  return Math.max(
+    config.storage.memoryRetentionHours * HOUR,
+    config.storage.magneticRetentionDays * 24 * HOUR,
+  );
+}
 
 export async function startDemo(o: DemoOptions): Promise<Demo> {
   const started = Date.now();
-  const { config, cloud, deployed } = await setUpPipeline(o, (step, title, detail) =>
+  const config = parseBuildingConfigText(readFileSync(o.configPath, 'utf8'), o.configPath);
+  // Checked first: a window the store cannot hold fails before any work.
+  const window = simulatedWindow(config.comfort, {
+    now: (o.wallClock ?? Date.now)(),
+    day: o.day,
+    hours: o.hours,
+    acceptsBackMs: storeAcceptsBackMs(config),
+  });
+  const { cloud, deployed } = await setUpPipeline({ ...o, simulatedClock: true }, (step, title, detail) =>
     o.progress(step, STEPS, title, detail),
   );
   try {
-    return await runDemo(o, config, cloud, started, deployed);
+    return await runDemo(o, config, window, cloud, started, deployed);
   } catch (err) {
     await cloud.close();
     throw err;
@@ -94,6 +140,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
 async function runDemo(
   o: DemoOptions,
   config: BuildingConfig,
+  window: SimulatedWindow,
   cloud: LocalCloud,
   started: number,
   deployed: Deployed,
@@ -101,27 +148,25 @@ async function runDemo(
   const clientConfig = localClientConfig(cloud.endpoints);
   const query = new TimestreamQueryClient(clientConfig);
   const sqs = new SQSClient(clientConfig);
-  const simulation = createSimulation(config, o);
+  const simulation = createSimulation(config, { speed: o.speed, seed: o.seed, window });
   const { buildings } = simulation;
-
-  // Commands as the pipeline issued them (desired changes accepted by the shadow service) and
-  // as the devices applied them (actuator driver calls).
-  let commandsIssued = 0;
-  let commandsApplied = 0;
-  const unsubscribe = cloud.broker.subscribe(COMMAND_SHADOW_ACCEPTED_FILTER, (m) => {
-    const desired = acceptedDesired(m.payload);
-    if (desired)
-      commandsIssued += ACTUATOR_KINDS.filter((k) => desired[k] !== undefined && desired[k] !== null).length;
+  const commands = createCommandBook(cloud.broker);
+  const agents: CountedAgent[] = [];
+  const settler = createSettler({
+    cloud,
+    buildingId: config.buildingId,
+    agents: () => agents,
+    commands,
+    logger: o.logger,
   });
-
-  const agents: Awaited<ReturnType<typeof startDemoAgents>> = [];
+  // One reader of the dead-letter queue at a time: the books and the dashboard share it.
+  const deadLetters = createDeadLetterScanner(sqs, deployed.deadLetterQueueUrl);
   const books = createBookKeeper({
     query,
-    sqs,
+    deadLetters,
     timestream: cloud.timestream,
     database: deployed.database,
     table: deployed.table,
-    deadLetterQueueUrl: deployed.deadLetterQueueUrl,
     since: started,
     agents: () => agents,
   });
@@ -129,6 +174,7 @@ async function runDemo(
   // 6. The dashboard, served by the local cloud.
   const figures = (): DashboardFigures => {
     const last = books.last();
+    const c = commands.counts();
     return {
       books: last
         ? {
@@ -138,12 +184,10 @@ async function runDemo(
             inFlight: last.unaccounted,
           }
         : undefined,
-      commandsIssued,
-      commandsApplied,
+      commandsIssued: c.issued,
+      commandsApplied: c.applied,
       energy: buildings.energy(),
-      comfort: Object.fromEntries(
-        Object.entries(buildings.comfort()).map(([zone, c]) => [zone, c.controlled]),
-      ),
+      comfort: buildings.comfort(),
     };
   };
   let dashboard: Dashboard | undefined;
@@ -155,6 +199,7 @@ async function runDemo(
       bus: cloud.broker,
       timestream: { database: deployed.database, table: deployed.table },
       deadLetterQueueUrl: deployed.deadLetterQueueUrl,
+      deadLetters,
       clock: simulation.now,
       figures,
     });
@@ -163,27 +208,30 @@ async function runDemo(
   const dashboardUrl = dashboard ? `${cloud.endpoints.apiEndpoint}/dashboard/` : undefined;
   o.progress(6, STEPS, o.headless ? 'dashboard skipped (headless)' : 'serving the dashboard', dashboardUrl);
 
-  // 7. One real agent per device, on drivers connected to the simulated building.
+  // 7. One real agent per device, on drivers connected to the simulated building; the
+  // simulated day starts once every agent is connected and has reported its actuators.
   agents.push(
     ...(await startDemoAgents({
       config,
       building: buildings.controlled,
       devicesDir: deployed.devicesDir,
       mqtt: { host: cloud.endpoints.mqttHost, port: cloud.endpoints.mqttPort },
-      speed: o.speed,
       seed: o.seed,
       glitchRate: o.glitchRate,
       now: simulation.now,
-      onApplied: () => {
-        commandsApplied++;
-      },
+      commands,
       logger: o.logger,
     })),
   );
-  // The simulated day starts when the agents are up.
-  simulation.run();
+  await waitUntilReady(cloud, agents);
+  await settler.settle();
   const startupMs = Date.now() - started;
-  o.progress(7, STEPS, 'running the simulated building', `${agents.length} agents, ${o.speed}x speed`);
+  o.progress(
+    7,
+    STEPS,
+    'running the simulated building',
+    `${agents.length} agents, ${o.speed === 'max' ? 'as fast as the pipeline settles' : `${o.speed}x speed`}`,
+  );
 
   let booksTimer: NodeJS.Timeout | undefined;
   const refreshBooks = () => {
@@ -196,40 +244,82 @@ async function runDemo(
   };
   booksTimer = setTimeout(refreshBooks, BOOKS_EVERY_MS);
 
+  const sensing = agents.filter((a) => a.agent.bundle.senses.length > 0);
+  const runStarted = Date.now();
+  let simulatedInMs = 0;
+  let kpis: Pick<DemoSummary, 'commands' | 'energy' | 'comfort'> | undefined;
+  const finished = simulation
+    .run(async () => {
+      for (const a of sensing) {
+        const before = a.agent.stats();
+        await a.agent.sample();
+        await a.agent.idle();
+        const after = a.agent.stats();
+        if (after.messages !== before.messages) {
+          await settler.settle(after.messages - before.messages);
+          o.logger.info(
+            `[sim ${simClock(simulation.now())}] ${a.thing} published ${after.published - before.published} readings; commands ${JSON.stringify(commands.counts())}; energy ${buildings.energy().controlledKWh.toFixed(4)}`,
+          );
+        }
+      }
+    })
+    .then(async () => {
+      simulatedInMs = Date.now() - runStarted;
+      // What the devices still hold goes out now, one device at a time like every step.
+      for (const a of agents) {
+        const before = a.agent.stats().messages;
+        await a.agent.flush();
+        await settler.settle(a.agent.stats().messages - before);
+      }
+      kpis = { commands: commands.counts(), energy: buildings.energy(), comfort: buildings.comfort() };
+      o.logger.info(
+        `simulated ${window.fromHhmm}-${window.toHhmm} in ${(simulatedInMs / 1000).toFixed(1)} s`,
+      );
+    });
+
   let stopped: DemoSummary | undefined;
   return {
     dashboardUrl,
     startupMs,
     cloud,
-    get simStart() {
-      return simulation.start;
-    },
+    window,
     simNow: simulation.now,
     figures,
+    finished,
     async stop() {
       if (stopped) return stopped;
+      simulation.stop();
+      await finished;
       clearTimeout(booksTimer);
-      const simEnd = simulation.stop();
       await Promise.all(agents.map((a) => a.agent.stop()));
-      // Let the pipeline settle: rules, the ingest queue and its function, async invocations.
+      // Let the ingest path settle: rules, the ingest queue and its function.
       const deadline = Date.now() + SETTLE_MS;
       let b = await books.count();
       while (b.unaccounted !== 0 && Date.now() < deadline) {
         await cloud.rules.drain();
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, 500));
         b = await books.count();
       }
       await cloud.lambda.drainAsync();
-      unsubscribe();
+      commands.close();
+      settler.close();
+      const { year, month, day, weekday } = window.date;
       stopped = {
+        seed: o.seed,
+        window: {
+          from: window.from,
+          to: window.to,
+          reached: simulation.now(),
+          weekday,
+          date: `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
+          fromHhmm: window.fromHhmm,
+          toHhmm: window.toHhmm,
+          timezone: config.comfort.timezone,
+        },
         books: b,
-        commandsIssued,
-        commandsApplied,
-        energy: buildings.energy(),
-        comfort: buildings.comfort(),
-        simulated: { from: simulation.start, to: simEnd },
-        startupMs,
         messages: agents.reduce((s, a) => s + a.agent.stats().messages, 0),
+        ...(kpis as NonNullable<typeof kpis>),
+        run: { startupMs, simulatedInMs, settleTimeouts: settler.timeouts },
       };
       return stopped;
     },
@@ -240,4 +330,34 @@ async function runDemo(
       await cloud.close();
     },
   };
+}
+
+const simClock = (at: number) => new Date(at).toISOString().slice(11, 16);
+
+/** Waits until every agent is connected and every actuator has reported to its command shadow. */
+async function waitUntilReady(cloud: LocalCloud, agents: readonly CountedAgent[]): Promise<void> {
+  const deadline = Date.now() + ONLINE_MS;
+  const notReady = () =>
+    agents.filter((a) => {
+      if (!a.agent.stats().online) return true;
+      if (a.agent.bundle.drives.length === 0) return false;
+      try {
+        const doc = cloud.shadow.api.get(a.thing, COMMAND_SHADOW_NAME) as {
+          state?: { reported?: { mode?: string } };
+        };
+        return doc.state?.reported?.mode === undefined;
+      } catch {
+        return true;
+      }
+    });
+  let waiting = notReady();
+  while (waiting.length > 0) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${waiting.map((a) => a.thing).join(', ')} did not connect and report within ${ONLINE_MS / 1000} s; see the log`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    waiting = notReady();
+  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type BuildingConfig,
@@ -14,6 +14,7 @@ import { errorText, type LocalLogger } from '../local/common/log';
 import { createClaim } from '../provisioning/claims';
 import { provisionFirstBoot } from '../provisioning/first-boot';
 import { finishOnboarding, startOnboarding, targetFor } from '../provisioning/onboard';
+import { resetRunState } from './state-dir';
 import { synthesize } from './synth';
 
 /**
@@ -31,6 +32,11 @@ export interface SetupOptions {
   readonly mqttPort: number;
   readonly apiPort: number;
   readonly logger: LocalLogger;
+  /**
+   * The building runs on simulated time: the zone controller is deployed to take the building's
+   * clock from the readings' timestamps (see lambda/controller/building-clock.ts).
+   */
+  readonly simulatedClock?: boolean;
 }
 
 /** What the deployed stack gave the demo. */
@@ -55,7 +61,9 @@ export async function setUpPipeline(
   const csrDir = join(stateDir, 'csr');
   const devicesDir = join(stateDir, 'devices');
   const cloudDir = join(stateDir, 'local');
-  mkdirSync(stateDir, { recursive: true });
+  // Every run starts from an empty local cloud and empty device buffers; keys and the
+  // synthesized assembly are kept (demo/state-dir.ts).
+  resetRunState(stateDir, cloudDir, devicesDir);
   const config = parseBuildingConfigText(readFileSync(o.configPath, 'utf8'), o.configPath);
   const devices = devicesOf(config);
 
@@ -82,6 +90,7 @@ export async function setUpPipeline(
     configPath: o.configPath,
     csrDir,
     outDir: join(stateDir, 'cdk.out'),
+    buildingClock: o.simulatedClock ? 'readings' : 'wall',
   });
   progress(
     2,

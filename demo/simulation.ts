@@ -1,61 +1,87 @@
 import type { BuildingConfig } from '../contracts';
 import { BuildingComparison } from '../sim/comparison';
+import type { SimulatedWindow } from '../sim/day';
 
 /**
- * The demo's simulated time and the simulated buildings it drives. Simulated time covers a
- * `window` that ends at the present and runs `speed` times faster than the wall clock, so every
- * reading's timestamp is a real, recent time inside the store's window; once it catches up
- * with the wall clock it goes on in real time. A ticker advances the buildings ten times a
- * wall-clock second.
+ * The demo's simulated time: a fixed window (sim/day.ts) walked in steps of one simulated
+ * minute. At each step the simulated buildings advance to the step's time and the demo's step
+ * function runs (the devices sample, and the demo waits for the pipeline to settle); only then
+ * does the next step start. `speed` paces the steps against the wall clock (at most that many
+ * simulated seconds per wall-clock second; 'max' does not wait); a pipeline slower than the pace
+ * makes the run take longer, never changes what it computes.
  */
 
-const DAY = 24 * 3_600_000;
-const TICK_MS = 100;
+export const STEP_MS = 60_000;
 
 export interface SimulationOptions {
-  /** Simulated seconds per wall-clock second. */
-  readonly speed: number;
+  /** Simulated seconds per wall-clock second, at most; 'max' runs as fast as the pipeline settles. */
+  readonly speed: number | 'max';
   readonly seed: number;
-  /** Wall-clock seconds the demo runs for; undefined = until stopped (a simulated day). */
-  readonly durationSeconds?: number;
+  readonly window: SimulatedWindow;
 }
 
 export interface Simulation {
   readonly buildings: BuildingComparison;
-  /** The simulated time now (epoch ms). */
+  readonly window: SimulatedWindow;
+  /** The simulated time now (epoch ms): the current step's time. */
   now(): number;
-  /** Where simulated time started (moves when `run()` restarts it). */
-  readonly start: number;
-  /** Restarts simulated time at the start of its window and ticks until `stop()`. */
-  run(): void;
-  /** Stops ticking after a last step; returns the simulated time it stopped at. */
-  stop(): number;
+  /**
+   * Walks the window: `step(t)` at its start, then at each step after the buildings advanced to
+   * `t`. Resolves at the end of the window or after the step during which `stop()` was called.
+   */
+  run(step: (t: number) => Promise<void>): Promise<void>;
+  /** Ends the run after the current step. */
+  stop(): void;
+  /** Whether the whole window was simulated. */
+  readonly completed: boolean;
 }
 
 export function createSimulation(config: BuildingConfig, o: SimulationOptions): Simulation {
-  const window = o.durationSeconds === undefined ? DAY : Math.min(DAY, o.durationSeconds * 1000 * o.speed);
-  let wallStart = Date.now();
-  let simStart = wallStart - window;
-  const now = () => Math.min(simStart + (Date.now() - wallStart) * o.speed, Date.now());
-  const buildings = new BuildingComparison(config, o.seed, simStart);
-  let ticker: NodeJS.Timeout | undefined;
-  const step = () => buildings.advanceTo(now());
+  const { window } = o;
+  const buildings = new BuildingComparison(config, o.seed, window.from, window.dayStart);
+  let now = window.from;
+  let stopped = false;
+  let completed = false;
+  let wake: (() => void) | undefined;
+
+  const pace = async (t: number, wallStart: number) => {
+    if (o.speed === 'max') return;
+    const due = wallStart + (t - window.from) / o.speed;
+    const wait = due - Date.now();
+    if (wait <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = undefined;
+  };
+
   return {
     buildings,
-    now,
-    get start() {
-      return simStart;
-    },
-    run() {
-      wallStart = Date.now();
-      simStart = wallStart - window;
-      buildings.countFrom(simStart);
-      ticker = setInterval(step, TICK_MS);
+    window,
+    now: () => now,
+    async run(step) {
+      const wallStart = Date.now();
+      await step(now);
+      while (!stopped && now < window.to) {
+        const next = Math.min(now + STEP_MS, window.to);
+        await pace(next, wallStart);
+        if (stopped) break;
+        buildings.advanceTo(next);
+        now = next;
+        await step(now);
+      }
+      completed = now >= window.to;
     },
     stop() {
-      clearInterval(ticker);
-      step();
-      return now();
+      stopped = true;
+      wake?.();
+    },
+    get completed() {
+      return completed;
     },
   };
 }

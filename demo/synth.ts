@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { CONTEXT } from '../contracts';
+import { type BuildingClock, CONTEXT } from '../contracts';
 import { DEFAULT_IDENTITY } from '../local/common/account';
 
 /** The demo deploys into the local cloud, whose Region is fixed; the shell's AWS Region does not apply. */
@@ -26,6 +26,8 @@ export interface SynthOptions {
   readonly outDir: string;
   /** @default 'app' */
   readonly via?: 'app' | 'cdk-cli';
+  /** The zone controller's building clock (context zonectl:buildingClock). @default 'wall' */
+  readonly buildingClock?: BuildingClock;
 }
 
 export interface SynthResult {
@@ -51,7 +53,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const outDir = resolve(options.outDir);
   const configPath = resolve(options.configPath);
   const csrDir = resolve(options.csrDir);
-  const inputs = synthInputsHash(root, [configPath, csrDir]);
+  const clock = options.buildingClock ?? 'wall';
+  const inputs = synthInputsHash(root, [configPath, csrDir], clock === 'wall' ? '' : `clock=${clock}`);
   const hashFile = join(outDir, HASH_FILE);
   if (
     existsSync(join(outDir, 'manifest.json')) &&
@@ -71,6 +74,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
           `${CONTEXT.csrDir}=${csrDir}`,
           '-c',
           `${CONTEXT.buildingConfig}=${configPath}`,
+          ...(clock === 'wall' ? [] : ['-c', `${CONTEXT.buildingClock}=${clock}`]),
           '-c',
           `${CONTEXT.region}=${LOCAL_SYNTH_REGION}`,
           '-o',
@@ -87,6 +91,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
       ...(cdkJson.context ?? {}),
       [CONTEXT.buildingConfig]: configPath,
       [CONTEXT.csrDir]: csrDir,
+      ...(clock === 'wall' ? {} : { [CONTEXT.buildingClock]: clock }),
       [CONTEXT.region]: LOCAL_SYNTH_REGION,
     };
     await run('synthesizing the CDK app', process.execPath, ['--import', 'tsx', 'bin/app.ts'], {

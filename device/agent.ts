@@ -50,6 +50,11 @@ export interface AgentOptions {
   readonly endpoint?: { readonly host: string; readonly port: number };
   /** Take the first sample right away rather than one interval after start. Default true. */
   readonly sampleOnStart?: boolean;
+  /**
+   * 'timer' (default): the agent samples every `sampleIntervalMs` by itself. 'manual': only when
+   * `sample()` is called, for a simulation that steps its devices through simulated time.
+   */
+  readonly sampling?: 'timer' | 'manual';
   readonly log?: (line: string) => void;
   readonly now?: () => number;
 }
@@ -76,6 +81,11 @@ export interface Agent {
   sample(): Promise<void>;
   /** Publishes everything waiting, waiting at most `timeoutMs` for the PUBACKs. */
   flush(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once no telemetry message awaits its PUBACK and no desired change is being
+   * applied. Publishes nothing itself: what the edge policy keeps waiting stays waiting.
+   */
+  idle(): Promise<void>;
   /** Flushes, reports, disconnects and closes everything. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -310,8 +320,9 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
   const tick = () => {
     sample().catch((err) => log(`sample failed: ${(err as Error).message ?? String(err)}`));
   };
-  const timer = setInterval(tick, policy.options.sampleIntervalMs);
-  if (options.sampleOnStart ?? true) setImmediate(tick);
+  const manual = options.sampling === 'manual';
+  const timer = manual ? undefined : setInterval(tick, policy.options.sampleIntervalMs);
+  if (!manual && (options.sampleOnStart ?? true)) setImmediate(tick);
 
   // The flush deadline is wall-clock time even when `now` is a simulated clock.
   const flush = async (timeoutMs = 5_000): Promise<void> => {
@@ -326,6 +337,11 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
         });
       });
     }
+  };
+
+  const whenIdle = async (): Promise<void> => {
+    while (messagesInFlight > 0) await new Promise<void>((resolve) => idle.push(resolve));
+    await desiredChain.catch(() => undefined);
   };
 
   const stop = async (): Promise<void> => {
@@ -345,6 +361,7 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
     bundle,
     sample,
     flush,
+    idle: whenIdle,
     stop,
     stats: () => ({
       online: link.online,

@@ -1,6 +1,6 @@
 import { CfnOutput, CfnResource, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type BuildingConfig, STACK_OUTPUT } from '../contracts';
+import { type BuildingClock, type BuildingConfig, STACK_OUTPUT } from '../contracts';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { DeviceFleet } from './device-fleet';
 import { DevicePolicy } from './device-policy';
@@ -14,6 +14,8 @@ import { ZoneController } from './zone-controller';
 export interface BuildingStackProps extends StackProps {
   /** The validated building config (contracts `parseBuildingConfig`). */
   readonly config: BuildingConfig;
+  /** The zone controller's building clock. @default 'wall' */
+  readonly buildingClock?: BuildingClock;
   /** CSR PEM by thing name, as onboarding left them (stack provisioning only). @default - no certificates */
   readonly csrPems?: Readonly<Record<string, string>>;
 }
@@ -80,6 +82,7 @@ export class BuildingStack extends Stack {
     this.controller = new ZoneController(this, 'Controller', {
       config,
       deadLetterQueue: this.deadLetterQueue,
+      buildingClock: props.buildingClock,
     });
     this.observability = new Observability(this, 'Observability', {
       buildingId: config.buildingId,

@@ -4,6 +4,7 @@ import type * as iot from 'aws-cdk-lib/aws-iot';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  type BuildingClock,
   type BuildingConfig,
   COMMAND_SHADOW_NAME,
   controlRule,
@@ -31,6 +32,11 @@ export interface ZoneControllerProps {
   readonly serviceName?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Which clock is the building's: 'wall', the function's own (AWS), or 'readings', the
+   * readings' timestamps, for a simulated building on simulated time (the demo). @default 'wall'
+   */
+  readonly buildingClock?: BuildingClock;
   /**
    * Host of the account's AWS IoT data endpoint. @default - looked up at deploy time
    * (lib/iot-data-endpoint.ts)
@@ -71,6 +77,8 @@ export class ZoneController extends Construct {
     });
     this.handler.setEnv(ENV.buildingId, config.buildingId);
     this.handler.setEnv(ENV.configFile, ZONE_CONTROL_CONFIG_FILE);
+    // Only a simulated building sets it; the function's own clock is the default.
+    if (props.buildingClock === 'readings') this.handler.setEnv(ENV.buildingClock, props.buildingClock);
     this.handler.setEnv(
       ENV.iotDataEndpoint,
       props.iotDataEndpoint ?? new IotDataEndpoint(this, 'IotDataEndpoint').address,

@@ -82,6 +82,8 @@ export class ZoneModel {
     private readonly weather: Weather,
     seed: number,
     start: number,
+    /** Local midnight of the simulated day: hours of occupancy count from it. */
+    private readonly origin = 0,
   ) {
     this.volume = config.areaM2 * CEILING_M;
     this.ua = config.areaM2 * 2.2;
@@ -132,7 +134,7 @@ export class ZoneModel {
   }
 
   private updateOccupancy(at: number): void {
-    const hour = Math.floor(at / HOUR);
+    const hour = Math.floor((at - this.origin) / HOUR);
     if (hour !== this.occupancyHour) {
       this.occupancyHour = hour;
       const scheduled = isScheduledOccupied(this.policy, at);
@@ -193,10 +195,14 @@ export class BuildingModel {
     readonly weather: Weather,
     seed: number,
     start: number,
+    origin = 0,
   ) {
     this.time = start;
     this.zones = new Map(
-      config.zones.map((z, i) => [z.id, new ZoneModel(z, config.comfort, weather, seed * 31 + i + 1, start)]),
+      config.zones.map((z, i) => [
+        z.id,
+        new ZoneModel(z, config.comfort, weather, seed * 31 + i + 1, start, origin),
+      ]),
     );
   }
 

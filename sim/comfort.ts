@@ -1,9 +1,11 @@
 import { type ComfortPolicy, isScheduledOccupied } from '../contracts';
 
 /**
- * Comfort accounting: of the time a zone is occupied (people present), the share during
- * which its air temperature is within the comfort band around the setpoint in force, and the
- * share with CO2 at or below the policy's high limit.
+ * Comfort accounting: of the time a zone is occupied (people present), the share during which
+ * its air temperature is comfortable, and the share with CO2 at or below the policy's high
+ * limit. Comfortable means not colder than the setpoint in force minus the comfort band, and not
+ * warmer than the occupied setpoint plus the band: outside scheduled hours the setpoint is the
+ * setback one, and a zone kept warmer than that (a pre-heated one, say) is not uncomfortable.
  */
 export class ComfortMeter {
   private occupiedMs = 0;
@@ -18,14 +20,15 @@ export class ComfortMeter {
     sample: { occupancy: number; temperature: number; co2: number },
   ): void {
     if (sample.occupancy <= 0 || durationMs <= 0) return;
-    const setpoint = isScheduledOccupied(this.policy, at)
-      ? this.policy.occupiedSetpoint
-      : this.policy.unoccupiedSetpoint;
+    const p = this.policy;
+    const setpoint = isScheduledOccupied(p, at) ? p.occupiedSetpoint : p.unoccupiedSetpoint;
     this.occupiedMs += durationMs;
-    if (Math.abs(sample.temperature - setpoint) <= this.policy.comfortBand) this.inBandMs += durationMs;
-    if (sample.co2 <= this.policy.co2HighLimit) this.co2OkMs += durationMs;
+    const t = sample.temperature;
+    if (t >= setpoint - p.comfortBand && t <= p.occupiedSetpoint + p.comfortBand) this.inBandMs += durationMs;
+    if (sample.co2 <= p.co2HighLimit) this.co2OkMs += durationMs;
   }
 
+  /** Hours during which people were in the zone: what the shares rest on. */
   get occupiedHours(): number {
     return this.occupiedMs / 3_600_000;
   }

@@ -2,7 +2,9 @@ import { gaussian, seededRandom } from './random';
 
 /**
  * Outdoor conditions for the simulated day: a daily temperature cycle (coldest near 05:00,
- * warmest near 15:00) with slow seeded noise, and daylight from sunrise to sunset.
+ * warmest near 15:00) with slow seeded noise, and daylight from sunrise to sunset. Times of
+ * day count from `origin`, the local midnight of the simulated day, in whole milliseconds, so
+ * the same seed gives the same weather on any date.
  */
 export interface Weather {
   /** Outdoor temperature in degC at a time (epoch ms). */
@@ -13,6 +15,8 @@ export interface Weather {
 
 export interface WeatherOptions {
   readonly seed: number;
+  /** Local midnight of the simulated day (epoch ms). @default 0 (midnight UTC) */
+  readonly origin?: number;
   readonly meanC?: number;
   readonly swingC?: number;
   readonly sunrise?: number;
@@ -40,16 +44,18 @@ export function createWeather(options: WeatherOptions): Weather {
     return n;
   };
   const cloud = 0.6 + 0.4 * seededRandom(options.seed ^ 0xc10d)();
+  const origin = options.origin ?? 0;
+  const hours = (at: number) => (at - origin) / HOUR;
   return {
     temperature(at) {
-      const hourOfDay = (((at / HOUR) % 24) + 24) % 24;
+      const hourOfDay = ((hours(at) % 24) + 24) % 24;
       const cycle = -Math.cos(((hourOfDay - 5) / 24) * 2 * Math.PI) * swing;
-      const h = Math.floor(at / HOUR);
-      const f = at / HOUR - h;
+      const h = Math.floor(hours(at));
+      const f = hours(at) - h;
       return mean + cycle + noiseAt(h) * (1 - f) + noiseAt(h + 1) * f;
     },
     daylight(at) {
-      const hourOfDay = (((at / HOUR) % 24) + 24) % 24;
+      const hourOfDay = ((hours(at) % 24) + 24) % 24;
       if (hourOfDay <= sunrise || hourOfDay >= sunset) return 0;
       const phase = (hourOfDay - sunrise) / (sunset - sunrise);
       return peak * cloud * Math.sin(Math.PI * phase);

@@ -4,6 +4,7 @@ import {
   type ActuatorKind,
   type ActuatorState,
   ActuatorValueSchemas,
+  type BuildingClock,
   type DesiredCommandState,
   describeIssues,
   type Reading,
@@ -11,12 +12,13 @@ import {
   type ZoneControlConfig,
   ZoneControlConfigSchema,
 } from '../../contracts';
+import { buildingTime } from './building-clock';
 import {
   type CommandShadowSnapshot,
   type CommandShadows,
   ShadowVersionConflictError,
 } from './command-shadow';
-import { decide, latestMeasures, newestReadingTime, type OverrideWindows } from './policy';
+import { decide, latestMeasures, type OverrideWindows } from './policy';
 
 /**
  * Zone controller logic, free of any AWS SDK: for each actuator thing of the zone, read its
@@ -111,7 +113,7 @@ export interface ActuatorPlan {
   readonly expiredOverrides: ActuatorKind[];
 }
 
-/** Decides one actuator from its shadow. */
+/** Decides one actuator from its shadow, at the building's time `now`, on the event's readings. */
 export function planActuator(
   snapshot: CommandShadowSnapshot,
   drives: readonly ActuatorKind[],
@@ -122,7 +124,6 @@ export function planActuator(
   const { changes, expiredOverrides } = decide({
     measures: latestMeasures(event.readings),
     now,
-    readingsAt: newestReadingTime(event.readings),
     policy: config.policy,
     current: currentStateOf(snapshot),
     overrides: overridesOf(snapshot),
@@ -145,7 +146,10 @@ export interface ControllerLog {
 export interface ControlDeps {
   readonly config: ZoneControlConfig;
   readonly shadows: CommandShadows;
+  /** The function's clock. */
   readonly now: () => number;
+  /** Which clock is the building's (building-clock.ts). @default 'wall' */
+  readonly clock?: BuildingClock;
   readonly log?: ControllerLog;
   /** Reads and decides again this many times when the shadow changed in between. */
   readonly conflictRetries?: number;
@@ -174,9 +178,20 @@ export async function controlZone(event: ControlEvent, deps: ControlDeps): Promi
     return { updatedThings: [], commandsIssued: 0, overridesExpired: 0 };
   }
   if (event.readings.length === 0) return { updatedThings: [], commandsIssued: 0, overridesExpired: 0 };
+  const time = buildingTime(event.readings, deps.now(), deps.clock ?? 'wall');
+  if (time.stale + time.ahead > 0) {
+    log?.warn('readings left out of the decision: not recent by the building clock', {
+      thing: event.thing,
+      stale: time.stale,
+      ahead: time.ahead,
+      buildingTime: new Date(time.now).toISOString(),
+    });
+  }
+  if (time.fresh.length === 0) return { updatedThings: [], commandsIssued: 0, overridesExpired: 0 };
+  const fresh: ControlEvent = { ...event, readings: time.fresh };
 
   const results = await Promise.allSettled(
-    actuators.map((a) => controlActuator(a.thing, a.drives, event, deps)),
+    actuators.map((a) => controlActuator(a.thing, a.drives, fresh, time.now, deps)),
   );
   const updatedThings: string[] = [];
   let commandsIssued = 0;
@@ -200,12 +215,13 @@ async function controlActuator(
   thing: string,
   drives: readonly ActuatorKind[],
   event: ControlEvent,
+  now: number,
   deps: ControlDeps,
 ): Promise<ActuatorPlan> {
   const retries = deps.conflictRetries ?? 2;
   for (let attempt = 0; ; attempt++) {
     const snapshot = await deps.shadows.get(thing);
-    const plan = planActuator(snapshot, drives, event, deps.config, deps.now());
+    const plan = planActuator(snapshot, drives, event, deps.config, now);
     if (!plan.desired) return plan;
     try {
       await deps.shadows.update(thing, plan.desired, snapshot.version);

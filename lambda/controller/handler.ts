@@ -3,10 +3,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { Context } from 'aws-lambda';
 import {
+  type BuildingClock,
   ENV,
   METRIC,
   METRIC_DIMENSION_BUILDING,
   METRICS_NAMESPACE,
+  parseBuildingClock,
   type ZoneControlConfig,
 } from '../../contracts';
 import { readConfigFile } from '../shared/config-file';
@@ -26,7 +28,8 @@ import { IotCommandShadows } from './iot-command-shadows';
 
 /**
  * Zone controller function, invoked asynchronously by the control topic rule with the
- * CONTROL_RULE output. The logic lives in controller.ts and policy.ts.
+ * CONTROL_RULE output. The logic lives in controller.ts, policy.ts and building-clock.ts
+ * (ENV.buildingClock picks the building's clock; absent means the function's own).
  * A malformed event is logged and dropped (a retry cannot fix it); shadow API failures are
  * rethrown so Lambda's asynchronous retries run again.
  */
@@ -37,6 +40,8 @@ export interface ControllerHandlerDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => number;
+  /** Which clock is the building's (building-clock.ts). @default 'wall' */
+  readonly clock?: BuildingClock;
 }
 
 export type ControllerHandler = (event: unknown, context?: Context) => Promise<ControlOutcome | undefined>;
@@ -51,6 +56,7 @@ export function createControllerHandler(deps: ControllerHandlerDeps): Controller
         config,
         shadows: deps.shadows,
         now: deps.now ?? Date.now,
+        clock: deps.clock,
         log: logger,
       });
       metrics.addDimension(METRIC_DIMENSION_BUILDING, config.building);
@@ -75,6 +81,7 @@ export function createControllerHandlerFromEnv(env: NodeJS.ProcessEnv = process.
   const serviceName = env[ENV.powertoolsServiceName] || 'zonectl-controller';
   return createControllerHandler({
     config: parseZoneControlConfig(readConfigFile(env)),
+    clock: parseBuildingClock(env[ENV.buildingClock]),
     shadows: new IotCommandShadows(new IoTDataPlaneClient(iotDataClientConfig(env))),
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),

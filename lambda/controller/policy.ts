@@ -4,6 +4,7 @@ import {
   type ComfortPolicy,
   isScheduledOccupied,
   LIGHTING_RANGE,
+  nextOpening,
   type Reading,
   SENSOR_KINDS,
   type SensorKind,
@@ -12,24 +13,33 @@ import {
 } from '../../contracts';
 
 /**
- * The zone controller's policy, a pure function: latest zone readings + time + comfort policy
- * + current actuator state + operator overrides -> the actuator values to change.
+ * The zone controller's policy, a pure function: latest zone readings + the building's time +
+ * comfort policy + current actuator state + operator overrides -> the actuator values to change.
  *
  * Hysteresis keeps it from flapping: inside each dead band the current value is kept.
- * - Heating: on below setpoint - temperatureHysteresis, off above setpoint + hysteresis.
- *   The setpoint is occupiedSetpoint while the schedule says occupied, else unoccupiedSetpoint.
+ * - Heating: on below setpoint - temperatureHysteresis, off above setpoint + hysteresis. The
+ *   setpoint is occupiedSetpoint while the schedule says occupied. Outside scheduled hours it is
+ *   unoccupiedSetpoint, except before an opening (optimal start, `heatingSetpoint`): it ramps up
+ *   at comfort.preheatRate degC per hour so that it reaches the occupied setpoint at opening,
+ *   max(unoccupied, occupied - preheatRate * hours to opening). A zone that is already warm does
+ *   not heat early; a cold one starts as early as its deficit needs at that warm-up rate.
  * - Ventilation from CO2: 'high' at/above co2HighLimit, at least 'low' at/above co2Limit; a
  *   level is held until CO2 falls below its limit - co2Hysteresis. During scheduled hours,
  *   occupancy > 0 keeps at least 'low'. A CO2-only reading in scheduled hours does not switch
  *   ventilation off either (the zone may be occupied: in zones where CO2 and occupancy come
  *   from different sensors, each alone would otherwise undo the other); it takes an
  *   occupancy of 0 in the same message, or the end of scheduled hours.
+ * - Ventilation also cools (free cooling, `coolingVentilation`): in scheduled hours a zone at or
+ *   above occupiedSetpoint + comfortBand - hysteresis (crowds and sun with the heating off) gets
+ *   'high' until it is back below occupiedSetpoint + hysteresis; outdoor air through the heat
+ *   recovery unit is the only cooling a heating-only zone has. It needs a temperature reading in
+ *   the message.
  * - Lighting (light = measured total illuminance, lamps included): occupancy 0 -> 0; occupied
  *   and light below lightingLux * 0.9 -> one step up; light above lightingLux * 1.3 -> one
  *   step down; otherwise kept. Raising needs occupancy in the same message; lowering on
  *   brightness alone is always allowed.
- * Only measures present decide: a temperature-only message decides heating only. An unknown
- * current value counts as the resting state (off / 0).
+ * Only measures present decide: a temperature-only message decides heating (and cooling) only.
+ * An unknown current value counts as the resting state (off / 0).
  */
 
 export const LIGHTING_STEP = 20;
@@ -46,13 +56,11 @@ export type OverrideWindows = Partial<
 
 export interface PolicyInput {
   readonly measures: ZoneMeasures;
-  /** Wall-clock time: operator overrides end against it. */
-  readonly now: number;
   /**
-   * When the readings were taken (epoch ms); the comfort schedule is evaluated at this time,
-   * so late or replayed readings are judged by the hours they describe. Default: `now`.
+   * The building's time (epoch ms, lambda/controller/building-clock.ts): the schedule, the
+   * pre-heating ramp and operator overrides are judged at it.
    */
-  readonly readingsAt?: number;
+  readonly now: number;
   readonly policy: ComfortPolicy;
   /** What the actuator is set to now (desired, else reported). */
   readonly current: ActuatorState;
@@ -70,7 +78,7 @@ export interface PolicyDecision {
 
 export function decide(input: PolicyInput): PolicyDecision {
   const { measures, now, policy, current, drives } = input;
-  const occupiedHours = isScheduledOccupied(policy, input.readingsAt ?? now);
+  const occupiedHours = isScheduledOccupied(policy, now);
   const changes: ActuatorState = {};
   const expiredOverrides: ActuatorKind[] = [];
 
@@ -81,7 +89,7 @@ export function decide(input: PolicyInput): PolicyDecision {
       expiredOverrides.push(kind);
     }
     if (kind === 'heating') {
-      const next = decideHeating(measures, occupiedHours, policy, current.heating);
+      const next = decideHeating(measures, heatingSetpoint(policy, now), policy, current.heating);
       if (next !== undefined && next !== current.heating) changes.heating = next;
     } else if (kind === 'ventilation') {
       const next = decideVentilation(measures, occupiedHours, policy, current.ventilation);
@@ -100,15 +108,30 @@ export function overrideEnd(window: { until: number; setAt?: number }, policy: C
   return Math.min(window.until, window.setAt + policy.maxOverrideMinutes * 60_000);
 }
 
+const HOUR = 3_600_000;
+
+/**
+ * The heating setpoint in force at `now`: the occupied one in scheduled hours; before an
+ * opening, the pre-heating ramp; otherwise the setback.
+ */
+export function heatingSetpoint(policy: ComfortPolicy, now: number): number {
+  if (isScheduledOccupied(policy, now)) return policy.occupiedSetpoint;
+  const span = policy.occupiedSetpoint - policy.unoccupiedSetpoint;
+  if (policy.preheatRate <= 0 || span <= 0) return policy.unoccupiedSetpoint;
+  const opening = nextOpening(policy, now);
+  if (opening === undefined) return policy.unoccupiedSetpoint;
+  const hours = (opening - now) / HOUR;
+  return Math.max(policy.unoccupiedSetpoint, policy.occupiedSetpoint - policy.preheatRate * hours);
+}
+
 export function decideHeating(
   measures: ZoneMeasures,
-  occupiedHours: boolean,
+  setpoint: number,
   policy: ComfortPolicy,
   current: 'on' | 'off' | undefined,
 ): 'on' | 'off' | undefined {
   const t = measures.temperature;
   if (t === undefined) return undefined;
-  const setpoint = occupiedHours ? policy.occupiedSetpoint : policy.unoccupiedSetpoint;
   if (t < setpoint - policy.temperatureHysteresis) return 'on';
   if (t > setpoint + policy.temperatureHysteresis) return 'off';
   return current ?? 'off';
@@ -121,8 +144,11 @@ export function decideVentilation(
   current: VentilationLevel | undefined,
 ): VentilationLevel | undefined {
   const { co2, occupancy } = measures;
-  if (co2 === undefined && occupancy === undefined) return undefined;
   const now = VENTILATION_LEVELS.indexOf(current ?? 'off');
+  if (co2 === undefined && occupancy === undefined) {
+    // A temperature alone can start or hold cooling; ending it takes CO2 or occupancy.
+    return occupiedHours && coolingVentilation(measures, policy, now) ? 'high' : undefined;
+  }
   let level: number;
   if (co2 === undefined) {
     level = now; // occupancy alone can only raise the floor below
@@ -137,8 +163,25 @@ export function decideVentilation(
     const reportedOccupied = occupancy !== undefined && occupancy > 0;
     const maybeOccupied = occupancy === undefined && now >= 1;
     if (reportedOccupied || maybeOccupied) level = Math.max(level, 1);
+    if (coolingVentilation(measures, policy, now)) level = 2;
   }
   return VENTILATION_LEVELS[level];
+}
+
+/**
+ * Whether the zone needs ventilation's cooling: at or above occupiedSetpoint + comfortBand -
+ * hysteresis, and, once cooling at 'high', until back below occupiedSetpoint + hysteresis.
+ */
+export function coolingVentilation(
+  measures: ZoneMeasures,
+  policy: ComfortPolicy,
+  currentLevel: number,
+): boolean {
+  const t = measures.temperature;
+  if (t === undefined) return false;
+  const h = policy.temperatureHysteresis;
+  if (t >= policy.occupiedSetpoint + policy.comfortBand - h) return true;
+  return currentLevel >= 2 && t >= policy.occupiedSetpoint + h;
 }
 
 export function decideLighting(
@@ -156,13 +199,6 @@ export function decideLighting(
     return Math.min(LIGHTING_RANGE.max, level + LIGHTING_STEP);
   }
   return level;
-}
-
-/** The time of the newest reading, or undefined for none. */
-export function newestReadingTime(readings: readonly Reading[]): number | undefined {
-  let newest: number | undefined;
-  for (const r of readings) if (newest === undefined || r.ts > newest) newest = r.ts;
-  return newest;
 }
 
 /** The latest value of each measure across the readings (by timestamp; later wins on ties). */

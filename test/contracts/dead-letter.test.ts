@@ -97,3 +97,22 @@ describe('dead-letter description', () => {
     expect(letter.reason).toHaveLength(120);
   });
 });
+
+describe('when a dead letter is from', () => {
+  const ts = Date.UTC(2026, 10, 23, 7, 30);
+
+  it("dates an ingest entry by its newest reading, on the building's clock, beside when it was written", () => {
+    const d = describeDeadLetter(ingestEntry('x', [{ ts: ts - 60_000 }, { ts }, { ts: 'soon' }]));
+    expect(d.readingsAt).toBe(ts);
+    expect(d.at).toBe(at);
+  });
+
+  it('dates a rule error by the readings of its original message', () => {
+    expect(describeDeadLetter(ruleError([{ ts }, { ts: ts - 1 }])).readingsAt).toBe(ts);
+  });
+
+  it('leaves the date out when no reading carries one', () => {
+    expect(describeDeadLetter(ingestEntry('x', [{}])).readingsAt).toBeUndefined();
+    expect(describeDeadLetter('not json').readingsAt).toBeUndefined();
+  });
+});

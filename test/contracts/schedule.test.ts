@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ComfortPolicySchema, isScheduledOccupied, localTime } from '../../contracts';
+import {
+  ComfortPolicySchema,
+  isScheduledOccupied,
+  localDateOf,
+  localTime,
+  nextOpening,
+  openingHours,
+  zonedEpoch,
+} from '../../contracts';
 
 /** Weekdays 07:00-19:00 in Europe/Berlin. */
 const POLICY = ComfortPolicySchema.parse({
@@ -46,5 +54,57 @@ describe('comfort schedule', () => {
     expect(localTime(Date.UTC(2026, 2, 12, 0, 0), 'UTC')).toEqual({ day: 'thu', hhmm: '00:00' });
     expect(isScheduledOccupied(allDay, Date.UTC(2026, 2, 12, 0, 0))).toBe(true);
     expect(isScheduledOccupied(allDay, Date.UTC(2026, 2, 11, 23, 59))).toBe(false);
+  });
+});
+
+describe('local dates and openings', () => {
+  it('names the calendar date of an instant in the policy time zone', () => {
+    // 23:30 UTC on Tuesday 2026-03-10 is 00:30 on Wednesday in Berlin.
+    expect(localDateOf(Date.UTC(2026, 2, 10, 23, 30), 'Europe/Berlin')).toEqual({
+      year: 2026,
+      month: 3,
+      day: 11,
+      weekday: 'wed',
+    });
+  });
+
+  it('turns a local date and time into the instant, across daylight-saving time', () => {
+    expect(zonedEpoch({ year: 2026, month: 3, day: 11 }, '07:00', 'Europe/Berlin')).toBe(
+      Date.UTC(2026, 2, 11, 6, 0),
+    );
+    expect(zonedEpoch({ year: 2026, month: 7, day: 1 }, '07:00', 'Europe/Berlin')).toBe(
+      Date.UTC(2026, 6, 1, 5, 0),
+    );
+    expect(zonedEpoch({ year: 2026, month: 7, day: 1 }, '00:00', 'UTC')).toBe(Date.UTC(2026, 6, 1, 0, 0));
+    expect(zonedEpoch({ year: 2026, month: 7, day: 1 }, '05:30', 'Asia/Kolkata')).toBe(
+      Date.UTC(2026, 6, 1, 0, 0),
+    );
+    // 02:30 does not exist on 2026-03-29 in Berlin: the instant after the gap.
+    expect(zonedEpoch({ year: 2026, month: 3, day: 29 }, '03:00', 'Europe/Berlin')).toBe(
+      Date.UTC(2026, 2, 29, 1, 0),
+    );
+  });
+
+  it('gives the opening hours of a weekday, none on a day off', () => {
+    const split = {
+      schedule: [
+        { days: ['mon' as const], from: '13:00', to: '18:00' },
+        { days: ['mon' as const], from: '08:00', to: '12:00' },
+      ],
+    };
+    expect(openingHours(split, 'mon')).toEqual({ from: '08:00', to: '18:00' });
+    expect(openingHours(split, 'sun')).toBeUndefined();
+  });
+
+  it('finds the next opening: later today, on the next working day, or none', () => {
+    // Wednesday 05:00 Berlin -> 07:00 the same day.
+    expect(nextOpening(POLICY, Date.UTC(2026, 2, 11, 4, 0))).toBe(Date.UTC(2026, 2, 11, 6, 0));
+    // Wednesday 22:00 Berlin -> Thursday 07:00.
+    expect(nextOpening(POLICY, WEDNESDAY_22_BERLIN)).toBe(Date.UTC(2026, 2, 12, 6, 0));
+    // Friday evening -> Monday 07:00.
+    expect(nextOpening(POLICY, Date.UTC(2026, 2, 13, 20, 0))).toBe(Date.UTC(2026, 2, 16, 6, 0));
+    // At the opening itself.
+    expect(nextOpening(POLICY, Date.UTC(2026, 2, 11, 6, 0))).toBe(Date.UTC(2026, 2, 11, 6, 0));
+    expect(nextOpening({ ...POLICY, schedule: [] }, WEDNESDAY_22_BERLIN)).toBeUndefined();
   });
 });

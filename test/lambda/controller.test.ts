@@ -12,7 +12,13 @@ import {
 } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { COMMAND_SHADOW_NAME, ENV, METRIC, type ZoneControlConfig } from '../../contracts';
+import {
+  type BuildingClock,
+  COMMAND_SHADOW_NAME,
+  ENV,
+  METRIC,
+  type ZoneControlConfig,
+} from '../../contracts';
 import { ZoneControlConfigError } from '../../lambda/controller/controller';
 import {
   createControllerHandler,
@@ -53,13 +59,14 @@ afterEach(() => {
   stdout.mockRestore();
 });
 
-const controller = () =>
+const controller = (clock: BuildingClock = 'wall', now = NOW) =>
   createControllerHandler({
     config: CONFIG,
     shadows: new IotCommandShadows(client, () => 'token-1'),
     logger: silentLogger(),
     metrics: testMetrics(),
-    now: () => NOW,
+    now: () => now,
+    clock,
   });
 
 /** A GetThingShadow payload as the SDK returns it: bytes that can also turn into a string. */
@@ -74,12 +81,12 @@ function shadow(thing: string, document: unknown) {
     .resolves({ payload: payload(document) });
 }
 
-function event(readings: Array<Record<string, number>>, zone = 'z1') {
+function event(readings: Array<Record<string, number>>, zone = 'z1', at = NOW) {
   return {
     building: 'hq',
     zone,
     thing: `${zone}-climate`,
-    readings: readings.map((r, i) => ({ ts: NOW - 1000 + i, seq: i, ...r })),
+    readings: readings.map((r, i) => ({ ts: at - 1000 + i, seq: i, ...r })),
   };
 }
 
@@ -129,7 +136,8 @@ describe('zone controller', () => {
   });
 
   it('writes the resting state to an actuator without a shadow yet, without a version', async () => {
-    await controller()(event([{ temperature: 22 }]));
+    // Above the heating band, below where ventilation starts cooling.
+    await controller()(event([{ temperature: 21.8 }]));
     expect(updates()).toEqual([
       {
         thing: 'z1-hvac',
@@ -248,6 +256,73 @@ describe('zone controller', () => {
     );
   });
 
+  it('fails to start with a building clock it does not know, naming the choices', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zonectl-controller-'));
+    try {
+      writeFileSync(join(dir, 'zone-control.json'), JSON.stringify(CONFIG));
+      const env = {
+        [ENV.configFile]: 'zone-control.json',
+        LAMBDA_TASK_ROOT: dir,
+        [ENV.iotDataEndpoint]: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com',
+        [ENV.buildingClock]: 'sundial',
+      };
+      expect(() => createControllerHandlerFromEnv(env)).toThrow(
+        /building clock 'sundial' is not one of wall, readings/,
+      );
+      expect(() => createControllerHandlerFromEnv({ ...env, [ENV.buildingClock]: 'readings' })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('on the building clock', () => {
+    it('leaves readings older than 30 minutes out of the decision (a replay after an outage)', async () => {
+      await controller()(event([{ temperature: 15 }], 'z1', NOW - 31 * 60_000));
+      expect(updates()).toEqual([]);
+    });
+
+    it('leaves readings from a device clock running fast out of the decision', async () => {
+      await controller()(event([{ temperature: 15 }], 'z1', NOW + 16 * 60_000));
+      expect(updates()).toEqual([]);
+    });
+
+    it("on the readings' clock, judges the schedule and overrides at the readings' time", async () => {
+      // The function's clock is a week later; the building runs on the readings' time.
+      const wall = NOW + 7 * 24 * 3_600_000;
+      shadow('z1-hvac', {
+        state: { desired: { heating: 'off', ventilation: 'off', override: { heating: NOW + 60_000 } } },
+        version: 5,
+      });
+      await controller('readings', wall)(event([{ temperature: 15 }]));
+      expect(updates(), 'the override still runs in building time').toEqual([]);
+      await controller('wall', wall)(event([{ temperature: 15 }]));
+      expect(updates(), "by the function's clock the readings are stale").toEqual([]);
+    });
+
+    it("on the readings' clock, ends an override once the readings pass its end", async () => {
+      shadow('z1-hvac', {
+        state: { desired: { heating: 'off', ventilation: 'off', override: { heating: NOW + 60_000 } } },
+        version: 5,
+      });
+      await controller(
+        'readings',
+        NOW + 7 * 24 * 3_600_000,
+      )(event([{ temperature: 15 }], 'z1', NOW + 120_000));
+      expect(updates()[0]?.document).toMatchObject({
+        state: { desired: { heating: 'on', override: { heating: null } } },
+      });
+    });
+
+    it("never takes the readings' clock more than 15 minutes past the function's", async () => {
+      shadow('z1-hvac', {
+        state: { desired: { heating: 'off', ventilation: 'off', override: { heating: NOW + 20 * 60_000 } } },
+        version: 5,
+      });
+      // A device clock an hour fast cannot end the override early.
+      await controller('readings', NOW)(event([{ temperature: 15 }], 'z1', NOW + 3_600_000));
+      expect(updates()).toEqual([]);
+    });
+  });
   it("talks to the account's own IoT data endpoint that the stack passes, not the SDK's shared default", () => {
     expect(iotDataClientConfig({ [ENV.iotDataEndpoint]: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com' })).toEqual({
       endpoint: 'https://a1b2c3-ats.iot.eu-west-1.amazonaws.com',

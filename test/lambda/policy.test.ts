@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ActuatorState } from '../../contracts';
+import { type ActuatorState, parseBuildingConfigText } from '../../contracts';
 import {
   decide,
   decideHeating,
   decideLighting,
   decideVentilation,
+  heatingSetpoint,
   LIGHTING_STEP,
   latestMeasures,
   type PolicyInput,
@@ -20,29 +21,89 @@ function input(over: Partial<PolicyInput>): PolicyInput {
 describe('heating setpoint by schedule', () => {
   it('uses the occupied setpoint in scheduled hours and the setback outside them', () => {
     // 19 degC: below 21 - 0.5 but above 17 + 0.5.
-    expect(decideHeating({ temperature: 19 }, true, POLICY, 'off')).toBe('on');
-    expect(decideHeating({ temperature: 19 }, false, POLICY, 'on')).toBe('off');
+    expect(decideHeating({ temperature: 19 }, 21, POLICY, 'off')).toBe('on');
+    expect(decideHeating({ temperature: 19 }, 17, POLICY, 'on')).toBe('off');
+    expect(heatingSetpoint(POLICY, WEDNESDAY_10_BERLIN)).toBe(21);
+    expect(heatingSetpoint(POLICY, Date.UTC(2026, 2, 11, 21, 0))).toBe(17); // 22:00 Berlin
+  });
+});
+
+describe('optimal start: pre-heating before opening', () => {
+  /** Wednesday 2026-03-11 in Berlin (UTC+1): 07:00 opening is 06:00 UTC. */
+  const berlin = (hh: number, mm = 0) => Date.UTC(2026, 2, 11, hh - 1, mm);
+
+  it('ramps the setpoint up at preheatRate to reach the occupied setpoint at opening', () => {
+    expect(POLICY.preheatRate).toBe(2);
+    expect(heatingSetpoint(POLICY, berlin(4, 30))).toBe(17); // 2.5 h before: the ramp starts 2 h before
+    expect(heatingSetpoint(POLICY, berlin(5, 0))).toBe(17);
+    expect(heatingSetpoint(POLICY, berlin(5, 30))).toBe(18);
+    expect(heatingSetpoint(POLICY, berlin(6, 0))).toBe(19);
+    expect(heatingSetpoint(POLICY, berlin(6, 45))).toBe(20.5);
+    expect(heatingSetpoint(POLICY, berlin(7, 0))).toBe(21);
+  });
+
+  it('starts heating a cold zone early and a warm one only when its temperature needs it', () => {
+    const heating = (t: number, at: number) =>
+      decide(
+        input({ measures: { temperature: t }, now: at, current: { heating: 'off' }, drives: ['heating'] }),
+      ).changes.heating;
+    // 17.2 degC at 05:30: below the ramp's 18 - 0.5.
+    expect(heating(17.2, berlin(5, 30))).toBe('on');
+    // 18.6 degC at 05:30: warm enough for now; at 06:30 (setpoint 20) it is not.
+    expect(heating(18.6, berlin(5, 30))).toBeUndefined();
+    expect(heating(18.6, berlin(6, 30))).toBe('on');
+  });
+
+  it('looks across days: the evening before a working day and a Friday night do not pre-heat', () => {
+    expect(heatingSetpoint(POLICY, berlin(23, 0))).toBe(17);
+    expect(heatingSetpoint(POLICY, Date.UTC(2026, 2, 14, 5, 30))).toBe(17); // Saturday 06:30
+    // Monday 06:30 after a weekend: ramping.
+    expect(heatingSetpoint(POLICY, Date.UTC(2026, 2, 16, 5, 30))).toBe(20);
+  });
+
+  it('does not pre-heat when preheatRate is 0', () => {
+    expect(heatingSetpoint({ ...POLICY, preheatRate: 0 }, berlin(6, 45))).toBe(17);
+  });
+});
+
+describe('free cooling by ventilation', () => {
+  const vent = (temperature: number, current: 'off' | 'low' | 'high', co2 = 600) =>
+    decideVentilation({ temperature, co2, occupancy: 5 }, true, POLICY, current);
+
+  it('ventilates high when an occupied zone reaches setpoint + band - hysteresis', () => {
+    expect(vent(22.0, 'low')).toBe('high');
+    expect(vent(21.9, 'low')).toBe('low');
+  });
+
+  it('keeps cooling until the zone is back below setpoint + hysteresis, then follows CO2', () => {
+    expect(vent(21.6, 'high')).toBe('high');
+    expect(vent(21.4, 'high')).toBe('low');
+  });
+
+  it('does not cool outside scheduled hours or without a temperature reading', () => {
+    expect(decideVentilation({ temperature: 23, co2: 600, occupancy: 0 }, false, POLICY, 'off')).toBe('off');
+    expect(decideVentilation({ co2: 600, occupancy: 5 }, true, POLICY, 'low')).toBe('low');
   });
 });
 
 describe('heating hysteresis', () => {
   it('switches heating on below setpoint minus hysteresis', () => {
-    expect(decideHeating({ temperature: 20.4 }, true, POLICY, 'off')).toBe('on');
+    expect(decideHeating({ temperature: 20.4 }, 21, POLICY, 'off')).toBe('on');
   });
 
   it('switches heating off above setpoint plus hysteresis', () => {
-    expect(decideHeating({ temperature: 21.6 }, true, POLICY, 'on')).toBe('off');
+    expect(decideHeating({ temperature: 21.6 }, 21, POLICY, 'on')).toBe('off');
   });
 
   it('keeps heating on while the temperature rises through the dead band', () => {
     for (const t of [20.5, 20.8, 21, 21.3, 21.5]) {
-      expect(decideHeating({ temperature: t }, true, POLICY, 'on')).toBe('on');
+      expect(decideHeating({ temperature: t }, 21, POLICY, 'on')).toBe('on');
     }
   });
 
   it('keeps heating off while the temperature falls through the dead band', () => {
     for (const t of [21.5, 21.2, 21, 20.7, 20.5]) {
-      expect(decideHeating({ temperature: t }, true, POLICY, 'off')).toBe('off');
+      expect(decideHeating({ temperature: t }, 21, POLICY, 'off')).toBe('off');
     }
   });
 
@@ -218,10 +279,8 @@ describe('latestMeasures', () => {
   });
 });
 
-describe('schedule time of the readings', () => {
-  it('judges occupancy by when the readings were taken, not by the wall clock', async () => {
-    const { decide } = await import('../../lambda/controller/policy');
-    const { parseBuildingConfigText } = await import('../../contracts');
+describe('the time decisions are taken at', () => {
+  it('judges the schedule at the building time it is given', async () => {
     const { readFileSync } = await import('node:fs');
     const policy = parseBuildingConfigText(readFileSync('building.json', 'utf8')).comfort;
     const night = Date.UTC(2026, 10, 23, 2, 0);
@@ -233,7 +292,7 @@ describe('schedule time of the readings', () => {
       current: { heating: 'off' as const },
       drives: ['heating' as const],
     };
-    expect(decide({ ...input, now: night, readingsAt: midday }).changes).toEqual({ heating: 'on' });
-    expect(decide({ ...input, now: midday, readingsAt: night }).changes).toEqual({});
+    expect(decide({ ...input, now: midday }).changes).toEqual({ heating: 'on' });
+    expect(decide({ ...input, now: night }).changes).toEqual({});
   });
 });

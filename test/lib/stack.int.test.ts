@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   COMMAND_SHADOW_NAME,
@@ -23,6 +23,8 @@ import {
   zoneControlConfigOf,
 } from '../../contracts';
 import { BuildingStack } from '../../lib/building-stack';
+import { DeadLetterQueue } from '../../lib/dead-letter-queue';
+import { ZoneController } from '../../lib/zone-controller';
 import { DEFAULT_IDENTITY } from '../../local/common/account';
 import { devicePolicy as localDevicePolicy } from '../helpers/device-policy';
 import {
@@ -371,6 +373,22 @@ describe('zone controller', () => {
     expect(shadowStatements).toHaveLength(1);
     expect(shadowStatements[0]!.Action).toEqual(['iot:GetThingShadow', 'iot:UpdateThingShadow']);
     expect(shadowStatements[0]!.Resource).toEqual(expected[0]);
+  });
+
+  it("runs on the function's own clock unless the deployment names the readings' clock", () => {
+    const controllerEnv = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment?.Variables as Record<string, string> | undefined)
+        .find((v) => v?.[ENV.configFile] !== undefined);
+    expect(controllerEnv(template)).not.toHaveProperty(ENV.buildingClock);
+    const scope = new Stack(new App(), 'Simulated');
+    const controller = new ZoneController(scope, 'Controller', {
+      config,
+      deadLetterQueue: new DeadLetterQueue(scope, 'DeadLetters'),
+      buildingClock: 'readings',
+    });
+    expect(controller.handler.node.id).toBe('Handler');
+    expect(controllerEnv(Template.fromStack(scope))).toMatchObject({ [ENV.buildingClock]: 'readings' });
   });
 });
 

@@ -45,6 +45,6 @@ describe('the simulated building and its fixed-schedule twin', () => {
     buildings.countFrom(START + 24 * 3_600_000);
     buildings.advanceTo(START + 12 * 3_600_000);
     for (const c of Object.values(buildings.comfort()))
-      expect(c).toEqual({ controlled: null, baseline: null });
+      expect(c).toEqual({ controlled: null, baseline: null, occupiedHours: 0 });
   });
 });
