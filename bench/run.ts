@@ -22,6 +22,7 @@ import { goalMetrics, goals, REFERENCE_PEER } from './goals';
 import { edgeMetrics, meteringMetrics } from './message-figures';
 import { machineLoad } from './proc';
 import { DEFAULT_PROVISIONING_BENCH, provisioningBench } from './provisioning';
+import { registryMetrics } from './registry';
 import {
   type BenchReport,
   errorText,
@@ -191,6 +192,17 @@ function stagesFor(args: readonly string[], buildingJson: string, collected: Col
         );
       },
     },
+    {
+      name: 'registry',
+      title: 'IoT registry: provisioning cost early and late in a fleet',
+      limitMs: 120_000,
+      run: () =>
+        registryMetrics({
+          fleetSize: positiveInt(argValue(args, '--registry-fleet'), '--registry-fleet', 2_000),
+          window: 50,
+          progress,
+        }),
+    },
   ];
   const only = argValue(args, '--only');
   if (!only) return all.filter((s) => !s.optIn || (s.name === 'peer' && peerEndpoint));
@@ -204,11 +216,12 @@ function stagesFor(args: readonly string[], buildingJson: string, collected: Col
 }
 
 const USAGE = `usage: npm run bench -- [--only STAGES] [options]
-stages: agents, edge, provisioning, metering, rules, timestream, e2e, lambda, startup, broker, pipeline, loop
+stages: agents, edge, provisioning, metering, rules, timestream, e2e, registry, lambda, startup, broker, pipeline, loop
         (the default set), fleet and peer (run when named, or the peer when --peer-endpoint is given)
   --agents N --agent-seconds S        the agent memory stage (default 50 agents, 20 s)
   --pipeline-messages N               messages per pipeline run (default 5000)
   --loop-trials N                     closed-loop trials (default 60)
+  --registry-fleet N                  the registry stage's fleet size (default 2000)
   --fleet-agents N --fleet-seconds S  the fleet stage (default 5000 agents, 60 s)
   --peer-endpoint URL                 an AWS-compatible endpoint (IoT, IoT data, SQS) to run the same loads against
   --peer-mqtt HOST:PORT               its MQTT over TLS listener

@@ -112,6 +112,11 @@ export interface SqsServiceOptions {
   readonly endpoint: () => string;
   /** Clock in epoch ms; tests may pass a fake one. */
   readonly now?: () => number;
+  /**
+   * How the event source mappings restored at start invoke their functions; without it the
+   * stored mappings wait for the deployer to create them again.
+   */
+  readonly invokeFunction?: InvokeFunction;
 }
 
 export interface QueueSummary {
@@ -137,9 +142,10 @@ export interface SqsService {
   /** Approximate counts, as GetQueueAttributes reports them. */
   counts(queueUrlOrArn: string): { visible: number; inFlight: number; delayed: number };
   /**
-   * Starts a mapping's poller. `uuid` keeps the identifier of a mapping that is being replaced
-   * (an update keeps its UUID on AWS); a mapping already running under that UUID is an error:
-   * delete it first, so two pollers never share a queue.
+   * Starts a mapping's poller and keeps it in `<dir>/mappings.json` so it polls again after a
+   * restart. `uuid` keeps the identifier of a mapping that is being replaced (an update keeps its
+   * UUID on AWS); a mapping already running under that UUID is an error: delete it first, so two
+   * pollers never share a queue.
    */
   createEventSourceMapping(
     config: EventSourceMappingConfig,
@@ -148,7 +154,7 @@ export interface SqsService {
   ): Promise<EventSourceMapping>;
   /** The running mapping with this UUID, if any. */
   eventSourceMapping(uuid: string): EventSourceMapping | undefined;
-  /** Stops a mapping's poller (waiting for its batch in flight); unknown UUIDs are ignored. */
+  /** Stops a mapping's poller (waiting for its batch in flight) and forgets it; unknown UUIDs are ignored. */
   deleteEventSourceMapping(uuid: string): Promise<void>;
   /** The running mappings, as Lambda's management API describes them (ListEventSourceMappings). */
   listEventSourceMappings(): EventSourceMappingSummary[];

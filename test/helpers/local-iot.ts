@@ -50,14 +50,18 @@ export interface LocalIot {
   close(): Promise<void>;
 }
 
-export async function startLocalIot(compile: PolicyCompiler = compilePolicies): Promise<LocalIot> {
+export async function startLocalIot(
+  compile: PolicyCompiler = compilePolicies,
+  brokerOptions: { readonly maxPendingMessages?: number } = {},
+): Promise<LocalIot> {
   const stateDir = mkdtempSync(join(tmpdir(), 'zonectl-iot-'));
   const logger = recordingLogger();
   const ca = await createCaService({ dir: join(stateDir, 'ca'), logger });
   const server = await ca.issueServerCertificate();
   const directory = createTestDirectory();
   const tls = { keyPem: server.keyPem, certPem: server.certPem, caPem: ca.caPem };
-  const start = (port: number) => createBrokerService({ port, tls, directory, compile, stateDir, logger });
+  const start = (port: number) =>
+    createBrokerService({ port, tls, directory, compile, stateDir, logger, ...brokerOptions });
   let policyCount = 0;
 
   const fixture: LocalIot = {

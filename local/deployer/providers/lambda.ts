@@ -41,10 +41,10 @@ export function lambdaProviders(s: LocalServices): Record<string, ResourceProvid
     },
   };
 
-  // The running pollers belong to the SQS service, not to this provider: the local cloud makes
-  // a fresh set of providers for every deploy, so a redeploy finds the mapping it replaces by
-  // the UUID recorded at the last deploy (`previous.ref`, which is also what `Ref` returns on
-  // AWS and what an update keeps).
+  // The running pollers belong to the SQS service (which keeps them across a restart), not to
+  // this provider: the local cloud makes a fresh set of providers for every deploy, so a redeploy
+  // finds the mapping it replaces by the UUID recorded at the last deploy (`previous.ref`, which
+  // is also what `Ref` returns on AWS and what an update keeps).
   const eventSourceMapping: ResourceProvider = {
     async apply(req) {
       const p = req.properties;

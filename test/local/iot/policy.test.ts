@@ -281,7 +281,23 @@ describe('IoT policy evaluation', () => {
   });
 });
 
+const cond = (condition: unknown) =>
+  JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*', Condition: condition }] });
+
 describe('policy document validation', () => {
+  it('accepts the operators it evaluates, with IfExists, and scalar or list values', () => {
+    expect(() =>
+      parsePolicyDocument(
+        cond({
+          StringEqualsIfExists: { 'iot:ClientId': ['a', 'b'] },
+          Bool: { 'iot:Connection.Thing.IsAttached': true },
+          NumericLessThan: { 'iot:ConnectionId': 5 },
+          Null: { 'iot:ClientId': 'false' },
+        }),
+      ),
+    ).not.toThrow();
+  });
+
   it('accepts a well-formed document with one statement object', () => {
     const doc = parsePolicyDocument(
       JSON.stringify({ Version: '2012-10-17', Statement: allow('iot:*', '*') }),
@@ -294,6 +310,12 @@ describe('policy document validation', () => {
     ['no Statement', '{"Version":"2012-10-17"}'],
     ['a bad Effect', '{"Statement":[{"Effect":"Maybe","Action":"iot:*","Resource":"*"}]}'],
     ['no Resource', '{"Statement":[{"Effect":"Allow","Action":"iot:*"}]}'],
+    ['an unknown condition operator', cond({ StringEqualz: { 'iot:ClientId': 'a' } })],
+    ["Object's own member as an operator", cond({ constructor: { 'iot:ClientId': 'a' } })],
+    ['a condition that is a list', cond([{ StringEquals: { 'iot:ClientId': 'a' } }])],
+    ['condition keys that are not an object', cond({ StringEquals: 'iot:ClientId' })],
+    ['a condition value that is an object', cond({ StringEquals: { 'iot:ClientId': { a: 1 } } })],
+    ['an empty list of condition values', cond({ StringEquals: { 'iot:ClientId': [] } })],
   ])('rejects a document with %s as MalformedPolicyException', (_what, text) => {
     expect(() => parsePolicyDocument(text)).toThrow(
       expect.objectContaining({ code: 'MalformedPolicyException' }),
