@@ -11,7 +11,7 @@ import {
   type DevicePlacement,
   devicePolicyDocument,
   devicesOf,
-  THING_ATTRIBUTE,
+  thingAttributesOf,
 } from '../contracts';
 import { generateKeyAndCsr } from '../contracts/pki';
 import type { DeviceBundle } from '../device/bundle';
@@ -52,11 +52,7 @@ export async function provisionDevices(
   for (const device of devices) {
     registry.createThing({
       thingName: device.thing,
-      attributes: {
-        [THING_ATTRIBUTE.building]: device.building,
-        [THING_ATTRIBUTE.zone]: device.zone,
-        [THING_ATTRIBUTE.kind]: device.kind,
-      },
+      attributes: thingAttributesOf(device),
     });
     const keys = await generateKeyAndCsr(device.thing);
     const cert = await registry.createCertificateFromCsr(keys.csrPem, true);

@@ -35,6 +35,8 @@ export interface BenchReport {
     readonly cpuModel: string;
     readonly totalMemoryMiB: number;
   };
+  /** The machine's load average when the report was written (the machine may be shared). */
+  readonly load?: string;
   readonly stages: readonly StageOutcome[];
 }
 

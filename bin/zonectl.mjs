@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry shim for `npx zonectl`: loads the TypeScript command through tsx.
-import { register } from 'tsx/esm/api';
+// Entry for `npx zonectl` and `npm start`: runs bin/zonectl.ts from a build kept in the
+// node_modules cache and made again whenever a source changes (bin/launcher.mjs).
+import { launch } from './launcher.mjs';
 
-register();
-await import('./zonectl.ts');
+await launch('bin/zonectl.ts');

@@ -2,12 +2,12 @@
  * `zonectl claim create` (a claim certificate for installers of a fleet-provisioned building:
  * key made here, certificate from its CSR, the building's claim policy attached) and
  * `zonectl claim revoke` (UpdateCertificate REVOKED).
+ * The claim library (key, CSR, IoT client, device SDK) loads when a command runs, not with the
+ * command list.
  */
 import type { Command } from 'commander';
-import { DEFAULT_LOCAL_STATE_DIR } from '../contracts';
-import { createClaim, defaultClaimDir, revokeClaim } from '../provisioning/claims';
+import { DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
 import { OnboardError } from '../provisioning/errors';
-import { targetFor } from '../provisioning/onboard';
 import { buildingConfigFile, certificateId, directoryToUse, existingDirectory, option } from './options';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -42,6 +42,10 @@ export function registerClaimCommand(program: Command): void {
     .addOption(stateDirOption())
     .action((flags: { config: string; claimDir?: string; local?: boolean; stateDir: string }) =>
       guarded(async () => {
+        const [{ createClaim, defaultClaimDir }, { targetFor }] = await Promise.all([
+          import('../provisioning/claims'),
+          import('../provisioning/onboard'),
+        ]);
         const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
         const { path, claim: made } = await createClaim({
           configPath: flags.config,
@@ -82,6 +86,10 @@ export function registerClaimCommand(program: Command): void {
             'Pass --claim-dir <dir> (the folder of claim.json) or --certificate-id <id>.',
           );
         }
+        const [{ revokeClaim }, { targetFor }] = await Promise.all([
+          import('../provisioning/claims'),
+          import('../provisioning/onboard'),
+        ]);
         const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
         const { certificateId } = await revokeClaim({
           claimDir: flags.claimDir ?? '',

@@ -5,18 +5,13 @@
  * `zonectl onboard <thing> --finish` (or `device provision`) wrote, with simulated drivers (a
  * laptop has no sensors); with `--claim` it provisions first when there is no bundle yet.
  * `zonectl device pack <thing>`: the folder to copy to the device (provisioning/device-package.ts).
+ * The device SDK and the agent's builder load when a command runs, not with the command list.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BUNDLE_FILE, DEFAULT_DEVICES_DIR } from '../contracts';
-import { runAgent } from '../device/agent';
+import { BUNDLE_FILE, DEFAULT_DEVICES_DIR } from '../contracts/paths';
 import { AgentBuildError, crtPlatforms } from '../device/build';
-import { BundleError, loadBundle } from '../device/bundle';
-import { stopOnSignals } from '../device/main';
-import { ClaimError, loadClaim } from '../device/provision';
-import { packDevice } from '../provisioning/device-package';
-import { provisionFirstBoot } from '../provisioning/first-boot';
 import {
   argument,
   CliError,
@@ -45,6 +40,10 @@ async function provision(
   flags: { claim: string; zone?: string; devicesDir: string },
 ): Promise<void> {
   const say = (line: string) => process.stderr.write(`[${thing}] ${line}\n`);
+  const [{ ClaimError, loadClaim }, { provisionFirstBoot }] = await Promise.all([
+    import('../device/provision'),
+    import('../provisioning/first-boot'),
+  ]);
   let claim: ReturnType<typeof loadClaim>;
   try {
     claim = loadClaim(flags.claim);
@@ -134,6 +133,11 @@ export function registerDeviceCommand(program: Command): void {
     .addOption(option('--zone <zone>', 'with --claim: the zone the device is installed in', zoneId))
     .action(
       async (thing: string, flags: { devicesDir: string; sim?: boolean; claim?: string; zone?: string }) => {
+        const [{ runAgent }, { loadBundle }, { stopOnSignals }] = await Promise.all([
+          import('../device/agent'),
+          import('../device/bundle'),
+          import('../device/main'),
+        ]);
         const dir = join(flags.devicesDir, thing);
         if (flags.claim && !existsSync(join(dir, BUNDLE_FILE))) {
           await provision(thing, { claim: flags.claim, zone: flags.zone, devicesDir: flags.devicesDir });
@@ -188,6 +192,7 @@ export function registerDeviceCommand(program: Command): void {
         flags: { devicesDir: string; out?: string; platform?: string; entry?: string },
       ) => {
         const outDir = flags.out ?? join('.zonectl', 'dist', thing);
+        const { packDevice } = await import('../provisioning/device-package');
         const packed = await forThing(thing, () =>
           packDevice({
             thing,
@@ -217,6 +222,7 @@ async function forThing<T>(thing: string, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (err) {
+    const { BundleError } = await import('../device/bundle');
     if (err instanceof BundleError) throw new CliError(err.message.replaceAll('<thing>', thing));
     if (err instanceof AgentBuildError) throw new CliError(err.message);
     throw err;

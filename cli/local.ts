@@ -1,20 +1,16 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  DEFAULT_LOCAL_STATE_DIR,
-  ENDPOINTS_FILE,
-  type LocalEndpoints,
-  LocalEndpointsError,
-  readLocalEndpoints,
-} from '../contracts';
-import { ADMIN_DEPLOY_PATH } from '../local/admin';
-import { type LocalCloud, startLocalCloud } from '../local/cloud';
-import { errorText } from '../local/common/log';
+import type { LocalEndpoints } from '../contracts';
+import { DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
+import type { LocalCloud } from '../local/cloud';
 import type { DeployResult } from '../local/deployer/deployer';
 import { directoryToUse, existingDirectory, oneOf, option, port } from './options';
 import { formatDeployReport } from './report';
 
-/** `zonectl local up` and `zonectl local deploy`: the local cloud in the foreground, and deploying to it. */
+/**
+ * `zonectl local up` and `zonectl local deploy`: the local cloud in the foreground, and deploying
+ * to it. The local cloud's services load when `local up` runs, not when the program starts.
+ */
 export function registerLocalCommand(program: Command): void {
   const local = program.command('local').description('Run the pipeline on this machine with no AWS account');
 
@@ -69,6 +65,11 @@ export function registerLocalCommand(program: Command): void {
         liveanalytics: 'open' | 'closed';
       }) => {
         const started = Date.now();
+        const [{ startLocalCloud }, { errorText }, { ENDPOINTS_FILE }] = await Promise.all([
+          import('../local/cloud'),
+          import('../local/common/log'),
+          import('../contracts/local-endpoints'),
+        ]);
         let cloud: LocalCloud;
         try {
           cloud = await startLocalCloud({
@@ -78,7 +79,7 @@ export function registerLocalCommand(program: Command): void {
             liveAnalytics: opts.liveanalytics,
           });
         } catch (err) {
-          fail(`the local cloud could not start: ${describeStartError(err)}`);
+          fail(`the local cloud could not start: ${describeStartError(err, errorText)}`);
         }
         printEndpoints(cloud.endpoints, join(cloud.stateDir, ENDPOINTS_FILE), Date.now() - started);
         const stop = async (signal: string) => {
@@ -116,7 +117,8 @@ export function registerLocalCommand(program: Command): void {
     )
     .addOption(option('--assembly <dir>', 'the cloud assembly to deploy', cloudAssembly, 'cdk.out'))
     .action(async (opts: { stateDir: string; assembly: string }) => {
-      const endpoints = readEndpoints(opts.stateDir);
+      const endpoints = await readEndpoints(opts.stateDir);
+      const { ADMIN_DEPLOY_PATH } = await import('../local/admin');
       let res: Response;
       try {
         res = await fetch(`${endpoints.apiEndpoint}${ADMIN_DEPLOY_PATH}`, {
@@ -147,8 +149,8 @@ export function registerLocalCommand(program: Command): void {
         DEFAULT_LOCAL_STATE_DIR,
       ),
     )
-    .action((opts: { stateDir: string }) => {
-      console.log(shellExports(readEndpoints(opts.stateDir)));
+    .action(async (opts: { stateDir: string }) => {
+      console.log(shellExports(await readEndpoints(opts.stateDir)));
     });
 }
 
@@ -189,7 +191,8 @@ export function shellExports(e: LocalEndpoints): string {
     .join('\n');
 }
 
-export function readEndpoints(stateDir: string): LocalEndpoints {
+export async function readEndpoints(stateDir: string): Promise<LocalEndpoints> {
+  const { LocalEndpointsError, readLocalEndpoints } = await import('../contracts/local-endpoints');
   try {
     return readLocalEndpoints(stateDir);
   } catch (err) {
@@ -207,7 +210,7 @@ function printEndpoints(e: LocalEndpoints, file: string, ms: number): void {
   console.log(`  endpoints written  ${file}`);
 }
 
-function describeStartError(err: unknown): string {
+function describeStartError(err: unknown, errorText: (err: unknown) => string): string {
   const e = err as NodeJS.ErrnoException & { port?: number };
   if (e.code === 'EADDRINUSE') {
     return `port ${e.port ?? ''} is in use; pass --mqtt-port / --api-port (0 picks a free port) or stop what uses it`;

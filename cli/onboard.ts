@@ -2,18 +2,11 @@
  * `zonectl onboard <thing>` (key + CSR), `zonectl onboard <thing> --finish` (device bundle),
  * `zonectl onboard <thing> --rotate` (new key; the old certificate stays ACTIVE until
  * `--retire-previous`, once the device has switched) and
- * `zonectl revoke <thing>` (UpdateCertificate REVOKED).
+ * `zonectl revoke <thing>` (UpdateCertificate REVOKED). The provisioning library (keys, the AWS
+ * SDK) loads when a command runs, not with the command list.
  */
 import { type Command, Option } from 'commander';
-import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR, DEFAULT_LOCAL_STATE_DIR } from '../contracts';
-import { devicePackStep, deviceRunStep } from '../provisioning/next-steps';
-import {
-  finishOnboarding,
-  retirePrevious,
-  revokeDevice,
-  startOnboarding,
-  targetFor,
-} from '../provisioning/onboard';
+import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR, DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
 import {
   argument,
   buildingConfigFile,
@@ -90,7 +83,10 @@ export function registerOnboardCommand(program: Command): void {
       option('--certificate-id <id>', 'certificate id, instead of reading the stack outputs', certificateId),
     )
     .action(async (thing: string, flags: OnboardFlags) => {
+      const [{ finishOnboarding, startOnboarding, targetFor }, { devicePackStep, deviceRunStep }] =
+        await Promise.all([import('../provisioning/onboard'), import('../provisioning/next-steps')]);
       if (flags.retirePrevious) {
+        const { retirePrevious } = await import('../provisioning/onboard');
         const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
         const result = await retirePrevious({ thing, devicesDir: flags.devicesDir, target }).finally(() =>
           target.iot.destroy(),
@@ -176,6 +172,7 @@ export function registerOnboardCommand(program: Command): void {
         thing: string,
         flags: { devicesDir: string; local?: boolean; stateDir: string; certificateId?: string },
       ) => {
+        const { revokeDevice, targetFor } = await import('../provisioning/onboard');
         const target = targetFor({ local: flags.local, stateDir: flags.stateDir });
         const { certificateId } = await revokeDevice({
           thing,

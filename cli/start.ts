@@ -3,16 +3,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { WEEKDAYS, type Weekday } from '../contracts';
-import { type Demo, type DemoSummary, startDemo } from '../demo/demo';
-import { claimStateDir } from '../demo/state-dir';
-import { formatRun, formatSummary } from '../demo/summary';
-import { consoleLogger, type LocalLogger } from '../local/common/log';
+import type { Demo, DemoSummary } from '../demo/demo';
+import type { LocalLogger } from '../local/common/log';
 import { buildingConfigFile, directoryToUse, numberIn, oneOf, option, port } from './options';
 import { failureText } from './run';
 
 /**
  * `zonectl start` (what `npm start` runs): the whole pipeline with a simulated building and
- * the dashboard, or `--headless` for scripts and CI, which prints the summary and exits.
+ * the dashboard, or `--headless` for scripts and CI, which prints the summary and exits. The
+ * demo (local cloud, agents, simulation) loads when the command runs.
  */
 export function registerStartCommand(program: Command): void {
   program
@@ -124,6 +123,13 @@ interface StartOptions {
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function runStart(opts: StartOptions): Promise<number> {
+  const [{ startDemo }, { consoleLogger }, { claimStateDir }, { formatRun, formatSummary }] =
+    await Promise.all([
+      import('../demo/demo'),
+      import('../local/common/log'),
+      import('../demo/state-dir'),
+      import('../demo/summary'),
+    ]);
   const stateDir = resolve(opts.stateDir);
   try {
     claimStateDir(stateDir);
@@ -132,7 +138,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     return 1;
   }
   const logFile = join(stateDir, 'demo.log');
-  const logger = fileLogger(logFile);
+  const logger = fileLogger(logFile, consoleLogger);
   // --duration is the wall-clock time of a run that keeps up: it fixes the simulated hours.
   const hours =
     opts.hours ?? (opts.duration !== undefined ? (opts.duration * (opts.speed as number)) / 3600 : undefined);
@@ -209,7 +215,10 @@ async function runStart(opts: StartOptions): Promise<number> {
 }
 
 /** Local cloud and agent logs go to a file, warnings and errors also to the console. */
-function fileLogger(path: string): LocalLogger {
+function fileLogger(
+  path: string,
+  consoleLogger: typeof import('../local/common/log').consoleLogger,
+): LocalLogger {
   const out = createWriteStream(path, { flags: 'a' });
   const base = consoleLogger('local', (line) => out.write(`${line}\n`));
   const wrap = (l: LocalLogger): LocalLogger => ({

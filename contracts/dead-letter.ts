@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import { CONTROL_EVENT_KIND, rulePurposeOf } from './rules';
 
 /**
- * What lands in the pipeline's dead-letter queue. Three shapes arrive there:
+ * What lands in the pipeline's dead-letter queue. Four shapes arrive there:
  *  - ingest entries written by the ingest function (this schema), one per message, listing the
  *    readings that were invalid or rejected by the store, with the reason;
  *  - AWS IoT rule error-action payloads (`ruleName`, `failures`, `base64OriginalPayload`);
- *  - ingest-queue messages moved by SQS redrive after too many failed receives (the rule's output).
+ *  - ingest-queue messages moved by SQS redrive after too many failed receives (the rule's output);
+ *  - control events (CONTROL_RULE output, `kind` CONTROL_EVENT_KIND) moved by SQS redrive after
+ *    the zone controller kept failing on them.
+ * The control path sees the same telemetry as the ingest path, so its dead letters stand for
+ * decisions that were not made, not for readings: the ingest path stores or dead-letters those.
  */
 export const DEAD_LETTER_KIND = 'zonectl.dead-letter' as const;
 
@@ -54,18 +59,18 @@ export const RuleErrorPayloadSchema = z
 export type RuleErrorPayload = z.output<typeof RuleErrorPayloadSchema>;
 
 /** Where a dead letter came from (see the three shapes above), or 'unreadable' for a body that is not JSON. */
-export type DeadLetterOrigin = 'ingest' | 'rule' | 'redrive' | 'unreadable';
+export type DeadLetterOrigin = 'ingest' | 'rule' | 'redrive' | 'control' | 'unreadable';
 
 /** One dead letter described for people (the dashboard) and for the books (the demo). */
 export interface DeadLetterDescription {
   readonly origin: DeadLetterOrigin;
-  /** Where it came from, for people: `ingest`, `rule <name>`, `redrive` or `unknown`. */
+  /** Where it came from, for people: `ingest`, `rule <name>`, `redrive`, `control` or `unknown`. */
   readonly source: string;
   /** The whole reason, as the dashboard lists it. */
   readonly reason: string;
   /** A short reason that alike dead letters share, so they can be counted together. */
   readonly summary: string;
-  /** How many readings it accounts for; used to balance the books. */
+  /** How many readings it accounts for; used to balance the books (0 for the control path's). */
   readonly readings: number;
   /** When the ingest function wrote it (ingest entries only; the function's clock). */
   readonly at?: number;
@@ -108,14 +113,26 @@ export function describeDeadLetter(body: string): DeadLetterDescription {
   const ruleError = RuleErrorPayloadSchema.safeParse(parsed);
   if (ruleError.success) {
     const { ruleName, failures, base64OriginalPayload } = ruleError.data;
+    const control = rulePurposeOf(ruleName) === 'control';
     const original = messageInBase64(base64OriginalPayload);
     return {
-      origin: 'rule',
+      origin: control ? 'control' : 'rule',
       source: `rule ${ruleName}`,
       reason: failures.map((f) => `${f.failedAction}: ${f.errorMessage}`).join('; '),
       summary: `rule ${ruleName} action failed`,
-      readings: countReadings(original),
+      readings: control ? 0 : countReadings(original),
       readingsAt: newestTs(readingsOf(original)),
+    };
+  }
+  if ((parsed as { kind?: unknown } | null)?.kind === CONTROL_EVENT_KIND) {
+    const event = parsed as { zone?: unknown; thing?: unknown };
+    return {
+      origin: 'control',
+      source: 'control',
+      reason: `the zone controller kept failing on a control event of zone ${String(event.zone)} (${countReadings(parsed)} readings, stored by the ingest path)`,
+      summary: 'control event the zone controller kept failing on',
+      readings: 0,
+      ...(typeof event.thing === 'string' ? { thing: event.thing } : {}),
     };
   }
   const readings = countReadings(parsed);

@@ -10,6 +10,10 @@ export const METRIC = {
   storeThrottled: 'StoreThrottled',
   commandsIssued: 'CommandsIssued',
   overridesExpired: 'OverridesExpired',
+  /** Control events the zone controller took from its queue. */
+  controlEvents: 'ControlEvents',
+  /** Zone decisions it made from them: one per zone of a batch, however many events it held. */
+  controlDecisions: 'ControlDecisions',
 } as const;
 
 /** Dimension every handler metric carries. */

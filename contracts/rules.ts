@@ -28,11 +28,17 @@ export function ingestRule(buildingId: string): RuleSql {
   );
 }
 
-/** Control path: just what the zone controller needs, for the zones of its own building. */
+/** Marks a control event (the control rule's output), so a dead letter of the control path is known as one. */
+export const CONTROL_EVENT_KIND = 'zonectl.control' as const;
+
+/**
+ * Control path: just what the zone controller needs, for the zones of its own building, to the
+ * control queue; the controller takes the queue in batches and decides once per zone of a batch.
+ */
 export function controlRule(buildingId: string): RuleSql {
   return sql(
-    `SELECT topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, readings ` +
-      `FROM '${telemetryTopicFilter(buildingId)}' WHERE isUndefined(readings) = false`,
+    `SELECT '${CONTROL_EVENT_KIND}' AS kind, topic(${L.building}) AS building, topic(${L.zone}) AS zone, ` +
+      `topic(${L.thing}) AS thing, readings FROM '${telemetryTopicFilter(buildingId)}' WHERE isUndefined(readings) = false`,
   );
 }
 
@@ -42,4 +48,10 @@ export function ruleName(buildingId: string, purpose: 'ingest' | 'control'): str
   if (!RULE_NAME_PATTERN.test(name))
     throw new Error(`cannot form a valid rule name from building id '${buildingId}'`);
   return name;
+}
+
+/** What a rule named by `ruleName` is for, or undefined for a name it does not form. */
+export function rulePurposeOf(name: string): 'ingest' | 'control' | undefined {
+  const m = /^zonectl_\w+_(ingest|control)$/.exec(name);
+  return m ? (m[1] as 'ingest' | 'control') : undefined;
 }

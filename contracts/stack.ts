@@ -6,6 +6,7 @@
 export const STACK_OUTPUT = {
   deadLetterQueueUrl: 'DeadLetterQueueUrl',
   ingestQueueUrl: 'IngestQueueUrl',
+  controlQueueUrl: 'ControlQueueUrl',
   timestreamDatabase: 'TimestreamDatabase',
   timestreamTable: 'TimestreamTable',
   ingestRuleName: 'IngestRuleName',

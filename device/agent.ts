@@ -259,7 +259,11 @@ export async function runAgent(bundle: DeviceBundle, options: AgentOptions): Pro
     const request = { thingName: bundle.thing, shadowName };
     const qos = mqtt.QoS.AtLeastOnce;
     if (drives.length > 0) {
-      await client.subscribeToNamedShadowDeltaUpdatedEvents(request, qos, (err, event) => {
+      // Deltas at QoS 0: the agent answers a delta with its reported state at once, and a QoS 1
+      // delivery first costs a PUBACK round trip. A delta lost with a dropped connection is not
+      // lost to the device: every connect subscribes again and gets the whole shadow, whose
+      // delta it applies (clean session, see device/connection.ts).
+      await client.subscribeToNamedShadowDeltaUpdatedEvents(request, mqtt.QoS.AtMostOnce, (err, event) => {
         if (err || !event?.state) return;
         void onDesired(event.state);
       });

@@ -18,7 +18,6 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 
 export const AGENT_FILE = 'zonectl-agent.mjs';
 export const CRT_LIBRARY_FILE = 'aws-crt-nodejs.node';
@@ -93,6 +92,8 @@ export async function buildAgent(o: BuildAgentOptions): Promise<BuiltAgent> {
   mkdirSync(outDir, { recursive: true });
   const agentFile = join(outDir, AGENT_FILE);
   try {
+    // esbuild loads only when an agent is built, not with the zonectl command list
+    const { build } = await import('esbuild');
     await build({
       entryPoints: [resolve(o.entry ?? AGENT_ENTRY)],
       bundle: true,

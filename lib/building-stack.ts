@@ -1,4 +1,4 @@
-import { CfnOutput, CfnResource, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type BuildingClock, type BuildingConfig, STACK_OUTPUT } from '../contracts';
 import { DeadLetterQueue } from './dead-letter-queue';
@@ -100,6 +100,7 @@ export class BuildingStack extends Stack {
       buildingId: config.buildingId,
       deadLetterQueue: this.deadLetterQueue.queue,
       ingestServiceName: this.ingest.handler.serviceName,
+      controllerServiceName: this.controller.handler.serviceName,
       functions: [
         { label: 'ingest', function: this.ingest.handler.function },
         { label: 'controller', function: this.controller.handler.function },
@@ -108,12 +109,19 @@ export class BuildingStack extends Stack {
           : []),
       ],
       rules: [{ ruleName: this.ingest.ruleName }, { ruleName: this.controller.ruleName }],
+      queues: [
+        // Readings wait at most a batching window; a quarter of an hour means the store is failing.
+        { label: 'ingest', queue: this.ingest.queue, maxAge: Duration.minutes(15) },
+        // A command decided from readings older than 5 minutes is a late command.
+        { label: 'control', queue: this.controller.queue, maxAge: Duration.minutes(5) },
+      ],
     });
 
     const output = (key: string, value: string, description: string) =>
       new CfnOutput(this, key, { key, value, description });
     output(STACK_OUTPUT.deadLetterQueueUrl, this.deadLetterQueue.queue.queueUrl, 'Dead-letter queue URL');
     output(STACK_OUTPUT.ingestQueueUrl, this.ingest.queue.queueUrl, 'Ingest queue URL');
+    output(STACK_OUTPUT.controlQueueUrl, this.controller.queue.queueUrl, 'Control queue URL');
     output(STACK_OUTPUT.storageEngine, store.engine, 'Where readings are stored (storage.engine)');
     if (this.telemetryTable) {
       output(STACK_OUTPUT.timestreamDatabase, this.telemetryTable.databaseName, 'Timestream database name');
@@ -136,7 +144,11 @@ export class BuildingStack extends Stack {
       );
     }
     output(STACK_OUTPUT.ingestRuleName, this.ingest.ruleName, 'Topic rule feeding the ingest queue');
-    output(STACK_OUTPUT.controlRuleName, this.controller.ruleName, 'Topic rule invoking the zone controller');
+    output(
+      STACK_OUTPUT.controlRuleName,
+      this.controller.ruleName,
+      "Topic rule feeding the zone controller's queue",
+    );
     output(
       STACK_OUTPUT.devicePolicyName,
       this.devicePolicy.policyName,

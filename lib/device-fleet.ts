@@ -7,7 +7,7 @@ import {
   csrFileName,
   type DevicePlacement,
   devicesOf,
-  THING_ATTRIBUTE,
+  thingAttributesOf,
 } from '../contracts';
 
 /** Stack output key holding a thing's certificate ARN (the ARN twin of `certificateOutputKey`). */
@@ -62,11 +62,7 @@ export class DeviceFleet extends Construct {
       const thing = new iot.CfnThing(this, `Thing-${device.thing}`, {
         thingName: device.thing,
         attributePayload: {
-          attributes: {
-            [THING_ATTRIBUTE.building]: device.building,
-            [THING_ATTRIBUTE.zone]: device.zone,
-            [THING_ATTRIBUTE.kind]: device.kind,
-          },
+          attributes: thingAttributesOf(device),
         },
       });
       things[device.thing] = thing;

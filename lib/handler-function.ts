@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stage, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type FingerprintOptions, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { ENV, type EnvName, METRICS_NAMESPACE } from '../contracts';
+import { bundleHandler } from './handler-bundle';
 
 /** The repository root, where lambda/ and package-lock.json live. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,11 +56,14 @@ const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
  * A Lambda function bundled from TypeScript by the local esbuild (never Docker), on Node.js 22
  * and arm64, with its own log group and a role that may write only to that log group.
  *
- * The bundle is self-contained (the AWS SDK included, CommonJS `index.js`), so the local cloud
- * can run the asset straight from the cloud assembly.
+ * The bundle is one CommonJS `index.js` (lib/handler-bundle.ts) without the AWS SDK, which
+ * the nodejs22.x runtime provides (AWS Lambda Developer Guide, "Building Lambda functions with
+ * Node.js"); the local cloud runs the asset straight from the cloud assembly and provides the
+ * SDK the same way. The asset hash is the hash of the bundle, so an unchanged bundle is not
+ * uploaded again.
  */
 export class HandlerFunction extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly timeout: Duration;
@@ -86,7 +90,7 @@ export class HandlerFunction extends Construct {
     }
     this.timeout = timeout;
     this.serviceName = props.serviceName;
-    const files = stageFiles(this, props.files ?? {});
+    const files = checkFileNames(this, props.files ?? {});
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -110,9 +114,32 @@ export class HandlerFunction extends Construct {
       });
     }
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    const entry = props.entry;
+    // Typed with the core's FingerprintOptions for `extraHash`, which the asset passes on to its
+    // staging (AssetStaging takes FingerprintOptions); fromAsset's own type leaves it out.
+    const assetOptions: s3assets.AssetOptions & FingerprintOptions = {
+      assetHashType: AssetHashType.OUTPUT,
+      // The CDK reuses a bundle within one synth by source folder and options; the entry and
+      // the files are part of what makes this bundle, so two functions of one entry with
+      // different files (a controller per building) get bundles of their own.
+      extraHash: bundleKey(entry, files),
+      bundling: {
+        // Never pulled: the local bundling below either succeeds or fails the synth.
+        image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+        local: {
+          tryBundle(outputDir) {
+            bundleHandler(entry, outputDir);
+            // The files go into the asset beside index.js; the asset hash is of this output,
+            // so a changed file is a new asset.
+            for (const [name, content] of files) writeFileSync(join(outputDir, name), content);
+            return true;
+          },
+        },
+      },
+    };
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(dirname(entry), assetOptions),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -128,36 +155,9 @@ export class HandlerFunction extends Construct {
             allowPublicSubnet: false,
           }
         : {}),
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
       environment: {
         [ENV.powertoolsServiceName]: props.serviceName,
         [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
-      },
-      bundling: {
-        externalModules: [],
-        minify: true,
-        sourceMap: false,
-        format: nodejs.OutputFormat.CJS,
-        target: 'node22',
-        forceDockerBundling: false,
-        logLevel: nodejs.LogLevel.WARNING,
-        // The files go into the asset after esbuild; the asset hash is of the output, so a
-        // changed file is a new asset.
-        ...(files.length > 0
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (_input: string, output: string) =>
-                  files.map(({ source, name }) =>
-                    process.platform === 'win32'
-                      ? `copy "${source}" "${join(output, name)}"`
-                      : `cp "${source}" "${join(output, name)}"`,
-                  ),
-              },
-            }
-          : {}),
       },
     });
     Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge({
@@ -173,28 +173,24 @@ export class HandlerFunction extends Construct {
   }
 }
 
-/**
- * Writes the files into the cloud assembly's output directory (under `.zonectl-files/`, one
- * folder per content hash), where the bundling step copies them from.
- */
-function stageFiles(
+function bundleKey(entry: string, files: ReadonlyArray<[string, string]>): string {
+  // The entry relative to the repository, so the asset hash is the same in every checkout.
+  const hash = createHash('sha256').update(relative(REPO_ROOT, entry).replaceAll('\\', '/'));
+  for (const [name, content] of files) hash.update('\0').update(name).update('\0').update(content);
+  return hash.digest('hex');
+}
+
+/** Checks the names of the files to ship beside the bundle; returns them as [name, content]. */
+function checkFileNames(
   scope: Construct,
   files: Readonly<Record<string, string>>,
-): Array<{ name: string; source: string }> {
-  const out: Array<{ name: string; source: string }> = [];
-  for (const [name, content] of Object.entries(files)) {
+): Array<[name: string, content: string]> {
+  for (const name of Object.keys(files)) {
     if (!FILE_NAME.test(name) || name === 'index.js') {
       throw new Error(
         `${scope.node.path}: '${name}' is not a file name for the function's asset; use letters, digits, '.', '_' and '-' (not index.js)`,
       );
     }
-    const hash = createHash('sha256').update(name).update('\0').update(content).digest('hex').slice(0, 24);
-    // Absolute: the bundling commands run in the project root, not where the app was started.
-    const dir = resolve(Stage.of(scope)?.outdir ?? REPO_ROOT, '.zonectl-files', hash);
-    mkdirSync(dir, { recursive: true });
-    const source = join(dir, name);
-    writeFileSync(source, content);
-    out.push({ name, source });
   }
-  return out;
+  return Object.entries(files);
 }

@@ -1,14 +1,13 @@
-import { Aws, Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import type * as iot from 'aws-cdk-lib/aws-iot';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, ingestRule, ruleName } from '../contracts';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { HandlerFunction, lambdaEntry } from './handler-function';
 import type { ReadingsStore } from './readings-store';
+import { ruleQueue } from './rule-queue';
 import { topicRule } from './topic-rule';
 
 export interface IngestPipelineProps {
@@ -52,26 +51,6 @@ export class IngestPipeline extends Construct {
     const batchSize = props.batchSize ?? 100;
     const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(5);
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10000) {
-      throw new Error(
-        `${this.node.path}: batchSize ${batchSize} is outside SQS's 1-10000; pass a whole number in range`,
-      );
-    }
-    if (batchSize > 10 && maxBatchingWindow.toSeconds() === 0) {
-      throw new Error(
-        `${this.node.path}: batchSize ${batchSize} needs a maxBatchingWindow above 0 s (Lambda requires one for batches over 10); pass e.g. Duration.seconds(5)`,
-      );
-    }
-    if (maxBatchingWindow.toSeconds() > 300) {
-      throw new Error(
-        `${this.node.path}: maxBatchingWindow of ${maxBatchingWindow.toSeconds()} s is over Lambda's 300 s; pass a shorter window`,
-      );
-    }
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      throw new Error(
-        `${this.node.path}: maxReceiveCount ${maxReceiveCount} is outside SQS's 1-1000; pass a whole number in range`,
-      );
-    }
 
     this.handler = new HandlerFunction(this, 'Handler', {
       entry: props.entry ?? lambdaEntry('ingest'),
@@ -85,37 +64,22 @@ export class IngestPipeline extends Construct {
     props.store.grantWriteTo(this.handler);
     props.deadLetterQueue.grantSendTo(this.handler);
 
-    // AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout
-    // (plus the batching window), so retries by the poller never overlap a running batch.
-    const visibilityTimeout = Duration.seconds(
-      this.handler.timeout.toSeconds() * 6 + maxBatchingWindow.toSeconds(),
-    );
-    this.queue = new sqs.Queue(this, 'Queue', {
-      visibilityTimeout,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: props.deadLetterQueue.queue, maxReceiveCount },
+    const fed = ruleQueue(this, {
+      consumer: this.handler,
+      deadLetterQueue: props.deadLetterQueue,
+      batchSize,
+      maxBatchingWindow,
+      maxReceiveCount,
+      actionRoleDescription: 'Lets the ingest topic rule send telemetry to the ingest queue',
     });
-    this.handler.function.addEventSource(
-      new SqsEventSource(this.queue, { batchSize, maxBatchingWindow, reportBatchItemFailures: true }),
-    );
-
-    const actionRole = new iam.Role(this, 'RuleActionRole', {
-      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-      description: 'Lets the ingest topic rule send telemetry to the ingest queue',
-    });
-    actionRole.addToPolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
-    );
+    this.queue = fed.queue;
 
     this.ruleName = ruleName(props.buildingId, 'ingest');
     this.topicRule = topicRule(this, 'Rule', {
       ruleName: this.ruleName,
       description: `Telemetry of ${props.buildingId} to the ingest queue`,
       rule: ingestRule(props.buildingId),
-      action: { sqs: { queueUrl: this.queue.queueUrl, roleArn: actionRole.roleArn, useBase64: false } },
+      action: fed.action,
       errorAction: props.deadLetterQueue.ruleErrorAction,
     });
   }

@@ -19,17 +19,29 @@ export interface ObservedRule {
   readonly ruleName: string;
 }
 
+export interface ObservedQueue {
+  /** Short label used in alarm names and dashboard titles, e.g. 'control'. */
+  readonly label: string;
+  readonly queue: sqs.IQueue;
+  /** Alarm when the oldest message has waited longer than this: its consumer is behind or stuck. */
+  readonly maxAge: Duration;
+}
+
 export interface ObservabilityProps {
   readonly buildingId: string;
   readonly deadLetterQueue: sqs.IQueue;
   /** Functions whose errors raise an alarm. */
   readonly functions: readonly ObservedFunction[];
   readonly rules: readonly ObservedRule[];
+  /** Queues whose oldest message raises an alarm when it waits too long. @default none */
+  readonly queues?: readonly ObservedQueue[];
   /**
    * Powertools service name of the function that emits the readings metrics; Powertools
    * Metrics adds it as the `service` dimension next to `building`.
    */
   readonly ingestServiceName: string;
+  /** Powertools service name of the zone controller, for its events-versus-decisions graph. @default no graph */
+  readonly controllerServiceName?: string;
   /** Period every alarm evaluates. @default Duration.minutes(5) */
   readonly alarmPeriod?: Duration;
 }
@@ -102,12 +114,12 @@ export class Observability extends Construct {
     const notify = new cwActions.SnsAction(this.alarmTopic);
 
     const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 0) => {
       const a = new cloudwatch.Alarm(this, alarmId, {
         alarmName: `zonectl-${buildingId}-${alarmId}`,
         alarmDescription: description,
         metric,
-        threshold: 0,
+        threshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -155,6 +167,19 @@ export class Observability extends Construct {
       return m.with({ label: `${r.ruleName} failures` });
     });
 
+    // SQS publishes ApproximateAgeOfOldestMessage (Amazon SQS Developer Guide, "Available
+    // CloudWatch metrics for Amazon SQS"); its Maximum over the period is the longest wait.
+    const queueAges = (props.queues ?? []).map((q) => {
+      const m = q.queue.metricApproximateAgeOfOldestMessage({ period, statistic: cloudwatch.Stats.MAXIMUM });
+      alarm(
+        `${q.label}-backlog`,
+        m,
+        `The oldest message of the ${q.label} queue has waited over ${q.maxAge.toSeconds()} s: its function is behind or failing`,
+        q.maxAge.toSeconds(),
+      );
+      return m.with({ label: `${q.label} queue` });
+    });
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `zonectl-${buildingId}`,
       defaultInterval: Duration.hours(3),
@@ -188,6 +213,36 @@ export class Observability extends Construct {
           f.function.metricDuration({ period, statistic: cloudwatch.Stats.p(99), label: f.label }),
         ),
       }),
+    );
+    const controller = props.controllerServiceName;
+    const control = (metricName: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: controller ?? '', [METRIC_DIMENSION_BUILDING]: buildingId },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+        label,
+      });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Age of the oldest queued message (s)',
+        width: 12,
+        left: queueAges,
+      }),
+      ...(controller
+        ? [
+            new cloudwatch.GraphWidget({
+              title: 'Zone controller: control events, zone decisions, commands',
+              width: 12,
+              left: [
+                control(METRIC.controlEvents, 'control events'),
+                control(METRIC.controlDecisions, 'zone decisions'),
+                control(METRIC.commandsIssued, 'commands issued'),
+              ],
+            }),
+          ]
+        : []),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Topic rule action failures', width: 12, left: ruleFailures }),

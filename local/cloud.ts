@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENDPOINTS_FILE, type LocalEndpoints } from '../contracts';
 import { createAdminRoute } from './admin';
@@ -11,14 +11,15 @@ import {
   DEFAULT_IDENTITY,
   errorText,
   type LocalLogger,
+  writeFileAtomic,
 } from './common';
 import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
 import { createInfluxDbService, type InfluxDbService } from './influxdb';
 import {
+  compilePolicies,
   createIotService,
   describeThingOutput,
-  evaluatePolicies,
   type IotService,
   type TopicRuleRecord,
 } from './iot';
@@ -60,6 +61,11 @@ export interface LocalCloudOptions {
    * Default `open` (an existing customer).
    */
   readonly liveAnalytics?: LiveAnalyticsAccess;
+  /**
+   * How long `close()` waits for accepted messages to reach their actions before it stops;
+   * what is left stays journaled and is handled after the next start. Default 10 s.
+   */
+  readonly drainTimeoutMs?: number;
 }
 
 export type LiveAnalyticsAccess = 'open' | 'closed';
@@ -104,7 +110,34 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const identity = options.identity ?? DEFAULT_IDENTITY;
   const host = options.host ?? '127.0.0.1';
   const closers: Array<() => Promise<void>> = [];
-  const closeAll = async () => {
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  let intake: BrokerService | undefined;
+  let closing: Promise<void> | undefined;
+  const closeAll = () => {
+    closing ??= stopAll();
+    return closing;
+  };
+  const stopAll = async () => {
+    if (intake) {
+      // First no new device work, then the accepted work finishes (or stays journaled).
+      try {
+        await intake.stopAccepting();
+        const waiting = intake.pendingMessages();
+        if (waiting > 0) {
+          logger.info(
+            `stopping: waiting up to ${drainTimeoutMs} ms for ${waiting} accepted message(s) to reach their actions`,
+          );
+        }
+        const left = await intake.drain(drainTimeoutMs);
+        if (left > 0) {
+          logger.warn(
+            `stopping with ${left} accepted message(s) whose actions did not finish within ${drainTimeoutMs} ms; they stay journaled in ${join(stateDir, 'broker')} and are handled after the next start`,
+          );
+        } else if (waiting > 0) logger.info('stopping: every accepted message reached its actions');
+      } catch (err) {
+        logger.warn(`error while draining the broker: ${errorText(err)}`);
+      }
+    }
     for (const close of closers.reverse()) {
       try {
         await close();
@@ -147,12 +180,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       port: options.mqttPort,
       tls: { keyPem: server.keyPem, certPem: server.certPem, caPem: ca.caPem },
       directory: iot.directory,
-      evaluate: evaluatePolicies,
+      compile: compilePolicies,
       identity,
       stateDir,
       logger: logger.child('broker'),
     });
     closers.push(() => broker.close());
+    intake = broker;
 
     const shadow = await createShadowService({
       bus: broker,
@@ -162,11 +196,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => shadow.close());
 
+    // Restored event source mappings invoke through the Lambda service, created next; a batch
+    // they receive before it runs waits for it.
+    let lambdaStarted: (lambda: LambdaService) => void = () => {};
+    const lambdaReady = new Promise<LambdaService>((resolve) => {
+      lambdaStarted = resolve;
+    });
     const sqs = await createSqsService({
       dir: join(stateDir, 'sqs'),
       identity,
       logger: logger.child('sqs'),
       endpoint: () => gateway.endpoint,
+      invokeFunction: async (functionArn, event) => {
+        const result = await (await lambdaReady).invoke(functionArn, event, 'RequestResponse');
+        return { functionError: result.functionError, payload: result.payload };
+      },
     });
     closers.push(() => sqs.close());
 
@@ -204,6 +248,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ...(options.asyncRetryDelaysMs ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
     });
     closers.push(() => lambda.close());
+    lambdaStarted(lambda);
 
     const provisioning = await createProvisioningService({
       bus: broker,
@@ -254,7 +299,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         },
       },
     });
-    closers.push(() => rules.close());
+    closers.push(() => rules.close(1_000));
     // Rules created through the iot API (CreateTopicRule) run too; stored ones resume on start.
     const runTopicRule = (record: TopicRuleRecord, what: string) => {
       try {
@@ -310,7 +355,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       region: identity.region,
       accountId: identity.accountId,
     };
-    writeFileSync(join(stateDir, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
+    writeFileAtomic(join(stateDir, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
+    // Every service is listening: hand over what was accepted before the last stop or crash.
+    broker.replayJournal();
 
     const cloud: LocalCloud = {
       endpoints,
@@ -346,7 +393,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           ...(liveAnalyticsClosed ? { liveAnalyticsRefusal: LIVE_ANALYTICS_CLOSED_MESSAGE } : {}),
           assemblyDir: dir,
         });
-        return deployStacks(stacks, {
+        const result = await deployStacks(stacks, {
           stateDir,
           identity,
           logger: logger.child('deploy'),
@@ -354,6 +401,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           fallback,
           secretValue: (secretId) => secrets.getSecretValue(secretId).secretString ?? '',
         });
+        // The things, certificates, policies and rules the deploy made are on disk before it answers.
+        await iot.registry.durable();
+        return result;
       },
       addRoute: (route) => gateway.addRoute(route),
       close: closeAll,

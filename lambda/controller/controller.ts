@@ -25,7 +25,7 @@ import { decide, latestMeasures, type OverrideWindows } from './policy';
  * command shadow, run the policy and write `desired` only when something changes.
  */
 
-/** The CONTROL_RULE output: the address of the thing that reported and its readings. */
+/** The control rule's output: the address of the thing that reported and its readings. */
 export const ControlEventSchema = z.object({
   building: z.string().min(1),
   zone: z.string().min(1),

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import {
   type BuildingClock,
   ENV,
@@ -13,6 +13,7 @@ import {
 } from '../../contracts';
 import { readConfigFile } from '../shared/config-file';
 import { iotDataClientConfig } from '../shared/iot-data-endpoint';
+import { type ControlMessage, groupControlBatch } from './batch';
 
 export { iotDataClientConfig };
 
@@ -27,11 +28,22 @@ import {
 import { IotCommandShadows } from './iot-command-shadows';
 
 /**
- * Zone controller function, invoked asynchronously by the control topic rule with the
- * CONTROL_RULE output. The logic lives in controller.ts, policy.ts and building-clock.ts
+ * Zone controller function. The control topic rule sends each telemetry message's control event
+ * (contracts' controlRule) to the control queue; an SQS event source mapping with ReportBatchItemFailures hands
+ * the function batches of them (AWS Lambda Developer Guide, "Using Lambda with Amazon SQS",
+ * "Handling errors for an SQS event source in Lambda"). The batch is grouped by zone and each
+ * zone decided once from all its readings (batch.ts), so the work follows the zones to decide,
+ * not the messages. The logic lives in controller.ts, policy.ts and building-clock.ts
  * (ENV.buildingClock picks the building's clock; absent means the function's own).
- * A malformed event is logged and dropped (a retry cannot fix it); shadow API failures are
- * rethrown so Lambda's asynchronous retries run again.
+ *
+ * - A message that is no control event is logged and dropped (a retry cannot fix it; the ingest
+ *   path dead-letters the telemetry it came from).
+ * - A zone whose shadows could not be read or written has all its messages reported as batch
+ *   item failures: SQS delivers them again after the visibility timeout and, after the queue's
+ *   maxReceiveCount, moves them to the building's dead-letter queue, whose alarm an operator sees.
+ * - An event that is not an SQS batch is one control event invoked directly (by hand, or by a
+ *   control rule of a deployment made before the control queue existed): decided alone, and a
+ *   failure is thrown so Lambda's asynchronous retries run.
  */
 
 export interface ControllerHandlerDeps {
@@ -44,24 +56,65 @@ export interface ControllerHandlerDeps {
   readonly clock?: BuildingClock;
 }
 
-export type ControllerHandler = (event: unknown, context?: Context) => Promise<ControlOutcome | undefined>;
+export type ControllerHandler = (
+  event: unknown,
+  context?: Context,
+) => Promise<SQSBatchResponse | ControlOutcome | undefined>;
 
 export function createControllerHandler(deps: ControllerHandlerDeps): ControllerHandler {
   const { logger, metrics, config } = deps;
-  return async (input, context) => {
-    if (context) logger.addContext(context);
-    try {
-      const event = parseControlEvent(input);
-      const outcome = await controlZone(event, {
-        config,
-        shadows: deps.shadows,
-        now: deps.now ?? Date.now,
-        clock: deps.clock,
-        log: logger,
+  const controlDeps = {
+    config,
+    shadows: deps.shadows,
+    now: deps.now ?? Date.now,
+    clock: deps.clock,
+    log: logger,
+  };
+  const count = (events: number, outcomes: readonly ControlOutcome[]) => {
+    metrics.addDimension(METRIC_DIMENSION_BUILDING, config.building);
+    metrics.addMetric(METRIC.controlEvents, MetricUnit.Count, events);
+    metrics.addMetric(METRIC.controlDecisions, MetricUnit.Count, outcomes.length);
+    metrics.addMetric(
+      METRIC.commandsIssued,
+      MetricUnit.Count,
+      outcomes.reduce((n, o) => n + o.commandsIssued, 0),
+    );
+    metrics.addMetric(
+      METRIC.overridesExpired,
+      MetricUnit.Count,
+      outcomes.reduce((n, o) => n + o.overridesExpired, 0),
+    );
+  };
+
+  const handleBatch = async (messages: readonly ControlMessage[]): Promise<SQSBatchResponse> => {
+    const batch = groupControlBatch(messages);
+    for (const { messageId, reason } of batch.invalid) {
+      logger.warn('control event dropped', { messageId, reason });
+    }
+    const results = await Promise.allSettled(batch.zones.map((z) => controlZone(z.event, controlDeps)));
+    const failed: string[] = [];
+    const outcomes: ControlOutcome[] = [];
+    results.forEach((result, i) => {
+      const zone = batch.zones[i]!;
+      if (result.status === 'fulfilled') {
+        outcomes.push(result.value);
+        return;
+      }
+      failed.push(...zone.messageIds);
+      logger.warn('zone not controlled; its control events return to the queue', {
+        zone: zone.event.zone,
+        events: zone.messageIds.length,
+        error: String(result.reason),
       });
-      metrics.addDimension(METRIC_DIMENSION_BUILDING, config.building);
-      metrics.addMetric(METRIC.commandsIssued, MetricUnit.Count, outcome.commandsIssued);
-      metrics.addMetric(METRIC.overridesExpired, MetricUnit.Count, outcome.overridesExpired);
+    });
+    count(messages.length, outcomes);
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+
+  const handleOne = async (input: unknown): Promise<ControlOutcome | undefined> => {
+    try {
+      const outcome = await controlZone(parseControlEvent(input), controlDeps);
+      count(1, [outcome]);
       return outcome;
     } catch (error) {
       if (error instanceof InvalidControlEventError) {
@@ -69,10 +122,27 @@ export function createControllerHandler(deps: ControllerHandlerDeps): Controller
         return undefined;
       }
       throw error;
+    }
+  };
+
+  return async (input, context) => {
+    if (context) logger.addContext(context);
+    try {
+      const records = sqsRecordsOf(input);
+      return records ? await handleBatch(records) : await handleOne(input);
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
+}
+
+/** The messages of an SQS event (`Records` of `aws:sqs` records), or undefined for any other event. */
+function sqsRecordsOf(input: unknown): ControlMessage[] | undefined {
+  const records = (input as { Records?: unknown } | null)?.Records;
+  if (!Array.isArray(records)) return undefined;
+  if (!records.every((r) => r?.eventSource === 'aws:sqs' && typeof r.messageId === 'string'))
+    return undefined;
+  return records.map((r) => ({ messageId: r.messageId as string, body: String(r.body ?? '') }));
 }
 
 /** Builds the handler from the function's environment, read once per execution environment. */

@@ -8,10 +8,16 @@
  * iot:Connect on client/<clientId>, iot:Publish and iot:RetainPublish and iot:Receive on
  * topic/<topic>, iot:Subscribe on topicfilter/<filter>; a certificate that is not ACTIVE is
  * refused everything.
+ *
+ * Every PUBLISH and every delivery is checked, so the answers are kept per session: the
+ * session's policies compiled and bound to its connection (thing, attributes, client id,
+ * address) once, and each (action, resource) answer once. Any registry change (a policy, an
+ * attachment, a thing, a certificate's status) drops them all, so the next check sees the
+ * change, as before; registry changes are rare next to messages.
  */
 import type { Client } from 'aedes';
 import { type CloudIdentity, iotArn, type LocalLogger } from '../common';
-import type { PolicyEvaluator, PrincipalDirectory } from '../iot';
+import type { BoundPolicies, PolicyCompiler, PrincipalDirectory } from '../iot';
 import { Refusal } from './errors';
 import { authorizationContext } from './identity';
 import type { Session, SessionRegistry } from './sessions';
@@ -36,19 +42,61 @@ export interface BrokerContext {
   ): Refusal;
   /** Evaluates one action for a live session; undefined when allowed, else the reason. */
   check(session: Session, action: string, resource: string): string | undefined;
+  /** Stops listening to the registry. */
+  dispose(): void;
 }
+
+/** What a session's checks keep until the registry changes. */
+interface SessionAnswers {
+  readonly generation: number;
+  /** The session's policies bound to it, or why it is refused everything. */
+  readonly policies: BoundPolicies | { readonly refusal: string };
+  /** Answer per `action resource`: '' allowed, else the reason. */
+  readonly answers: Map<string, string>;
+}
+
+/** Answers kept per session; a client publishing to ever new topics only empties its map. */
+const MAX_ANSWERS_PER_SESSION = 1024;
 
 export const certShort = (id: string) => id.slice(0, 12);
 
 export function createBrokerContext(options: {
   readonly directory: PrincipalDirectory;
-  readonly evaluate: PolicyEvaluator;
+  readonly compile: PolicyCompiler;
   readonly identity: CloudIdentity;
   readonly log: LocalLogger;
   readonly sessions: SessionRegistry;
   readonly clientById: (clientId: string) => Client | undefined;
 }): BrokerContext {
-  const { directory, evaluate, identity, log } = options;
+  const { directory, compile, identity, log } = options;
+  let generation = 0;
+  const stopListening = directory.on(() => {
+    generation++;
+  });
+  const kept = new WeakMap<Session, SessionAnswers>();
+
+  const answersOf = (session: Session): SessionAnswers => {
+    const current = kept.get(session);
+    if (current?.generation === generation) return current;
+    const cert = directory.certificateById(session.certificateId);
+    let policies: SessionAnswers['policies'];
+    if (cert?.status !== 'ACTIVE') {
+      policies = { refusal: `certificate is ${cert ? cert.status : 'no longer registered'}` };
+    } else {
+      const context = authorizationContext(
+        directory,
+        session.certificateArn,
+        session.certificateId,
+        session.clientId,
+        session.ipAddress,
+      );
+      policies = compile(directory.policiesOfPrincipal(session.certificateArn)).bind(context);
+    }
+    const fresh: SessionAnswers = { generation, policies, answers: new Map() };
+    kept.set(session, fresh);
+    return fresh;
+  };
+
   return {
     directory,
     log,
@@ -62,23 +110,18 @@ export function createBrokerContext(options: {
       return new Refusal(line);
     },
     check(session, action, res) {
-      const cert = directory.certificateById(session.certificateId);
-      if (cert?.status !== 'ACTIVE') {
-        return `certificate is ${cert ? cert.status : 'no longer registered'}`;
+      const own = answersOf(session);
+      if ('refusal' in own.policies) return own.policies.refusal;
+      const key = `${action} ${res}`;
+      let answer = own.answers.get(key);
+      if (answer === undefined) {
+        const result = own.policies.evaluate({ action, resource: res });
+        answer = result.allowed ? '' : result.reason;
+        if (own.answers.size >= MAX_ANSWERS_PER_SESSION) own.answers.clear();
+        own.answers.set(key, answer);
       }
-      const context = authorizationContext(
-        directory,
-        session.certificateArn,
-        session.certificateId,
-        session.clientId,
-        session.ipAddress,
-      );
-      const result = evaluate(
-        directory.policiesOfPrincipal(session.certificateArn),
-        { action, resource: res },
-        context,
-      );
-      return result.allowed ? undefined : result.reason;
+      return answer === '' ? undefined : answer;
     },
+    dispose: stopListening,
   };
 }

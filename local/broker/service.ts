@@ -19,18 +19,20 @@
  *   their policy allows; nobody subscribes to `$aws/rules/...`; lifecycle events
  *   (`$aws/events/presence/...`) are published by the broker ("Lifecycle events").
  * - "MQTT persistent sessions" and "MQTT retained messages": kept in `<stateDir>/broker/`.
+ * - "Quality of service (QoS)": a QoS 1 message is journaled on disk before its PUBACK and
+ *   handed to the services that act on it at least once, across a crash (./journal).
  *
  * LIMITATIONS versus AWS: MQTT 3.1 and 3.1.1 only (no MQTT 5, no WebSockets, no custom
- * authorizers, no SNI-based routing); policies are re-read on every check (AWS caches them for
- * minutes); a denied CONNECT gets CONNACK 5 (not authorized) before the socket closes, where AWS
- * just closes it; Receive denials are logged (AWS only drops them); persistent sessions do not
+ * authorizers, no SNI-based routing); a registry change (policy, attachment, thing, certificate
+ * status) applies to the next check, where AWS caches policies for minutes; a denied CONNECT
+ * gets CONNACK 5 (not authorized) before the socket closes, where AWS just closes it; Receive denials are logged (AWS only drops them); persistent sessions do not
  * expire; no throttling (publish rate, connections per second); lifecycle `versionNumber`
  * restarts with the broker; will messages are not kept across a restart.
  */
 import type { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Aedes, type Client } from 'aedes';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { DEFAULT_IDENTITY, errorText } from '../common';
 import { internals } from './aedes-internals';
 import { createBrokerContext } from './context';
@@ -40,8 +42,9 @@ import { authorizePublishHook } from './hooks/authorize-publish';
 import { authorizeSubscribeHook } from './hooks/authorize-subscribe';
 import { preConnectHook } from './hooks/limits';
 import { watchPresence } from './hooks/presence';
-import { Observers, publishedHook } from './hooks/published';
+import { JOURNALED, type JournaledPacket, Observers, publishedHook, sourceIpOf } from './hooks/published';
 import { closeSessionsOfRevokedCertificates } from './hooks/revocation';
+import { InboundJournal, type JournaledMessage } from './journal';
 import { SessionRegistry } from './sessions';
 import { FilePersistence } from './store';
 import { listenTls } from './tls';
@@ -57,15 +60,19 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
   const brokerDir = join(options.stateDir, 'broker');
   mkdirSync(brokerDir, { recursive: true });
 
-  const persistence = new FilePersistence(join(brokerDir, 'state.json'), (err) =>
-    log.error(`cannot write broker state to ${brokerDir}: ${errorText(err)}`),
-  );
+  const persistence = new FilePersistence(join(brokerDir, 'state.json'), log);
+  const journal = InboundJournal.open({
+    dir: brokerDir,
+    logger: log,
+    ...(options.maxPendingMessages !== undefined ? { maxPending: options.maxPendingMessages } : {}),
+  });
+  const restored = journal.pendingCount;
   const sessions = new SessionRegistry();
   const observers = new Observers(log);
   let aedes: Aedes | undefined;
   const ctx = createBrokerContext({
     directory: options.directory,
-    evaluate: options.evaluate,
+    compile: options.compile,
     identity: options.identity ?? DEFAULT_IDENTITY,
     log,
     sessions,
@@ -73,15 +80,60 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       (aedes as unknown as { clients: Record<string, Client | undefined> } | undefined)?.clients[clientId],
   });
 
+  /** Journaled messages aedes has handed to the observers in this run. */
+  const dispatched = new Set<string>();
+  /** A journaled message is done once its durable observers and the offline queues have it. */
+  const settled = (journaled: JournaledMessage, handled: Promise<void>) => {
+    dispatched.add(journaled.id);
+    handled
+      .then(() => persistence.whenSaved())
+      .then(() => {
+        dispatched.delete(journaled.id);
+        journal.done(journaled.id);
+      })
+      .catch((err: unknown) =>
+        log.error(`message ${journaled.id} on ${journaled.topic} stays journaled: ${errorText(err)}`),
+      );
+  };
+
+  /** Journals an allowed QoS 1 publish of a device; its PUBACK waits for the write. */
+  const journalPublish = (
+    _client: Client,
+    session: { clientId: string; certificateId: string; thingName?: string; ipAddress?: string },
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+  ) => {
+    if (packet.qos !== 1) return callback(null);
+    journal
+      .accept({
+        topic: packet.topic,
+        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload ?? ''),
+        qos: 1,
+        retain: packet.retain ?? false,
+        clientId: session.clientId,
+        principal: session.certificateId,
+        ...(session.thingName ? { thingName: session.thingName } : {}),
+        ...(session.ipAddress ? { sourceIp: sourceIpOf(session.ipAddress) } : {}),
+        receivedAt: Date.now(),
+      })
+      .then(
+        (journaled) => {
+          (packet as PublishPacket & JournaledPacket)[JOURNALED] = journaled;
+          callback(null);
+        },
+        (err: Error) => callback(err),
+      );
+  };
+
   aedes = await Aedes.createBroker({
     persistence,
     maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
     preConnect: preConnectHook(),
     authenticate: authenticateHook(ctx),
-    authorizePublish: authorizePublishHook(ctx),
+    authorizePublish: authorizePublishHook(ctx, journalPublish),
     authorizeSubscribe: authorizeSubscribeHook(ctx),
     authorizeForward: authorizeForwardHook(ctx),
-    published: publishedHook(sessions, observers),
+    published: publishedHook(sessions, observers, settled),
   });
   const broker = aedes;
   (broker as EventEmitter).on('error', (err: Error) => log.error(`broker error: ${errorText(err)}`));
@@ -93,23 +145,96 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
   );
   log.info(`MQTT over TLS listening on ${host}:${listener.port}`);
 
+  /** Hands a packet to aedes: fan-out to subscribers and offline queues, then the observers. */
+  const publishPacket = (packet: PublishPacket & JournaledPacket) =>
+    new Promise<void>((resolve, reject) => {
+      broker.publish(packet, (err?: Error) => (err ? reject(err) : resolve()));
+    });
+
+  /** Hands journaled messages that aedes has not dispatched in this run to the observers. */
+  const handOver = (messages: readonly JournaledMessage[]) => {
+    for (const m of messages) {
+      const packet: PublishPacket & JournaledPacket = {
+        cmd: 'publish',
+        topic: m.topic,
+        payload: m.payload,
+        qos: m.qos,
+        retain: m.retain,
+        dup: false,
+        [JOURNALED]: m,
+      };
+      publishPacket(packet).catch((err: unknown) =>
+        log.error(`journaled message ${m.id} on ${m.topic} could not be handed over: ${errorText(err)}`),
+      );
+    }
+  };
+
+  let accepting = true;
   let closed = false;
+  /**
+   * The first step of a clean stop: no new connections, live ones closed, while the bus keeps
+   * serving the services so the accepted messages can reach their actions. A message journaled
+   * just before its client closed (its PUBACK never sent) is handed over here.
+   */
+  const stopAccepting = async () => {
+    if (!accepting) return;
+    accepting = false;
+    stopRevocations();
+    await listener.close();
+    const clients = Object.values((broker as unknown as { clients: Record<string, Client> }).clients);
+    await Promise.all(clients.map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
+    // Let handlers that were mid-way through a packet finish their step.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    handOver(journal.waiting().filter((m) => !dispatched.has(m.id)));
+  };
+
+  if (restored > 0) log.info(`${restored} journaled message(s) from before the last stop are waiting`);
+
   return {
     port: listener.port,
     host,
     connectedClients: () => sessions.connected(),
-    publish(message) {
+    async publish(message) {
       const qos = message.qos ?? 0;
-      if (qos !== 0 && qos !== 1) return Promise.reject(new Error(`QoS ${String(qos)} is not supported`));
+      if (qos !== 0 && qos !== 1) throw new Error(`QoS ${String(qos)} is not supported`);
+      if (closed) throw new Error('the broker is stopped');
       const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload;
-      return new Promise<void>((resolve, reject) => {
-        broker.publish(
-          { cmd: 'publish', topic: message.topic, payload, qos, retain: message.retain ?? false, dup: false },
-          (err?: Error) => (err ? reject(err) : resolve()),
+      const packet: PublishPacket & JournaledPacket = {
+        cmd: 'publish',
+        topic: message.topic,
+        payload,
+        qos,
+        retain: message.retain ?? false,
+        dup: false,
+        ...(message.hops ? { hops: message.hops } : {}),
+      };
+      if (qos === 1) {
+        packet[JOURNALED] = await journal.accept(
+          {
+            topic: message.topic,
+            payload,
+            qos,
+            retain: message.retain ?? false,
+            ...(message.hops ? { hops: message.hops } : {}),
+            receivedAt: Date.now(),
+          },
+          false,
         );
-      });
+      }
+      await publishPacket(packet);
     },
     subscribe: (filter, handler) => observers.add(filter, handler),
+    replayJournal() {
+      const waiting = journal.waiting();
+      handOver(waiting);
+      if (waiting.length > 0) {
+        log.info(`handed ${waiting.length} journaled message(s) from before the last stop to the services`);
+      }
+      return waiting.length;
+    },
+    pendingMessages: () => journal.pendingCount,
+    stopAccepting,
+    drain: (timeoutMs) => journal.drain(timeoutMs),
     publishTo(clientId, message) {
       const client = (broker as unknown as { clients: Record<string, Client | undefined> }).clients[clientId];
       if (!client || client.closed) return Promise.resolve(false);
@@ -128,12 +253,20 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
     },
     async close() {
       if (closed) return;
+      await stopAccepting();
       closed = true;
       stopRevocations();
+      ctx.dispose();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await listener.close();
-      persistence.flush();
       observers.clear();
+      persistence.flush();
+      const left = journal.pendingCount;
+      await journal.close();
+      if (left > 0) {
+        log.warn(
+          `${left} journaled message(s) not yet handled are kept; they are handed over after the next start`,
+        );
+      }
       log.info('broker stopped');
     },
   };

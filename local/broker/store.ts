@@ -6,40 +6,52 @@
  * AWS IoT keeps retained messages and persistent sessions durably (developer guide, "MQTT
  * retained messages" and "MQTT persistent sessions"); this follows that within one state dir.
  *
- * LIMITATIONS versus AWS: the file is rewritten whole (write-to-temp, fsync, rename) once per
- * event-loop turn in which something changed, so it suits a laptop's message rates, not bulk
- * traffic; a hard kill can lose the changes of the last turn (close() flushes them). Will
- * messages and inbound QoS 2 state are not persisted (AWS does not support QoS 2). AWS expires
- * persistent sessions after one hour by default; here they last until the client connects
- * with clean session true.
+ * The file is a StateFile (../common/state-file): written atomically with a last-good copy and
+ * checked against its schema when read; a damaged file falls back to the last-good copy, or
+ * starts empty (losing retained messages and persistent sessions, which the log says).
+ * `whenSaved()` tells the journal when a change (a message queued for an offline session) is on
+ * disk; a write the disk refuses is tried again every second until it succeeds.
+ *
+ * LIMITATIONS versus AWS: the file is rewritten whole once per event-loop turn in which
+ * something changed, so it suits a laptop's message rates, not bulk traffic. Will messages and
+ * inbound QoS 2 state are not persisted (AWS does not support QoS 2). AWS expires persistent
+ * sessions after one hour by default; here they last until the client connects with clean
+ * session true.
  */
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js';
-import { JsonFile } from '../common';
+import { z } from 'zod';
+import { type LocalLogger, StateFile } from '../common';
 
-interface StoredPacket {
-  topic: string;
+const StoredPacketSchema = z.object({
+  topic: z.string().min(1),
   /** base64 */
-  payload: string;
-  qos: number;
-  retain: boolean;
-  brokerId?: string;
-  brokerCounter?: number;
-}
+  payload: z.string(),
+  qos: z.number().int().min(0).max(2),
+  retain: z.boolean(),
+  brokerId: z.string().optional(),
+  brokerCounter: z.number().optional(),
+});
+type StoredPacket = z.infer<typeof StoredPacketSchema>;
 
-interface StoredSubscription {
-  topic: string;
-  qos: number;
-  rh?: number;
-  rap?: boolean;
-  nl?: boolean;
-}
+const StoredSubscriptionSchema = z.object({
+  topic: z.string().min(1),
+  qos: z.number().int().min(0).max(2),
+  rh: z.number().optional(),
+  rap: z.boolean().optional(),
+  nl: z.boolean().optional(),
+});
+type StoredSubscription = z.infer<typeof StoredSubscriptionSchema>;
 
-interface StoredState {
-  version: 1;
-  retained: StoredPacket[];
-  subscriptions: Record<string, StoredSubscription[]>;
-  outgoing: Record<string, StoredPacket[]>;
-}
+const StoredStateSchema = z.object({
+  version: z.literal(1),
+  retained: z.array(StoredPacketSchema),
+  subscriptions: z.record(z.string(), z.array(StoredSubscriptionSchema)),
+  outgoing: z.record(z.string(), z.array(StoredPacketSchema)),
+});
+type StoredState = z.infer<typeof StoredStateSchema>;
+
+/** How long to wait before writing again after the disk refused a write. */
+const SAVE_RETRY_MS = 1_000;
 
 /** The packet fields this module reads; aedes passes aedes-packet objects. */
 interface PacketLike {
@@ -93,22 +105,28 @@ interface MemoryBase {
 const Base = MemoryPersistence as new () => MemoryBase;
 
 export class FilePersistence extends Base {
-  private readonly file: JsonFile<StoredState>;
+  private readonly file: StateFile<StoredState>;
   private readonly retained = new Map<string, StoredPacket>();
   private readonly subscriptions = new Map<string, Map<string, StoredSubscription>>();
   private readonly outgoing = new Map<string, OutgoingEntry[]>();
-  private saveScheduled: NodeJS.Immediate | undefined;
-  private onSaveError: (err: unknown) => void;
+  private saveScheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private savedWaiters: Array<() => void> = [];
+  private failing = false;
+  private stopped = false;
 
-  constructor(path: string, onSaveError: (err: unknown) => void) {
+  constructor(
+    path: string,
+    private readonly logger: LocalLogger,
+  ) {
     super();
-    this.file = JsonFile.open<StoredState>(path, () => ({
-      version: 1,
-      retained: [],
-      subscriptions: {},
-      outgoing: {},
-    }));
-    this.onSaveError = onSaveError;
+    this.file = StateFile.open<StoredState>({
+      path,
+      schema: StoredStateSchema,
+      initial: () => ({ version: 1, retained: [], subscriptions: {}, outgoing: {} }),
+      what: 'the retained messages and persistent sessions of the broker',
+      logger,
+      whenUnusable: 'start-empty',
+    });
   }
 
   override async setup(broker: unknown): Promise<void> {
@@ -159,9 +177,10 @@ export class FilePersistence extends Base {
 
   override async cleanSubscriptions(client: { id: string }): Promise<void> {
     await super.cleanSubscriptions(client);
-    this.subscriptions.delete(client.id);
+    // aedes calls this on every clean-session CONNECT; most clients never had a persistent
+    // session, and rewriting the file for them would cost a write and an fsync per connect.
     // aedes itself drains the old queue of a client that reconnects with a clean session.
-    this.changed();
+    if (this.subscriptions.delete(client.id)) this.changed();
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: PacketLike): Promise<void> {
@@ -207,17 +226,25 @@ export class FilePersistence extends Base {
     return removed;
   }
 
+  /** Resolves once every change made so far is on disk. */
+  whenSaved(): Promise<void> {
+    if (!this.saveScheduled) return Promise.resolve();
+    return new Promise<void>((resolve) => this.savedWaiters.push(resolve));
+  }
+
   /** Writes pending changes now; called by the broker's close(). */
   flush(): void {
     if (this.saveScheduled) {
-      clearImmediate(this.saveScheduled);
+      clearImmediate(this.saveScheduled as NodeJS.Immediate);
+      clearTimeout(this.saveScheduled as NodeJS.Timeout);
       this.saveScheduled = undefined;
     }
     this.save();
+    this.stopped = true;
   }
 
   override async destroy(): Promise<void> {
-    this.flush();
+    if (!this.stopped) this.flush();
     await super.destroy();
   }
 
@@ -231,7 +258,7 @@ export class FilePersistence extends Base {
   }
 
   private changed(): void {
-    if (this.saveScheduled) return;
+    if (this.saveScheduled || this.stopped) return;
     this.saveScheduled = setImmediate(() => {
       this.saveScheduled = undefined;
       this.save();
@@ -247,7 +274,22 @@ export class FilePersistence extends Base {
     try {
       this.file.save();
     } catch (err) {
-      this.onSaveError(err);
+      if (!this.failing) {
+        this.logger.error(
+          `cannot write the broker state ${this.file.path}: ${(err as Error).message}; trying again every ${SAVE_RETRY_MS} ms`,
+        );
+      }
+      this.failing = true;
+      if (!this.stopped) {
+        this.saveScheduled = setTimeout(() => {
+          this.saveScheduled = undefined;
+          this.save();
+        }, SAVE_RETRY_MS);
+      }
+      return;
     }
+    if (this.failing) this.logger.info(`broker state ${this.file.path} written again`);
+    this.failing = false;
+    for (const w of this.savedWaiters.splice(0)) w();
   }
 }

@@ -17,6 +17,18 @@ export interface TlsListener {
   close(): Promise<void>;
 }
 
+/** The most a client may send before its CONNECT is handled: a 128 KB will message plus headroom. */
+export const MAX_CONNECT_BYTES = 192 * 1024;
+
+/** Sockets whose pre-CONNECT byte count is still running, with the function that ends it. */
+const connected = new WeakMap<tls.TLSSocket, () => void>();
+
+/** Ends the pre-CONNECT byte count of a socket (its CONNECT was handled). */
+export function connectHandled(socket: tls.TLSSocket): void {
+  connected.get(socket)?.();
+  connected.delete(socket);
+}
+
 export async function listenTls(
   options: { readonly host: string; readonly port: number; readonly tls: BrokerTlsOptions },
   log: LocalLogger,
@@ -31,6 +43,10 @@ export async function listenTls(
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      // MQTT packets are small and often answer one another (PUBACK, then the next PUBLISH);
+      // with Nagle's algorithm a second small write waits for the peer's delayed ACK, up to
+      // 40 ms on Linux, for every such pair.
+      noDelay: true,
     },
     (socket) => {
       const refusal = peerRefusal(socket);
@@ -42,6 +58,21 @@ export async function listenTls(
       }
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
+      // Until its CONNECT is handled, a client may send no more than a CONNECT can hold
+      // (client id, will message of at most 128 KB, credentials): an endless or oversized
+      // CONNECT would otherwise be buffered whole before any check ran.
+      let beforeConnect = 0;
+      const countConnect = (chunk: Buffer) => {
+        beforeConnect += chunk.length;
+        if (beforeConnect > MAX_CONNECT_BYTES) {
+          log.warn(
+            `dropped the connection from ${socket.remoteAddress ?? 'unknown'}: more than ${MAX_CONNECT_BYTES} bytes before its CONNECT was handled`,
+          );
+          socket.destroy();
+        }
+      };
+      socket.on('data', countConnect);
+      connected.set(socket, () => socket.off('data', countConnect));
       socket.on('error', () => {});
       onClient(socket);
     },

@@ -37,6 +37,10 @@ function countedPart(topic: string): string | undefined {
 /** Returns why a topic or topic filter breaks AWS's limits, or undefined when it is fine. */
 export function topicLimitViolation(topic: string): string | undefined {
   if (topic.length === 0) return 'empty topic';
+  // The MQTT parser decodes invalid UTF-8 as U+FFFD; MQTT 3.1.1 (1.5.3) makes such a topic
+  // malformed, so a topic holding U+FFFD (never a useful topic) is refused as invalid UTF-8.
+  if (topic.includes('\uFFFD')) return 'topic is not valid UTF-8';
+  if (topic.includes('\u0000')) return 'topic contains U+0000';
   const bytes = Buffer.byteLength(topic, 'utf8');
   if (bytes > MAX_TOPIC_BYTES) return `topic is ${bytes} bytes; the limit is ${MAX_TOPIC_BYTES}`;
   const counted = countedPart(topic);

@@ -5,7 +5,7 @@
  * service's own options and interface.
  */
 import type { CloudIdentity, LocalLogger } from '../common';
-import type { PolicyEvaluator, PrincipalDirectory } from '../iot';
+import type { PolicyCompiler, PrincipalDirectory } from '../iot';
 
 export interface BrokerMessage {
   readonly topic: string;
@@ -18,18 +18,38 @@ export interface BrokerMessage {
   readonly principal?: string;
   /** Thing attached to the publisher's certificate, if any. */
   readonly thingName?: string;
+  /** When the broker accepted the message, epoch ms (kept across a restart for a journaled one). */
+  readonly receivedAt: number;
+  /** How many rule republish actions led to this message (0 or absent for a device's). */
+  readonly hops?: number;
   /** The IP address the publisher connected from (the rules engine's sourceip()). */
   readonly sourceIp?: string;
 }
 
+/** What a service publishes. */
+export interface ServiceMessage {
+  readonly topic: string;
+  readonly payload: Buffer | string;
+  readonly qos?: 0 | 1;
+  readonly retain?: boolean;
+  /** How many rule republish actions led to this message; set by the rules engine. */
+  readonly hops?: number;
+}
+
+/**
+ * Sees a message. A handler that returns a promise is durable: the message is handled once the
+ * promise resolves with its effects on disk (until then it stays in the broker's journal and
+ * is handed over again after a restart); a rejected promise is retried after a back-off.
+ */
 export type MessageHandler = (message: BrokerMessage) => void | Promise<void>;
 
 export interface MessageBus {
   /**
    * Publishes as a trusted service: no IoT policy applies to the publisher, but each
-   * subscriber still needs iot:Receive on the topic. Resolves once the broker has taken it.
+   * subscriber still needs iot:Receive on the topic. Resolves once the broker has taken it; a
+   * QoS 1 message is then in the broker's journal, on disk.
    */
-  publish(message: { topic: string; payload: Buffer | string; qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  publish(message: ServiceMessage): Promise<void>;
   /**
    * Sees every message that matches an MQTT topic filter (`+`, `#`), including reserved `$aws/...`
    * topics, after the publisher's policy allowed it. Returns an unsubscribe function.
@@ -62,11 +82,14 @@ export interface BrokerServiceOptions {
   readonly port: number;
   readonly tls: BrokerTlsOptions;
   readonly directory: PrincipalDirectory;
-  readonly evaluate: PolicyEvaluator;
+  /** Compiles a principal's policies for its sessions' checks (local/iot `compilePolicies`). */
+  readonly compile: PolicyCompiler;
   readonly identity?: CloudIdentity;
-  /** Retained messages and persistent sessions live in `<stateDir>/broker/`. */
+  /** Retained messages, persistent sessions and the inbound journal live in `<stateDir>/broker/`. */
   readonly stateDir: string;
   readonly logger: LocalLogger;
+  /** Journaled messages waiting for their services before PUBACKs are held; default 10,000. */
+  readonly maxPendingMessages?: number;
 }
 
 export interface ConnectedClient {
@@ -80,5 +103,19 @@ export interface BrokerService extends MessageBus {
   readonly port: number;
   readonly host: string;
   connectedClients(): ConnectedClient[];
+  /**
+   * Hands the messages journaled before the last stop or crash, and not yet handled, to the
+   * observers again; call once every service has subscribed. Returns how many.
+   */
+  replayJournal(): number;
+  /** QoS 1 messages accepted and not yet handled by every durable observer. */
+  pendingMessages(): number;
+  /** Stops accepting connections and closes the live ones; the bus keeps serving services. */
+  stopAccepting(): Promise<void>;
+  /**
+   * Waits up to `timeoutMs` for the journaled messages to be handled; returns how many are
+   * still waiting (they stay in the journal and are handed over after the next start).
+   */
+  drain(timeoutMs: number): Promise<number>;
   close(): Promise<void>;
 }

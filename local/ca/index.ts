@@ -1,4 +1,5 @@
 export { createCaService } from './service';
+export { CaStateError } from './store';
 export type {
   CaService,
   CaServiceOptions,

@@ -3,11 +3,11 @@
  * key `ca.key.pem` (mode 0600), and the cached server certificate of the local endpoints
  * (`server.pem`, `server.key.pem`). The root is created on first start and reused after.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CA_FILE } from '../../contracts/paths';
 import { PEM_LABEL, pemDecode, pemEncode, subtle, x509 } from '../../contracts/pki';
-import type { LocalLogger } from '../common';
+import { fsyncDirectory, type LocalLogger } from '../common';
 import { randomSerial } from './serial';
 import type { ServerCertificate } from './types';
 
@@ -27,20 +27,70 @@ export interface CaRoot {
   readonly privateKey: CryptoKey;
 }
 
-/** Loads the root from `dir`, creating it (key mode 0600, `ca.pem`) on first start. */
+/**
+ * The CA in a state dir is half there or damaged. The local cloud refuses to start rather than
+ * make a new root: every device certificate, bundle and `ca.pem` copy would stop working.
+ */
+export class CaStateError extends Error {
+  override readonly name = 'CaStateError';
+}
+
+const caAdvice = (dir: string) =>
+  `restore the file from a backup, or remove ${dir} to create a new CA (every device certificate must then be issued again: zonectl onboard)`;
+
+/**
+ * Loads the root from `dir`, creating it (key mode 0600, `ca.pem`) on first start. Refuses with
+ * CaStateError when only one of `ca.pem` and `ca.key.pem` is there, when either does not parse,
+ * or when the key is not the certificate's.
+ */
 export async function openCaRoot(dir: string, logger: LocalLogger): Promise<CaRoot> {
   mkdirSync(dir, { recursive: true });
   const caFile = join(dir, CA_FILE);
   const keyFile = join(dir, CA_KEY_FILE);
-  if (existsSync(caFile) && existsSync(keyFile)) {
-    const certificate = new x509.X509Certificate(readFileSync(caFile, 'utf8'));
-    const privateKey = await subtle.importKey(
-      'pkcs8',
-      pemDecode(readFileSync(keyFile, 'utf8'), PEM_LABEL.privateKey),
-      EC_ALG,
-      false,
-      ['sign'],
+  // A first start that crashed between its two renames left the certificate under its temp name.
+  if (existsSync(keyFile) && !existsSync(caFile) && existsSync(`${caFile}.new`)) {
+    renameSync(`${caFile}.new`, caFile);
+  }
+  const hasCert = existsSync(caFile);
+  const hasKey = existsSync(keyFile);
+  if (hasCert !== hasKey) {
+    const [present, missing] = hasCert ? [caFile, keyFile] : [keyFile, caFile];
+    throw new CaStateError(
+      `the local CA is incomplete: ${present} is there but ${missing} is missing; the local cloud will not replace a CA its devices trust; ${caAdvice(dir)}`,
     );
+  }
+  if (hasCert && hasKey) {
+    let certificate: x509.X509Certificate;
+    let privateKey: CryptoKey;
+    try {
+      certificate = new x509.X509Certificate(readFileSync(caFile, 'utf8'));
+    } catch (err) {
+      throw new CaStateError(
+        `the local CA certificate ${caFile} is damaged (${(err as Error).message}); ${caAdvice(dir)}`,
+      );
+    }
+    try {
+      privateKey = await subtle.importKey(
+        'pkcs8',
+        pemDecode(readFileSync(keyFile, 'utf8'), PEM_LABEL.privateKey),
+        EC_ALG,
+        false,
+        ['sign'],
+      );
+    } catch (err) {
+      throw new CaStateError(
+        `the local CA key ${keyFile} is damaged (${(err as Error).message}); ${caAdvice(dir)}`,
+      );
+    }
+    // The key must be the certificate's: sign a probe and verify it with the certificate.
+    const probe = new TextEncoder().encode('zonectl ca key check');
+    const signature = await subtle.sign(EC_SIGNING, privateKey, probe);
+    const publicKey = await certificate.publicKey.export(EC_ALG, ['verify']);
+    if (!(await subtle.verify(EC_SIGNING, publicKey, signature, probe))) {
+      throw new CaStateError(
+        `the local CA key ${keyFile} does not belong to the certificate ${caFile}; ${caAdvice(dir)}`,
+      );
+    }
     return { caFile, certificate, privateKey };
   }
   const keys = (await subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
@@ -60,8 +110,14 @@ export async function openCaRoot(dir: string, logger: LocalLogger): Promise<CaRo
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  writePrivateKey(keyFile, await subtle.exportKey('pkcs8', keys.privateKey));
-  writeFileSync(caFile, certificate.toString('pem'));
+  // Both files are written to temp names first, so a crash leaves no half CA behind it.
+  const keyTmp = `${keyFile}.new`;
+  const certTmp = `${caFile}.new`;
+  writePrivateKey(keyTmp, await subtle.exportKey('pkcs8', keys.privateKey));
+  writeFileSync(certTmp, certificate.toString('pem'));
+  renameSync(keyTmp, keyFile);
+  renameSync(certTmp, caFile);
+  fsyncDirectory(dir);
   logger.info(`created certificate authority in ${dir}`);
   return { caFile, certificate, privateKey: keys.privateKey };
 }

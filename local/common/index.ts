@@ -1,4 +1,5 @@
 export { arn, type CloudIdentity, DEFAULT_IDENTITY, iotArn, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
+export { AppendLog, type AppendLogOptions, type OpenedLog } from './append-log';
 export {
   AwsServiceError,
   invalidRequest,
@@ -6,6 +7,25 @@ export {
   serializationError,
   unknownOperation,
 } from './aws-error';
+export {
+  fsyncDirectory,
+  isStorageFailure,
+  isTransientLocalFailure,
+  LAST_GOOD_SUFFIX,
+  LocalCapacityError,
+  StorageUnavailableError,
+  storageError,
+  writeFileAtomic,
+} from './durable-fs';
 export { JsonFile } from './json-store';
 export { consoleLogger, errorText, type LocalLogger, recordingLogger, silentLogger } from './log';
+export { isStackOverflow, MAX_SYNTAX_DEPTH, nestingDepth } from './nesting';
 export { scanQuoted } from './sql-lexing';
+export {
+  describeSchemaIssues,
+  moveAside,
+  readJsonDocument,
+  StateFile,
+  StateFileError,
+  type StateFileOptions,
+} from './state-file';

@@ -14,7 +14,8 @@
 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { JsonFile } from '../common';
+import { z } from 'zod';
+import { StateFile } from '../common';
 import type { CfnTemplate, StackArtifact } from './assembly';
 import { resolveDynamicReferences } from './dynamic-references';
 import { DeployError, IntrinsicError } from './errors';
@@ -32,9 +33,15 @@ export { DeployError } from './errors';
 /** The deploy's types, also importable from here as they always were. */
 export type * from './types';
 
-interface StackState {
-  resources: Record<string, DeployedResource>;
-}
+const DeployedResourceSchema = z.object({
+  type: z.string().min(1),
+  propsHash: z.string(),
+  ref: z.string(),
+  attributes: z.record(z.string(), z.unknown()),
+});
+const StackStateSchema = z.object({ resources: z.record(z.string(), DeployedResourceSchema) });
+type StackState = { resources: Record<string, DeployedResource> };
+const OutputsSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
 
 export async function deployStacks(
   stacks: readonly StackArtifact[],
@@ -42,10 +49,15 @@ export async function deployStacks(
 ): Promise<DeployResult> {
   const report: ReportLine[] = [];
   const outputs: Record<string, Record<string, unknown>> = {};
-  const outputsFile = JsonFile.open<Record<string, Record<string, unknown>>>(
-    join(options.stateDir, 'stack-outputs.json'),
-    () => ({}),
-  );
+  const outputsFile = StateFile.open<Record<string, Record<string, unknown>>>({
+    path: join(options.stateDir, 'stack-outputs.json'),
+    schema: OutputsSchema,
+    initial: () => ({}),
+    what: 'the outputs of the deployed stacks',
+    logger: options.logger,
+    // Written again by this deploy.
+    whenUnusable: 'start-empty',
+  });
   for (const stack of stacks) {
     const result = await deployStack(stack, options);
     report.push(...result.report);
@@ -61,12 +73,15 @@ async function deployStack(
   options: DeployerOptions,
 ): Promise<{ report: ReportLine[]; outputs: Record<string, unknown> }> {
   const { identity, logger } = options;
-  const state = JsonFile.open<StackState>(
-    join(options.stateDir, 'deployer', `${stack.stackName}.json`),
-    () => ({
-      resources: {},
-    }),
-  );
+  const state = StateFile.open<StackState>({
+    path: join(options.stateDir, 'deployer', `${stack.stackName}.json`),
+    schema: StackStateSchema as z.ZodType<StackState>,
+    initial: () => ({ resources: {} }),
+    what: `what was deployed of stack ${stack.stackName}`,
+    logger,
+    // Without it the deploy creates each resource again, which the providers do idempotently.
+    whenUnusable: 'start-empty',
+  });
   const template = stack.template;
   const deployed = new Map<string, DeployedResource>();
   const ctx: IntrinsicContext = {

@@ -24,3 +24,15 @@ export const sqlParse = (message: string) => new AwsServiceError('SqlParseExcept
  * answered with UnauthorizedException (401).
  */
 export const unauthorized = (message: string) => new AwsServiceError('UnauthorizedException', 401, message);
+
+/**
+ * ServiceUnavailableException (503): the local disk refused to store a change (AWS IoT API
+ * Reference, common errors of the control plane operations). The change stays in memory and is
+ * written once the disk has room; SDKs retry.
+ */
+export const serviceUnavailable = (reason: string) =>
+  new AwsServiceError(
+    'ServiceUnavailableException',
+    503,
+    `The local registry could not store the change: ${reason}`,
+  );

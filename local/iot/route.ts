@@ -11,9 +11,10 @@
  * 404 UnknownOperationException. Timestamps are epoch seconds.
  */
 
+import { isStorageFailure } from '../common';
 import type { AwsRequest } from '../gateway';
 import { parseJsonObject, type ServiceRoute } from '../gateway';
-import { unknownOperation } from './errors';
+import { serviceUnavailable, unknownOperation } from './errors';
 import {
   CERTIFICATE_OPERATIONS,
   ENDPOINT_OPERATIONS,
@@ -86,7 +87,7 @@ export function createIotRoute(registry: IotRegistry): ServiceRoute {
       const found = findOperation(req);
       if (!found) throw unknownOperation(`No IoT operation matches ${req.method} ${req.path}`);
       let body: Record<string, unknown> | undefined;
-      return found.op.handle({
+      const out = await found.op.handle({
         req,
         labels: found.labels,
         registry,
@@ -95,6 +96,14 @@ export function createIotRoute(registry: IotRegistry): ServiceRoute {
           return body;
         },
       });
+      // Acknowledge a change only once it is on disk (one fsync for the changes of a turn).
+      try {
+        await registry.durable();
+      } catch (err) {
+        if (isStorageFailure(err)) throw serviceUnavailable((err as Error).message);
+        throw err;
+      }
+      return out;
     },
   };
 }

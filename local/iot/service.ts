@@ -21,7 +21,6 @@ export async function createIotService(options: IotServiceOptions): Promise<IotS
     route: createIotRoute(registry),
     directory: registry,
     registry,
-    // Every change is written when it is made, so there is nothing left to flush.
-    close: async () => {},
+    close: () => registry.close(),
   };
 }

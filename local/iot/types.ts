@@ -6,6 +6,7 @@
 import type { CaService } from '../ca';
 import type { CloudIdentity, LocalLogger } from '../common';
 import type { ServiceRoute } from '../gateway';
+import type { CompiledPolicies } from './policy';
 import type { IotRegistry } from './registry';
 
 export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'PENDING_ACTIVATION';
@@ -99,6 +100,11 @@ export interface AuthorizationResult {
   /** Why, for the refusal log line: which statement allowed or denied, or that none matched. */
   readonly reason: string;
 }
+
+/** Compiles the policies attached to a principal (see policy/evaluate.ts `compilePolicies`). */
+export type PolicyCompiler = (
+  policies: ReadonlyArray<{ policyName: string; document: PolicyDocument }>,
+) => CompiledPolicies;
 
 export type PolicyEvaluator = (
   policies: ReadonlyArray<{ policyName: string; document: PolicyDocument }>,

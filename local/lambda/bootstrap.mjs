@@ -72,6 +72,10 @@ async function loadHandler() {
     mod = await import(pathToFileURL(file).href);
   } catch (err) {
     if (err instanceof SyntaxError) throw Object.assign(err, { name: 'Runtime.UserCodeSyntaxError' });
+    // A package the bundle left out and the runtime does not provide (only the AWS SDK is).
+    if (err?.code === 'MODULE_NOT_FOUND' || err?.code === 'ERR_MODULE_NOT_FOUND') {
+      throw Object.assign(new Error(`Error: ${err.message}`), { name: 'Runtime.ImportModuleError' });
+    }
     throw err;
   }
   const pick = (root) => path.reduce((value, key) => (value == null ? undefined : value[key]), root);

@@ -14,6 +14,13 @@ export const invalidParameterValue = (message: string) =>
 export const invalidRequestContent = () =>
   new AwsServiceError('InvalidRequestContentException', 400, 'Could not parse request body into json');
 
+/**
+ * TooManyRequestsException (429): the local asynchronous queue of the function is at its bound
+ * (Lambda API Reference, "Invoke" > Errors; AWS's own queue has no bound a caller reaches).
+ */
+export const tooManyRequests = (message: string) =>
+  new AwsServiceError('TooManyRequestsException', 429, message, { Reason: 'CallerRateLimitExceeded' });
+
 /** ResourceNotFoundException (404) for an event source mapping UUID that names none. */
 export const eventSourceMappingNotFound = (uuid: string) =>
   resourceNotFound(`The resource you requested does not exist. (Event source mapping ${uuid})`);

@@ -11,9 +11,9 @@
  * Lambda API path answers UnknownOperationException naming what is served.
  */
 
-import type { CloudIdentity } from '../common';
+import { type CloudIdentity, LocalCapacityError } from '../common';
 import type { AwsRequest, AwsResponse, ServiceRoute } from '../gateway';
-import { invalidParameterValue, invalidRequestContent, operationNotServed } from './errors';
+import { invalidParameterValue, invalidRequestContent, operationNotServed, tooManyRequests } from './errors';
 import {
   eventSourceMappingConfiguration,
   filterEventSourceMappings,
@@ -66,7 +66,13 @@ export function createLambdaRoute(deps: LambdaRouteDeps): ServiceRoute {
       findFunction(deps.describeFunctions(), deps.identity, name, req.query.get('Qualifier') ?? undefined);
       return { status: 204 };
     }
-    const result = await deps.invoke(name, payload, type);
+    let result: Awaited<ReturnType<typeof deps.invoke>>;
+    try {
+      result = await deps.invoke(name, payload, type);
+    } catch (err) {
+      if (err instanceof LocalCapacityError) throw tooManyRequests(err.message);
+      throw err;
+    }
     const headers: Record<string, string> = {
       'x-amz-executed-version': result.executedVersion,
       'x-amzn-requestid': result.requestId,

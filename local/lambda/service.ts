@@ -18,20 +18,26 @@
  *   directory under the state dir).
  * - Concurrency is a per-function cap (default 4); calls past it wait instead of being
  *   throttled with TooManyRequestsException.
- * - Asynchronous events live in memory: queued retries are lost when the local cloud stops.
- *   Event age limits are not applied. Destinations and DLQs must be SQS queues.
- * - Functions are not persisted: the deployer creates them again at start.
+ * - Asynchronous events wait in a durable, bounded queue (./async-invoker): they survive a
+ *   restart; at 10,000 events of one function (configurable) Invoke answers
+ *   TooManyRequestsException. Destinations and DLQs must be SQS queues.
+ * - Functions are kept in `<dir>/functions.json` with their staged code and run again after a
+ *   restart; a deploy replaces them.
  * - Management API read-only, $LATEST only (see management.ts).
+ * - The AWS SDK the runtime provides (runtime-modules.ts) is the project's version, not the one
+ *   the managed runtime ships.
  * - No CloudWatch Logs: handler output goes to the local log, prefixed with the function name.
  */
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { AsyncInvoker } from './async-invoker';
 import { functionNotFound } from './errors';
 import { FunctionPool, POOL_RETIRED } from './pool';
 import { createLambdaRoute } from './route';
+import { provideRuntimeModules } from './runtime-modules';
+import { FunctionStore } from './store';
 import { codeDigest, stageTaskRoot } from './task-root';
 import type {
   FunctionDefinition,
@@ -62,6 +68,7 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
   const functions = new Map<string, { def: FunctionDefinition; pool: FunctionPool; info: FunctionInfo }>();
   const now = options.now ?? Date.now;
   mkdirSync(options.dir, { recursive: true });
+  const runtimeModules = provideRuntimeModules(join(options.dir, 'runtime'));
   let closed = false;
 
   const environmentFor = (def: FunctionDefinition): Record<string, string> => {
@@ -91,6 +98,8 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       AWS_EXECUTION_ENV: `AWS_Lambda_${def.runtime}`,
       LAMBDA_TASK_ROOT: def.codeDir,
       LAMBDA_RUNTIME_DIR: def.codeDir,
+      // The managed runtime's NODE_PATH ends with its own modules (the AWS SDK) and the task root.
+      NODE_PATH: [runtimeModules, def.codeDir].join(delimiter),
       _HANDLER: def.handler,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       NODE_OPTIONS: '',
@@ -154,13 +163,48 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
     };
   };
 
-  const asyncInvoker = new AsyncInvoker({
+  const maxInstances = (def: FunctionDefinition) =>
+    def.reservedConcurrency ?? options.maxInstancesPerFunction ?? 4;
+  const asyncInvoker = AsyncInvoker.open({
     logger,
+    dir: options.dir,
     lookup: (name) => functions.get(name)?.def,
     invokeSync,
     ...(options.sendToQueue ? { sendToQueue: options.sendToQueue } : {}),
     retryDelaysMs: options.asyncRetryDelaysMs ?? [60_000, 120_000],
+    concurrency: maxInstances,
+    ...(options.maxQueuedEventsPerFunction !== undefined
+      ? { maxQueuedPerFunction: options.maxQueuedEventsPerFunction }
+      : {}),
   });
+  const store = new FunctionStore(options.dir, logger);
+
+  /** Starts (or replaces) the execution environments of a staged function; true if it replaced one. */
+  const install = (def: FunctionDefinition, stamp: { lastModified: string; revisionId: string }): boolean => {
+    const previous = functions.get(def.functionName);
+    const pool = new FunctionPool(def, environmentFor(def), logger, {
+      maxInstances: maxInstances(def),
+      idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
+    });
+    const info: FunctionInfo = { definition: def, ...stamp, ...codeDigest(def.codeDir) };
+    functions.set(def.functionName, { def, pool, info });
+    previous?.pool.retire();
+    return previous !== undefined;
+  };
+
+  // The functions deployed before the last stop run again, from their staged code.
+  for (const { definition, lastModified, revisionId } of store.all()) {
+    if (!existsSync(definition.codeDir)) {
+      logger.warn(
+        `function ${definition.functionName} is not restored: its staged code ${definition.codeDir} is gone; deploy again`,
+      );
+      continue;
+    }
+    install(definition, { lastModified, revisionId });
+  }
+  if (functions.size > 0)
+    logger.info(`restored ${functions.size} function(s): ${[...functions.keys()].join(', ')}`);
+  asyncInvoker.start();
 
   const service: Omit<LambdaService, 'route'> = {
     async createFunction(definition) {
@@ -175,29 +219,20 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
           `function ${definition.functionName}: code directory ${definition.codeDir} does not exist; synthesize the app again (npx cdk synth)`,
         );
       }
-      const previous = functions.get(definition.functionName);
       const codeDir = stageTaskRoot(definition.codeDir, join(options.dir, 'tasks'), definition.functionName);
       const def = { ...definition, codeDir };
-      const pool = new FunctionPool(def, environmentFor(def), logger, {
-        maxInstances: def.reservedConcurrency ?? options.maxInstancesPerFunction ?? 4,
-        idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
-      });
-      const info: FunctionInfo = {
-        definition: def,
-        lastModified: lambdaTimestamp(now()),
-        revisionId: randomUUID(),
-        ...codeDigest(codeDir),
-      };
-      functions.set(def.functionName, { def, pool, info });
-      previous?.pool.retire();
+      const stamp = { lastModified: lambdaTimestamp(now()), revisionId: randomUUID() };
+      store.put(def, stamp);
+      const replaced = install(def, stamp);
       logger.info(
-        `function ${def.functionName} ${previous ? 'replaced' : 'created'} (${def.handler}, ${def.codeDir})`,
+        `function ${def.functionName} ${replaced ? 'replaced' : 'created'} (${def.handler}, ${def.codeDir})`,
       );
     },
     async deleteFunction(arnOrName) {
       const entry = find(arnOrName);
       if (!entry) throw functionNotFound(arnOrName);
       functions.delete(entry.def.functionName);
+      store.remove(entry.def.functionName);
       entry.pool.retire();
     },
     async invoke(arnOrName, payload, invocationType: InvocationType = 'RequestResponse') {
@@ -205,7 +240,7 @@ export async function createLambdaService(options: LambdaServiceOptions): Promis
       if (!entry) throw functionNotFound(arnOrName);
       const requestId = randomUUID();
       if (invocationType === 'Event') {
-        asyncInvoker.enqueue(entry.def.functionName, payload, requestId);
+        await asyncInvoker.enqueue(entry.def.functionName, payload, requestId);
         return { statusCode: 202, requestId, executedVersion: '$LATEST', payload: null, rawPayload: '' };
       }
       return invokeSync(entry.def, payload, requestId);

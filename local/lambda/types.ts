@@ -22,6 +22,8 @@ export interface FunctionDefinition {
   readonly onFailureDestinationArn?: string;
   /** EventInvokeConfig MaximumRetryAttempts (0-2); default 2. */
   readonly maximumRetryAttempts?: number;
+  /** EventInvokeConfig MaximumEventAgeInSeconds (60-21600); default 21600 (six hours). */
+  readonly maximumEventAgeSeconds?: number;
   /** Concurrent instances cap; default the service's maxInstancesPerFunction. */
   readonly reservedConcurrency?: number;
   /** What the management API reports (the template's Role, Description, ...); no local effect. */
@@ -107,6 +109,8 @@ export interface LambdaServiceOptions {
   readonly sendToQueue?: SendToQueue;
   /** Delays before the async retries; Lambda's are about 1 and 2 minutes. */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /** Asynchronous events one function may have queued before Invoke is refused; default 10,000. */
+  readonly maxQueuedEventsPerFunction?: number;
   /** An idle instance is stopped after this long; default 5 minutes. */
   readonly idleTimeoutMs?: number;
   /** Instances per function; default 4. */
@@ -137,6 +141,10 @@ export interface LambdaService {
   /** Creates or replaces a function; a replaced function's instances are stopped. */
   createFunction(definition: FunctionDefinition): Promise<void>;
   deleteFunction(arnOrName: string): Promise<void>;
+  /**
+   * Invokes a function. With 'Event' it resolves (202) once the event is in the durable queue,
+   * and throws a LocalCapacityError when the function's queue is at its bound.
+   */
   invoke(arnOrName: string, payload: unknown, invocationType?: InvocationType): Promise<InvokeResult>;
   listFunctions(): FunctionSummary[];
   /** Every deployed function with what the management API reports about it, by name. */

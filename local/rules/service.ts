@@ -5,15 +5,21 @@
  * guide: "Rules for AWS IoT", "AWS IoT rule actions", "Error handling (error action)",
  * "Substitution templates", "Basic Ingest").
  *
+ * The engine is a durable observer of the broker: for a message that matches, the promise it
+ * returns resolves once every action has made its effect durable (SQS has the message on disk,
+ * Lambda has the event in its durable queue, a QoS 1 republish is in the broker's journal), so
+ * the broker's journal can let the message go; after a crash the journal hands it over again.
+ *
  * LIMITATIONS versus AWS:
  * - Actions: lambda (async invoke through RuleActionTargets), republish and sqs only; others are
  *   refused by putRule, naming the action. Role ARNs are not checked (no IAM locally).
- * - Actions of one rule run one message at a time, in arrival order (AWS gives no ordering
- *   guarantee); actions of one message run concurrently. An action that has not finished
- *   after `actionTimeoutMs` counts as failed.
- * - No retries of failed actions (AWS retries some transient failures) and no CloudWatch
- *   logging or RuleNotFound metric: a log line stands in for both.
- * - Rules live in memory; the deployer puts them again after a restart.
+ * - Up to `maxConcurrentPerRule` messages of one rule run their actions at once, started in
+ *   arrival order (AWS gives no ordering guarantee); actions of one message run concurrently.
+ *   An action that has not finished after `actionTimeoutMs` counts as failed.
+ * - A failed action is not retried (AWS retries some transient failures); a failure of the local
+ *   machine (full disk, full local queue) is held and retried instead of reported. No
+ *   CloudWatch logging or RuleNotFound metric: a log line stands in for both.
+ * - Rules live in memory; the deployer and the IoT registry put them again after a restart.
  * - A rule whose SQL calls an external function (sql/external-functions.ts) is evaluated in
  *   its queue, one message at a time; a failed call fails the SQL: no action, no errorAction.
  */
@@ -33,9 +39,10 @@ import {
 } from './sql';
 import type { RuleSummary, RulesService, RulesServiceOptions } from './types';
 
+/** The messages of one rule: how many run their actions now, and those waiting to start. */
 interface RuleQueue {
-  tail: Promise<void>;
-  waiting: number;
+  running: number;
+  readonly waiting: Array<() => void>;
 }
 
 export async function createRulesService(options: RulesServiceOptions): Promise<RulesService> {
@@ -43,14 +50,22 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
   const log = options.logger.child('rules');
   const now = options.now ?? Date.now;
   const actionTimeoutMs = options.actionTimeoutMs ?? 30_000;
-  const maxQueued = options.maxQueuedPerRule ?? 10_000;
+  const maxConcurrent = options.maxConcurrentPerRule ?? 64;
   const rules = new Map<string, Rule>();
   const queues = new Map<string, RuleQueue>();
   const inFlight = new Set<Promise<void>>();
   let closed = false;
   const externalServices = options.external ?? {};
   const external = (call: ExternalCall) => callExternal(call, externalServices);
-  const runActions = createActionRunner({ bus, identity, targets, log, actionTimeoutMs, external });
+  const runActions = createActionRunner({
+    bus,
+    identity,
+    targets,
+    log,
+    actionTimeoutMs,
+    external,
+    stopping: () => closed,
+  });
 
   function putRule(name: string, input: TopicRulePayload | Record<string, unknown>): RuleSummary {
     checkRuleName(name);
@@ -88,26 +103,36 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
     return summary;
   }
 
-  function onMessage(message: BrokerMessage, fromReservedSubscription: boolean): void {
-    if (closed) return;
+  /**
+   * Runs the rules a message matches; returns a promise that resolves once their actions are
+   * durable, or undefined when no rule's actions run.
+   */
+  function onMessage(message: BrokerMessage, fromReservedSubscription: boolean): Promise<void> | undefined {
+    if (closed) return undefined;
     const isReserved = message.topic.startsWith('$');
-    if (isReserved !== fromReservedSubscription) return;
+    if (isReserved !== fromReservedSubscription) return undefined;
+    const work: Promise<void>[] = [];
     try {
-      if (message.topic.startsWith(BASIC_INGEST_PREFIX)) basicIngest(message);
-      else {
+      if (message.topic.startsWith(BASIC_INGEST_PREFIX)) {
+        const done = basicIngest(message);
+        if (done) work.push(done);
+      } else {
         for (const rule of rules.values()) {
           if (!rule.summary.ruleDisabled && rule.compiled.matchesTopic(message.topic)) {
-            runRule(rule, message, message.topic);
+            const done = runRule(rule, message, message.topic);
+            if (done) work.push(done);
           }
         }
       }
     } catch (err) {
       log.error(`message on ${message.topic} not processed: ${errorText(err)}`);
     }
+    if (work.length === 0) return undefined;
+    return Promise.all(work).then(() => undefined);
   }
 
   /** Basic Ingest: `$aws/rules/<ruleName>/<rest>` runs only that rule; topic() sees `<rest>`. */
-  function basicIngest(message: BrokerMessage): void {
+  function basicIngest(message: BrokerMessage): Promise<void> | undefined {
     const rest = message.topic.slice(BASIC_INGEST_PREFIX.length);
     const slash = rest.indexOf('/');
     const ruleName = slash < 0 ? rest : rest.slice(0, slash);
@@ -115,17 +140,18 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
     const rule = rules.get(ruleName);
     if (!rule || rule.summary.ruleDisabled) {
       log.warn(`RuleNotFound: Basic Ingest message on ${message.topic} names no enabled rule '${ruleName}'`);
-      return;
+      return undefined;
     }
-    runRule(rule, message, ruleTopic);
+    return runRule(rule, message, ruleTopic);
   }
 
-  function runRule(rule: Rule, message: BrokerMessage, ruleTopic: string): void {
+  function runRule(rule: Rule, message: BrokerMessage, ruleTopic: string): Promise<void> | undefined {
     const name = rule.summary.ruleName;
     const ruleMessage: RuleMessage = {
       topic: ruleTopic,
       payload: message.payload,
-      timestamp: now(),
+      // timestamp(): when the broker accepted the message, also when it is handed over again.
+      timestamp: options.now ? now() : message.receivedAt,
       ...(message.clientId !== undefined ? { clientId: message.clientId } : {}),
       ...(message.principal !== undefined ? { principal: message.principal } : {}),
       ...(message.sourceIp !== undefined ? { sourceIp: message.sourceIp } : {}),
@@ -138,7 +164,7 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
       );
     if (rule.compiled.callsExternal) {
       // External calls take time: the evaluation waits in the rule's queue, keeping its order.
-      enqueue(name, async () => {
+      return schedule(name, 1, async () => {
         let evaluation: Evaluation;
         try {
           evaluation = await rule.compiled.evaluateAsync(ruleMessage, {
@@ -152,40 +178,44 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
         if (evaluation.matched && rule.actions.length > 0)
           await runActions(rule, message, ruleMessage, evaluation);
       });
-      return;
     }
     let evaluation: Evaluation;
     try {
       evaluation = rule.compiled.evaluate(ruleMessage, { accountId: identity.accountId });
     } catch (err) {
       failed(err);
-      return;
+      return undefined;
     }
-    if (!evaluation.matched || rule.actions.length === 0) return;
-    enqueue(name, () => runActions(rule, message, ruleMessage, evaluation));
+    if (!evaluation.matched || rule.actions.length === 0) return undefined;
+    return schedule(name, maxConcurrent, () => runActions(rule, message, ruleMessage, evaluation));
   }
 
-  function enqueue(ruleName: string, work: () => Promise<void>): void {
+  /**
+   * Runs `work` when fewer than `limit` messages of the rule are running; never drops it (the
+   * broker bounds how many messages wait, by holding PUBACKs).
+   */
+  function schedule(ruleName: string, limit: number, work: () => Promise<void>): Promise<void> {
     let queue = queues.get(ruleName);
     if (!queue) {
-      queue = { tail: Promise.resolve(), waiting: 0 };
+      queue = { running: 0, waiting: [] };
       queues.set(ruleName, queue);
     }
-    if (queue.waiting >= maxQueued) {
-      log.error(`rule ${ruleName}: ${queue.waiting} messages already waiting for actions; message dropped`);
-      return;
-    }
     const q = queue;
-    q.waiting++;
-    const run = q.tail
-      .then(work)
-      .catch((err) => log.error(`rule ${ruleName}: actions failed: ${errorText(err)}`));
-    const done = run.finally(() => {
-      q.waiting--;
+    const free = q.running < limit;
+    const started = free
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          q.waiting.push(resolve);
+        });
+    if (free) q.running++;
+    const done = started.then(work).finally(() => {
       inFlight.delete(done);
+      const next = q.waiting.shift();
+      if (next) next();
+      else q.running--;
     });
-    q.tail = done;
     inFlight.add(done);
+    return done;
   }
 
   const unsubscribe = [
@@ -195,6 +225,18 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
 
   async function drain(): Promise<void> {
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  }
+
+  /** Waits for running actions up to `timeoutMs`; held ones stop waiting (their messages stay journaled). */
+  async function settle(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      drain(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   return {
@@ -207,11 +249,12 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
     getRule: (name) => rules.get(name)?.summary,
     listRules: () => [...rules.values()].map((r) => r.summary),
     drain,
-    async close() {
+    async close(timeoutMs = 10_000) {
       if (closed) return;
       closed = true;
       for (const u of unsubscribe) u();
-      await drain();
+      for (const q of queues.values()) q.waiting.length = 0;
+      await settle(timeoutMs);
     },
   };
 }

@@ -5,9 +5,13 @@ import type { ExternalServices } from './sql';
 
 /** What rule actions call; the deployer implements it with the local Lambda and SQS services. */
 export interface RuleActionTargets {
-  /** Invokes a function asynchronously (InvocationType Event); resolves once it is queued. */
+  /**
+   * Invokes a function asynchronously (InvocationType Event); resolves once the event is in the
+   * function's durable queue. A LocalCapacityError (full local queue) or a storage failure is
+   * held and retried by the engine; any other error is the action's failure.
+   */
   invokeLambdaAsync(functionArn: string, payload: Buffer): Promise<void>;
-  /** SendMessage to the queue with this URL. */
+  /** SendMessage to the queue with this URL; resolves once the message is on disk. */
   sendSqsMessage(queueUrl: string, body: string): Promise<void>;
 }
 
@@ -21,12 +25,12 @@ export interface RulesServiceOptions {
    * get_registry_data, get_secret); a function whose service is missing fails at run time.
    */
   readonly external?: ExternalServices;
-  /** Clock for timestamp(); defaults to Date.now. */
+  /** Clock for timestamp(); by default the time the broker accepted the message. */
   readonly now?: () => number;
   /** How long one action may take before it counts as failed; default 30 s. */
   readonly actionTimeoutMs?: number;
-  /** Messages waiting per rule before new ones are dropped (with a log line); default 10000. */
-  readonly maxQueuedPerRule?: number;
+  /** Messages of one rule whose actions run at once; default 64. Others wait, none is dropped. */
+  readonly maxConcurrentPerRule?: number;
 }
 
 export interface RuleSummary {
@@ -55,6 +59,9 @@ export interface RulesService {
   listRules(): RuleSummary[];
   /** Resolves once every action queued so far has finished. */
   drain(): Promise<void>;
-  /** Stops listening to the bus and waits for queued actions. */
-  close(): Promise<void>;
+  /**
+   * Stops listening to the bus and waits up to `timeoutMs` (default 10 s) for running actions;
+   * messages whose actions did not finish stay in the broker's journal for the next start.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }

@@ -16,6 +16,7 @@
  * - A deleted shadow keeps its version forever (AWS restarts numbering after 48 hours).
  */
 
+import { nestingDepth } from '../common';
 import { ShadowError } from './errors';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -82,15 +83,6 @@ export function parseTokenOnly(payload: Buffer | string): string | undefined {
   return validateClientToken(doc.clientToken);
 }
 
-function depth(value: Json): number {
-  if (Array.isArray(value)) return value.length === 0 ? 1 : 1 + Math.max(...value.map(depth));
-  if (isObject(value)) {
-    const children = Object.values(value);
-    return children.length === 0 ? 1 : 1 + Math.max(...children.map(depth));
-  }
-  return 0;
-}
-
 function containsNullInArray(value: Json): boolean {
   if (Array.isArray(value)) return value.some((v) => v === null || containsNullInArray(v));
   if (isObject(value)) return Object.values(value).some(containsNullInArray);
@@ -124,7 +116,7 @@ export function parseUpdateRequest(payload: Buffer | string): UpdateRequest {
       throw new ShadowError(400, `${key === 'desired' ? 'Desired' : 'Reported'} node must be an object`);
     }
     if (value !== null) {
-      if (depth(value) > MAX_DEPTH) {
+      if (nestingDepth(value, MAX_DEPTH) > MAX_DEPTH) {
         throw new ShadowError(400, `JSON contains too many levels of nesting; maximum is ${MAX_DEPTH}`);
       }
       if (containsNullInArray(value)) throw new ShadowError(400, 'State contains an invalid node');

@@ -86,9 +86,13 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
     const outcome = applyUpdate(store.get(thingName, key), request, now());
     store.put(thingName, key, outcome.shadow);
     const prefix = shadowTopicPrefix(thingName, shadowName);
-    await announce(prefix, 'update/accepted', outcome.accepted);
-    if (outcome.delta) await announce(prefix, 'update/delta', outcome.delta);
-    await announce(prefix, 'update/documents', outcome.documents);
+    // Started together, in order: the broker journals them in one write and publishes them in
+    // the order they were started.
+    await Promise.all([
+      announce(prefix, 'update/accepted', outcome.accepted),
+      ...(outcome.delta ? [announce(prefix, 'update/delta', outcome.delta)] : []),
+      announce(prefix, 'update/documents', outcome.documents),
+    ]);
     return outcome.accepted;
   }
 
@@ -136,10 +140,13 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
 
   const onRequest = createMqttRequestHandler({ get, update, remove, announce }, log, now);
 
-  // Requests are processed strictly in arrival order.
+  // Requests are processed strictly in arrival order. The promise of each tells the broker
+  // when the request is done (stored and answered), so a request accepted just before a crash
+  // is handed over again after the restart.
   let queue: Promise<void> = Promise.resolve();
-  const enqueue = (topic: string, payload: Buffer, clientId: string | undefined) => {
+  const enqueue = (topic: string, payload: Buffer, clientId: string | undefined): Promise<void> => {
     queue = queue.then(() => onRequest(topic, payload, clientId));
+    return queue;
   };
   const unsubscribe = [
     bus.subscribe('$aws/things/+/shadow/+', (m) => enqueue(m.topic, m.payload, m.clientId)),

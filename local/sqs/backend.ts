@@ -1,4 +1,4 @@
-import { arn, type CloudIdentity, type LocalLogger } from '../common';
+import { arn, type CloudIdentity, isStorageFailure, type LocalLogger } from '../common';
 import {
   COMPUTED_ATTRIBUTES,
   DEFAULT_ATTRIBUTES,
@@ -6,7 +6,13 @@ import {
   SETTABLE_ATTRIBUTES,
   validateAttributes,
 } from './attributes';
-import { invalidAttributeName, invalidParameter, queueAlreadyExists, queueDoesNotExist } from './errors';
+import {
+  invalidAttributeName,
+  invalidParameter,
+  queueAlreadyExists,
+  queueDoesNotExist,
+  serviceUnavailable,
+} from './errors';
 import { md5OfAttributes, md5OfBody } from './md5';
 import { messageSize, validateBody, validateMessageAttributes } from './messages';
 import { newMessageId, Queue } from './queue';
@@ -38,7 +44,7 @@ export class SqsBackend {
     readonly endpoint: () => string,
     readonly now: () => number,
   ) {
-    this.records = new QueueRecords(dir);
+    this.records = new QueueRecords(dir, logger);
   }
 
   /** Opens every queue recorded in the state directory. */
@@ -51,8 +57,7 @@ export class SqsBackend {
   }
 
   private openQueue(name: string, rec: QueueRecord): Queue {
-    const { log, loaded } = QueueLog.open(queueLogPath(this.dir, name));
-    if (loaded.skipped > 0) this.logger.warn(`queue ${name}: skipped ${loaded.skipped} unreadable log lines`);
+    const { log, loaded } = QueueLog.open(queueLogPath(this.dir, name), name, this.logger);
     const q = new Queue(
       name,
       this.arnOf(name),
@@ -167,11 +172,24 @@ export class SqsBackend {
     return out;
   }
 
-  deleteQueue(q: Queue): void {
-    q.destroy();
+  async deleteQueue(q: Queue): Promise<void> {
     this.queues.delete(q.name);
     this.records.remove(q.name);
+    await q.destroy();
     this.logger.info(`queue ${q.name} deleted`);
+  }
+
+  /**
+   * Accepts messages into a queue; resolves once they are on disk. A disk that refuses them
+   * becomes ServiceUnavailable (503), which callers and SDKs retry.
+   */
+  async accept(q: Queue, messages: readonly StoredMessage[]): Promise<void> {
+    try {
+      await q.accept(messages);
+    } catch (err) {
+      if (isStorageFailure(err)) throw serviceUnavailable((err as Error).message);
+      throw err;
+    }
   }
 
   /** Validates and builds a message for `q`; throws an AWS-shaped error if it is invalid. */
@@ -232,9 +250,10 @@ export class SqsBackend {
     return q.receive(max, visibility, wait, options.signal);
   }
 
-  close(): void {
-    for (const q of this.queues.values()) q.close();
+  async close(): Promise<void> {
+    const closing = [...this.queues.values()].map((q) => q.close());
     this.queues.clear();
+    await Promise.all(closing);
   }
 }
 

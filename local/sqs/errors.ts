@@ -111,6 +111,17 @@ export const unsupportedOperation = (op: string) =>
     `The local SQS does not support the operation ${op}.`,
   );
 
+/**
+ * The local disk refused to store a message (full, read-only, failing). SQS's own answer to a
+ * temporary failure is ServiceUnavailable (503, "Common Errors"), which SDKs retry.
+ */
+export const serviceUnavailable = (reason: string) =>
+  new SqsError(
+    'ServiceUnavailable',
+    'ServiceUnavailable',
+    503,
+    `The local SQS could not store the request: ${reason}. Try again once the disk has room.`,
+  );
 /** Common query-protocol errors (Amazon SQS API Reference, "Common Errors"). */
 export const missingAction = () =>
   new SqsError(

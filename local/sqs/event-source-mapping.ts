@@ -59,9 +59,9 @@ export function startEventSourceMapping(
   config: EventSourceMappingConfig,
   invoke: InvokeFunction,
   logger: LocalLogger,
+  uuid: string = randomUUID(),
 ): EventSourceMapping {
   const settings = validateMappingConfig(config);
-  const uuid = randomUUID();
   const stop = new AbortController();
   const reportFailures = settings.functionResponseTypes.includes('ReportBatchItemFailures');
   const log = logger.child(`esm ${uuid.slice(0, 8)}`);

@@ -193,7 +193,8 @@ function decodeMember(node: ParamTree, member: Member, where: string): unknown {
  */
 export function decodeQueryRequest(params: URLSearchParams): { action: string; input: Input } | undefined {
   const action = params.get('Action') ?? '';
-  const shape = REQUESTS[action];
+  // Own members only: an Action such as `constructor` or `__proto__` is unknown, not Object's.
+  const shape = Object.hasOwn(REQUESTS, action) ? REQUESTS[action] : undefined;
   if (!shape) return undefined;
   const rest = new URLSearchParams(params);
   rest.delete('Action');
@@ -240,7 +241,7 @@ export function encodeQueryResponse(
   output: object,
   requestId: string,
 ): { root: string; content: Record<string, unknown> } {
-  const shape = RESULTS[action];
+  const shape = Object.hasOwn(RESULTS, action) ? RESULTS[action] : undefined;
   return {
     root: `${action}Response`,
     content: {

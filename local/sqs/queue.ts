@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { LocalLogger } from '../common';
+import { errorText, type LocalLogger } from '../common';
 import { intAttribute, parseRedrivePolicy } from './attributes';
 import { messageNotInflight, receiptHandleIsInvalid } from './errors';
 import type { QueueLog } from './store';
@@ -10,6 +10,8 @@ interface Entry {
   visibleAt: number;
   /** The handle of the latest receive; only it deletes or changes visibility. */
   handle?: string;
+  /** Being moved to the dead-letter queue: not delivered until the move is durable or fails. */
+  moving?: boolean;
 }
 
 export interface QueueDeps {
@@ -26,6 +28,8 @@ export interface QueueDeps {
  */
 export class Queue {
   private readonly entries = new Map<string, Entry>();
+  /** Messages being written: not deliverable yet, but part of the live state a compaction keeps. */
+  private readonly accepting = new Map<string, StoredMessage>();
   private readonly waiters = new Set<() => void>();
   private closed = false;
   private warnedMissingDlq = false;
@@ -50,11 +54,24 @@ export class Queue {
     return raw ? parseRedrivePolicy(raw) : undefined;
   }
 
-  /** Stores messages durably (fsync) and wakes long polls. */
-  accept(messages: readonly StoredMessage[]): void {
-    this.log.sent(messages);
+  /**
+   * Stores messages durably; resolves once they are on disk (one fsync for every message
+   * accepted in the same event-loop turn), and only then makes them deliverable and wakes long
+   * polls, so a message is never delivered before it is acknowledged. Rejects with a
+   * StorageUnavailableError when the disk refuses them; nothing is then kept.
+   */
+  async accept(messages: readonly StoredMessage[]): Promise<void> {
+    if (this.closed) throw new Error(`queue ${this.name} is closed`);
+    for (const m of messages) this.accepting.set(m.id, m);
+    try {
+      await this.log.sent(messages);
+    } finally {
+      for (const m of messages) this.accepting.delete(m.id);
+    }
+    if (this.closed) return;
     for (const m of messages) this.entries.set(m.id, { message: m, visibleAt: m.delayUntil });
     this.wake();
+    this.log.compactIfNeeded(() => this.liveMessages(), this.entries.size);
   }
 
   counts(): { visible: number; inFlight: number; delayed: number } {
@@ -121,7 +138,7 @@ export class Queue {
     const out: ReceivedMessage[] = [];
     for (const [id, e] of this.entries) {
       if (out.length >= max) break;
-      if (e.visibleAt > now) continue;
+      if (e.visibleAt > now || e.moving) continue;
       if (now - e.message.sentAt > retentionMs) {
         // "Amazon SQS automatically deletes messages that have been in a queue for more than
         // the maximum message retention period."
@@ -156,11 +173,22 @@ export class Queue {
     const m = e.message;
     const now = this.deps.now();
     const { receiveCount: _count, firstReceiveAt: _first, ...rest } = m;
-    dlq.accept([{ ...rest, receiveCount: 0, delayUntil: now, deadLetterSourceArn: this.arn }]);
-    this.remove(m.id);
-    this.deps.logger.info(
-      `queue ${this.name}: message ${m.id} moved to ${dlq.name} after ${m.receiveCount} receives (maxReceiveCount ${policy.maxReceiveCount})`,
-    );
+    // The message leaves this queue only once the dead-letter queue has it on disk.
+    e.moving = true;
+    dlq
+      .accept([{ ...rest, receiveCount: 0, delayUntil: now, deadLetterSourceArn: this.arn }])
+      .then(() => {
+        this.remove(m.id);
+        this.deps.logger.info(
+          `queue ${this.name}: message ${m.id} moved to ${dlq.name} after ${m.receiveCount} receives (maxReceiveCount ${policy.maxReceiveCount})`,
+        );
+      })
+      .catch((err: unknown) => {
+        e.moving = false;
+        this.deps.logger.error(
+          `queue ${this.name}: message ${m.id} stays here, the dead-letter queue ${dlq.name} could not take it: ${errorText(err)}`,
+        );
+      });
     return true;
   }
 
@@ -189,40 +217,40 @@ export class Queue {
     this.wake();
   }
 
-  purge(): void {
+  /** PurgeQueue; resolves once the purge is on disk. */
+  purge(): Promise<void> {
     this.entries.clear();
-    this.log.purged();
+    return this.log.purged();
   }
 
   private remove(id: string): void {
-    if (this.entries.delete(id)) this.log.deleted(id);
+    if (!this.entries.delete(id)) return;
+    this.log.deleted(id);
+    this.log.compactIfNeeded(() => this.liveMessages(), this.entries.size);
   }
 
   private *liveMessages(): Iterable<StoredMessage> {
     for (const e of this.entries.values()) yield e.message;
+    yield* this.accepting.values();
   }
 
   private wake(): void {
     for (const w of [...this.waiters]) w();
   }
 
-  /** Ends long polls and closes the log; compacts it first. */
-  close(): void {
+  /** Ends long polls and closes the log, writing what is pending. */
+  close(): Promise<void> {
     this.closed = true;
     this.wake();
-    try {
-      this.log.compactIfNeeded(() => this.liveMessages(), this.entries.size);
-    } finally {
-      this.log.close();
-    }
+    return this.log.close();
   }
 
   /** DeleteQueue: ends long polls and removes the messages from disk. */
-  destroy(): void {
+  destroy(): Promise<void> {
     this.closed = true;
     this.wake();
     this.entries.clear();
-    this.log.destroy();
+    return this.log.destroy();
   }
 }
 

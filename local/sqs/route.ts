@@ -64,10 +64,12 @@ function namesSqsAction(req: AwsRequest): boolean {
 
 export function createSqsRoute(backend: SqsBackend): ServiceRoute {
   const ops = operations(backend);
+  // Own keys only: `constructor` or `toString` are not operations.
+  const operation = (name: string) => (Object.hasOwn(ops, name) ? ops[name] : undefined);
 
   async function handleJson(req: AwsRequest) {
     const op = req.target!.slice(JSON_TARGET_PREFIX.length);
-    const handler = ops[op];
+    const handler = operation(op);
     if (!handler) throw unsupportedOperation(op);
     let input: Input;
     try {
@@ -89,7 +91,7 @@ export function createSqsRoute(backend: SqsBackend): ServiceRoute {
     if (!action) throw missingAction();
     const decoded = decodeQueryRequest(params);
     if (!decoded) throw invalidAction(action);
-    const handler = ops[decoded.action];
+    const handler = operation(decoded.action);
     if (!handler) throw unsupportedOperation(decoded.action);
     // A request sent to the queue URL itself names the queue by its path.
     if (decoded.input.QueueUrl === undefined && /^\/[^/]+\/[^/]+\/?$/.test(req.path)) {
@@ -152,8 +154,8 @@ function operations(b: SqsBackend): Record<string, Operation> {
       const { page, nextToken } = pageOf(sources, input);
       return { queueUrls: page.map((q) => b.urlOf(q.name)), ...(nextToken ? { NextToken: nextToken } : {}) };
     },
-    DeleteQueue: (input) => {
-      b.deleteQueue(queue(input));
+    DeleteQueue: async (input) => {
+      await b.deleteQueue(queue(input));
       return {};
     },
     GetQueueAttributes: (input) => {
@@ -166,11 +168,11 @@ function operations(b: SqsBackend): Record<string, Operation> {
       b.setAttributes(queue(input), (input.Attributes ?? {}) as Record<string, unknown>);
       return {};
     },
-    PurgeQueue: (input) => {
-      queue(input).purge();
+    PurgeQueue: async (input) => {
+      await queue(input).purge();
       return {};
     },
-    SendMessage: (input, req) => {
+    SendMessage: async (input, req) => {
       const q = queue(input);
       const m = b.buildMessage(q, {
         body: input.MessageBody,
@@ -179,10 +181,10 @@ function operations(b: SqsBackend): Record<string, Operation> {
         delaySeconds: input.DelaySeconds,
         senderId: sender(req),
       });
-      q.accept([m]);
+      await b.accept(q, [m]);
       return sendResult(m);
     },
-    SendMessageBatch: (input, req) => {
+    SendMessageBatch: async (input, req) => {
       const q = queue(input);
       const entries = batchEntries(input);
       const size = entries.reduce((n, e) => n + Buffer.byteLength(String(e.MessageBody ?? '')), 0);
@@ -206,7 +208,7 @@ function operations(b: SqsBackend): Record<string, Operation> {
         }
       }
       // One fsync for the whole batch; every entry reported Successful is durable.
-      if (accepted.length > 0) q.accept(accepted);
+      if (accepted.length > 0) await b.accept(q, accepted);
       return { Successful, Failed };
     },
     ReceiveMessage: async (input) => {

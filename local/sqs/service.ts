@@ -19,14 +19,23 @@
  * - PurgeQueue takes effect at once (no 60-second PurgeQueueInProgress window); a deleted
  *   queue's name can be reused at once (no QueueDeletedRecently).
  * - In-flight state is not persisted: after a restart every message is visible again (receive
- *   counts are kept). Deletes and receives are written without fsync; sends are fsynced.
+ *   counts are kept). Deletes and receives are written without fsync; sends are on disk (group
+ *   commit: one fsync per event-loop turn) before they are acknowledged, and a full disk
+ *   answers ServiceUnavailable (503) instead of acknowledging.
  * - Message size limit is 256 KiB (MaximumMessageSize up to 262144).
  */
 import { mkdirSync } from 'node:fs';
 import { SqsBackend } from './backend';
 import { startEventSourceMapping } from './event-source-mapping';
 import { createSqsRoute } from './route';
-import type { EventSourceMapping, SqsService, SqsServiceOptions } from './types';
+import { MappingRecords } from './store';
+import type {
+  EventSourceMapping,
+  EventSourceMappingConfig,
+  InvokeFunction,
+  SqsService,
+  SqsServiceOptions,
+} from './types';
 
 export async function createSqsService(options: SqsServiceOptions): Promise<SqsService> {
   mkdirSync(options.dir, { recursive: true });
@@ -41,9 +50,45 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
   backend.load();
   const route = createSqsRoute(backend);
   const mappings = new Map<string, EventSourceMapping>();
+  const mappingRecords = new MappingRecords(options.dir, logger);
   const mappingCreatedAt = new Map<string, number>();
   const now = options.now ?? Date.now;
   let closed = false;
+
+  /** Starts a poller; closing it, by whoever holds it, takes it off the list (not off the disk). */
+  const run = (
+    config: EventSourceMappingConfig,
+    invoke: InvokeFunction,
+    uuid: string | undefined,
+    createdAt: number,
+  ): EventSourceMapping => {
+    const started = startEventSourceMapping(backend, config, invoke, logger, uuid);
+    const mapping: EventSourceMapping = {
+      uuid: started.uuid,
+      config: started.config,
+      close: async () => {
+        mappings.delete(started.uuid);
+        mappingCreatedAt.delete(started.uuid);
+        await started.close();
+      },
+    };
+    mappings.set(mapping.uuid, mapping);
+    mappingCreatedAt.set(mapping.uuid, createdAt);
+    return mapping;
+  };
+
+  // The mappings of the last run poll again; the deployer finds them by UUID on a redeploy.
+  if (options.invokeFunction) {
+    for (const stored of mappingRecords.all()) {
+      const { uuid, createdAt, ...config } = stored;
+      try {
+        run(config, options.invokeFunction, uuid, createdAt ?? now());
+      } catch (err) {
+        logger.warn(`event source mapping ${uuid} is not restored: ${(err as Error).message}`);
+      }
+    }
+    if (mappings.size > 0) logger.info(`restored ${mappings.size} event source mapping(s)`);
+  }
 
   return {
     route,
@@ -54,7 +99,7 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
       backend.setAttributes(backend.resolve(ref), attributes);
     },
     async deleteQueue(ref) {
-      backend.deleteQueue(backend.resolve(ref));
+      await backend.deleteQueue(backend.resolve(ref));
     },
     async send(ref, body, opts = {}) {
       const q = backend.resolve(ref);
@@ -67,7 +112,7 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
         delaySeconds: opts.delaySeconds,
         senderId: opts.senderId ?? options.identity.accountId,
       });
-      q.accept([m]);
+      await backend.accept(q, [m]);
       return { messageId: m.id };
     },
     async receive(ref, opts = {}) {
@@ -85,24 +130,25 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
     queueArnOf: (name) => backend.arnOf(name),
     listQueues: () => backend.list().map((q) => ({ name: q.name, url: backend.urlOf(q.name), arn: q.arn })),
     counts: (ref) => backend.resolve(ref).counts(),
-    async createEventSourceMapping(config, invoke) {
+    async createEventSourceMapping(config, invoke, opts = {}) {
       if (closed) throw new Error('the SQS service is closed');
-      const started = startEventSourceMapping(backend, config, invoke, logger);
-      // Closing a mapping, by whoever holds it, also takes it off the list.
-      const mapping: EventSourceMapping = {
-        uuid: started.uuid,
-        config: started.config,
-        close: async () => {
-          mappings.delete(started.uuid);
-          mappingCreatedAt.delete(started.uuid);
-          await started.close();
-        },
-      };
-      mappings.set(mapping.uuid, mapping);
-      mappingCreatedAt.set(mapping.uuid, now());
+      if (opts.uuid !== undefined && mappings.has(opts.uuid)) {
+        throw new Error(`event source mapping ${opts.uuid} is already running; delete it first`);
+      }
+      const createdAt = now();
+      const mapping = run(config, invoke, opts.uuid, createdAt);
+      const { functionResponseTypes, ...rest } = mapping.config;
+      mappingRecords.put({
+        uuid: mapping.uuid,
+        ...rest,
+        ...(functionResponseTypes ? { functionResponseTypes: [...functionResponseTypes] } : {}),
+        createdAt,
+      });
       return mapping;
     },
+    eventSourceMapping: (uuid) => mappings.get(uuid),
     async deleteEventSourceMapping(uuid) {
+      mappingRecords.remove(uuid);
       await mappings.get(uuid)?.close();
     },
     listEventSourceMappings: () =>
@@ -122,8 +168,7 @@ export async function createSqsService(options: SqsServiceOptions): Promise<SqsS
       const stopping = [...mappings.values()].map((m) => m.close());
       mappings.clear();
       // Closing the queues ends long polls, including those of the mappings.
-      backend.close();
-      await Promise.all(stopping);
+      await Promise.all([backend.close(), ...stopping]);
     },
   };
 }

@@ -1,36 +1,39 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
-import { JsonFile } from '../common';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AppendLog, type LocalLogger, StateFile } from '../common';
 import type { StoredMessage } from './types';
 
 /**
  * The local SQS on disk, under its directory: `queues.json` holds every queue's attributes and
- * timestamps (QueueRecords), and `messages/<queue>.jsonl` each queue's messages (QueueLog).
+ * timestamps (QueueRecords, a StateFile with a last-good copy), and `messages/<queue>.jsonl`
+ * each queue's messages (QueueLog, an AppendLog with group commit and quarantine).
  */
 
+const QueueRecordSchema = z.object({
+  attributes: z.record(z.string(), z.string()),
+  createdAt: z.number(),
+  lastModifiedAt: z.number(),
+});
+
 /** A queue's settings as `queues.json` keeps them. */
-export interface QueueRecord {
-  attributes: Record<string, string>;
-  createdAt: number;
-  lastModifiedAt: number;
-}
+export type QueueRecord = z.infer<typeof QueueRecordSchema>;
+
+const QueuesFileSchema = z.object({ queues: z.record(z.string(), QueueRecordSchema) });
 
 /** `queues.json`: the queues that exist and their attributes, written on every change. */
 export class QueueRecords {
-  private readonly file: JsonFile<{ queues: Record<string, QueueRecord> }>;
+  private readonly file: StateFile<{ queues: Record<string, QueueRecord> }>;
 
-  constructor(dir: string) {
-    this.file = JsonFile.open(join(dir, 'queues.json'), () => ({ queues: {} }));
+  constructor(dir: string, logger: LocalLogger) {
+    this.file = StateFile.open({
+      path: join(dir, 'queues.json'),
+      schema: QueuesFileSchema,
+      initial: () => ({ queues: {} }),
+      what: 'the SQS queues and their attributes',
+      logger,
+      whenUnusable: 'refuse',
+    });
   }
 
   all(): Array<[string, QueueRecord]> {
@@ -50,61 +53,122 @@ export class QueueRecords {
   }
 }
 
+const MappingSchema = z.object({
+  uuid: z.string().min(1),
+  queueArn: z.string().min(1),
+  functionArn: z.string().min(1),
+  batchSize: z.number().optional(),
+  maximumBatchingWindowSeconds: z.number().optional(),
+  functionResponseTypes: z.array(z.literal('ReportBatchItemFailures')).optional(),
+  enabled: z.boolean().optional(),
+  /** When it was created, epoch ms (the management API's LastModified). */
+  createdAt: z.number().optional(),
+});
+export type StoredMapping = z.infer<typeof MappingSchema>;
+const MappingsFileSchema = z.object({ mappings: z.record(z.string(), MappingSchema) });
+
+/**
+ * `mappings.json`: the Lambda event source mappings, so their pollers run again after a restart
+ * without a redeploy, as AWS's keep polling.
+ */
+export class MappingRecords {
+  private readonly file: StateFile<z.infer<typeof MappingsFileSchema>>;
+
+  constructor(dir: string, logger: LocalLogger) {
+    this.file = StateFile.open({
+      path: join(dir, 'mappings.json'),
+      schema: MappingsFileSchema,
+      initial: () => ({ mappings: {} }),
+      what: 'the Lambda event source mappings of the SQS queues',
+      logger,
+      // The deployer creates them again on the next deploy.
+      whenUnusable: 'start-empty',
+    });
+  }
+
+  all(): StoredMapping[] {
+    return Object.values(this.file.value.mappings);
+  }
+
+  put(mapping: StoredMapping): void {
+    this.file.update((v) => {
+      v.mappings[mapping.uuid] = mapping;
+    });
+  }
+
+  remove(uuid: string): void {
+    if (!this.file.value.mappings[uuid]) return;
+    this.file.update((v) => {
+      delete v.mappings[uuid];
+    });
+  }
+}
+
 /** Where a queue's message log lives. */
 export const queueLogPath = (dir: string, name: string) => join(dir, 'messages', `${name}.jsonl`);
 
 /**
- * A queue's messages on disk: an append-only JSON-lines log of sends, receives, deletes and
- * purges. Sends are fsynced before they are acknowledged, so an acknowledged SendMessage
- * survives a crash; receives and deletes are written without fsync (at worst a message is
- * delivered again, which SQS's at-least-once delivery allows). The log is rewritten with only
- * the live messages when it grows well past them.
+ * A queue's messages on disk: an append-only log of sends, receives, deletes and purges. Sends
+ * and purges are on disk before they are acknowledged (group commit: one fsync for the sends of
+ * one event-loop turn), so an acknowledged SendMessage survives a crash; receives and deletes
+ * are written without waiting for the disk (at worst a message is delivered again, which SQS's
+ * at-least-once delivery allows). The log is rewritten with only the live messages when it
+ * grows well past them. A damaged record is skipped and quarantined, never blocking the start.
  */
-type LogRecord =
-  | { readonly t: 's'; readonly m: StoredMessage }
-  | { readonly t: 'r'; readonly id: string; readonly n: number; readonly f: number }
-  | { readonly t: 'd'; readonly id: string }
-  | { readonly t: 'p' };
+const MessageAttributeSchema = z.object({
+  DataType: z.string(),
+  StringValue: z.string().optional(),
+  BinaryValue: z.string().optional(),
+});
+const StoredMessageSchema = z.object({
+  id: z.string().min(1),
+  body: z.string(),
+  md5: z.string(),
+  attributes: z.record(z.string(), MessageAttributeSchema).optional(),
+  md5Attributes: z.string().optional(),
+  system: z.record(z.string(), MessageAttributeSchema).optional(),
+  md5System: z.string().optional(),
+  sentAt: z.number(),
+  senderId: z.string(),
+  delayUntil: z.number(),
+  deadLetterSourceArn: z.string().optional(),
+  receiveCount: z.number().int().nonnegative(),
+  firstReceiveAt: z.number().optional(),
+});
+
+const LogRecordSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('s'), m: StoredMessageSchema }),
+  z.object({ t: z.literal('r'), id: z.string(), n: z.number(), f: z.number() }),
+  z.object({ t: z.literal('d'), id: z.string() }),
+  z.object({ t: z.literal('p') }),
+]);
+type LogRecord = z.infer<typeof LogRecordSchema>;
 
 export interface LoadResult {
   readonly messages: StoredMessage[];
-  /** Lines that could not be read (a torn final write, for example). */
+  /** Damaged records skipped (and quarantined). */
   readonly skipped: number;
 }
 
 export class QueueLog {
-  private fd: number | undefined;
-  private lines = 0;
+  private compacting = false;
 
-  private constructor(readonly path: string) {}
+  private constructor(private readonly log: AppendLog<LogRecord>) {}
 
   /** Reads the log (if any) and opens it for appending. */
-  static open(path: string): { log: QueueLog; loaded: LoadResult } {
-    mkdirSync(dirname(path), { recursive: true });
-    const log = new QueueLog(path);
-    const loaded = log.read();
-    log.fd = openSync(path, 'a');
-    return { log, loaded };
-  }
-
-  private read(): LoadResult {
-    if (!existsSync(this.path)) return { messages: [], skipped: 0 };
+  static open(path: string, queueName: string, logger: LocalLogger): { log: QueueLog; loaded: LoadResult } {
+    const { log, records, damaged } = AppendLog.open({
+      path,
+      schema: LogRecordSchema,
+      what: `the message log of queue ${queueName}`,
+      logger,
+    });
     const live = new Map<string, StoredMessage>();
-    let skipped = 0;
-    for (const line of readFileSync(this.path, 'utf8').split('\n')) {
-      if (line === '') continue;
-      this.lines++;
-      let rec: LogRecord;
-      try {
-        rec = JSON.parse(line) as LogRecord;
-      } catch {
-        skipped++;
-        continue;
-      }
+    for (const rec of records) {
       if (rec.t === 's') live.set(rec.m.id, { ...rec.m });
       else if (rec.t === 'd') live.delete(rec.id);
       else if (rec.t === 'p') live.clear();
-      else if (rec.t === 'r') {
+      else {
         const m = live.get(rec.id);
         if (m) {
           m.receiveCount = rec.n;
@@ -112,76 +176,54 @@ export class QueueLog {
         }
       }
     }
-    return { messages: [...live.values()], skipped };
+    return { log: new QueueLog(log), loaded: { messages: [...live.values()], skipped: damaged } };
   }
 
-  private append(records: readonly LogRecord[], sync: boolean): void {
-    if (this.fd === undefined || records.length === 0) return;
-    writeSync(this.fd, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    if (sync) fsyncSync(this.fd);
-    this.lines += records.length;
+  get path(): string {
+    return this.log.path;
   }
 
-  /** Durable once this returns. */
-  sent(messages: readonly StoredMessage[]): void {
-    this.append(
-      messages.map((m) => ({ t: 's', m })),
-      true,
-    );
+  /** Resolves once the messages are on disk. */
+  sent(messages: readonly StoredMessage[]): Promise<void> {
+    return Promise.all(messages.map((m) => this.log.append({ t: 's', m }))).then(() => undefined);
   }
 
   received(m: StoredMessage): void {
-    this.append([{ t: 'r', id: m.id, n: m.receiveCount, f: m.firstReceiveAt ?? 0 }], false);
+    this.log.write({ t: 'r', id: m.id, n: m.receiveCount, f: m.firstReceiveAt ?? 0 });
   }
 
   deleted(id: string): void {
-    this.append([{ t: 'd', id }], false);
+    this.log.write({ t: 'd', id });
   }
 
-  purged(): void {
-    this.append([{ t: 'p' }], true);
+  /** Resolves once the purge is on disk. */
+  purged(): Promise<void> {
+    return this.log.append({ t: 'p' });
   }
 
-  /** Rewrites the log with only `live` if it has grown to many times their number. */
-  compactIfNeeded(live: () => Iterable<StoredMessage>, liveCount: number): boolean {
-    if (this.lines < 1000 || this.lines < 4 * liveCount) return false;
-    this.compact(live());
-    return true;
+  /** Rewrites the log with only the live messages once it has grown to many times their number. */
+  compactIfNeeded(live: () => Iterable<StoredMessage>, liveCount: number): void {
+    if (this.compacting || this.log.lines < 1000 || this.log.lines < 4 * liveCount) return;
+    this.compacting = true;
+    this.log
+      .rewrite(function* () {
+        for (const m of live()) yield { t: 's' as const, m };
+      })
+      .catch(() => {
+        // The next compaction tries again; the log is still whole.
+      })
+      .finally(() => {
+        this.compacting = false;
+      });
   }
 
-  compact(live: Iterable<StoredMessage>): void {
-    const tmp = `${this.path}.compact.tmp`;
-    const fd = openSync(tmp, 'w');
-    let n = 0;
-    try {
-      let chunk = '';
-      for (const m of live) {
-        chunk += `${JSON.stringify({ t: 's', m })}\n`;
-        n++;
-        if (chunk.length > 1 << 20) {
-          writeSync(fd, chunk);
-          chunk = '';
-        }
-      }
-      if (chunk) writeSync(fd, chunk);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (this.fd !== undefined) closeSync(this.fd);
-    renameSync(tmp, this.path);
-    this.fd = openSync(this.path, 'a');
-    this.lines = n;
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+  close(): Promise<void> {
+    return this.log.close();
   }
 
   /** Closes and removes the log (DeleteQueue). */
-  destroy(): void {
-    this.close();
-    rmSync(this.path, { force: true });
+  async destroy(): Promise<void> {
+    await this.log.close();
+    rmSync(this.log.path, { force: true });
   }
 }

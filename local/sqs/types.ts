@@ -112,6 +112,11 @@ export interface SqsServiceOptions {
   readonly endpoint: () => string;
   /** Clock in epoch ms; tests may pass a fake one. */
   readonly now?: () => number;
+  /**
+   * How the event source mappings restored at start invoke their functions; without it the
+   * stored mappings wait for the deployer to create them again.
+   */
+  readonly invokeFunction?: InvokeFunction;
 }
 
 export interface QueueSummary {
@@ -136,10 +141,20 @@ export interface SqsService {
   listQueues(): QueueSummary[];
   /** Approximate counts, as GetQueueAttributes reports them. */
   counts(queueUrlOrArn: string): { visible: number; inFlight: number; delayed: number };
+  /**
+   * Starts a mapping's poller and keeps it in `<dir>/mappings.json` so it polls again after a
+   * restart. `uuid` keeps the identifier of a mapping that is being replaced (an update keeps its
+   * UUID on AWS); a mapping already running under that UUID is an error: delete it first, so two
+   * pollers never share a queue.
+   */
   createEventSourceMapping(
     config: EventSourceMappingConfig,
     invoke: InvokeFunction,
+    options?: { readonly uuid?: string },
   ): Promise<EventSourceMapping>;
+  /** The running mapping with this UUID, if any. */
+  eventSourceMapping(uuid: string): EventSourceMapping | undefined;
+  /** Stops a mapping's poller (waiting for its batch in flight) and forgets it; unknown UUIDs are ignored. */
   deleteEventSourceMapping(uuid: string): Promise<void>;
   /** The running mappings, as Lambda's management API describes them (ListEventSourceMappings). */
   listEventSourceMappings(): EventSourceMappingSummary[];

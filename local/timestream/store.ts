@@ -4,8 +4,10 @@
  * for queries. Close checkpoints the write-ahead log into the database file.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type * as DuckDB from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arn, type CloudIdentity } from '../common';
 import { Catalog, checkRetention, type DatabaseMeta, type TableMeta } from './catalog';
 import { conflict, storeClosed } from './errors';
@@ -14,6 +16,13 @@ import { checkName, parseWriteRecords } from './write/records';
 import { TableWriter, type WriteOutcome } from './write/writer';
 
 export const DATABASE_FILE = 'timestream.duckdb';
+
+/**
+ * DuckDB's Node API is CommonJS that re-exports dozens of files; imported from an ES module,
+ * Node scans each of them for export names before running any (a third of the local cloud's
+ * start-up). Loaded with `require`, it is only run.
+ */
+const duckdb = (): typeof DuckDB => createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB;
 
 /** Runs async tasks one at a time, in call order. */
 class Serial {
@@ -42,13 +51,15 @@ export class TimestreamStore {
   static async open(dir: string, identity: CloudIdentity, now: () => number): Promise<TimestreamStore> {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, DATABASE_FILE);
-    const instance = await DuckDBInstance.create(file).catch((err: unknown) => {
-      const held = /Conflicting lock is held in .*\(PID (\d+)\)/.exec(String(err));
-      if (!held) throw err;
-      throw new Error(
-        `Another process (PID ${held[1]}) has the local cloud's state open (${file}): stop it first (Ctrl-C where it runs), or give this one another state dir (--state-dir)`,
-      );
-    });
+    const instance = await duckdb()
+      .DuckDBInstance.create(file)
+      .catch((err: unknown) => {
+        const held = /Conflicting lock is held in .*\(PID (\d+)\)/.exec(String(err));
+        if (!held) throw err;
+        throw new Error(
+          `Another process (PID ${held[1]}) has the local cloud's state open (${file}): stop it first (Ctrl-C where it runs), or give this one another state dir (--state-dir)`,
+        );
+      });
     try {
       const writeConn = await instance.connect();
       const readConn = await instance.connect();

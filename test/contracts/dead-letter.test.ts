@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEAD_LETTER_KIND, deadLetteredReadingCount, describeDeadLetter } from '../../contracts';
+import {
+  CONTROL_EVENT_KIND,
+  DEAD_LETTER_KIND,
+  deadLetteredReadingCount,
+  describeDeadLetter,
+  ruleName,
+} from '../../contracts';
 
 const at = Date.UTC(2026, 10, 23, 12);
 
@@ -13,9 +19,9 @@ const ingestEntry = (reason: string, readings: unknown[]) =>
     at,
   });
 
-const ruleError = (readings: unknown[]) =>
+const ruleError = (readings: unknown[], rule = 'zonectl_hq_ingest') =>
   JSON.stringify({
-    ruleName: 'zonectl_hq_ingest',
+    ruleName: rule,
     topic: 'dt/zonectl/hq/lobby/hq-lobby-climate/readings',
     base64OriginalPayload: Buffer.from(JSON.stringify({ v: 1, readings })).toString('base64'),
     failures: [{ failedAction: 'SqsAction', errorMessage: 'queue does not exist' }],
@@ -32,6 +38,18 @@ describe('dead-letter accounting', () => {
 
   it('counts a redriven ingest message by its readings', () => {
     expect(deadLetteredReadingCount(JSON.stringify({ v: 1, readings: [{}], building: 'hq' }))).toBe(1);
+  });
+
+  it('counts no readings for the control path, whose readings the ingest path accounts for', () => {
+    expect(deadLetteredReadingCount(ruleError([{}, {}], ruleName('hq', 'control')))).toBe(0);
+    const controlEvent = {
+      kind: CONTROL_EVENT_KIND,
+      building: 'hq',
+      zone: 'lobby',
+      thing: 't',
+      readings: [{}],
+    };
+    expect(deadLetteredReadingCount(JSON.stringify(controlEvent))).toBe(0);
   });
 
   it('counts nothing for a rule error whose original payload is not JSON', () => {
@@ -78,6 +96,33 @@ describe('dead-letter description', () => {
       reason: 'SqsAction: queue does not exist',
       summary: 'rule zonectl_hq_ingest action failed',
       readings: 1,
+    });
+  });
+
+  it('describes a control event redriven after repeated controller failures as the control path, with its thing', () => {
+    const body = JSON.stringify({
+      kind: CONTROL_EVENT_KIND,
+      building: 'hq',
+      zone: 'lobby',
+      thing: 'hq-lobby-climate',
+      readings: [{}, {}],
+    });
+    expect(describeDeadLetter(body)).toEqual({
+      origin: 'control',
+      source: 'control',
+      reason:
+        'the zone controller kept failing on a control event of zone lobby (2 readings, stored by the ingest path)',
+      summary: 'control event the zone controller kept failing on',
+      readings: 0,
+      thing: 'hq-lobby-climate',
+    });
+  });
+
+  it('describes a failed action of the control rule as the control path', () => {
+    expect(describeDeadLetter(ruleError([{}], 'zonectl_hq_control'))).toMatchObject({
+      origin: 'control',
+      source: 'rule zonectl_hq_control',
+      readings: 0,
     });
   });
 

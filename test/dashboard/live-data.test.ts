@@ -38,6 +38,7 @@ function fakeBus() {
       payload: Buffer.from(JSON.stringify(payload)),
       qos: 1,
       retain: false,
+      receivedAt: Date.now(),
     };
     for (const s of subs) if (matches(s.filter, topic)) void s.handler(message);
   };

@@ -18,6 +18,7 @@ function fakeBus() {
         topic: `$aws/things/${thing}/shadow/name/commands/update/accepted`,
         payload: Buffer.from(JSON.stringify({ state: { desired } })),
         qos: 1,
+        receivedAt: Date.now(),
         retain: false,
       });
   };

@@ -110,6 +110,55 @@ describe('agent over mutual TLS', () => {
     expect(JSON.parse(update.payload).clientToken).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('takes shadow deltas at QoS 0 and the other shadow responses at QoS 1', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    broker = await createTestBroker(pki);
+    const bundle = await testBundle(pki, broker.port, { senses: [] });
+    agent = await runAgent(bundle, { dataDir: dir, sensors: [], link: fast, ...manual });
+    await expect.poll(() => agent!.stats().online, { timeout: 10_000, message: 'connect' }).toBe(true);
+    const prefix = `$aws/things/${bundle.thing}/shadow/name/${COMMAND_SHADOW_NAME}`;
+    await expect
+      .poll(() => broker!.subscriptions.filter((s) => s.clientId === bundle.clientId).length)
+      .toBeGreaterThanOrEqual(4);
+    const qos = Object.fromEntries(broker.subscriptions.map((s) => [s.topic, s.qos]));
+    expect(qos).toMatchObject({
+      [`${prefix}/update/delta`]: 0,
+      [`${prefix}/get/accepted`]: 1,
+      [`${prefix}/get/rejected`]: 1,
+      [`${prefix}/update/rejected`]: 1,
+    });
+  });
+
+  it('applies a desired change made while it was offline, from the shadow it gets on reconnect', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    broker = await createTestBroker(pki);
+    const bundle = await testBundle(pki, broker.port, { senses: [] });
+    const actuators = simulatedActuators(bundle.drives);
+    agent = await runAgent(bundle, {
+      dataDir: dir,
+      sensors: [],
+      actuators: [actuators],
+      link: fast,
+      ...manual,
+    });
+    const key = `${bundle.thing}/${COMMAND_SHADOW_NAME}`;
+    await expect
+      .poll(() => broker!.shadows.get(key)?.reported.mode === 'cloud', { timeout: 10_000 })
+      .toBe(true);
+    await broker.stop();
+    await expect.poll(() => agent!.stats().online, { timeout: 10_000, message: 'offline' }).toBe(false);
+    // the delta of this change is published to nobody: the agent is not connected
+    broker.shadows.get(key)!.desired.heating = 'on';
+    await broker.start();
+    await expect
+      .poll(() => broker!.shadows.get(key)?.reported.heating, {
+        timeout: 15_000,
+        message: 'heating reported',
+      })
+      .toBe('on');
+    expect(actuators.state()).toMatchObject({ heating: 'on' });
+  });
+
   it('refuses an out-of-range desired value and reports why', async () => {
     dir = mkdtempSync(join(tmpdir(), 'agent-'));
     broker = await createTestBroker(pki);

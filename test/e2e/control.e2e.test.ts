@@ -1,6 +1,6 @@
 /**
  * The control path of the deployed pipeline: a sensor agent's reading -> control rule -> zone
- * controller (bundled asset, asynchronous invoke) -> desired state on the actuator's command
+ * control queue -> zone controller (bundled asset, SQS batches) -> desired state on the actuator's command
  * shadow -> delta to the actuator agent -> actuator driver -> reported state. And the other
  * way round: a desired value the device cannot take is refused and reported.
  */

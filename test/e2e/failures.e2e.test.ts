@@ -4,8 +4,9 @@
  *   function reports the message failed, SQS delivers it again after the visibility timeout,
  *   and after the queue's maxReceiveCount the redrive policy moves it to the dead-letter queue;
  * - control: the actuator's thing is deleted from the registry, so the zone controller's
- *   UpdateThingShadow is refused with 404; Lambda's asynchronous invocation retries it twice
- *   (short delays here) and then gives the event up, saying so in the log.
+ *   UpdateThingShadow is refused with 404; the controller reports the zone's control events as
+ *   failed, SQS delivers them again after the visibility timeout, and after the control queue's
+ *   maxReceiveCount the redrive policy moves them to the dead-letter queue.
  */
 import { DeleteThingCommand, DetachThingPrincipalCommand } from '@aws-sdk/client-iot';
 import {
@@ -15,7 +16,7 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { STACK_OUTPUT, TELEMETRY_VERSION } from '../../contracts';
+import { CONTROL_EVENT_KIND, describeDeadLetter, STACK_OUTPUT, TELEMETRY_VERSION } from '../../contracts';
 import { connectDevice, disconnectAll } from '../helpers/mqtt-device';
 import { ACTUATOR, SENSOR } from './helpers/assembly';
 import { type Pipeline, printLogsOnFailure, startPipeline, storedReadings } from './helpers/pipeline';
@@ -25,7 +26,7 @@ let pipeline: Pipeline;
 const VISIBILITY_SECONDS = '6';
 
 beforeAll(async () => {
-  pipeline = await startPipeline({ asyncRetryDelaysMs: [300, 600] });
+  pipeline = await startPipeline();
 }, 240_000);
 
 printLogsOnFailure(() => pipeline);
@@ -115,8 +116,21 @@ describe('failing handlers', () => {
     await expect(storedReadings(pipeline, SENSOR)).rejects.toThrow();
   }, 150_000);
 
-  it('retries a zone controller invocation that fails twice, then gives the event up with a log line', async () => {
-    const { iot } = pipeline.clients();
+  it('returns control events the zone controller fails on to its queue, then moves them to the dead-letter queue, where they count no readings', async () => {
+    const { iot, sqs } = pipeline.clients();
+    const controlQueue = pipeline.outputs[STACK_OUTPUT.controlQueueUrl]!;
+    const dlq = pipeline.outputs[STACK_OUTPUT.deadLetterQueueUrl]!;
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: controlQueue, AttributeNames: ['RedrivePolicy'] }),
+    );
+    const { maxReceiveCount } = JSON.parse(attributes.Attributes?.RedrivePolicy ?? '{}') as {
+      maxReceiveCount: number;
+    };
+    expect(maxReceiveCount).toBeGreaterThan(1);
+    // Redeliveries after 1 s instead of the deployed few minutes (the mapping has no batching window).
+    await sqs.send(
+      new SetQueueAttributesCommand({ QueueUrl: controlQueue, Attributes: { VisibilityTimeout: '1' } }),
+    );
     const certificateArn = `arn:aws:iot:${pipeline.cloud.identity.region}:${pipeline.cloud.identity.accountId}:cert/${pipeline.bundles[ACTUATOR]!.certificateId}`;
     await iot.send(new DetachThingPrincipalCommand({ thingName: ACTUATOR, principal: certificateArn }));
     await iot.send(new DeleteThingCommand({ thingName: ACTUATOR }));
@@ -124,22 +138,29 @@ describe('failing handlers', () => {
     // 12 degC: the controller must write heating on for the zone's actuator, whose thing is gone
     await publishAsSensor(pipeline, [{ ts: Date.now(), seq: 8, temperature: 12 }]);
 
-    const given = await vi.waitFor(
-      () => {
-        const [line] = pipeline.logLines('ControllerHandler', 'failed after 3 attempts');
-        expect(line, 'the controller event given up').toBeDefined();
-        return line!;
+    const moved = await vi.waitFor(
+      async () => {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        const found = (out.Messages ?? []).find((m) => {
+          const body = JSON.parse(m.Body ?? '{}') as { kind?: string; readings?: Array<{ seq?: number }> };
+          return body.kind === CONTROL_EVENT_KIND && body.readings?.some((r) => r.seq === 8);
+        });
+        expect(found, 'the control event in the dead-letter queue').toBeDefined();
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: found!.ReceiptHandle }));
+        return found!;
       },
-      { timeout: 30_000, interval: 100 },
+      { timeout: 60_000, interval: 100 },
     );
-    const requestId = /async event (\S+) failed after/.exec(given)?.[1];
-    expect(requestId).toBeTruthy();
-    const retries = pipeline.logLines(`async event ${requestId} failed (`);
-    expect(retries).toHaveLength(2);
-    expect(retries[0]).toMatch(/retry 1 of 2/);
-    expect(retries[1]).toMatch(/retry 2 of 2/);
-    expect(retries[0]).toMatch(/ResourceNotFoundException/);
-    expect(given).toMatch(/no failure destination or dead-letter queue: event discarded/);
+    expect(JSON.parse(moved.Body!)).toMatchObject({ building: 'hq', zone: 'lobby', thing: SENSOR });
+    expect(describeDeadLetter(moved.Body!)).toMatchObject({ origin: 'control', readings: 0 });
+    expect(pipeline.logLines('ControllerHandler', 'zone not controlled').length).toBeGreaterThanOrEqual(
+      maxReceiveCount,
+    );
+    expect(pipeline.logLines('ControllerHandler', 'ResourceNotFoundException').length).toBeGreaterThan(0);
+    const controlQueueName = controlQueue.split('/').at(-1)!;
+    expect(pipeline.logLines('moved to', controlQueueName)).toHaveLength(1);
   }, 90_000);
 });
 

@@ -93,6 +93,7 @@ export function createTestDirectory(identity: CloudIdentity = DEFAULT_IDENTITY):
       const list = thingAttachments.get(certArn(certificateId)) ?? [];
       list.push({ thingName, exclusive });
       thingAttachments.set(certArn(certificateId), list);
+      emit({ type: 'thing-changed', thingName });
     },
     putPolicy(policyName, document) {
       policies.set(policyName, document);
@@ -102,6 +103,7 @@ export function createTestDirectory(identity: CloudIdentity = DEFAULT_IDENTITY):
       const list = policyAttachments.get(certArn(certificateId)) ?? [];
       list.push(policyName);
       policyAttachments.set(certArn(certificateId), list);
+      emit({ type: 'policy-changed', policyName });
     },
   };
 }

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { type BrokerService, createBrokerService } from '../../local/broker';
 import { type CaService, createCaService } from '../../local/ca';
 import { recordingLogger } from '../../local/common/log';
-import { evaluatePolicies } from '../../local/iot/policy';
-import type { PolicyDocument, PolicyEvaluator } from '../../local/iot/types';
+import { compilePolicies } from '../../local/iot/policy';
+import type { PolicyCompiler, PolicyDocument } from '../../local/iot/types';
 import { devicePolicy } from './device-policy';
 import { createTestDirectory, type TestDirectory } from './directory';
 
@@ -50,14 +50,18 @@ export interface LocalIot {
   close(): Promise<void>;
 }
 
-export async function startLocalIot(evaluate: PolicyEvaluator = evaluatePolicies): Promise<LocalIot> {
+export async function startLocalIot(
+  compile: PolicyCompiler = compilePolicies,
+  brokerOptions: { readonly maxPendingMessages?: number } = {},
+): Promise<LocalIot> {
   const stateDir = mkdtempSync(join(tmpdir(), 'zonectl-iot-'));
   const logger = recordingLogger();
   const ca = await createCaService({ dir: join(stateDir, 'ca'), logger });
   const server = await ca.issueServerCertificate();
   const directory = createTestDirectory();
   const tls = { keyPem: server.keyPem, certPem: server.certPem, caPem: ca.caPem };
-  const start = (port: number) => createBrokerService({ port, tls, directory, evaluate, stateDir, logger });
+  const start = (port: number) =>
+    createBrokerService({ port, tls, directory, compile, stateDir, logger, ...brokerOptions });
   let policyCount = 0;
 
   const fixture: LocalIot = {

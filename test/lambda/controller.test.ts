@@ -15,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } fr
 import {
   type BuildingClock,
   COMMAND_SHADOW_NAME,
+  CONTROL_EVENT_KIND,
   ENV,
   METRIC,
   type ZoneControlConfig,
@@ -26,7 +27,7 @@ import {
   iotDataClientConfig,
 } from '../../lambda/controller/handler';
 import { IotCommandShadows } from '../../lambda/controller/iot-command-shadows';
-import { iotDataClient, POLICY, silentLogger, testMetrics, WEDNESDAY_10_BERLIN } from './fixtures';
+import { iotDataClient, POLICY, silentLogger, sqsEvent, testMetrics, WEDNESDAY_10_BERLIN } from './fixtures';
 
 const client = iotDataClient();
 const iot = mockClient(client);
@@ -81,13 +82,19 @@ function shadow(thing: string, document: unknown) {
     .resolves({ payload: payload(document) });
 }
 
-function event(readings: Array<Record<string, number>>, zone = 'z1', at = NOW) {
+function event(readings: Array<Record<string, unknown>>, zone = 'z1', at = NOW, thing = `${zone}-climate`) {
   return {
+    kind: CONTROL_EVENT_KIND,
     building: 'hq',
     zone,
-    thing: `${zone}-climate`,
+    thing,
     readings: readings.map((r, i) => ({ ts: at - 1000 + i, seq: i, ...r })),
   };
+}
+
+/** Runs one control queue batch of these events (message ids m0, m1, ...). */
+function control(...events: unknown[]) {
+  return controller()(sqsEvent(events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)))));
 }
 
 function updates(): Array<{ thing: string; shadowName?: string; document: Record<string, unknown> }> {
@@ -110,7 +117,7 @@ describe('zone controller', () => {
   it('writes no shadow when nothing changes', async () => {
     shadow('z1-hvac', { state: { desired: { heating: 'on', ventilation: 'low' } }, version: 4 });
     shadow('z1-lights', { state: { reported: { lighting: 40 } }, version: 2 });
-    await controller()(event([{ temperature: 20.8, co2: 850, occupancy: 2, light: 400 }]));
+    await control(event([{ temperature: 20.8, co2: 850, occupancy: 2, light: 400 }]));
     expect(updates()).toEqual([]);
     expect(emittedMetrics()).toMatchObject({ [METRIC.commandsIssued]: 0 });
   });
@@ -118,7 +125,7 @@ describe('zone controller', () => {
   it('writes only the changed values to the command shadow with a client token and the version read', async () => {
     shadow('z1-hvac', { state: { desired: { heating: 'off', ventilation: 'low' } }, version: 7 });
     shadow('z1-lights', { state: { desired: { lighting: 40 } }, version: 3 });
-    await controller()(event([{ temperature: 19 }]));
+    await control(event([{ temperature: 19 }]));
     expect(updates()).toEqual([
       {
         thing: 'z1-hvac',
@@ -131,7 +138,7 @@ describe('zone controller', () => {
 
   it('prefers desired over reported as the current state', async () => {
     shadow('z1-hvac', { state: { desired: { heating: 'on' }, reported: { heating: 'off' } }, version: 1 });
-    await controller()(event([{ temperature: 21 }]));
+    await control(event([{ temperature: 21 }]));
     expect(updates()).toEqual([]);
   });
 
@@ -148,7 +155,7 @@ describe('zone controller', () => {
   });
 
   it('controls only the actuators of the event zone', async () => {
-    await controller()(event([{ temperature: 15 }], 'z2'));
+    await control(event([{ temperature: 15 }], 'z2'));
     expect(updates().map((u) => u.thing)).toEqual(['z2-hvac']);
   });
 
@@ -158,7 +165,7 @@ describe('zone controller', () => {
       metadata: { desired: { override: { heating: { timestamp: Math.floor(NOW / 1000) - 60 } } } },
       version: 5,
     });
-    await controller()(event([{ temperature: 15 }]));
+    await control(event([{ temperature: 15 }]));
     expect(updates()).toEqual([]);
   });
 
@@ -167,7 +174,7 @@ describe('zone controller', () => {
       state: { desired: { heating: 'off', ventilation: 'off', override: { heating: NOW - 1 } } },
       version: 5,
     });
-    await controller()(event([{ temperature: 15 }]));
+    await control(event([{ temperature: 15 }]));
     expect(updates()[0]?.document).toEqual({
       state: { desired: { heating: 'on', override: { heating: null } } },
       clientToken: 'token-1',
@@ -183,7 +190,7 @@ describe('zone controller', () => {
       metadata: { desired: { override: { heating: { timestamp: setAtSeconds } } } },
       version: 9,
     });
-    await controller()(event([{ temperature: 21 }]));
+    await control(event([{ temperature: 21 }]));
     expect(updates()[0]?.document).toMatchObject({ state: { desired: { override: { heating: null } } } });
   });
 
@@ -203,29 +210,31 @@ describe('zone controller', () => {
       .on(UpdateThingShadowCommand)
       .rejectsOnce(new ConflictException({ message: 'Version conflict', $metadata: {} }))
       .resolves({});
-    await controller()(event([{ temperature: 15 }]));
+    await control(event([{ temperature: 15 }]));
     // The operator's override arrived in between: the retry decides to leave heating alone.
     expect(updates()).toHaveLength(1);
     expect(iot.commandCalls(GetThingShadowCommand, { thingName: 'z1-hvac' })).toHaveLength(2);
   });
 
-  it('fails the invocation when a shadow cannot be read, after handling the other actuators', async () => {
+  it('reports the messages of a zone whose shadow cannot be read as failed, after handling the other actuators', async () => {
     iot
       .on(GetThingShadowCommand, { thingName: 'z1-hvac' })
       .rejects(new ServiceUnavailableException({ message: 'try later', $metadata: {} }));
-    await expect(controller()(event([{ temperature: 15, occupancy: 0 }]))).rejects.toBeInstanceOf(
-      ServiceUnavailableException,
-    );
+    await expect(control(event([{ temperature: 15, occupancy: 0 }]))).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm0' }],
+    });
     expect(updates().map((u) => u.thing)).toEqual(['z1-lights']);
   });
 
-  it('drops a malformed event without touching any shadow', async () => {
-    await expect(controller()({ building: 'hq', readings: 'nope' })).resolves.toBeUndefined();
+  it('drops a malformed message without touching any shadow and without reporting it for a retry', async () => {
+    await expect(control({ building: 'hq', readings: 'nope' }, 'not json')).resolves.toEqual({
+      batchItemFailures: [],
+    });
     expect(iot.calls()).toHaveLength(0);
   });
 
   it('ignores an event for a zone it does not know', async () => {
-    await controller()(event([{ temperature: 15 }], 'z9'));
+    await control(event([{ temperature: 15 }], 'z9'));
     expect(iot.calls()).toHaveLength(0);
   });
 
@@ -335,5 +344,62 @@ describe('zone controller', () => {
 
   it('fails to start without the data endpoint, naming the variable', () => {
     expect(() => iotDataClientConfig({})).toThrow(ENV.iotDataEndpoint);
+  });
+});
+
+describe('zone controller on control queue batches', () => {
+  it('decides once per zone from the latest readings of all its messages', async () => {
+    shadow('z1-hvac', { state: { desired: { heating: 'off', ventilation: 'off' } }, version: 3 });
+    shadow('z1-lights', { state: { desired: { lighting: 0 } }, version: 2 });
+    const older = { ...event([]), readings: [{ ts: NOW - 5000, seq: 1, temperature: 15 }] };
+    const newer = { ...event([]), readings: [{ ts: NOW - 1000, seq: 2, temperature: 21.8 }] };
+    await expect(control(newer, older)).resolves.toEqual({ batchItemFailures: [] });
+    // one read per actuator for the two messages, and the newer 21.8 degC decides: all stays off
+    expect(iot.commandCalls(GetThingShadowCommand)).toHaveLength(2);
+    expect(updates()).toEqual([]);
+    expect(emittedMetrics()).toMatchObject({ [METRIC.controlEvents]: 2, [METRIC.controlDecisions]: 1 });
+  });
+
+  it('combines the measures of different sensors of a zone into one decision', async () => {
+    shadow('z1-hvac', { state: { desired: { heating: 'off', ventilation: 'off' } }, version: 3 });
+    shadow('z1-lights', { state: { desired: { lighting: 0 } }, version: 2 });
+    await control(
+      event([{ temperature: 15 }], 'z1', NOW, 'z1-climate'),
+      event([{ co2: 1400 }], 'z1', NOW, 'z1-co2'),
+    );
+    expect(updates()).toEqual([
+      expect.objectContaining({
+        thing: 'z1-hvac',
+        document: expect.objectContaining({ state: { desired: { heating: 'on', ventilation: 'high' } } }),
+      }),
+    ]);
+  });
+
+  it('decides each zone of a batch, and reports only the messages of the zone that failed', async () => {
+    iot
+      .on(GetThingShadowCommand, { thingName: 'z2-hvac' })
+      .rejects(new ServiceUnavailableException({ message: 'try later', $metadata: {} }));
+    const response = await control(
+      event([{ temperature: 15 }], 'z1'),
+      event([{ temperature: 15 }], 'z2'),
+      event([{ temperature: 14 }], 'z1'),
+      event([{ temperature: 14 }], 'z2'),
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm3' }] });
+    expect(updates().map((u) => u.thing)).toEqual(['z1-hvac']);
+    expect(emittedMetrics()).toMatchObject({ [METRIC.controlEvents]: 4, [METRIC.controlDecisions]: 1 });
+  });
+
+  it('decides a control event invoked directly (not an SQS batch), and throws a failure for a retry', async () => {
+    await expect(controller()(event([{ temperature: 15 }], 'z2'))).resolves.toMatchObject({
+      updatedThings: ['z2-hvac'],
+    });
+    iot
+      .on(GetThingShadowCommand, { thingName: 'z2-hvac' })
+      .rejects(new ServiceUnavailableException({ message: 'try later', $metadata: {} }));
+    await expect(controller()(event([{ temperature: 15 }], 'z2'))).rejects.toBeInstanceOf(
+      ServiceUnavailableException,
+    );
+    await expect(controller()({ building: 'hq', readings: 'nope' })).resolves.toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ENV, parseBuildingConfigText, zoneControlConfigOf } from '../../contracts';
+import { CONTROL_EVENT_KIND, ENV, parseBuildingConfigText, zoneControlConfigOf } from '../../contracts';
 import { handler as controllerHandler } from '../../lambda/controller/handler';
 import { handler as ingestHandler } from '../../lambda/ingest/handler';
 import { ingestBody, reading, sqsEvent } from './fixtures';
@@ -71,13 +71,18 @@ describe('exported handlers', () => {
     });
   });
 
-  it('controller handler commands the actuators of the example building', async () => {
-    const outcome = await controllerHandler({
+  it('controller handler commands the actuators of the example building from a control queue batch', async () => {
+    const body = JSON.stringify({
+      kind: CONTROL_EVENT_KIND,
       building: 'hq',
       zone: 'meeting-a',
       thing: 'hq-meeta-multi',
       readings: [{ ts: Date.now(), seq: 1, temperature: 12 }],
     });
-    expect(outcome?.updatedThings).toEqual(['hq-meeta-room']);
+    const response = await controllerHandler(sqsEvent([body]));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(iotData.commandCalls(UpdateThingShadowCommand).map((c) => c.args[0].input.thingName)).toEqual([
+      'hq-meeta-room',
+    ]);
   });
 });

@@ -55,6 +55,34 @@ beforeAll(() => {
 const logicalId = (construct: { node: { defaultChild?: unknown } } | object) =>
   stack.getLogicalId(construct as never);
 
+/** The template resource of an L2 construct (its default child). */
+const resource = (construct: { node: { defaultChild?: unknown } }) =>
+  template.toJSON().Resources[logicalId(construct.node.defaultChild!)] as {
+    Type: string;
+    Properties: Record<string, unknown>;
+  };
+
+/** The role of the control rule's SQS action. */
+const controlActionRole = () => stack.controller.node.findChild('RuleActionRole').node.defaultChild!;
+
+/** The event source mapping that reads `queue`. */
+const mappingOf = (queue: { node: { defaultChild?: unknown } }) => {
+  const arn = { 'Fn::GetAtt': [logicalId(queue.node.defaultChild!), 'Arn'] };
+  const found = Object.values(
+    template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { EventSourceArn: arn } }),
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as { Properties: Record<string, unknown> };
+};
+
+/** Every statement of the IAM policies attached to `role`. */
+const policyStatementsOf = (role: { node: { defaultChild?: unknown } }) =>
+  Object.values(
+    template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: logicalId(role.node.defaultChild!) }] },
+    }),
+  ).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+
 describe('things', () => {
   it('creates one thing per device with its building, zone and kind attributes', () => {
     const devices = devicesOf(config);
@@ -167,18 +195,19 @@ describe('topic rules', () => {
     });
   });
 
-  it('invokes the zone controller with the contract SQL and an explicit SQL version', () => {
+  it('sends control events to the control queue with the contract SQL, an explicit SQL version and its own role', () => {
     template.hasResourceProperties('AWS::IoT::TopicRule', {
       RuleName: controlRule,
       TopicRulePayload: {
         Sql: CONTROL_RULE.sql,
         AwsIotSqlVersion: CONTROL_RULE.awsIotSqlVersion,
+        RuleDisabled: false,
         Actions: [
           {
-            Lambda: {
-              FunctionArn: {
-                'Fn::GetAtt': [logicalId(stack.controller.handler.function.node.defaultChild!), 'Arn'],
-              },
+            Sqs: {
+              QueueUrl: { Ref: logicalId(stack.controller.queue.node.defaultChild!) },
+              RoleArn: { 'Fn::GetAtt': [logicalId(controlActionRole()), 'Arn'] },
+              UseBase64: false,
             },
           },
         ],
@@ -210,12 +239,35 @@ describe('topic rules', () => {
     });
   });
 
-  it('lets only AWS IoT invoke the controller, from the control rule of this account', () => {
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'iot.amazonaws.com',
-      SourceArn: { 'Fn::GetAtt': [logicalId(stack.controller.topicRule), 'Arn'] },
-      SourceAccount: { Ref: 'AWS::AccountId' },
+  it('lets no topic rule invoke a function directly: both paths go through queues', () => {
+    template.resourceCountIs('AWS::Lambda::Permission', 0);
+  });
+
+  it('lets the control rule role, assumed only by AWS IoT of this account, send only to the control queue', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'iot.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+      Description: 'Lets the control topic rule send control events to the control queue',
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(controlActionRole()) }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'sqs:SendMessage',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalId(stack.controller.queue.node.defaultChild!), 'Arn'] },
+          },
+        ],
+      },
     });
   });
 });
@@ -241,22 +293,16 @@ describe('ingest queue and function', () => {
   });
 
   it('keeps the visibility timeout at least 6x the function timeout', () => {
-    const fn = template.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: { [ENV.timestreamTable]: Match.anyValue() } } },
-    });
-    const timeout = Object.values(fn)[0]!.Properties.Timeout as number;
-    const queue = Object.values(
-      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
-    )[0]!;
-    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    const timeout = resource(stack.ingest.handler.function).Properties.Timeout as number;
+    expect(resource(stack.ingest.queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
   });
 
-  it('encrypts both queues with SQS-managed keys and keeps dead letters 14 days', () => {
-    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 2);
+  it('encrypts all three queues with SQS-managed keys and keeps dead letters 14 days', () => {
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 3);
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
   });
 
-  it('refuses non-TLS access to both queues', () => {
+  it('refuses non-TLS access to all three queues', () => {
     template.resourcePropertiesCountIs(
       'AWS::SQS::QueuePolicy',
       {
@@ -266,7 +312,7 @@ describe('ingest queue and function', () => {
           ]),
         },
       },
-      2,
+      3,
     );
   });
 
@@ -324,6 +370,77 @@ describe('ingest queue and function', () => {
 });
 
 describe('zone controller', () => {
+  it('takes the control queue in batches of 10 as soon as events are there, reporting failed items', () => {
+    const mapping = mappingOf(stack.controller.queue);
+    expect(mapping.Properties).toEqual({
+      BatchSize: 10,
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.controller.queue.node.defaultChild!), 'Arn'] },
+      FunctionName: { Ref: logicalId(stack.controller.handler.function.node.defaultChild!) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumBatchingWindowInSeconds: 0,
+    });
+  });
+
+  it('keeps control events on an encrypted queue that moves one the controller failed 5 times to the dead-letter queue', () => {
+    const timeout = resource(stack.controller.handler.function).Properties.Timeout as number;
+    expect(resource(stack.controller.queue)).toEqual({
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        RedrivePolicy: {
+          deadLetterTargetArn: {
+            'Fn::GetAtt': [logicalId(stack.deadLetterQueue.queue.node.defaultChild!), 'Arn'],
+          },
+          maxReceiveCount: 5,
+        },
+        SqsManagedSseEnabled: true,
+        // Lambda's guidance for SQS event sources: at least six times the function timeout
+        VisibilityTimeout: 6 * timeout,
+      },
+      UpdateReplacePolicy: 'Delete',
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  it('lets the controller consume only the control queue', () => {
+    const statements = policyStatementsOf(stack.controller.handler.role).filter((st) =>
+      JSON.stringify(st.Action).includes('sqs:'),
+    );
+    expect(statements).toEqual([
+      {
+        // what Lambda's poller needs (ReceiveMessage, DeleteMessage, GetQueueAttributes), plus
+        // the visibility change and URL lookup of the CDK's grantConsumeMessages
+        Action: [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logicalId(stack.controller.queue.node.defaultChild!), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('alarms when the oldest control event has waited over 5 minutes', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `zonectl-${building}-control-backlog`,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack.controller.queue.node.defaultChild!), 'QueueName'] },
+        },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it("looks up the account's own IoT data endpoint at deploy time", () => {
     template.hasResourceProperties('Custom::AWS', {
       Create: Match.serializedJson(
@@ -555,6 +672,20 @@ describe('observability', () => {
     });
   });
 
+  it('alarms when the oldest ingest message has waited over 15 minutes', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `zonectl-${building}-ingest-backlog`,
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack.ingest.queue.node.defaultChild!), 'QueueName'] },
+        },
+      ],
+      Threshold: 900,
+    });
+  });
+
   it('notifies an SSL-only topic from every alarm', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const topic = { Ref: logicalId(stack.observability.alarmTopic.node.defaultChild!) };
@@ -586,6 +717,9 @@ describe('outputs', () => {
     template.hasOutput('TimestreamDatabase', { Value: { Ref: logicalId(stack.telemetryTable!.database) } });
     template.hasOutput('TimestreamTable', { Value: 'readings' });
     template.hasOutput('IngestRuleName', { Value: ingestRule });
+    template.hasOutput('ControlQueueUrl', {
+      Value: { Ref: logicalId(stack.controller.queue.node.defaultChild!) },
+    });
     template.hasOutput('ControlRuleName', { Value: controlRule });
   });
 });

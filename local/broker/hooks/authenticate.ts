@@ -7,6 +7,7 @@
  * specifications").
  */
 import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import type { AedesOptions } from 'aedes';
 import { errorText } from '../../common';
 import { internals } from '../aedes-internals';
@@ -14,15 +15,20 @@ import type { BrokerContext } from '../context';
 import { Refusal } from '../errors';
 import { authorizationContext, peerCertificateId } from '../identity';
 import type { Session } from '../sessions';
+import { connectHandled } from '../tls';
 
 /** CONNACK return codes (MQTT 3.1.1, 3.2.2.3). */
 const NOT_AUTHORIZED = 5;
+const IDENTIFIER_REJECTED = 2;
+/** AWS IoT's client id limit: 128 bytes of UTF-8 ("AWS IoT Core message broker and protocol limits and quotas"). */
+export const MAX_CLIENT_ID_BYTES = 128;
 const SERVER_UNAVAILABLE = 3;
 
 export function authenticateHook(ctx: BrokerContext): NonNullable<AedesOptions['authenticate']> {
   const { directory, log, sessions } = ctx;
   return (client, _username, _password, done) => {
     const socket = internals(client).conn;
+    connectHandled(socket as TLSSocket);
     const clientId = client.id;
     const ip = socket.remoteAddress;
     const certificateId = peerCertificateId(socket);
@@ -37,6 +43,18 @@ export function authenticateHook(ctx: BrokerContext): NonNullable<AedesOptions['
       done(new Refusal(refusal.message, NOT_AUTHORIZED) as Refusal & { returnCode: number }, false);
     };
     try {
+      const idBytes = Buffer.byteLength(clientId, 'utf8');
+      if (idBytes > MAX_CLIENT_ID_BYTES) {
+        const refusal = ctx.refuse(
+          { clientId: `${clientId.slice(0, 32)}...`, ...(certificateId ? { certificateId } : {}) },
+          'iot:Connect',
+          ctx.resource('client', clientId.slice(0, 32)),
+          `client id is ${idBytes} bytes; the limit is ${MAX_CLIENT_ID_BYTES}`,
+          'connection refused',
+        );
+        done(new Refusal(refusal.message, IDENTIFIER_REJECTED) as Refusal & { returnCode: number }, false);
+        return;
+      }
       if (!certificateId) return fail('no client certificate');
       const cert = directory.certificateById(certificateId);
       if (!cert) return fail('certificate is not registered', certificateId);

@@ -6,9 +6,10 @@
  * Developer Guide, "MQTT" > "AWS IoT differences from MQTT specifications", "Reserved topics",
  * "AWS IoT Core message broker and protocol limits and quotas", "AWS IoT Core policy actions").
  */
-import type { AedesOptions } from 'aedes';
+import type { AedesOptions, Client, PublishPacket } from 'aedes';
 import type { BrokerContext } from '../context';
 import { Refusal } from '../errors';
+import type { Session } from '../sessions';
 import { BASIC_INGEST_PREFIX, MAX_PAYLOAD_BYTES, topicLimitViolation } from '../topics';
 
 /** Reserved topic prefixes a client may publish to, given a policy that allows it. */
@@ -19,7 +20,21 @@ const CLIENT_PUBLISHABLE_RESERVED = [
   '$aws/provisioning-templates/',
 ];
 
-export function authorizePublishHook(ctx: BrokerContext): NonNullable<AedesOptions['authorizePublish']> {
+/**
+ * What happens to an allowed publish before aedes acknowledges it: the broker journals a QoS 1
+ * message and calls `callback` once it is on disk, so the PUBACK follows the write.
+ */
+export type AllowedPublish = (
+  client: Client,
+  session: Session,
+  packet: PublishPacket,
+  callback: (error?: Error | null) => void,
+) => void;
+
+export function authorizePublishHook(
+  ctx: BrokerContext,
+  allowed: AllowedPublish,
+): NonNullable<AedesOptions['authorizePublish']> {
   return (client, packet, callback) => {
     if (!client) return callback(null);
     const session = ctx.sessions.get(client);
@@ -46,6 +61,6 @@ export function authorizePublishHook(ctx: BrokerContext): NonNullable<AedesOptio
       const deniedRetain = ctx.check(session, 'iot:RetainPublish', res);
       if (deniedRetain) return disconnect(deniedRetain, 'iot:RetainPublish');
     }
-    callback(null);
+    allowed(client, session, packet, callback);
   };
 }

@@ -10,13 +10,10 @@ import { join } from 'node:path';
 
 import { arn } from '../../common';
 import type { FunctionDefinition } from '../../lambda';
-import type { EventSourceMapping } from '../../sqs';
 import type { ApplyRequest, ResourceProvider } from '../types';
 import { type LocalServices, num, type Props, str } from './shared';
 
 export function lambdaProviders(s: LocalServices): Record<string, ResourceProvider> {
-  const mappings = new Map<string, EventSourceMapping>();
-
   const fn: ResourceProvider = {
     async apply(req) {
       const p = req.properties;
@@ -44,17 +41,25 @@ export function lambdaProviders(s: LocalServices): Record<string, ResourceProvid
     },
   };
 
+  // The running pollers belong to the SQS service (which keeps them across a restart), not to
+  // this provider: the local cloud makes a fresh set of providers for every deploy, so a redeploy
+  // finds the mapping it replaces by the UUID recorded at the last deploy (`previous.ref`, which
+  // is also what `Ref` returns on AWS and what an update keeps).
   const eventSourceMapping: ResourceProvider = {
     async apply(req) {
       const p = req.properties;
-      const old = mappings.get(`${req.stackName}/${req.logicalId}`);
-      if (old) await old.close();
       const sourceArn = str(p.EventSourceArn) ?? '';
       if (!sourceArn.startsWith('arn:aws:sqs:')) {
         throw new Error(
           `event source ${sourceArn || '(none)'} is not an SQS queue; only SQS event sources run locally`,
         );
       }
+      const uuid = req.previous?.ref;
+      const running = uuid === undefined ? undefined : s.sqs.eventSourceMapping(uuid);
+      if (running && req.unchanged) {
+        return { ref: running.uuid, attributes: { Id: running.uuid }, emulated: true };
+      }
+      if (running) await s.sqs.deleteEventSourceMapping(running.uuid);
       const target = str(p.FunctionName)!;
       const functionArn = target.startsWith('arn:')
         ? target
@@ -72,14 +77,12 @@ export function lambdaProviders(s: LocalServices): Record<string, ResourceProvid
           const result = await s.lambda.invoke(arnToCall, event, 'RequestResponse');
           return { functionError: result.functionError, payload: result.payload };
         },
+        uuid === undefined ? {} : { uuid },
       );
-      mappings.set(`${req.stackName}/${req.logicalId}`, mapping);
       return { ref: mapping.uuid, attributes: { Id: mapping.uuid }, emulated: true };
     },
     async remove(res) {
-      const key = `${res.stackName}/${res.logicalId}`;
-      await mappings.get(key)?.close();
-      mappings.delete(key);
+      await s.sqs.deleteEventSourceMapping(res.ref);
     },
   };
 

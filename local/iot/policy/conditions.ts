@@ -82,6 +82,33 @@ const OPERATORS: Record<string, { compare: Compare; negated: boolean }> = {
   NumericGreaterThanEquals: { compare: numeric((a, b) => a >= b), negated: false },
 };
 
+/**
+ * Why a statement's Condition block is malformed, or undefined when it is well formed: every
+ * operator must be one the local policy engine evaluates (optionally with `IfExists`), map
+ * condition keys to a string, number, boolean or a non-empty list of them. CreatePolicy refuses a
+ * malformed one (MalformedPolicyException) rather than letting it deny every request later.
+ */
+export function conditionProblem(block: object): string | undefined {
+  for (const [rawOperator, keys] of Object.entries(block)) {
+    const operator = rawOperator.endsWith('IfExists')
+      ? rawOperator.slice(0, -'IfExists'.length)
+      : rawOperator;
+    if (operator !== 'Null' && !Object.hasOwn(OPERATORS, operator)) {
+      return `condition operator ${rawOperator} is not supported; use one of ${['Null', ...Object.keys(OPERATORS)].join(', ')}`;
+    }
+    if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) {
+      return `condition ${rawOperator} must map condition keys to values`;
+    }
+    for (const [key, values] of Object.entries(keys)) {
+      const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+      const ok = scalar(values) || (Array.isArray(values) && values.length > 0 && values.every(scalar));
+      if (!ok)
+        return `condition ${rawOperator} ${key} must be a string, number, boolean or a non-empty list of them`;
+    }
+  }
+  return undefined;
+}
+
 const asList = (v: string | readonly string[] | boolean | number): string[] =>
   (Array.isArray(v) ? v : [v]).map((x) => String(x));
 
@@ -104,7 +131,7 @@ export function evaluateConditions(
           return { met: false, why: `condition Null on ${key} not met` };
         continue;
       }
-      const op = OPERATORS[operator];
+      const op = Object.hasOwn(OPERATORS, operator) ? OPERATORS[operator] : undefined;
       if (!op) return { met: false, why: `unsupported condition operator ${rawOperator}` };
       if (actual === undefined) {
         if (ifExists || op.negated) continue;

@@ -5,6 +5,7 @@
  */
 import { malformedPolicy } from '../errors';
 import type { PolicyDocument } from '../types';
+import { conditionProblem } from './conditions';
 
 const MAX_POLICY_CHARS = 2048;
 
@@ -48,8 +49,12 @@ export function parsePolicyDocument(text: string): PolicyDocument {
         throw malformedPolicy(`${where}: ${key} must be a string or a non-empty list of strings`);
       }
     }
-    if (st.Condition !== undefined && (typeof st.Condition !== 'object' || st.Condition === null)) {
-      throw malformedPolicy(`${where}: Condition must be an object`);
+    if (st.Condition !== undefined) {
+      if (typeof st.Condition !== 'object' || st.Condition === null || Array.isArray(st.Condition)) {
+        throw malformedPolicy(`${where}: Condition must be an object`);
+      }
+      const problem = conditionProblem(st.Condition);
+      if (problem) throw malformedPolicy(`${where}: ${problem}`);
     }
   });
   return doc as PolicyDocument;

@@ -1,4 +1,10 @@
 export { evaluateConditions } from './conditions';
 export { contextValue } from './context-keys';
 export { parsePolicyDocument } from './document';
-export { evaluatePolicies, statementsOf } from './evaluate';
+export {
+  type BoundPolicies,
+  type CompiledPolicies,
+  compilePolicies,
+  evaluatePolicies,
+  statementsOf,
+} from './evaluate';

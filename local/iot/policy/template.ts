@@ -42,19 +42,30 @@ export function expand(template: string, context: AuthorizationContext): Expansi
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
+/** A pattern piece as a source: escaped, then its `*` and `?` turned into wildcards. */
+const patternSource = (text: string) =>
+  escapeRegExp(text).replace(/\\([*?])/g, (_, c: string) => (c === '*' ? '[\\s\\S]*' : '[\\s\\S]'));
+
+/**
+ * Compiled expressions by source, so a pattern seen again costs a map lookup. Bounded: a
+ * broker sees as many sources as it has distinct expanded policy resources, and a flood of
+ * distinct ones only empties the cache.
+ */
+const compiled = new Map<string, RegExp>();
+const MAX_CACHED_EXPRESSIONS = 10_000;
+
 /** Whole-string matcher for an expanded pattern: `*` any run (including '/'), `?` one character. */
 export function toRegExp(pieces: readonly Piece[], ignoreCase = false): RegExp {
-  const source = pieces
-    .map((p) =>
-      p.pattern
-        ? p.text
-            .split('')
-            .map((c) => (c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : escapeRegExp(c)))
-            .join('')
-        : escapeRegExp(p.text),
-    )
-    .join('');
-  return new RegExp(`^${source}$`, ignoreCase ? 'iu' : 'u');
+  let source = ignoreCase ? 'i^' : '^';
+  for (const p of pieces) source += p.pattern ? patternSource(p.text) : escapeRegExp(p.text);
+  source += '$';
+  let re = compiled.get(source);
+  if (!re) {
+    if (compiled.size >= MAX_CACHED_EXPRESSIONS) compiled.clear();
+    re = new RegExp(ignoreCase ? source.slice(1) : source, ignoreCase ? 'iu' : 'u');
+    compiled.set(source, re);
+  }
+  return re;
 }
 
 export const joinPieces = (pieces: readonly Piece[]) => pieces.map((p) => p.text).join('');

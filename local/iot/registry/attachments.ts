@@ -25,33 +25,26 @@ export class Attachments {
   // ---- Policies on certificates ---------------------------------------------------------
 
   policiesOf(principalArn: string): StoredPolicy[] {
-    return this.store.state.policyTargets
-      .filter((l) => l.target === principalArn)
-      .flatMap((l) => {
-        const policy = this.store.state.policies[l.policyName];
-        return policy ? [policy] : [];
-      });
+    return this.store.policyTargets.ofRight(principalArn).flatMap((l) => {
+      const policy = this.store.policies.get(l.policyName);
+      return policy ? [policy] : [];
+    });
   }
 
   attachPolicy(policyName: string, target: string): void {
     this.policies.get(policyName);
     this.certificateOfTarget(target);
-    const attached = this.store.state.policyTargets.filter((l) => l.target === target);
-    if (attached.some((l) => l.policyName === policyName)) return;
-    if (attached.length >= MAX_POLICIES_PER_PRINCIPAL) {
+    if (this.store.policyTargets.get(policyName, target)) return;
+    if (this.store.policyTargets.ofRight(target).length >= MAX_POLICIES_PER_PRINCIPAL) {
       throw limitExceeded(`A principal can have at most ${MAX_POLICIES_PER_PRINCIPAL} policies attached`);
     }
-    this.store.update((s) => {
-      s.policyTargets.push({ policyName, target });
-    });
+    this.store.policyTargets.put({ policyName, target });
     this.store.emit({ type: 'policy-changed', policyName });
   }
 
   detachPolicy(policyName: string, target: string): void {
     this.policies.get(policyName);
-    this.store.update((s) => {
-      s.policyTargets = s.policyTargets.filter((l) => !(l.policyName === policyName && l.target === target));
-    });
+    this.store.policyTargets.delete(policyName, target);
     this.store.emit({ type: 'policy-changed', policyName });
   }
 
@@ -67,21 +60,17 @@ export class Attachments {
 
   listTargetsForPolicy(policyName: string, marker?: string, pageSize?: number): Page<string> {
     this.policies.get(policyName);
-    const all = this.store.state.policyTargets
-      .filter((l) => l.policyName === policyName)
-      .map((l) => l.target);
+    const all = this.store.policyTargets.ofLeft(policyName).map((l) => l.target);
     return paginate(all.sort(), marker, pageSize, 250);
   }
 
   // ---- Things on certificates -----------------------------------------------------------
 
   thingsOf(principalArn: string): ThingAttachment[] {
-    return this.store.state.thingPrincipals
-      .filter((l) => l.principal === principalArn)
-      .flatMap((l) => {
-        const thing = this.store.state.things[l.thingName];
-        return thing ? [{ thing, exclusive: l.exclusive }] : [];
-      });
+    return this.store.thingPrincipals.ofRight(principalArn).flatMap((l) => {
+      const thing = this.store.things.get(l.thingName);
+      return thing ? [{ thing, exclusive: l.exclusive }] : [];
+    });
   }
 
   attachThingPrincipal(
@@ -95,47 +84,34 @@ export class Attachments {
       throw invalidRequest(`Invalid thingPrincipalType ${String(type)}`);
     }
     this.certificateOfTarget(principal);
-    const links = this.store.state.thingPrincipals.filter((l) => l.principal === principal);
+    const links = this.store.thingPrincipals.ofRight(principal);
     const others = links.filter((l) => l.thingName !== thingName);
     if (others.some((l) => l.exclusive) || (type === 'EXCLUSIVE_THING' && others.length > 0)) {
       throw invalidRequest(
         `Principal ${principal} is already attached to thing ${others[0]?.thingName}; an exclusive attachment allows one thing only`,
       );
     }
-    this.store.update((s) => {
-      s.thingPrincipals = s.thingPrincipals.filter(
-        (l) => !(l.principal === principal && l.thingName === thingName),
-      );
-      s.thingPrincipals.push({ thingName, principal, exclusive: type === 'EXCLUSIVE_THING' });
-    });
+    this.store.thingPrincipals.put({ thingName, principal, exclusive: type === 'EXCLUSIVE_THING' });
     this.store.emit({ type: 'thing-changed', thingName });
   }
 
   detachThingPrincipal(thingName: string, principal: string): void {
     this.things.describe(thingName);
     if (!principal) throw invalidRequest('The principal (header x-amzn-principal) is required');
-    this.store.update((s) => {
-      s.thingPrincipals = s.thingPrincipals.filter(
-        (l) => !(l.principal === principal && l.thingName === thingName),
-      );
-    });
+    this.store.thingPrincipals.delete(thingName, principal);
     this.store.emit({ type: 'thing-changed', thingName });
   }
 
   listThingPrincipals(thingName: string, nextToken?: string, maxResults?: number): Page<string> {
     this.things.describe(thingName);
-    const all = this.store.state.thingPrincipals
-      .filter((l) => l.thingName === thingName)
-      .map((l) => l.principal);
+    const all = this.store.thingPrincipals.ofLeft(thingName).map((l) => l.principal);
     return paginate(all.sort(), nextToken, maxResults, 250);
   }
 
   listPrincipalThings(principal: string, nextToken?: string, maxResults?: number): Page<string> {
     if (!principal) throw invalidRequest('The principal (header x-amzn-principal) is required');
     this.certificateOfTarget(principal);
-    const all = this.store.state.thingPrincipals
-      .filter((l) => l.principal === principal)
-      .map((l) => l.thingName);
+    const all = this.store.thingPrincipals.ofRight(principal).map((l) => l.thingName);
     return paginate(all.sort(), nextToken, maxResults, 250);
   }
 
@@ -147,7 +123,7 @@ export class Attachments {
         `Unsupported principal ${target}: the local registry supports certificate ARNs only`,
       );
     }
-    const cert = this.store.state.certificates[match[1].toLowerCase()];
+    const cert = this.store.certificates.get(match[1].toLowerCase());
     if (!cert) throw resourceNotFound(`The certificate given in the principal does not exist: ${target}`);
     return cert;
   }

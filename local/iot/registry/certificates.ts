@@ -25,7 +25,7 @@ export class Certificates {
   }
 
   byId(certificateId: string): StoredCertificate | undefined {
-    return this.store.state.certificates[certificateId.toLowerCase()];
+    return this.store.certificates.get(certificateId.toLowerCase());
   }
 
   async createFromCsr(
@@ -61,9 +61,7 @@ export class Certificates {
       notAfter: issued.notAfter.getTime(),
       generationId: randomUUID(),
     };
-    this.store.update((s) => {
-      s.certificates[cert.certificateId] = cert;
-    });
+    this.store.certificates.put(cert.certificateId, cert);
     this.store.logger.info(`registered certificate ${cert.certificateId} (${cert.status})`);
     return {
       certificateArn: cert.certificateArn,
@@ -82,7 +80,7 @@ export class Certificates {
   }
 
   list(marker?: string, pageSize?: number, ascending = false): Page<StoredCertificate> {
-    const all = sortBy(Object.values(this.store.state.certificates), (c) => c.creationDate);
+    const all = sortBy(this.store.certificates.values(), (c) => c.creationDate);
     if (!ascending) all.reverse();
     return paginate(all, marker, pageSize, 250);
   }
@@ -99,13 +97,11 @@ export class Certificates {
     }
     if (cert.status === newStatus) return;
     const status = newStatus as CertificateStatus;
-    this.store.update((s) => {
-      s.certificates[cert.certificateId] = {
-        ...cert,
-        status,
-        lastModifiedDate: Date.now(),
-        generationId: randomUUID(),
-      };
+    this.store.certificates.put(cert.certificateId, {
+      ...cert,
+      status,
+      lastModifiedDate: Date.now(),
+      generationId: randomUUID(),
     });
     this.store.logger.info(`certificate ${cert.certificateId} is now ${status}`);
     this.store.emit({ type: 'certificate-status', certificateId: cert.certificateId, status });
@@ -118,17 +114,16 @@ export class Certificates {
         `Certificate ${cert.certificateId} is ACTIVE: deactivate or revoke it before deleting it`,
       );
     }
-    if (this.store.state.thingPrincipals.some((l) => l.principal === cert.certificateArn)) {
+    if (this.store.thingPrincipals.ofRight(cert.certificateArn).length > 0) {
       throw deleteConflict(`Certificate ${cert.certificateId} is attached to one or more things`);
     }
-    if (!forceDelete && this.store.state.policyTargets.some((l) => l.target === cert.certificateArn)) {
+    const policies = this.store.policyTargets.ofRight(cert.certificateArn);
+    if (!forceDelete && policies.length > 0) {
       throw deleteConflict(
         `Certificate ${cert.certificateId} has policies attached: detach them or use forceDelete`,
       );
     }
-    this.store.update((s) => {
-      delete s.certificates[cert.certificateId];
-      s.policyTargets = s.policyTargets.filter((l) => l.target !== cert.certificateArn);
-    });
+    this.store.certificates.delete(cert.certificateId);
+    for (const l of policies) this.store.policyTargets.delete(l.policyName, l.target);
   }
 }

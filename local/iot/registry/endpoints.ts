@@ -19,11 +19,9 @@ export class Endpoints {
     if (!(ENDPOINT_TYPES as readonly string[]).includes(endpointType)) {
       throw invalidRequest(`Invalid endpointType ${endpointType}: use one of ${ENDPOINT_TYPES.join(', ')}`);
     }
-    const existing = this.store.state.endpoints[endpointType];
+    const existing = this.store.endpoints.get(endpointType);
     if (existing) return existing;
-    this.store.update((s) => {
-      s.endpoints[endpointType] = this.address;
-    });
+    this.store.endpoints.put(endpointType, this.address);
     return this.address;
   }
 }

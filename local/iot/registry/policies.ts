@@ -34,7 +34,7 @@ export class Policies {
   ): { policyName: string; policyArn: string; policyDocument: string; policyVersionId: string } {
     if (!POLICY_NAME.test(policyName ?? '')) throw invalidRequest(`Invalid policy name: ${policyName}`);
     const document = parsePolicyDocument(policyDocument);
-    const existing = this.store.state.policies[policyName];
+    const existing = this.store.policies.get(policyName);
     if (existing) {
       throw resourceAlreadyExists(
         `Policy cannot be created - name already exists (name=${policyName})`,
@@ -52,37 +52,33 @@ export class Policies {
       lastModifiedDate: now,
       generationId: randomUUID(),
     };
-    this.store.update((s) => {
-      s.policies[policyName] = policy;
-    });
+    this.store.policies.put(policyName, policy);
     this.parsed.set(policyName, document);
     this.store.emit({ type: 'policy-changed', policyName });
     return { policyName, policyArn: policy.policyArn, policyDocument, policyVersionId: '1' };
   }
 
   get(policyName: string): StoredPolicy {
-    const policy = this.store.state.policies[policyName];
+    const policy = this.store.policies.get(policyName);
     if (!policy) throw resourceNotFound(`Policy not found (name=${policyName})`);
     return policy;
   }
 
   list(marker?: string, pageSize?: number, ascending = true): Page<StoredPolicy> {
-    const all = sortBy(Object.values(this.store.state.policies), (p) => p.policyName);
+    const all = sortBy(this.store.policies.values(), (p) => p.policyName);
     if (!ascending) all.reverse();
     return paginate(all, marker, pageSize, 250);
   }
 
   delete(policyName: string): void {
     this.get(policyName);
-    const targets = this.store.state.policyTargets.filter((l) => l.policyName === policyName);
+    const targets = this.store.policyTargets.ofLeft(policyName);
     if (targets.length > 0) {
       throw deleteConflict(
         `The policy cannot be deleted as the policy is attached to one or more principals (name=${policyName})`,
       );
     }
-    this.store.update((s) => {
-      delete s.policies[policyName];
-    });
+    this.store.policies.delete(policyName);
     this.parsed.delete(policyName);
     this.store.emit({ type: 'policy-changed', policyName });
   }

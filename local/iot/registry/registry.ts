@@ -1,6 +1,7 @@
 /**
  * The IoT registry: things, policies, certificates, their attachments, topic rules and data
- * endpoints, kept in one durable document (../store.ts). This class is the typed API the
+ * endpoints, kept in memory with indexes and on disk as a change log with checkpoints
+ * (../store.ts), so a change costs the same at any fleet size. This class is the typed API the
  * control-plane route, the deployer and tests call, one method per IoT API operation, each
  * carried out by the module of its resource; it is also the PrincipalDirectory the broker
  * authenticates and authorizes against.
@@ -106,6 +107,27 @@ export class IotRegistry implements PrincipalDirectory {
 
   on(listener: (event: RegistryEvent) => void): () => void {
     return this.store.on(listener);
+  }
+
+  // ---- Durability ------------------------------------------------------------------------------
+
+  /**
+   * Resolves once every change made so far is on disk; the API answers after it. Throws a
+   * StorageUnavailableError when the disk keeps refusing (the changes stay in memory and are
+   * written once it has room).
+   */
+  durable(timeoutMs?: number): Promise<void> {
+    return this.store.durable(timeoutMs);
+  }
+
+  /** Writes the whole registry as a checkpoint now (the store also does so as its log grows). */
+  checkpoint(): Promise<void> {
+    return this.store.checkpoint();
+  }
+
+  /** Writes what is pending and closes the registry's files. */
+  close(): Promise<void> {
+    return this.store.close();
   }
 
   // ---- Things ------------------------------------------------------------------------------

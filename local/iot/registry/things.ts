@@ -19,14 +19,14 @@ export class Things {
   constructor(private readonly store: RegistryStore) {}
 
   byName(thingName: string): ThingRecord | undefined {
-    return this.store.state.things[thingName];
+    return this.store.things.get(thingName);
   }
 
   create(input: ThingInput): { thingName: string; thingArn: string; thingId: string } {
     const { thingName } = input;
     if (!THING_NAME.test(thingName ?? '')) throw invalidRequest(`Invalid thing name: ${thingName}`);
     const attributes = checkAttributes(input.attributes ?? {});
-    const existing = this.store.state.things[thingName];
+    const existing = this.store.things.get(thingName);
     if (existing) {
       const same =
         (existing.thingTypeName ?? undefined) === (input.thingTypeName ?? undefined) &&
@@ -48,15 +48,13 @@ export class Things {
       attributes,
       version: 1,
     };
-    this.store.update((s) => {
-      s.things[thingName] = thing;
-    });
+    this.store.things.put(thingName, thing);
     this.store.emit({ type: 'thing-changed', thingName });
     return { thingName, thingArn: thing.thingArn, thingId: thing.thingId };
   }
 
   describe(thingName: string): ThingRecord {
-    const thing = this.store.state.things[thingName];
+    const thing = this.store.things.get(thingName);
     if (!thing) throw resourceNotFound(`Thing ${thingName} cannot be found.`);
     return thing;
   }
@@ -75,7 +73,7 @@ export class Things {
         ? value.startsWith(filter.attributeValue)
         : value === filter.attributeValue;
     };
-    const all = sortBy(Object.values(this.store.state.things).filter(matches), (t) => t.thingName);
+    const all = sortBy(this.store.things.values().filter(matches), (t) => t.thingName);
     return paginate(all, filter.nextToken, filter.maxResults, 250);
   }
 
@@ -106,28 +104,24 @@ export class Things {
       attributes,
       version: thing.version + 1,
     };
-    this.store.update((s) => {
-      s.things[thing.thingName] = updated;
-    });
+    this.store.things.put(thing.thingName, updated);
     this.store.emit({ type: 'thing-changed', thingName: thing.thingName });
   }
 
   delete(thingName: string, expectedVersion?: number): void {
-    const thing = this.store.state.things[thingName];
+    const thing = this.store.things.get(thingName);
     if (!thing) return; // AWS: deleting a thing that does not exist succeeds.
     if (expectedVersion !== undefined && expectedVersion !== thing.version) {
       throw versionConflict(
         `The version for thing ${thingName} does not match the expected version (${expectedVersion}).`,
       );
     }
-    if (this.store.state.thingPrincipals.some((l) => l.thingName === thingName)) {
+    if (this.store.thingPrincipals.ofLeft(thingName).length > 0) {
       throw invalidRequest(
         `Cannot delete thing ${thingName}: it still has principals attached; detach them first.`,
       );
     }
-    this.store.update((s) => {
-      delete s.things[thingName];
-    });
+    this.store.things.delete(thingName);
     this.store.emit({ type: 'thing-changed', thingName });
   }
 }

@@ -38,7 +38,7 @@ export class TopicRules {
 
   /** Every stored rule, in name order; the rules engine runs the enabled ones. */
   all(): TopicRuleRecord[] {
-    return sortBy(Object.values(this.store.state.rules), (r) => r.ruleName);
+    return sortBy(this.store.rules.values(), (r) => r.ruleName);
   }
 
   /** Called with all rules after every change. Returns an unsubscribe function. */
@@ -49,7 +49,7 @@ export class TopicRules {
 
   create(ruleName: string, payload: TopicRulePayload): TopicRuleRecord {
     checkRuleName(ruleName);
-    if (this.store.state.rules[ruleName]) {
+    if (this.store.rules.has(ruleName)) {
       throw resourceAlreadyExists(
         `Rule ${ruleName} already exists`,
         ruleName,
@@ -66,7 +66,7 @@ export class TopicRules {
 
   get(ruleName: string): TopicRuleRecord {
     checkRuleName(ruleName);
-    const rule = this.store.state.rules[ruleName];
+    const rule = this.store.rules.get(ruleName);
     if (!rule) throw unauthorized(`Rule ${ruleName} does not exist`);
     return rule;
   }
@@ -84,9 +84,7 @@ export class TopicRules {
 
   delete(ruleName: string): void {
     this.get(ruleName);
-    this.store.update((s) => {
-      delete s.rules[ruleName];
-    });
+    this.store.rules.delete(ruleName);
     this.announce();
   }
 
@@ -109,9 +107,7 @@ export class TopicRules {
       ...(payload.errorAction ? { errorAction: payload.errorAction } : {}),
       createdAt,
     };
-    this.store.update((s) => {
-      s.rules[ruleName] = rule;
-    });
+    this.store.rules.put(ruleName, rule);
     this.announce();
     return rule;
   }

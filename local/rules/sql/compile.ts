@@ -8,6 +8,7 @@
  * headers of parser.ts, evaluator.ts and functions.ts for the rest.
  */
 import { randomUUID } from 'node:crypto';
+import { isStackOverflow, MAX_SYNTAX_DEPTH, nestingDepth } from '../../common/nesting';
 import type { Expr, Query } from './ast';
 import { SqlParseError } from './errors';
 import {
@@ -93,7 +94,7 @@ export interface CompiledRule {
 export function compileRule(sql: string, version: string = DEFAULT_AWS_SQL_VERSION): CompiledRule {
   checkVersion(version);
   const variables = new Set<string>();
-  const query = new Parser(sql, variables).parseStatement();
+  const query = parseStatement(sql, variables);
   const topicFilter = query.from?.k === 'topic' ? query.from.filter : undefined;
   return {
     sql,
@@ -105,6 +106,27 @@ export function compileRule(sql: string, version: string = DEFAULT_AWS_SQL_VERSI
     evaluate: (message, ctx) => runSync(evaluateQuery(query, message, ctx)),
     evaluateAsync: (message, ctx) => runAsync(evaluateQuery(query, message, ctx), externalCaller(ctx)),
   };
+}
+
+/**
+ * Parses a statement; one whose syntax tree is more than MAX_SYNTAX_DEPTH levels deep is refused
+ * with SqlParseException (AWS documents no nesting limit), never a stack overflow.
+ */
+function parseStatement(sql: string, variables: Set<string>) {
+  const tooDeep = () =>
+    new SqlParseError(
+      `the statement is nested too deeply: the local rules engine runs syntax trees up to ${MAX_SYNTAX_DEPTH} levels deep (parentheses, calls, operators)`,
+      { offset: 0, line: 1, column: 1 },
+    );
+  let query: ReturnType<Parser['parseStatement']>;
+  try {
+    query = new Parser(sql, variables).parseStatement();
+  } catch (err) {
+    if (isStackOverflow(err)) throw tooDeep();
+    throw err;
+  }
+  if (nestingDepth(query, MAX_SYNTAX_DEPTH) > MAX_SYNTAX_DEPTH) throw tooDeep();
+  return query;
 }
 
 function externalCaller(ctx: EvaluationContext): (call: ExternalCall) => Promise<unknown> {

@@ -407,7 +407,9 @@ export function callEncodeStar(args: SqlValue[], ctx: FunctionContext): SqlValue
 }
 
 export function lookupFunction(name: string): FunctionSpec | undefined {
-  return FUNCTIONS[name.toLowerCase()];
+  // Own members only: `constructor(1)` or `toString()` is an unknown function, not Object's.
+  const key = name.toLowerCase();
+  return Object.hasOwn(FUNCTIONS, key) ? FUNCTIONS[key] : undefined;
 }
 
 /** Cast keywords ("Functions", cast): V2 adds Decimal, Bool and Boolean. */

@@ -58,7 +58,15 @@ export function positionAt(source: string, offset: number, base?: SourcePosition
 export function tokenize(source: string, base?: SourcePosition): Token[] {
   const tokens: Token[] = [];
   let i = 0;
-  const at = (offset: number) => positionAt(source, offset, base);
+  // Tokens come in source order: each position continues from the last one (linear, not
+  // quadratic, in the statement's length).
+  let last = { at: 0, pos: positionAt(source, 0, base) };
+  const at = (offset: number): SourcePosition => {
+    if (offset < last.at) return positionAt(source, offset, base);
+    const pos = positionAt(source.slice(last.at, offset), offset - last.at, last.pos);
+    last = { at: offset, pos: { ...pos, offset: (base?.offset ?? 0) + offset } };
+    return last.pos;
+  };
   while (i < source.length) {
     const c = source[i]!;
     if (/\s/.test(c)) {

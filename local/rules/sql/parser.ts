@@ -359,7 +359,10 @@ export class Parser {
     if (!this.isKeyword('as')) this.fail(`expected AS and a type in cast(), found ${describe(this.peek())}`);
     this.next();
     const type = this.peek();
-    const to = type.kind === 'ident' ? CAST_TYPES[type.text.toLowerCase()] : undefined;
+    const to =
+      type.kind === 'ident' && Object.hasOwn(CAST_TYPES, type.text.toLowerCase())
+        ? CAST_TYPES[type.text.toLowerCase()]
+        : undefined;
     if (!to) {
       this.fail(
         `unknown cast type ${describe(type)}; use String, Nvarchar, Text, Ntext, Varchar, Int, Integer, Double, Decimal, Bool or Boolean`,

@@ -4,6 +4,8 @@
  * time functions, aggregate functions). Anything outside it fails with a QueryRefusal naming
  * the construct, so a caller never receives results computed by different rules.
  */
+
+import { isStackOverflow, MAX_SYNTAX_DEPTH, nestingDepth } from '../../common/nesting';
 import type { Expr, OrderItem, SelectItem, SelectStatement } from './ast';
 import { QueryRefusal } from './errors';
 import { type Token, tokenize } from './lexer';
@@ -419,6 +421,24 @@ class Parser {
   }
 }
 
+/**
+ * Parses a query. One whose syntax tree is more than MAX_SYNTAX_DEPTH levels deep is refused (a
+ * ValidationException, never a stack overflow answered with a 500); Timestream documents no
+ * nesting limit of its own.
+ */
 export function parseQuery(sql: string): SelectStatement {
-  return new Parser(tokenize(sql)).statement();
+  const tooDeep = () =>
+    new QueryRefusal(
+      `the query is nested too deeply: the local Timestream runs syntax trees up to ${MAX_SYNTAX_DEPTH} levels deep (parentheses, calls, operators)`,
+    );
+  let statement: SelectStatement;
+  try {
+    statement = new Parser(tokenize(sql)).statement();
+  } catch (err) {
+    if (isStackOverflow(err)) throw tooDeep();
+    throw err;
+  }
+  // A long operator chain parses in a loop yet makes a deep tree for the translator.
+  if (nestingDepth(statement, MAX_SYNTAX_DEPTH) > MAX_SYNTAX_DEPTH) throw tooDeep();
+  return statement;
 }

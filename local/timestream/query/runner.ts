@@ -63,6 +63,16 @@ const TOKEN_TTL_MS = 10 * 60_000;
 const MAX_CACHED = 64;
 const DEFAULT_PAGE_BYTES = 1024 * 1024;
 
+/**
+ * The engine's reason without the engine's own SQL: DuckDB appends the failing statement
+ * ("LINE 1: SELECT ...") after its first line, and that statement is the translation, not the
+ * user's query; only the first line is kept, without DuckDB's error category.
+ */
+export function engineReason(err: unknown): string {
+  const first = ((err as Error)?.message ?? String(err)).split('\n')[0] ?? '';
+  return first.replace(/^[A-Z][A-Za-z ]* Error:\s*/, '').trim() || 'the engine refused it';
+}
+
 export class QueryRunner {
   private readonly pages = new Map<string, CachedResult>();
 
@@ -125,7 +135,7 @@ export class QueryRunner {
     } catch (err) {
       if (err instanceof AwsServiceError) throw err;
       this.log.warn(`query failed in the store: ${errorText(err)}; SQL: ${sql}`);
-      throw validation(`The query could not be run by the local Timestream: ${(err as Error).message}`);
+      throw validation(`The query could not be run by the local Timestream: ${engineReason(err)}`);
     }
     const rows = rawRows.map((r) => ({ Data: columns.map((c, i) => datum(r[i], c.type)) }));
     return {

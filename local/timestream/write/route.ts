@@ -196,7 +196,8 @@ export function createTimestreamWriteRoute(
     },
     async handle(req) {
       const op = operationOf(req) ?? '';
-      const handler = handlers[op];
+      // Own keys only: `constructor` or `toString` are not operations.
+      const handler = Object.hasOwn(handlers, op) ? handlers[op] : undefined;
       if (!handler) throw notEmulated(op);
       return handler(parseJsonObject(req.body), req);
     },

@@ -17,6 +17,8 @@ export interface PublishedMessage {
 export interface TestBroker {
   readonly port: number;
   readonly published: PublishedMessage[];
+  /** Every subscription granted, in order. */
+  readonly subscriptions: Array<{ readonly clientId: string; readonly topic: string; readonly qos: number }>;
   /** Shadow documents by `thing/shadowName`. */
   readonly shadows: Map<
     string,
@@ -55,6 +57,7 @@ function merge(target: Record<string, unknown>, patch: Record<string, unknown>):
 
 export async function createTestBroker(pki: TestPki): Promise<TestBroker> {
   const published: PublishedMessage[] = [];
+  const subscriptions: TestBroker['subscriptions'] = [];
   const shadows: TestBroker['shadows'] = new Map();
   const refused = new Set<string>();
   let broker: Aedes;
@@ -91,6 +94,9 @@ export async function createTestBroker(pki: TestPki): Promise<TestBroker> {
         done(err as never, false);
       } else done(null, true);
     };
+    broker.on('subscribe', (subs, client) => {
+      for (const sub of subs) subscriptions.push({ clientId: client.id, topic: sub.topic, qos: sub.qos });
+    });
     broker.on('publish', (packet, client) => {
       if (!client) return;
       const topic = packet.topic;
@@ -152,6 +158,7 @@ export async function createTestBroker(pki: TestPki): Promise<TestBroker> {
       return port;
     },
     published,
+    subscriptions,
     shadows,
     refused,
     setDesired(thing, shadowName, desired) {

@@ -25,6 +25,33 @@ const attrs = (a: { building: string; zone: string }) => ({
 });
 const ARN = 'arn:aws:iot:us-east-1:000000000000';
 
+/** MQTT's variable-length "remaining length". */
+function remainingLength(n: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    bytes.push(b);
+  } while (n > 0);
+  return Buffer.from(bytes);
+}
+const mqttString = (b: Buffer) => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+/** A raw MQTT 3.1.1 CONNECT (clean session, keep-alive 60 s). */
+function connectPacket(clientId: string): Buffer {
+  const body = Buffer.concat([
+    mqttString(Buffer.from('MQTT')),
+    Buffer.from([4, 2, 0, 60]),
+    mqttString(Buffer.from(clientId)),
+  ]);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
+}
+/** A raw QoS 0 PUBLISH whose topic is the given bytes, valid UTF-8 or not. */
+function publishPacket(topic: Buffer, payload: string): Buffer {
+  const body = Buffer.concat([mqttString(topic), Buffer.from(payload)]);
+  return Buffer.concat([Buffer.from([0x30]), remainingLength(body.length), body]);
+}
+
 describe('broker: refusals', () => {
   let env: LocalIot;
   beforeEach(async () => {
@@ -192,6 +219,40 @@ describe('broker: refusals', () => {
     app.publish('a/b', 'x', mqtt.QoS.ExactlyOnce).catch(() => {});
     await app.interrupted;
     expect(env.logLines('denied iot:Publish', 'QoS 2 is not supported')).toHaveLength(1);
+  });
+
+  it('refuses a client id longer than 128 bytes of UTF-8 with CONNACK "identifier rejected"', async () => {
+    const app = await env.issueDevice('app', { policy: allowAllPolicy });
+    // 43 three-byte characters: 43 characters, 129 bytes.
+    const err = await connect(app, '\u20ac'.repeat(43)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeDefined();
+    expect(env.logLines('denied iot:Connect', 'client id is 129 bytes; the limit is 128')).toHaveLength(1);
+    await connect(app, '\u20ac'.repeat(42) + 'ab'); // 128 bytes: allowed
+  });
+
+  it('disconnects a client that publishes on a topic that is not valid UTF-8', async () => {
+    const app = await env.issueDevice('app', { policy: allowAllPolicy });
+    void rawTls(
+      { cert: app.certPem, key: app.keyPem },
+      Buffer.concat([connectPacket('app'), publishPacket(Buffer.from([0x61, 0x2f, 0xff, 0xfe, 0x62]), 'x')]),
+    );
+    await expect.poll(() => env.logLines('denied iot:Publish', 'not valid UTF-8').length, POLL).toBe(1);
+  });
+
+  it('drops a connection that sends more than a CONNECT can hold before its CONNECT is handled', async () => {
+    const app = await env.issueDevice('app', { policy: allowAllPolicy });
+    // A CONNECT announcing 10 MB, followed by 300 KB of it.
+    const header = Buffer.concat([Buffer.from([0x10]), remainingLength(10 * 1024 * 1024)]);
+    await rawTls(
+      { cert: app.certPem, key: app.keyPem },
+      Buffer.concat([header, Buffer.alloc(300 * 1024, 0x61)]),
+    );
+    await expect.poll(() => env.logLines('before its CONNECT was handled').length, POLL).toBe(1);
+    // The broker still serves others.
+    await connect(app, 'app');
   });
 
   it('lets a second connection with the same client id take over the first', async () => {

@@ -1,10 +1,10 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyAndCsr } from '../../../contracts/pki';
-import { createCaService } from '../../../local/ca';
+import { CaStateError, createCaService } from '../../../local/ca';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import { silentLogger } from '../../../local/common/log';
 import { tamperSignature } from './csr';
@@ -61,6 +61,52 @@ describe('certificate authority', () => {
       expect(await ca.isIssuedByMe(derOf(issued.certificatePem))).toBe(true);
     },
   );
+
+  it.each([
+    ['ca.key.pem', /ca\.pem is there but .*ca\.key\.pem is missing/],
+    ['ca.pem', /ca\.key\.pem is there but .*ca\.pem is missing/],
+  ])('refuses to start with %s missing instead of making a new CA', async (file, message) => {
+    const dir = tempDir();
+    const first = await createCaService({ dir, logger: silentLogger });
+    await first.close();
+    rmSync(join(dir, file));
+    const err = await createCaService({ dir, logger: silentLogger }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CaStateError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).toContain('zonectl onboard');
+  });
+
+  it.each([
+    ['ca.pem', 'certificate', 'not a certificate'],
+    ['ca.key.pem', 'key', 'not a key'],
+  ])('refuses a damaged %s, naming the file', async (file, what, junk) => {
+    const dir = tempDir();
+    await (await createCaService({ dir, logger: silentLogger })).close();
+    writeFileSync(join(dir, file), junk);
+    const err = await createCaService({ dir, logger: silentLogger }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CaStateError);
+    expect((err as Error).message).toContain(`the local CA ${what} ${join(dir, file)} is damaged`);
+  });
+
+  it("refuses a key that is not the certificate's", async () => {
+    const dir = tempDir();
+    const other = tempDir();
+    await (await createCaService({ dir, logger: silentLogger })).close();
+    await (await createCaService({ dir: other, logger: silentLogger })).close();
+    writeFileSync(join(dir, 'ca.key.pem'), readFileSync(join(other, 'ca.key.pem')));
+    const err = await createCaService({ dir, logger: silentLogger }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CaStateError);
+    expect((err as Error).message).toContain('does not belong to the certificate');
+  });
 
   it('issues a new certificate each time the same CSR is signed', async () => {
     const ca = await createCaService({ dir: tempDir(), logger: silentLogger });

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: IoT policy variables are literal ${...} text
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicies, parsePolicyDocument } from '../../../local/iot/policy';
+import { compilePolicies, evaluatePolicies, parsePolicyDocument } from '../../../local/iot/policy';
 import type { AuthorizationContext, PolicyDocument, ThingRecord } from '../../../local/iot/types';
 
 const ARN = 'arn:aws:iot:us-east-1:000000000000';
@@ -281,7 +281,23 @@ describe('IoT policy evaluation', () => {
   });
 });
 
+const cond = (condition: unknown) =>
+  JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*', Condition: condition }] });
+
 describe('policy document validation', () => {
+  it('accepts the operators it evaluates, with IfExists, and scalar or list values', () => {
+    expect(() =>
+      parsePolicyDocument(
+        cond({
+          StringEqualsIfExists: { 'iot:ClientId': ['a', 'b'] },
+          Bool: { 'iot:Connection.Thing.IsAttached': true },
+          NumericLessThan: { 'iot:ConnectionId': 5 },
+          Null: { 'iot:ClientId': 'false' },
+        }),
+      ),
+    ).not.toThrow();
+  });
+
   it('accepts a well-formed document with one statement object', () => {
     const doc = parsePolicyDocument(
       JSON.stringify({ Version: '2012-10-17', Statement: allow('iot:*', '*') }),
@@ -294,9 +310,62 @@ describe('policy document validation', () => {
     ['no Statement', '{"Version":"2012-10-17"}'],
     ['a bad Effect', '{"Statement":[{"Effect":"Maybe","Action":"iot:*","Resource":"*"}]}'],
     ['no Resource', '{"Statement":[{"Effect":"Allow","Action":"iot:*"}]}'],
+    ['an unknown condition operator', cond({ StringEqualz: { 'iot:ClientId': 'a' } })],
+    ["Object's own member as an operator", cond({ constructor: { 'iot:ClientId': 'a' } })],
+    ['a condition that is a list', cond([{ StringEquals: { 'iot:ClientId': 'a' } }])],
+    ['condition keys that are not an object', cond({ StringEquals: 'iot:ClientId' })],
+    ['a condition value that is an object', cond({ StringEquals: { 'iot:ClientId': { a: 1 } } })],
+    ['an empty list of condition values', cond({ StringEquals: { 'iot:ClientId': [] } })],
   ])('rejects a document with %s as MalformedPolicyException', (_what, text) => {
     expect(() => parsePolicyDocument(text)).toThrow(
       expect.objectContaining({ code: 'MalformedPolicyException' }),
     );
+  });
+});
+
+describe('compiled IoT policies', () => {
+  const zoneTopics = policy(
+    'zones',
+    allow('iot:Publish', `${ARN}:topic/dt/\${iot:Connection.Thing.Attributes[zone]}/\${iot:ClientId}`),
+    deny('iot:Publish', `${ARN}:topic/dt/lobby/blocked`),
+  );
+
+  it('answers each connection it is bound to with that connection variables', () => {
+    const compiled = compilePolicies([zoneTopics]);
+    const lobby = compiled.bind(attached);
+    const office = compiled.bind({ ...attached, thing: { ...thing, attributes: { zone: 'office' } } });
+    const publish = (topic: string) => ({ action: 'iot:Publish', resource: `${ARN}:topic/${topic}` });
+    expect(lobby.evaluate(publish('dt/lobby/lobby-t1')).allowed).toBe(true);
+    expect(lobby.evaluate(publish('dt/office/lobby-t1')).allowed).toBe(false);
+    expect(office.evaluate(publish('dt/office/lobby-t1')).allowed).toBe(true);
+    expect(office.evaluate(publish('dt/lobby/lobby-t1')).allowed).toBe(false);
+  });
+
+  it('gives the same answers and reasons bound once as evaluated afresh, for allows, denies and unresolved variables', () => {
+    const compiled = compilePolicies([zoneTopics]);
+    for (const context of [attached, unattached]) {
+      const bound = compiled.bind(context);
+      for (const topic of ['dt/lobby/lobby-t1', 'dt/lobby/blocked', 'dt/x/y', 'dt/lobby/lobby-t1/extra']) {
+        const request = { action: 'iot:Publish', resource: `${ARN}:topic/${topic}` };
+        expect(bound.evaluate(request)).toEqual(evaluatePolicies([zoneTopics], request, context));
+      }
+    }
+    expect(
+      compiled.bind(unattached).evaluate({ action: 'iot:Publish', resource: `${ARN}:topic/dt/a/b` }).reason,
+    ).toMatch(/policy variable \$\{iot:Connection\.Thing\.Attributes\[zone\]\} cannot be resolved/);
+  });
+
+  it('treats regular-expression characters in resources as plain text, with or without variables', () => {
+    const literal = policy(
+      'p',
+      allow('iot:Publish', [`${ARN}:topic/a.b+c/(d)`, `${ARN}:topic/\${iot:ClientId}.x`]),
+    );
+    const bound = compilePolicies([literal]).bind(attached);
+    const publish = (topic: string) =>
+      bound.evaluate({ action: 'iot:Publish', resource: `${ARN}:topic/${topic}` });
+    expect(publish('a.b+c/(d)').allowed).toBe(true);
+    expect(publish('aXb+c/(d)').allowed).toBe(false);
+    expect(publish('lobby-t1.x').allowed).toBe(true);
+    expect(publish('lobby-t1Yx').allowed).toBe(false);
   });
 });

@@ -3,8 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-/** Bundles a fixture like the CDK's NodejsFunction does: one index.js (CJS) or index.mjs (ESM). */
-export async function bundleFixture(entry: string, format: 'cjs' | 'esm' = 'cjs'): Promise<string> {
+/**
+ * Bundles a fixture into one index.js (CJS) or index.mjs (ESM). `external` packages are left for
+ * the runtime to provide, as lib/bundle-handler.mjs leaves `@aws-sdk/*`.
+ */
+export async function bundleFixture(
+  entry: string,
+  format: 'cjs' | 'esm' = 'cjs',
+  external: readonly string[] = [],
+): Promise<string> {
   const outdir = mkdtempSync(join(tmpdir(), 'zonectl-asset-'));
   await build({
     entryPoints: [entry],
@@ -13,6 +20,7 @@ export async function bundleFixture(entry: string, format: 'cjs' | 'esm' = 'cjs'
     target: 'node20',
     format,
     outfile: join(outdir, format === 'esm' ? 'index.mjs' : 'index.js'),
+    external: [...external],
     logLevel: 'silent',
   });
   return outdir;
@@ -21,3 +29,5 @@ export async function bundleFixture(entry: string, format: 'cjs' | 'esm' = 'cjs'
 export const HANDLERS = new URL('./fixtures/handlers.ts', import.meta.url).pathname;
 
 export const SDK_HANDLER = new URL('./fixtures/sdk-handler.ts', import.meta.url).pathname;
+
+export const ZOD_HANDLER = new URL('./fixtures/zod-handler.ts', import.meta.url).pathname;

@@ -1,13 +1,18 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
 import { createGatewayService } from '../../../local/gateway';
-import { createLambdaService, type FunctionDefinition, type LambdaService } from '../../../local/lambda';
+import {
+  createLambdaService,
+  type FunctionDefinition,
+  type LambdaService,
+  type LambdaServiceOptions,
+} from '../../../local/lambda';
 import { createSqsService, type SqsService } from '../../../local/sqs';
-import { bundleFixture, HANDLERS, SDK_HANDLER } from './bundle';
+import { bundleFixture, HANDLERS, SDK_HANDLER, ZOD_HANDLER } from './bundle';
 
 const API = 'http://127.0.0.1:59999';
 let cjsAsset: string;
@@ -56,6 +61,20 @@ afterAll(() => {
   rmSync(esmAsset, { recursive: true, force: true });
 });
 
+/** Opens the Lambda service on the test's state dir (again, after a close, for restart tests). */
+const openLambda = (extra: Partial<LambdaServiceOptions> = {}) =>
+  createLambdaService({
+    dir: join(dir, 'lambda'),
+    identity: DEFAULT_IDENTITY,
+    logger,
+    apiEndpoint: API,
+    region: DEFAULT_IDENTITY.region,
+    sendToQueue: (arn, body, attributes) => sqs.send(arn, body, attributes ? { attributes } : {}),
+    asyncRetryDelaysMs: [50, 50],
+    idleTimeoutMs: 60_000,
+    ...extra,
+  });
+
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'zonectl-lambda-'));
   logger = recordingLogger();
@@ -65,16 +84,7 @@ beforeEach(async () => {
     logger,
     endpoint: () => API,
   });
-  lambda = await createLambdaService({
-    dir: join(dir, 'lambda'),
-    identity: DEFAULT_IDENTITY,
-    logger,
-    apiEndpoint: API,
-    region: DEFAULT_IDENTITY.region,
-    sendToQueue: (arn, body, attributes) => sqs.send(arn, body, attributes ? { attributes } : {}),
-    asyncRetryDelaysMs: [50, 50],
-    idleTimeoutMs: 60_000,
-  });
+  lambda = await openLambda();
 });
 
 afterEach(async () => {
@@ -302,8 +312,8 @@ describe('local Lambda runtime', () => {
     }
   });
 
-  it('lets an unmodified SDK client in the handler reach the local SQS through AWS_ENDPOINT_URL_SQS', async () => {
-    const sdkAsset = await bundleFixture(SDK_HANDLER, 'cjs');
+  it('provides the AWS SDK to a bundle that leaves it out, as the nodejs22.x runtime does, and lets an unmodified SDK client reach the local SQS through AWS_ENDPOINT_URL_SQS', async () => {
+    const sdkAsset = await bundleFixture(SDK_HANDLER, 'cjs', ['@aws-sdk/*']);
     let endpoint = '';
     const localSqs = await createSqsService({
       dir: join(dir, 'sqs-http'),
@@ -333,6 +343,68 @@ describe('local Lambda runtime', () => {
       await server.close();
       await localSqs.close();
       rmSync(sdkAsset, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the Init phase with Runtime.ImportModuleError when a bundle leaves out a package the runtime does not provide', async () => {
+    const asset = await bundleFixture(ZOD_HANDLER, 'cjs', ['zod']);
+    try {
+      await lambda.createFunction(definition('no-zod', 'handler', { codeDir: asset }));
+      const result = await lambda.invoke('no-zod', {});
+      expect(result.functionError).toBe('Unhandled');
+      expect(result.payload).toMatchObject({
+        errorType: 'Runtime.ImportModuleError',
+        errorMessage: expect.stringContaining("Cannot find module 'zod'"),
+      });
+    } finally {
+      rmSync(asset, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the functions deployed before a restart without a redeploy, from their staged code', async () => {
+    await lambda.createFunction(definition('kept', 'counter'));
+    await lambda.close();
+    lambda = await openLambda();
+    const result = await lambda.invoke('kept', {});
+    expect(result.functionError).toBeUndefined();
+    expect(lambda.listFunctions().map((f) => f.functionName)).toEqual(['kept']);
+    expect(logger.lines.some((l) => l.includes('restored 1 function(s): kept'))).toBe(true);
+  });
+
+  it('keeps queued asynchronous events across a restart and runs them after it', async () => {
+    const file = join(dir, 'ran.txt');
+    await lambda.createFunction(definition('one-at-a-time', 'record', { reservedConcurrency: 1 }));
+    await lambda.invoke('one-at-a-time', { file, line: 'first', ms: 2000 }, 'Event');
+    await lambda.invoke('one-at-a-time', { file, line: 'second' }, 'Event');
+    // Stopped while the first runs (or starts) and the second waits in the queue.
+    await lambda.close();
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    expect(before).not.toContain('second');
+    lambda = await openLambda();
+    await lambda.drainAsync();
+    expect(readFileSync(file, 'utf8').trim().split('\n').sort()).toEqual(['first', 'second']);
+  });
+
+  it('answers TooManyRequestsException once a function has its bound of asynchronous events queued', async () => {
+    await lambda.close();
+    lambda = await openLambda({ maxQueuedEventsPerFunction: 2 });
+    await lambda.createFunction(definition('bounded', 'slow', { reservedConcurrency: 1 }));
+    const server = await createGatewayService({ port: 0, routes: [lambda.route], logger });
+    try {
+      const invoke = () =>
+        fetch(`${server.endpoint}/2015-03-31/functions/bounded/invocations`, {
+          method: 'POST',
+          headers: { 'x-amz-invocation-type': 'Event' },
+          body: '{"ms":1000}',
+        });
+      expect((await invoke()).status).toBe(202);
+      expect((await invoke()).status).toBe(202);
+      const refused = await invoke();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('x-amzn-errortype')).toBe('TooManyRequestsException');
+      expect(((await refused.json()) as { message: string }).message).toMatch(/holds 2 events \(its bound\)/);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -1,8 +1,16 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are IoT substitution templates, not JS templates
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { controlRule, ingestRule, ruleName, TELEMETRY_VERSION, telemetryTopic } from '../../../contracts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  CONTROL_EVENT_KIND,
+  controlRule,
+  ingestRule,
+  ruleName,
+  TELEMETRY_VERSION,
+  telemetryTopic,
+} from '../../../contracts';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { AwsServiceError } from '../../../local/common/aws-error';
+import { StorageUnavailableError } from '../../../local/common/durable-fs';
 import { recordingLogger } from '../../../local/common/log';
 import { createRulesService, type RuleActionTargets, type RulesService } from '../../../local/rules';
 import { FakeBus } from './fake-bus';
@@ -22,6 +30,8 @@ class RecordingTargets implements RuleActionTargets {
   readonly sqs: Array<{ queueUrl: string; body: string }> = [];
   failLambda: string | undefined;
   failQueue: string | undefined;
+  /** SendMessage calls that fail as a full local disk would, before the disk has room again. */
+  diskFullSends = 0;
   lambdaDelayMs = 0;
 
   async invokeLambdaAsync(functionArn: string, payload: Buffer): Promise<void> {
@@ -32,6 +42,10 @@ class RecordingTargets implements RuleActionTargets {
 
   async sendSqsMessage(queueUrl: string, body: string): Promise<void> {
     if (this.failQueue === queueUrl) throw new Error(`queue ${queueUrl} does not exist`);
+    if (this.diskFullSends > 0) {
+      this.diskFullSends--;
+      throw new StorageUnavailableError('/state/sqs/messages/ingest.jsonl', 'ENOSPC', undefined);
+    }
     this.sqs.push({ queueUrl, body });
   }
 }
@@ -66,7 +80,7 @@ describe('rules engine', () => {
     });
   });
 
-  it('invokes the control Lambda asynchronously from a CloudFormation-shaped rule', async () => {
+  it('invokes a Lambda asynchronously from a CloudFormation-shaped rule', async () => {
     engine.putRule('control', {
       Sql: CONTROL_RULE.sql,
       AwsIotSqlVersion: CONTROL_RULE.awsIotSqlVersion,
@@ -75,7 +89,7 @@ describe('rules engine', () => {
     await bus.fromDevice(topic, reading);
     await engine.drain();
     expect(targets.lambda).toEqual([
-      { functionArn: FN_ARN, payload: { ...address, readings: reading.readings } },
+      { functionArn: FN_ARN, payload: { kind: CONTROL_EVENT_KIND, ...address, readings: reading.readings } },
     ]);
   });
 
@@ -236,7 +250,7 @@ describe('rules engine', () => {
     expect(targets.sqs).toEqual([{ queueUrl: QUEUE, body: '{"state":{"on":true}}' }]);
   });
 
-  it('does not block the publisher while a slow action runs, and keeps per-rule order', async () => {
+  it('does not block the publisher while a slow action runs, and starts actions in arrival order', async () => {
     targets.lambdaDelayMs = 30;
     engine.putRule('control', { ...CONTROL_RULE, actions: [{ lambda: { functionArn: FN_ARN } }] });
     const started = Date.now();
@@ -246,6 +260,49 @@ describe('rules engine', () => {
     expect(
       targets.lambda.map((c) => (c.payload as { readings: Array<{ seq: number }> }).readings[0]!.seq),
     ).toEqual([1, 2, 3]);
+  });
+
+  it('resolves a matched message only once its actions are done', async () => {
+    targets.lambdaDelayMs = 50;
+    engine.putRule('control', { ...CONTROL_RULE, actions: [{ lambda: { functionArn: FN_ARN } }] });
+    await bus.fromDevice(topic, reading);
+    const handled = bus.handled.at(-1)!;
+    let done = false;
+    void handled.then(() => {
+      done = true;
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(done).toBe(false);
+    await handled;
+    expect(targets.lambda).toHaveLength(1);
+  });
+
+  it('holds an action the full local disk refuses and runs it once there is room, without the errorAction', async () => {
+    targets.diskFullSends = 1;
+    engine.putRule('ingest', {
+      ...INGEST_RULE,
+      actions: [{ sqs: { queueUrl: QUEUE } }],
+      errorAction: { sqs: { queueUrl: DLQ } },
+    });
+    await bus.fromDevice(topic, reading);
+    await bus.handled.at(-1);
+    expect(targets.sqs.map((m) => m.queueUrl)).toEqual([QUEUE]);
+    expect(logger.lines.some((l) => l.includes('is held') && l.includes('ENOSPC'))).toBe(true);
+  });
+
+  it('stops a republish loop after 8 hops and reports it to the errorAction', async () => {
+    engine.putRule('loop', {
+      sql: "SELECT * FROM 'loop/#'",
+      awsIotSqlVersion: '2016-03-23',
+      actions: [{ republish: { topic: 'loop/again', qos: 0 } }],
+      errorAction: { sqs: { queueUrl: DLQ } },
+    });
+    await bus.publish({ topic: 'loop/start', payload: '{"n":1}' });
+    await vi.waitFor(() => expect(targets.sqs).toHaveLength(1));
+    await engine.drain();
+    expect(bus.published.filter((m) => m.topic === 'loop/again')).toHaveLength(8);
+    const report = JSON.parse(targets.sqs[0]!.body) as { failures: Array<{ errorMessage: string }> };
+    expect(report.failures[0]!.errorMessage).toMatch(/republish loop stopped: .* 8 times/);
   });
 
   it('fails putRule with SqlParseException, position and reason for unsupported SQL', () => {

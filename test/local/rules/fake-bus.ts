@@ -1,25 +1,26 @@
-import type { BrokerMessage, MessageBus, MessageHandler } from '../../../local/broker/types';
+import type { BrokerMessage, MessageBus, MessageHandler, ServiceMessage } from '../../../local/broker/types';
 import { topicMatches } from '../../../local/rules/sql';
 
 /**
  * An in-memory MessageBus (the interface in local/broker/types.ts): delivers each publish
- * asynchronously to every subscription whose MQTT filter matches, as the broker would.
+ * asynchronously to every subscription whose MQTT filter matches, as the broker would. Like the
+ * broker, it does not wait for durable handlers (those returning a promise) before the publish
+ * returns; `handled` holds their promises, so tests can see when a message is done.
  */
 export class FakeBus implements MessageBus {
   readonly published: BrokerMessage[] = [];
+  /** One entry per delivered message: resolves once every durable handler is done with it. */
+  readonly handled: Promise<void>[] = [];
   private readonly subs = new Set<{ filter: string; handler: MessageHandler }>();
 
-  publish(message: {
-    topic: string;
-    payload: Buffer | string;
-    qos?: 0 | 1;
-    retain?: boolean;
-  }): Promise<void> {
+  publish(message: ServiceMessage): Promise<void> {
     const full: BrokerMessage = {
       topic: message.topic,
       payload: Buffer.isBuffer(message.payload) ? message.payload : Buffer.from(message.payload),
       qos: message.qos ?? 0,
       retain: message.retain ?? false,
+      receivedAt: Date.now(),
+      ...(message.hops ? { hops: message.hops } : {}),
     };
     return this.deliver(full);
   }
@@ -34,6 +35,7 @@ export class FakeBus implements MessageBus {
       retain: false,
       clientId,
       principal: 'c'.repeat(64),
+      receivedAt: Date.now(),
     });
   }
 
@@ -58,6 +60,12 @@ export class FakeBus implements MessageBus {
   private async deliver(message: BrokerMessage): Promise<void> {
     this.published.push(message);
     await Promise.resolve();
-    for (const s of [...this.subs]) if (topicMatches(s.filter, message.topic)) await s.handler(message);
+    const durable: Promise<void>[] = [];
+    for (const s of [...this.subs]) {
+      if (!topicMatches(s.filter, message.topic)) continue;
+      const result = s.handler(message);
+      if (result) durable.push(result);
+    }
+    this.handled.push(Promise.all(durable).then(() => undefined));
   }
 }

@@ -122,6 +122,42 @@ describe('IoT SQL parse errors', () => {
   });
 });
 
+describe("names of Object's own members", () => {
+  it.each([
+    ['constructor(1)', 'unknown function constructor()'],
+    ['toString()', 'unknown function toString()'],
+    ['__proto__(1)', 'unknown function __proto__()'],
+    ['cast(a AS constructor)', 'constructor'],
+  ])('refuses %s as unknown', (expr, message) => {
+    expect(() => compileRule(`SELECT ${expr} AS x FROM 'a'`, '2016-03-23')).toThrow(message);
+  });
+});
+
+describe('IoT SQL nested too deeply', () => {
+  it.each([
+    ['50,000 nested parentheses', `SELECT ${'('.repeat(50_000)}1${')'.repeat(50_000)} AS x FROM 'a'`],
+    ['50,000 NOTs', `SELECT * FROM 'a' WHERE ${'NOT '.repeat(50_000)}true`],
+    ['a chain of 50,000 additions', `SELECT 1${' + 1'.repeat(50_000)} AS x FROM 'a'`],
+    ['50,000 nested objects', `SELECT ${'{"a": '.repeat(50_000)}1${'}'.repeat(50_000)} AS x FROM 'a'`],
+  ])('refuses %s with SqlParseException, not a stack overflow', (_what, sql) => {
+    let err: unknown;
+    try {
+      compileRule(sql, '2016-03-23');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SqlParseError);
+    expect((err as SqlParseError).code).toBe('SqlParseException');
+    expect((err as SqlParseError).message).toContain('nested too deeply');
+  });
+
+  it('compiles a statement nested a few dozen levels deep', () => {
+    expect(() =>
+      compileRule(`SELECT ${'('.repeat(40)}1${')'.repeat(40)} AS x FROM 'a'`, '2016-03-23'),
+    ).not.toThrow();
+  });
+});
+
 describe('IoT SQL statement shape', () => {
   it('accepts keywords and function names in any case', () => {
     expect(() => compile("select Round(a) as r, TRIM(b) AS t from 'x' where A > 1")).not.toThrow();

@@ -162,6 +162,16 @@ describe('shadow documents', () => {
     expect(rejection(() => parseUpdateRequest(body))).toEqual({ code: 400, message });
   });
 
+  it.each([
+    ['arrays', `{"state":{"desired":{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}}}`],
+    ['objects', `{"state":{"reported":${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}}}`],
+  ])('rejects 200,000 nested %s with 400, without a stack overflow', (_what, body) => {
+    expect(rejection(() => parseUpdateRequest(body))).toEqual({
+      code: 400,
+      message: 'JSON contains too many levels of nesting; maximum is 6',
+    });
+  });
+
   it('rejects a state larger than 8 KB with 413', () => {
     expect(rejection(() => update(undefined, { state: { reported: { big: 'x'.repeat(8200) } } }))).toEqual({
       code: 413,

@@ -182,4 +182,34 @@ describe('SQS event source mapping', () => {
     await sqs.createQueue('bad-config');
     await expect(map('bad-config', fnArn('none'), { batchSize: 100 })).rejects.toThrow(/batch window/);
   });
+
+  it('polls again after a restart with the mapping and UUID it had, without a redeploy', async () => {
+    const url = await sqs.createQueue('kept');
+    const mapping = await map('kept', await consumer('kept-fn'));
+    await sqs.close();
+    sqs = await createSqsService({
+      dir: join(dir, 'sqs'),
+      identity: DEFAULT_IDENTITY,
+      logger: recordingLogger(),
+      endpoint: () => 'http://127.0.0.1:1',
+      invokeFunction: (arn, event) => lambda.invoke(arn, event, 'RequestResponse'),
+    });
+    expect(sqs.listEventSourceMappings().map((m) => m.uuid)).toEqual([mapping.uuid]);
+    await sqs.send(url, 'after the restart');
+    await expect.poll(() => batches().flatMap((b) => b.bodies), SLOW).toEqual(['after the restart']);
+  });
+
+  it('forgets a deleted mapping for good', async () => {
+    const mapping = await map((await sqs.createQueue('gone')) && 'gone', await consumer('gone-fn'));
+    await sqs.deleteEventSourceMapping(mapping.uuid);
+    await sqs.close();
+    sqs = await createSqsService({
+      dir: join(dir, 'sqs'),
+      identity: DEFAULT_IDENTITY,
+      logger: recordingLogger(),
+      endpoint: () => 'http://127.0.0.1:1',
+      invokeFunction: (arn, event) => lambda.invoke(arn, event, 'RequestResponse'),
+    });
+    expect(sqs.listEventSourceMappings()).toEqual([]);
+  });
 });

@@ -419,6 +419,11 @@ describe('raw query requests, as curl sends them', () => {
       Code: 'InvalidAction',
       Message: expect.stringMatching(/Frobnicate/),
     });
+    for (const action of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const res = await fetch(`${endpoint}/?Action=${action}`, { headers: signed });
+      expect(res.status, action).toBe(400);
+      expect(xml.parse(await res.text()).ErrorResponse.Error.Code, action).toBe('InvalidAction');
+    }
   });
 
   it('fails numbered parameters that are not numbers, naming the parameter', async () => {

@@ -184,8 +184,13 @@ describe('local SQS through the AWS SDK', () => {
       expect(got.Messages?.[0]?.Body).toBe('poison');
     }
     expect((await client.send(new ReceiveMessageCommand({ QueueUrl: url }))).Messages).toBeUndefined();
+    // The move completes once the dead-letter queue has the message on disk.
     const dead = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageSystemAttributeNames: ['All'],
+        WaitTimeSeconds: 5,
+      }),
     );
     expect(dead.Messages?.[0]?.Body).toBe('poison');
     expect(dead.Messages?.[0]?.Attributes?.DeadLetterQueueSourceArn).toBe(sqs.queueArnOf('orders-src'));
@@ -237,7 +242,9 @@ describe('local SQS through the AWS SDK', () => {
     await sqs.send(url, 'survivor');
     // 400 sends, 400 receives and 400 deletes were logged; compaction keeps far fewer lines.
     const log = join(dir, 'messages', 'compacted.jsonl');
-    expect(readFileSync(log, 'utf8').trim().split('\n').length).toBeLessThan(400);
+    await expect
+      .poll(() => readFileSync(log, 'utf8').trim().split('\n').length, { timeout: 5000 })
+      .toBeLessThan(400);
     await stop();
     await start();
     const [kept] = await sqs.receive(sqs.queueUrlOf('compacted'));

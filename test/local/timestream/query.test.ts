@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsServiceError } from '../../../local/common/aws-error';
 import type { QueryResult, TimestreamService } from '../../../local/timestream';
-import { formatDouble, formatTimestamp } from '../../../local/timestream/query/runner';
+import { engineReason, formatDouble, formatTimestamp } from '../../../local/timestream/query/runner';
 import { call, NOW, openService, readingRecord, tempDir } from './helpers';
 
 let service: TimestreamService;
@@ -223,6 +223,54 @@ describe('query refusals name the unsupported construct', () => {
     const err = await refusal(sql);
     expect(err.code).toBe('ValidationException');
     expect(err.message).toContain(named);
+  });
+
+  it.each([
+    ['read_csv', `SELECT * FROM read_csv('/etc/passwd')`],
+    ['read_text', `SELECT read_text('/etc/passwd') FROM "db"."readings"`],
+    ['COPY ... TO', `COPY (SELECT 1) TO '/tmp/zonectl-copy'`],
+    ['ATTACH', `ATTACH '/tmp/zonectl-attach.db' AS x`],
+    ['INSTALL', 'INSTALL httpfs'],
+    ['PRAGMA', 'PRAGMA version'],
+    ['a second statement', `SELECT 1 FROM "db"."readings"; DROP TABLE readings`],
+    ['a file path as a table', `SELECT * FROM '/etc/passwd'`],
+  ])(
+    "refuses %s before it reaches the engine, without the engine's SQL in the message",
+    async (_what, sql) => {
+      const err = await refusal(sql);
+      expect(err.code).toBe('ValidationException');
+      expect(err.status).toBe(400);
+      // The translated DuckDB statement names its tables as "<db>__<table>" or similar; none shows.
+      expect(err.message).not.toMatch(/duckdb|Binder Error|Parser Error|Catalog Error|__/i);
+    },
+  );
+
+  it("keeps only the engine's reason, never its SQL", () => {
+    expect(
+      engineReason(
+        new Error(
+          "Conversion Error: Could not convert string 'abc' to DOUBLE\n\nLINE 1: SELECT CAST('abc' AS DOUBLE) FROM \"db__readings\"\n              ^",
+        ),
+      ),
+    ).toBe("Could not convert string 'abc' to DOUBLE");
+  });
+
+  it.each([
+    ['50,000 nested parentheses', `SELECT ${'('.repeat(50_000)}1${')'.repeat(50_000)} FROM "db"."readings"`],
+    ['a chain of 50,000 additions', `SELECT 1${' + 1'.repeat(50_000)} FROM "db"."readings"`],
+    ['50,000 nested calls', `SELECT ${'abs('.repeat(50_000)}1${')'.repeat(50_000)} FROM "db"."readings"`],
+  ])('refuses %s with ValidationException, not a stack overflow', async (_what, sql) => {
+    const err = await refusal(sql);
+    expect(err.code).toBe('ValidationException');
+    expect(err.status).toBe(400);
+    expect(err.message).toContain('nested too deeply');
+  });
+
+  it('still runs a query nested a few dozen levels deep', async () => {
+    const r = await service.query(
+      `SELECT ${'('.repeat(40)}1${')'.repeat(40)} AS one FROM "db"."readings" LIMIT 1`,
+    );
+    expect(values(r)).toEqual([['1']]);
   });
 
   it('refuses an unknown column', async () => {

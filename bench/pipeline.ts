@@ -1,0 +1,181 @@
+/**
+ * The whole pipeline under load against the raw broker, in one local cloud process:
+ *   - raw: QoS 1 publish -> subscriber over mutual TLS (bench/broker-load.ts), the broker's limit;
+ *   - pipeline: the building's sensing devices publish reading messages at QoS 1 to their own
+ *     telemetry topics; the ingest rule -> ingest queue -> ingest function -> Timestream, and the
+ *     control rule -> control queue -> zone controller -> command shadows. Messages per second
+ *     from the first publish until every reading is queryable, with none dead-lettered (the books).
+ * The ratio pipeline / raw is the figure the issue asks for; CPU is split between the cloud
+ * process and each function's instances.
+ */
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import type { mqtt } from 'aws-iot-device-sdk-v2';
+import { devicesOf, type Reading, STACK_OUTPUT, TELEMETRY_VERSION } from '../contracts';
+import type { DeviceBundle } from '../device/bundle';
+import type { DeployedBuilding } from './deployed';
+import { cpuByFunction, cpuDelta, procAvailable } from './proc';
+import { withTimeout } from './report';
+import { project, zoneSeries } from './series';
+import { type BenchTarget, clientConfig } from './target';
+
+export interface PipelineLoad {
+  readonly messages: number;
+  readonly readingsPerMessage: number;
+  /** QoS 1 publishes awaiting PUBACK at once, over all devices. */
+  readonly inFlight: number;
+}
+
+export interface PipelineResult {
+  readonly messagesPerSecond: number;
+  readonly readingsPerSecond: number;
+  readonly published: number;
+  readonly stored: number;
+  readonly deadLettered: number;
+  readonly seconds: number;
+  /** From the first publish to the last PUBACK. */
+  readonly publishSeconds: number;
+  /** CPU seconds by process: '' the cloud, else a function's name. */
+  readonly cpu: ReadonlyMap<string, number>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function targetOf(d: DeployedBuilding): BenchTarget {
+  return {
+    name: 'zonectl',
+    apiEndpoint: d.cloud.apiEndpoint,
+    mqttHost: d.cloud.mqttHost,
+    mqttPort: d.cloud.mqttPort,
+    caPem: d.cloud.caPem,
+    region: d.cloud.region,
+    pid: d.cloud.pid,
+  };
+}
+
+/** Connects as a device from its bundle (its own client id, certificate and CA). */
+export async function connectAs(bundle: DeviceBundle, port: number): Promise<mqtt.MqttClientConnection> {
+  const { iot, mqtt } = await import('aws-iot-device-sdk-v2');
+  const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(
+    bundle.certificatePem,
+    bundle.privateKeyPem,
+  )
+    .with_certificate_authority(bundle.caPem)
+    .with_endpoint('127.0.0.1')
+    .with_port(port)
+    .with_client_id(bundle.clientId)
+    .with_clean_session(true)
+    .with_keep_alive_seconds(60)
+    .with_protocol_operation_timeout_ms(30_000)
+    .build();
+  const connection = new mqtt.MqttClient().new_connection(config);
+  await withTimeout(`connecting ${bundle.clientId}`, 15_000, connection.connect());
+  return connection;
+}
+
+/** Readings stored in the building's table, by Timestream query. */
+export async function storedCount(d: DeployedBuilding, query: TimestreamQueryClient): Promise<number> {
+  const db = d.outputs[STACK_OUTPUT.timestreamDatabase];
+  const table = d.outputs[STACK_OUTPUT.timestreamTable];
+  const out = await query.send(new QueryCommand({ QueryString: `SELECT count(*) FROM "${db}"."${table}"` }));
+  return Number(out.Rows?.[0]?.Data?.[0]?.ScalarValue ?? 0);
+}
+
+async function deadLetters(d: DeployedBuilding, sqs: SQSClient): Promise<number> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: d.outputs[STACK_OUTPUT.deadLetterQueueUrl],
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+let runSeq = 0;
+
+export async function pipelineRun(d: DeployedBuilding, o: PipelineLoad): Promise<PipelineResult> {
+  const { mqtt } = await import('aws-iot-device-sdk-v2');
+  const target = targetOf(d);
+  const sensors = devicesOf(d.config).filter((dev) => dev.senses.length > 0);
+  const query = new TimestreamQueryClient(clientConfig(target));
+  const sqs = new SQSClient(clientConfig(target));
+  const connections = await Promise.all(sensors.map((s) => connectAs(d.bundles[s.thing]!, target.mqttPort)));
+  try {
+    const before = await storedCount(d, query);
+    const deadBefore = await deadLetters(d, sqs);
+    // Distinct timestamps per run and reading, within Timestream's memory store window.
+    const base = Date.now() - 30 * 60_000 + (runSeq++ % 10) * 60_000;
+    const messages = sensors.map((s, k) => {
+      const samples = zoneSeries({
+        samples: o.readingsPerMessage,
+        intervalMs: 1,
+        startMs: base,
+        seed: k + 1,
+      });
+      return { sensor: s, samples };
+    });
+    const bodyFor = (i: number) => {
+      const m = messages[i % messages.length]!;
+      const seqBase = Math.floor(i / messages.length) * o.readingsPerMessage;
+      const readings: Reading[] = m.samples.map((sample, j) => ({
+        ts: base + (seqBase + j) * 3,
+        seq: 1_000_000 * runSeq + seqBase + j,
+        ...project(sample.values, m.sensor.senses),
+      }));
+      return JSON.stringify({ v: TELEMETRY_VERSION, readings });
+    };
+    const cpuBefore = procAvailable() ? cpuByFunction(target.pid!) : new Map<string, number>();
+    const started = performance.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < o.messages) {
+        const i = next++;
+        const k = i % sensors.length;
+        await connections[k]!.publish(
+          d.bundles[sensors[k]!.thing]!.topics.telemetry,
+          bodyFor(i),
+          mqtt.QoS.AtLeastOnce,
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: o.inFlight }, worker));
+    const publishSeconds = (performance.now() - started) / 1000;
+    const expected = o.messages * o.readingsPerMessage;
+    let stored = 0;
+    await withTimeout(
+      `storing ${expected} readings`,
+      300_000,
+      (async () => {
+        for (;;) {
+          stored = (await storedCount(d, query)) - before;
+          if (stored >= expected) return;
+          await sleep(100);
+        }
+      })(),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = procAvailable() ? cpuDelta(cpuBefore, cpuByFunction(target.pid!)) : new Map<string, number>();
+    return {
+      messagesPerSecond: o.messages / seconds,
+      readingsPerSecond: expected / seconds,
+      published: expected,
+      stored,
+      deadLettered: (await deadLetters(d, sqs)) - deadBefore,
+      seconds,
+      publishSeconds,
+      cpu,
+    };
+  } finally {
+    await Promise.allSettled(connections.map((c) => c.disconnect()));
+    query.destroy();
+    sqs.destroy();
+  }
+}
+
+/** CPU seconds of the functions whose name contains `part` (the deployer names them after their logical id). */
+export function cpuOf(cpu: ReadonlyMap<string, number>, part: string): number {
+  let n = 0;
+  for (const [name, s] of cpu) if (name.includes(part)) n += s;
+  return n;
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BrokerMessage } from '../../../local/broker';
+import { provesAbsenceFor } from '../../helpers/absence';
+import { allowAllPolicy } from '../../helpers/device-policy';
+import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
+import { connectDevice, disconnectAll } from '../../helpers/mqtt-device';
+
+/** A durable observer whose promises the test resolves. */
+function heldObserver() {
+  const seen: BrokerMessage[] = [];
+  const releases: Array<() => void> = [];
+  return {
+    seen,
+    handler: (m: BrokerMessage) => {
+      seen.push(m);
+      return new Promise<void>((resolve) => releases.push(resolve));
+    },
+    releaseAll: () => {
+      for (const r of releases.splice(0)) r();
+    },
+  };
+}
+
+describe('broker: the inbound journal', () => {
+  let env: LocalIot;
+  afterEach(async () => {
+    await disconnectAll();
+    await env.close();
+  });
+
+  const device = async (clientId: string) => {
+    const id = await env.issueDevice(clientId, { policy: allowAllPolicy });
+    return connectDevice({
+      port: env.broker.port,
+      caFile: env.caFile,
+      certFile: id.certFile,
+      keyFile: id.keyFile,
+      clientId,
+    });
+  };
+  const journalText = () => readFileSync(join(env.stateDir, 'broker', 'inbound.journal'), 'utf8');
+
+  it('has a QoS 1 message on disk before its PUBACK, and hands it over again after a restart until it is handled', async () => {
+    env = await startLocalIot();
+    const observer = heldObserver();
+    env.broker.subscribe('plant/#', observer.handler);
+    const sensor = await device('sensor-1');
+    await sensor.publish('plant/boiler/pressure', { bar: 1.8 }, 1);
+    // The PUBACK came back: the message must already be in the journal file.
+    expect(journalText()).toContain(Buffer.from(JSON.stringify({ bar: 1.8 })).toString('base64'));
+    await expect.poll(() => observer.seen.length).toBe(1);
+    expect(env.broker.pendingMessages()).toBe(1);
+
+    await disconnectAll();
+    await env.restartBroker();
+    const again = heldObserver();
+    env.broker.subscribe('plant/#', again.handler);
+    expect(env.broker.replayJournal()).toBe(1);
+    await expect.poll(() => again.seen.length).toBe(1);
+    expect(again.seen[0]).toMatchObject({
+      topic: 'plant/boiler/pressure',
+      clientId: 'sensor-1',
+      receivedAt: observer.seen[0]!.receivedAt,
+    });
+    again.releaseAll();
+    await expect.poll(() => env.broker.pendingMessages()).toBe(0);
+
+    await env.restartBroker();
+    expect(env.broker.replayJournal()).toBe(0);
+  });
+
+  it('does not journal QoS 0 messages', async () => {
+    env = await startLocalIot();
+    const observer = heldObserver();
+    env.broker.subscribe('plant/#', observer.handler);
+    const sensor = await device('sensor-2');
+    await sensor.publish('plant/boiler/flame', 'on', 0);
+    await expect.poll(() => observer.seen.length).toBe(1);
+    expect(env.broker.pendingMessages()).toBe(0);
+  });
+
+  it('holds PUBACKs while the services have maxPendingMessages messages waiting, and sends them once they catch up', async () => {
+    env = await startLocalIot(undefined, { maxPendingMessages: 2 });
+    const observer = heldObserver();
+    env.broker.subscribe('plant/#', observer.handler);
+    const sensor = await device('sensor-3');
+    await sensor.publish('plant/a', '1', 1);
+    await sensor.publish('plant/b', '2', 1);
+    let third = false;
+    const pending = sensor.publish('plant/c', '3', 1).then(() => {
+      third = true;
+    });
+    await provesAbsenceFor(300, 'the PUBACK of the third message while two wait');
+    expect(third).toBe(false);
+    observer.releaseAll();
+    await pending;
+    expect(third).toBe(true);
+    await expect.poll(() => observer.seen.map((m) => m.topic)).toEqual(['plant/a', 'plant/b', 'plant/c']);
+  });
+
+  it('journals a QoS 1 publish of a service before publish() resolves', async () => {
+    env = await startLocalIot();
+    const observer = heldObserver();
+    env.broker.subscribe('svc/#', observer.handler);
+    await env.broker.publish({ topic: 'svc/out', payload: 'from a service', qos: 1 });
+    expect(journalText()).toContain(Buffer.from('from a service').toString('base64'));
+    observer.releaseAll();
+    await expect.poll(() => env.broker.pendingMessages()).toBe(0);
+  });
+});
