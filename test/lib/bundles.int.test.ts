@@ -48,7 +48,8 @@ describe('Lambda bundles', () => {
 
       expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/'))).toBe(false);
       const locales = inputs.filter((i) => /node_modules\/zod\/.*\/locales\//.test(i));
-      expect(new Set(locales.map((i) => i.replace(/.*\/locales\//, '')))).toEqual(new Set(['en.js']));
+      // zod's English messages at most (a handler without zod, the InfluxDB token step, has none).
+      expect(locales.map((i) => i.replace(/.*\/locales\//, '')).filter((l) => l !== 'en.js')).toEqual([]);
     },
   );
 });
