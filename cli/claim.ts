@@ -6,19 +6,17 @@
  * command list.
  */
 import type { Command } from 'commander';
-import { DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
 import { OnboardError } from '../provisioning/errors';
-import { buildingConfigFile, certificateId, directoryToUse, existingDirectory, option } from './options';
+import {
+  buildingConfigFile,
+  certificateId,
+  directoryToUse,
+  existingDirectory,
+  localStateDirOption,
+  option,
+} from './options';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-const stateDirOption = () =>
-  option(
-    '--state-dir <dir>',
-    'local cloud state directory',
-    directoryToUse('a state directory'),
-    DEFAULT_LOCAL_STATE_DIR,
-  );
 
 /** Expected failures are printed by runCli; the body only runs. */
 const guarded = (body: () => Promise<void>): Promise<void> => body();
@@ -39,7 +37,7 @@ export function registerClaimCommand(program: Command): void {
       ),
     )
     .option('--local', 'use the local cloud (endpoints.json in --state-dir) instead of AWS')
-    .addOption(stateDirOption())
+    .addOption(localStateDirOption())
     .action((flags: { config: string; claimDir?: string; local?: boolean; stateDir: string }) =>
       guarded(async () => {
         const [{ createClaim, defaultClaimDir }, { targetFor }] = await Promise.all([
@@ -78,7 +76,7 @@ export function registerClaimCommand(program: Command): void {
       option('--certificate-id <id>', 'claim certificate id, instead of reading claim.json', certificateId),
     )
     .option('--local', 'use the local cloud instead of AWS')
-    .addOption(stateDirOption())
+    .addOption(localStateDirOption())
     .action((flags: { claimDir?: string; certificateId?: string; local?: boolean; stateDir: string }) =>
       guarded(async () => {
         if (!flags.claimDir && !flags.certificateId) {

@@ -7,13 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  DEFAULT_LOCAL_STATE_DIR,
-  localClientConfig,
-  parseBuildingConfigText,
-  REGION_PATTERN,
-  readLocalEndpoints,
-} from '../contracts';
+import { localClientConfig, parseBuildingConfigText, REGION_PATTERN, readLocalEndpoints } from '../contracts';
 import {
   awsClients,
   closeClients,
@@ -22,7 +16,7 @@ import {
   type PreflightClients,
   runPreflight,
 } from '../preflight/checks';
-import { buildingConfigFile, directoryToUse, matching, option } from './options';
+import { buildingConfigFile, localStateDirOption, matching, option } from './options';
 
 interface DoctorFlags {
   config: string;
@@ -46,14 +40,7 @@ export function registerDoctorCommand(program: Command): void {
       ),
     )
     .option('--local', 'check the local cloud (endpoints.json in --state-dir) instead of AWS')
-    .addOption(
-      option(
-        '--state-dir <dir>',
-        'local cloud state directory',
-        directoryToUse('a directory'),
-        DEFAULT_LOCAL_STATE_DIR,
-      ),
-    )
+    .addOption(localStateDirOption())
     .action(async (flags: DoctorFlags) => {
       const config = parseBuildingConfigText(readFileSync(resolve(flags.config), 'utf8'), flags.config);
       let clients: PreflightClients;

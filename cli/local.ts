@@ -4,7 +4,14 @@ import type { LocalEndpoints } from '../contracts';
 import { DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
 import type { LocalCloud } from '../local/cloud';
 import type { DeployResult } from '../local/deployer/deployer';
-import { directoryToUse, existingDirectory, oneOf, option, port } from './options';
+import {
+  existingDirectory,
+  localStateDirOption,
+  oneOf,
+  option,
+  port,
+  runningStateDirOption,
+} from './options';
 import { formatDeployReport } from './report';
 
 /**
@@ -17,14 +24,7 @@ export function registerLocalCommand(program: Command): void {
   local
     .command('up')
     .description('Start the local cloud in the foreground (Ctrl-C stops it)')
-    .addOption(
-      option(
-        '--state-dir <dir>',
-        'where the local cloud keeps its state',
-        directoryToUse('a directory'),
-        DEFAULT_LOCAL_STATE_DIR,
-      ),
-    )
+    .addOption(localStateDirOption('where the local cloud keeps its state'))
     .addOption(
       option(
         '--mqtt-port <n>',
@@ -107,14 +107,7 @@ export function registerLocalCommand(program: Command): void {
   local
     .command('deploy')
     .description('Deploy a synthesized cloud assembly into the running local cloud')
-    .addOption(
-      option(
-        '--state-dir <dir>',
-        "the running local cloud's state dir",
-        existingDirectory('the state dir of a local cloud (`npx zonectl local up` makes it)'),
-        DEFAULT_LOCAL_STATE_DIR,
-      ),
-    )
+    .addOption(runningStateDirOption())
     .addOption(option('--assembly <dir>', 'the cloud assembly to deploy', cloudAssembly, 'cdk.out'))
     .action(async (opts: { stateDir: string; assembly: string }) => {
       const endpoints = await readEndpoints(opts.stateDir);
@@ -141,14 +134,7 @@ export function registerLocalCommand(program: Command): void {
     .description(
       'Print shell exports for the running local cloud: endpoint, MQTT port, CA, throwaway credentials. Use: eval "$(npx zonectl local env)"',
     )
-    .addOption(
-      option(
-        '--state-dir <dir>',
-        "the running local cloud's state dir",
-        existingDirectory('the state dir of a local cloud (`npx zonectl local up` makes it)'),
-        DEFAULT_LOCAL_STATE_DIR,
-      ),
-    )
+    .addOption(runningStateDirOption())
     .action(async (opts: { stateDir: string }) => {
       console.log(shellExports(await readEndpoints(opts.stateDir)));
     });

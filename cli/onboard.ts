@@ -6,12 +6,13 @@
  * SDK) loads when a command runs, not with the command list.
  */
 import { type Command, Option } from 'commander';
-import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR, DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
+import { DEFAULT_CSR_DIR, DEFAULT_DEVICES_DIR } from '../contracts/paths';
 import {
   argument,
   buildingConfigFile,
   certificateId,
   directoryToUse,
+  localStateDirOption,
   option,
   stackName,
   thingName,
@@ -68,14 +69,7 @@ export function registerOnboardCommand(program: Command): void {
       ).conflicts('finish'),
     )
     .option('--local', 'use the local cloud (endpoints.json in --state-dir) instead of AWS')
-    .addOption(
-      option(
-        '--state-dir <dir>',
-        'local cloud state directory',
-        directoryToUse('a directory'),
-        DEFAULT_LOCAL_STATE_DIR,
-      ),
-    )
+    .addOption(localStateDirOption())
     .addOption(
       option('--stack <name>', 'stack that holds the certificate (default: the building stack)', stackName),
     )
@@ -152,14 +146,7 @@ export function registerOnboardCommand(program: Command): void {
       ),
     )
     .option('--local', 'use the local cloud instead of AWS')
-    .addOption(
-      option(
-        '--state-dir <dir>',
-        'local cloud state directory',
-        directoryToUse('a directory'),
-        DEFAULT_LOCAL_STATE_DIR,
-      ),
-    )
+    .addOption(localStateDirOption())
     .addOption(
       option(
         '--certificate-id <id>',

@@ -16,6 +16,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
 import { BuildingConfigError, parseBuildingConfigText, THING_NAME_PATTERN } from '../contracts';
+import { DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
 
 /** Turns an option's text into its value, or throws InvalidArgumentError saying what is expected. */
 export type Parser<T> = (value: string) => T;
@@ -238,3 +239,16 @@ export function checkDefaults(command: Command): void {
 export function argument<T>(name: string, description: string, parse: Parser<T>): Argument {
   return new Argument(name, description).argParser((value: string) => parse(value));
 }
+
+/** `--state-dir` of the local cloud a command starts or talks to (made if missing). */
+export const localStateDirOption = (description = 'local cloud state directory'): Option =>
+  option('--state-dir <dir>', description, directoryToUse('a directory'), DEFAULT_LOCAL_STATE_DIR);
+
+/** `--state-dir` of a local cloud that must be running (so the directory exists). */
+export const runningStateDirOption = (): Option =>
+  option(
+    '--state-dir <dir>',
+    "the running local cloud's state dir",
+    existingDirectory('the state dir of a local cloud (`npx zonectl local up` makes it)'),
+    DEFAULT_LOCAL_STATE_DIR,
+  );

@@ -21,6 +21,8 @@ export interface ScannedDeadLetter extends DeadLetterDescription {
   readonly messageId: string;
   /** When SQS received it (SentTimestamp, epoch ms; wall clock). */
   readonly sentAt: number;
+  /** The message body as the queue holds it. */
+  readonly body: string;
 }
 
 export type DeadLetterScanner = () => Promise<ScannedDeadLetter[]>;
@@ -55,6 +57,7 @@ export function createDeadLetterScanner(sqs: SQSClient, queueUrl: string): DeadL
             ...describeDeadLetter(m.Body ?? ''),
             messageId: m.MessageId,
             sentAt: Number(m.Attributes?.SentTimestamp ?? 0),
+            body: m.Body ?? '',
           });
         }
       }

@@ -4,12 +4,7 @@
  * pipeline stored (the Timestream Query API) and which it dead-lettered (the dead-letter queue,
  * whatever the shape of the dead letter). A reading acknowledged but in neither is lost.
  */
-import {
-  ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { iot, mqtt } from 'aws-iot-device-sdk-v2';
 import {
@@ -18,6 +13,7 @@ import {
   READING_MEASURE_NAME,
   TELEMETRY_VERSION,
 } from '../../contracts';
+import { createDeadLetterScanner } from '../../dashboard/dead-letter-scan';
 import type { DeviceBundle } from '../../device/bundle';
 
 export interface Publisher {
@@ -200,35 +196,8 @@ export async function countBooks(src: BooksSource, acked: ReadonlySet<number>): 
     }
 
     const queueUrl = `${src.endpoints.apiEndpoint}${src.deadLetterQueueUrlPath}`;
-    const dead: number[] = [];
-    const handles: string[] = [];
-    const seen = new Set<string>();
-    try {
-      for (let round = 0; round < 10_000; round++) {
-        const out = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 120 }),
-        );
-        const messages = out.Messages ?? [];
-        if (messages.length === 0) break;
-        for (const m of messages) {
-          if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
-          if (!m.MessageId || seen.has(m.MessageId)) continue;
-          seen.add(m.MessageId);
-          dead.push(...deadLetteredSeqs(m.Body ?? ''));
-        }
-      }
-    } finally {
-      for (let i = 0; i < handles.length; i += 10) {
-        await sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: handles
-              .slice(i, i + 10)
-              .map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 })),
-          }),
-        );
-      }
-    }
+    // Read without consuming, so a later ledger of the same state dir still sees them.
+    const dead = (await createDeadLetterScanner(sqs, queueUrl)()).flatMap((m) => deadLetteredSeqs(m.body));
     const deadSet = new Set(dead);
     let duplicates = dead.length - deadSet.size;
     for (const s of deadSet) if (stored.has(s)) duplicates++;
