@@ -157,6 +157,7 @@ async function runDemo(
   const settler = createSettler({
     cloud,
     buildingId: config.buildingId,
+    controlQueueUrl: deployed.controlQueueUrl,
     agents: () => agents,
     commands,
     logger: o.logger,

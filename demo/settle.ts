@@ -13,9 +13,10 @@ import type { CommandBook } from './commands';
  *  1. the message bus has carried every telemetry message the devices say they published (a
  *     PUBACK can reach the device before the broker hands the message on), no device's
  *     telemetry awaits its PUBACK and no device is applying a desired change;
- *  2. the rules engine has finished every action (the control rule's invocation queued, the
- *     ingest rule's message sent);
- *  3. no asynchronous Lambda invocation (the zone controller) is queued or running;
+ *  2. the rules engine has finished every action (the control rule's event sent to the control
+ *     queue, the ingest rule's message sent);
+ *  3. the control queue is empty, nothing of it in flight (the zone controller has taken and
+ *     finished every control event), and no asynchronous Lambda invocation is queued or running;
  *  4. every actuator device has applied the latest desired value of each actuator it drives
  *     (or refused it), which means the shadow delta reached it;
  *  5. and nothing new appeared on the message bus meanwhile (otherwise it starts over).
@@ -28,9 +29,11 @@ import type { CommandBook } from './commands';
  */
 
 export interface SettlerOptions {
-  readonly cloud: Pick<LocalCloud, 'broker' | 'rules' | 'lambda'>;
+  readonly cloud: Pick<LocalCloud, 'broker' | 'rules' | 'lambda' | 'sqs'>;
   /** The simulated building, whose telemetry the devices publish. */
   readonly buildingId: string;
+  /** The building's control queue (the zone controller's event source). */
+  readonly controlQueueUrl?: string;
   readonly agents: () => readonly CountedAgent[];
   readonly commands: CommandBook;
   readonly logger: LocalLogger;
@@ -83,6 +86,13 @@ export function createSettler(o: SettlerOptions): Settler {
     return undefined;
   };
 
+  /** Whether a control event waits in the control queue or is being handled. */
+  const controlPending = (): boolean => {
+    if (!o.controlQueueUrl) return false;
+    const c = o.cloud.sqs.counts(o.controlQueueUrl);
+    return c.visible + c.inFlight + c.delayed > 0;
+  };
+
   const devicesIdle = () => Promise.all(o.agents().map((a) => a.agent.idle()));
 
   return {
@@ -100,6 +110,7 @@ export function createSettler(o: SettlerOptions): Settler {
         waitingFor = 'the rules engine';
         await o.cloud.rules.drain();
         waitingFor = 'the zone controller';
+        while (controlPending() && Date.now() < deadline) await turn(POLL_MS);
         await Promise.race([
           o.cloud.lambda.drainAsync(),
           new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
@@ -112,7 +123,14 @@ export function createSettler(o: SettlerOptions): Settler {
         }
         await devicesIdle();
         await turn(0);
-        if (behind === undefined && busMessages === seen && telemetrySeen >= telemetryExpected) return true;
+        if (
+          behind === undefined &&
+          busMessages === seen &&
+          telemetrySeen >= telemetryExpected &&
+          !controlPending()
+        ) {
+          return true;
+        }
         if (Date.now() >= deadline) {
           timeouts++;
           o.logger.warn(

@@ -45,6 +45,8 @@ export interface Deployed {
   /** Every output of the building's stack (the readings reader is built from them). */
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly deadLetterQueueUrl: string;
+  /** The zone controller's queue: the demo waits for it to empty before time moves on. */
+  readonly controlQueueUrl: string;
 }
 
 export interface Pipeline {
@@ -161,6 +163,7 @@ export async function setUpPipeline(
         devicesDir,
         outputs,
         deadLetterQueueUrl: output(STACK_OUTPUT.deadLetterQueueUrl),
+        controlQueueUrl: output(STACK_OUTPUT.controlQueueUrl),
       },
     };
   } catch (err) {
