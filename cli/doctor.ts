@@ -8,14 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { localClientConfig, parseBuildingConfigText, REGION_PATTERN, readLocalEndpoints } from '../contracts';
-import {
-  awsClients,
-  closeClients,
-  formatPreflight,
-  localClients,
-  type PreflightClients,
-  runPreflight,
-} from '../preflight/checks';
+import type { PreflightClients } from '../preflight/checks';
 import { buildingConfigFile, localStateDirOption, matching, option } from './options';
 
 interface DoctorFlags {
@@ -42,6 +35,10 @@ export function registerDoctorCommand(program: Command): void {
     .option('--local', 'check the local cloud (endpoints.json in --state-dir) instead of AWS')
     .addOption(localStateDirOption())
     .action(async (flags: DoctorFlags) => {
+      // The AWS SDK clients load when the command runs, not when --help lists it.
+      const { awsClients, closeClients, formatPreflight, localClients, runPreflight } = await import(
+        '../preflight/checks'
+      );
       const config = parseBuildingConfigText(readFileSync(resolve(flags.config), 'utf8'), flags.config);
       let clients: PreflightClients;
       if (flags.local) {
