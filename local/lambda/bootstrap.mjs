@@ -178,3 +178,9 @@ process.on('message', async (message) => {
 
 // Keep the process alive while the parent is connected, even with an empty event loop.
 process.on('disconnect', () => process.exit(0));
+
+// Ctrl-C in a terminal signals the whole process group, instances included. The local cloud,
+// not the signal, ends an instance (it kills it, or the instance exits when the channel above
+// closes), so an invocation in flight finishes and the cloud's clean stop can wait for it.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});

@@ -204,6 +204,18 @@ describe('local Lambda runtime', () => {
     expect(next.pid).not.toBe(warm.pid);
   });
 
+  it("finishes an invocation when Ctrl-C signals the instance's process group: the cloud ends instances", async () => {
+    await lambda.createFunction(definition('interrupted', 'slow'));
+    const warm = (await lambda.invoke('interrupted', { ms: 1 })).payload as { pid: number };
+    const running = lambda.invoke('interrupted', { ms: 500 });
+    await new Promise((r) => setTimeout(r, 100));
+    process.kill(warm.pid, 'SIGINT');
+    process.kill(warm.pid, 'SIGTERM');
+    const result = await running;
+    expect(result.functionError).toBeUndefined();
+    expect(result.payload).toEqual({ slept: 500, pid: warm.pid });
+  });
+
   it('replaces an instance whose process exits during an invocation', async () => {
     await lambda.createFunction(definition('crashy', 'crash'));
     const before = (await lambda.invoke('crashy', {})).payload as { pid: number };
