@@ -25,25 +25,13 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppendLog, errorText, isStorageFailure, type LocalLogger } from '../common';
+import type { BrokerMessage } from './types';
 
 export const JOURNAL_FILE = 'inbound.journal';
 
-/** A message as the journal keeps it. */
-export interface JournaledMessage {
+/** A message as the journal keeps it: the broker's message with the journal's id. */
+export interface JournaledMessage extends BrokerMessage {
   readonly id: string;
-  readonly topic: string;
-  readonly payload: Buffer;
-  readonly qos: 0 | 1;
-  readonly retain: boolean;
-  readonly clientId?: string;
-  readonly principal?: string;
-  readonly thingName?: string;
-  /** The address the publisher connected from (sourceip()). */
-  readonly sourceIp?: string;
-  /** How many rule republish actions led to this message. */
-  readonly hops?: number;
-  /** When the broker accepted it, epoch ms. */
-  readonly receivedAt: number;
 }
 
 const RecordSchema = z.discriminatedUnion('t', [
