@@ -9,6 +9,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 
+// The local cloud, not a signal, ends an instance: it kills it, or the instance exits when its
+// IPC channel closes (below). The instance runs in a process group of its own, so Ctrl-C in the
+// cloud's terminal does not reach it; a signal sent to it anyway is ignored from here on, so an
+// Init or an invocation in flight finishes and the cloud's clean stop can wait for it.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+
 const taskRoot = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 const handlerSetting = process.env._HANDLER ?? 'index.handler';
 
@@ -178,9 +185,3 @@ process.on('message', async (message) => {
 
 // Keep the process alive while the parent is connected, even with an empty event loop.
 process.on('disconnect', () => process.exit(0));
-
-// Ctrl-C in a terminal signals the whole process group, instances included. The local cloud,
-// not the signal, ends an instance (it kills it, or the instance exits when the channel above
-// closes), so an invocation in flight finishes and the cloud's clean stop can wait for it.
-process.on('SIGINT', () => {});
-process.on('SIGTERM', () => {});

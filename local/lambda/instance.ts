@@ -60,6 +60,10 @@ export class FunctionInstance {
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // A process group of its own: Ctrl-C in the terminal signals the cloud's group, and the
+      // cloud ends its instances itself. If the cloud dies, the IPC channel closes and the
+      // instance exits (bootstrap.mjs).
+      detached: true,
     });
     const instance = new FunctionInstance(child, def, logStreamName);
     const prefix = def.functionName;

@@ -99,16 +99,20 @@ function makeSandbox(): Sandbox {
 }
 
 /**
- * The shell script that runs one command with the state earlier commands exported. Its output
- * goes through a pipe, as in a terminal's `| cat`: Node gives a child sockets for its output,
- * and a program that opens /dev/stdout (`aws ... /dev/stdout`) cannot open a socket.
+ * The shell script that runs one command with the state earlier commands exported. A command
+ * that ends by itself writes through a pipe, as in a terminal's `| cat`: Node gives a child
+ * sockets for its output, and a program that opens /dev/stdout (`aws ... /dev/stdout`) cannot
+ * open a socket. One that runs until Ctrl-C writes straight to its socket: a pipe's `cat` would
+ * get the Ctrl-C too and take the output away while the command prints its summary.
  */
-const script = (s: Sandbox, command: string, keepState: boolean) =>
-  `set -eo pipefail\n. '${s.envFile}'\ncd '${s.dir}'\n{\n${command}\n${keepState ? `export -p > '${s.envFile}'\n` : ''}} 2>&1 | cat\n`;
+const script = (s: Sandbox, command: string, untilInterrupted: boolean) =>
+  untilInterrupted
+    ? `set -eo pipefail\n. '${s.envFile}'\ncd '${s.dir}'\n${command}\n`
+    : `set -eo pipefail\n. '${s.envFile}'\ncd '${s.dir}'\n{\n${command}\nexport -p > '${s.envFile}'\n} 2>&1 | cat\n`;
 
 function run(s: Sandbox, command: DocCommand): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn('bash', ['-c', script(s, command.text, true)], { env: s.env, detached: true });
+    const child = spawn('bash', ['-c', script(s, command.text, false)], { env: s.env, detached: true });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -126,7 +130,7 @@ function run(s: Sandbox, command: DocCommand): Promise<{ code: number | null; ou
 /** Starts a command that runs until Ctrl-C; resolves once it printed a line with "Ctrl-C". */
 function start(s: Sandbox, command: DocCommand): Promise<void> {
   return new Promise((ready, failed) => {
-    const child = spawn('bash', ['-c', script(s, command.text, false)], {
+    const child = spawn('bash', ['-c', script(s, command.text, true)], {
       env: s.env,
       detached: true,
     });
@@ -197,7 +201,7 @@ async function interrupt(
     const what = `line ${command.line}: \`${command.text}\``;
     if (end === 'timeout') {
       process.kill(-child.pid!, 'SIGKILL');
-      problems.push(`${what} did not stop within 120 s of Ctrl-C`);
+      problems.push(`${what} did not stop within 120 s of Ctrl-C:\n${tail(output())}`);
       continue;
     }
     if (!(end.code === 0 || end.code === 130 || end.signal === 'SIGINT')) {

@@ -207,6 +207,11 @@ describe('local Lambda runtime', () => {
   it("finishes an invocation when Ctrl-C signals the instance's process group: the cloud ends instances", async () => {
     await lambda.createFunction(definition('interrupted', 'slow'));
     const warm = (await lambda.invoke('interrupted', { ms: 1 })).payload as { pid: number };
+    // Not in the cloud's process group, so a terminal's Ctrl-C does not reach it at all...
+    const group = (pid: number | 'self') =>
+      readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[2];
+    expect(group(warm.pid)).not.toBe(group('self'));
+    // ...and a signal sent to it anyway does not end the invocation in flight.
     const running = lambda.invoke('interrupted', { ms: 500 });
     await new Promise((r) => setTimeout(r, 100));
     process.kill(warm.pid, 'SIGINT');
