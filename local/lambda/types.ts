@@ -1,5 +1,6 @@
 import type { CloudIdentity, LocalLogger } from '../common';
 import type { ServiceRoute } from '../gateway';
+import type { EventSourceMappingSummary } from '../sqs';
 
 export interface FunctionDefinition {
   readonly functionName: string;
@@ -54,18 +55,11 @@ export interface FunctionInfo {
   readonly codeSha256: string;
 }
 
-/** An event source mapping that feeds a function, as the management API describes it. */
-export interface EventSourceMappingView {
-  readonly uuid: string;
-  readonly eventSourceArn: string;
-  readonly functionArn: string;
-  readonly batchSize: number;
-  readonly maximumBatchingWindowSeconds: number;
-  readonly functionResponseTypes: readonly string[];
-  readonly enabled: boolean;
-  /** Epoch milliseconds of its creation or last change. */
-  readonly lastModified: number;
-}
+/**
+ * An event source mapping that feeds a function, as the management API describes it: the SQS
+ * service's description of a running mapping (`lastModified` in epoch milliseconds).
+ */
+export type EventSourceMappingView = EventSourceMappingSummary;
 
 export type InvocationType = 'RequestResponse' | 'Event';
 
