@@ -120,6 +120,9 @@ interface StartOptions {
   glitchRate: number;
 }
 
+/** How long a stopping demo waits, in all, for the pipeline to account for every reading. */
+const STOP_BUDGET_S = 60;
+
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function runStart(opts: StartOptions): Promise<number> {
@@ -175,10 +178,15 @@ async function runStart(opts: StartOptions): Promise<number> {
   );
 
   const finish = async (reason: string): Promise<number> => {
-    console.log(`\n${reason}: stopping agents and letting the pipeline settle...`);
+    console.log(
+      `\n${reason}: stopping agents and letting the pipeline settle (up to ${STOP_BUDGET_S} s; Ctrl-C again stops without waiting)...`,
+    );
     let summary: DemoSummary;
     try {
-      summary = await demo.stop();
+      summary = await demo.stop({
+        budgetMs: STOP_BUDGET_S * 1000,
+        waiting: (what) => console.log(`  still waiting for ${what}...`),
+      });
     } finally {
       await demo.close();
     }
@@ -191,6 +199,11 @@ async function runStart(opts: StartOptions): Promise<number> {
     const go = (reason: string) => {
       if (finishing) return;
       finishing = true;
+      // A second Ctrl-C ends the wait; the summary then says what was not accounted for.
+      process.once('SIGINT', () => {
+        console.log('\nSIGINT again: stopping without waiting for the pipeline...');
+        demo.hurry();
+      });
       finish(reason).then(done, (err) => {
         console.error(`stopping failed: ${failureText(err)}`);
         done(1);
@@ -200,6 +213,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     process.once('SIGTERM', () => go('SIGTERM'));
     demo.finished.then(
       () => {
+        if (finishing) return;
         if (ends) go('the simulated day is over');
         else
           console.log(

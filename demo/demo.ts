@@ -16,7 +16,7 @@ import { type SimulatedWindow, simulatedWindow } from '../sim/day';
 import { startDemoAgents } from './agents';
 import { type Books, type CountedAgent, createBookKeeper } from './books';
 import { createCommandBook } from './commands';
-import { createSettler } from './settle';
+import { createSettler, waitUntil } from './settle';
 import { type Deployed, setUpPipeline } from './setup';
 import { createSimulation } from './simulation';
 import type { DemoSummary } from './summary';
@@ -92,17 +92,31 @@ export interface Demo {
   figures(): DashboardFigures;
   /** Resolves when the simulated window has been run to its end (or `stop()` ended it). */
   readonly finished: Promise<void>;
-  /** Ends the simulation, waits for the pipeline to account for every reading, and returns the summary. */
-  stop(): Promise<DemoSummary>;
+  /**
+   * Ends the simulation, waits for the pipeline to account for every reading (up to
+   * `budgetMs` of wall-clock time in all), and returns the summary.
+   */
+  stop(options?: StopOptions): Promise<DemoSummary>;
+  /** Ends the wait of a `stop()` under way now (a second Ctrl-C): the summary says what was left. */
+  hurry(): void;
   /** Closes the local cloud. */
   close(): Promise<void>;
+}
+
+export interface StopOptions {
+  /** @default 60_000 */
+  readonly budgetMs?: number;
+  /** Called every few seconds while the stop waits, with what it waits for. */
+  readonly waiting?: (what: string) => void;
 }
 
 const STEPS = 7;
 /** How often the books are counted while the demo runs, for the dashboard. */
 const BOOKS_EVERY_MS = 3000;
-/** How long `stop()` waits for the pipeline to account for every acknowledged reading. */
-const SETTLE_MS = 60_000;
+/** How long `stop()` waits, in all, for the pipeline to account for every acknowledged reading. */
+const STOP_BUDGET_MS = 60_000;
+/** How often a waiting `stop()` says what it waits for. */
+const STOP_PROGRESS_MS = 5_000;
 /** How long the agents may take to connect. */
 const ONLINE_MS = 60_000;
 const HOUR = 3_600_000;
@@ -277,7 +291,30 @@ async function runDemo(
       );
     });
 
+  const summaryOf = (b: Books): DemoSummary => {
+    const { year, month, day, weekday } = window.date;
+    return {
+      seed: o.seed,
+      window: {
+        from: window.from,
+        to: window.to,
+        reached: simulation.now(),
+        weekday,
+        date: `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
+        fromHhmm: window.fromHhmm,
+        toHhmm: window.toHhmm,
+        timezone: config.comfort.timezone,
+      },
+      books: b,
+      messages: agents.reduce((s, a) => s + a.agent.stats().messages, 0),
+      // A stop whose budget ran out during the last flush has no end-of-run figures: these are as far as the run got.
+      ...(kpis ?? { commands: commands.counts(), energy: buildings.energy(), comfort: buildings.comfort() }),
+      run: { startupMs, simulatedInMs, settleTimeouts: settler.timeouts },
+    };
+  };
+
   let stopped: DemoSummary | undefined;
+  let stopDeadline = Number.POSITIVE_INFINITY;
   return {
     dashboardUrl,
     startupMs,
@@ -286,42 +323,44 @@ async function runDemo(
     simNow: simulation.now,
     figures,
     finished,
-    async stop() {
+    async stop(options = {}) {
       if (stopped) return stopped;
-      simulation.stop();
-      await finished;
-      clearTimeout(booksTimer);
-      await Promise.all(agents.map((a) => a.agent.stop()));
-      // Let the ingest path settle: rules, the ingest queue and its function.
-      const deadline = Date.now() + SETTLE_MS;
-      let b = await books.count();
-      while (b.unaccounted !== 0 && Date.now() < deadline) {
-        await cloud.rules.drain();
-        await new Promise((r) => setTimeout(r, 500));
-        b = await books.count();
+      stopDeadline = Math.min(stopDeadline, Date.now() + (options.budgetMs ?? STOP_BUDGET_MS));
+      settler.hurry(stopDeadline);
+      let doing = 'the simulation step under way';
+      const progress = setInterval(() => {
+        options.waiting?.(settler.waitingFor() ?? doing);
+      }, STOP_PROGRESS_MS);
+      try {
+        simulation.stop();
+        await waitUntil(finished, stopDeadline);
+        clearTimeout(booksTimer);
+        doing = 'the device agents to flush and disconnect';
+        await waitUntil(Promise.all(agents.map((a) => a.agent.stop())), stopDeadline);
+        // Let the ingest path settle: rules, the ingest queue and its function.
+        doing = 'the readings to be stored or dead-lettered';
+        let b = await books.count();
+        while (b.unaccounted !== 0 && Date.now() < stopDeadline) {
+          await waitUntil(cloud.rules.drain(), stopDeadline);
+          await new Promise((r) => setTimeout(r, 500));
+          b = await books.count();
+        }
+        doing = 'the asynchronous Lambda invocations';
+        await waitUntil(cloud.lambda.drainAsync(), stopDeadline);
+        if (Date.now() >= stopDeadline) {
+          o.logger.warn(`stopping: gave up waiting for ${doing} after the stop's budget`);
+        }
+        commands.close();
+        settler.close();
+        stopped = summaryOf(b);
+        return stopped;
+      } finally {
+        clearInterval(progress);
       }
-      await cloud.lambda.drainAsync();
-      commands.close();
-      settler.close();
-      const { year, month, day, weekday } = window.date;
-      stopped = {
-        seed: o.seed,
-        window: {
-          from: window.from,
-          to: window.to,
-          reached: simulation.now(),
-          weekday,
-          date: `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
-          fromHhmm: window.fromHhmm,
-          toHhmm: window.toHhmm,
-          timezone: config.comfort.timezone,
-        },
-        books: b,
-        messages: agents.reduce((s, a) => s + a.agent.stats().messages, 0),
-        ...(kpis as NonNullable<typeof kpis>),
-        run: { startupMs, simulatedInMs, settleTimeouts: settler.timeouts },
-      };
-      return stopped;
+    },
+    hurry() {
+      stopDeadline = Date.now();
+      settler.hurry(stopDeadline);
     },
     async close() {
       await dashboard?.close();

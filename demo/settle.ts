@@ -49,11 +49,37 @@ export interface Settler {
   settle(published?: number): Promise<boolean>;
   /** How many settles gave up. */
   readonly timeouts: number;
+  /** What the settle under way waits for, if one is under way (for a stopping demo's progress). */
+  waitingFor(): string | undefined;
+  /**
+   * Ends every settle, the one under way included, by `deadline` (epoch ms) at the latest: a
+   * stopping demo gives the pipeline a budget, not a timeout per step.
+   */
+  hurry(deadline: number): void;
   close(): void;
 }
 
 const POLL_MS = 2;
 const turn = (ms: number) => new Promise<void>((r) => (ms === 0 ? setImmediate(r) : setTimeout(r, ms)));
+
+/**
+ * Waits for `work`, but not past `deadline` (epoch ms); work that goes on is left to finish.
+ * True when the work ended (failed included) in time.
+ */
+export async function waitUntil(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()));
+    }),
+  ]);
+  clearTimeout(timer);
+  return ended;
+}
 
 export function createSettler(o: SettlerOptions): Settler {
   const timeoutMs = o.timeoutMs ?? 30_000;
@@ -61,6 +87,8 @@ export function createSettler(o: SettlerOptions): Settler {
   let telemetrySeen = 0;
   let telemetryExpected = 0;
   let timeouts = 0;
+  let cap = Number.POSITIVE_INFINITY;
+  let waiting: string | undefined;
   const count = () => {
     busMessages++;
   };
@@ -97,48 +125,58 @@ export function createSettler(o: SettlerOptions): Settler {
 
   return {
     async settle(published = 0) {
-      const deadline = Date.now() + timeoutMs;
+      const until = Date.now() + timeoutMs;
+      const deadline = () => Math.min(until, cap);
+      const late = () => Date.now() >= deadline();
       telemetryExpected += published;
-      let waitingFor = 'the broker to pass on the telemetry';
-      while (telemetrySeen < telemetryExpected && Date.now() < deadline) await turn(POLL_MS);
-      for (;;) {
-        // One turn of the event loop first, so messages already on their way arrive.
-        await turn(0);
-        waitingFor = 'the devices';
-        const seen = busMessages;
-        await devicesIdle();
-        waitingFor = 'the rules engine';
-        await o.cloud.rules.drain();
-        waitingFor = 'the zone controller';
-        while (controlPending() && Date.now() < deadline) await turn(POLL_MS);
-        await Promise.race([
-          o.cloud.lambda.drainAsync(),
-          new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
-        ]);
-        let behind = lagging();
-        while (behind !== undefined && Date.now() < deadline) {
-          waitingFor = `a device to apply ${behind}`;
-          await turn(POLL_MS);
-          behind = lagging();
+      waiting = 'the broker to pass on the telemetry';
+      try {
+        while (telemetrySeen < telemetryExpected && !late()) await turn(POLL_MS);
+        for (;;) {
+          // One turn of the event loop first, so messages already on their way arrive.
+          await turn(0);
+          waiting = 'the devices';
+          const seen = busMessages;
+          let done = await waitUntil(devicesIdle(), deadline());
+          if (done) waiting = 'the rules engine';
+          done = done && (await waitUntil(o.cloud.rules.drain(), deadline()));
+          if (done) waiting = 'the zone controller';
+          while (controlPending() && !late()) await turn(POLL_MS);
+          done = done && (await waitUntil(o.cloud.lambda.drainAsync(), deadline()));
+          let behind = lagging();
+          while (behind !== undefined && !late()) {
+            waiting = `a device to apply ${behind}`;
+            await turn(POLL_MS);
+            behind = lagging();
+          }
+          done = done && (await waitUntil(devicesIdle(), deadline()));
+          await turn(0);
+          if (
+            done &&
+            behind === undefined &&
+            busMessages === seen &&
+            telemetrySeen >= telemetryExpected &&
+            !controlPending()
+          ) {
+            return true;
+          }
+          if (late()) {
+            timeouts++;
+            o.logger.warn(
+              Date.now() >= until
+                ? `the pipeline did not settle within ${timeoutMs / 1000} s (waiting for ${waiting}); going on`
+                : `stopping: gave up waiting for ${waiting}`,
+            );
+            return false;
+          }
         }
-        await devicesIdle();
-        await turn(0);
-        if (
-          behind === undefined &&
-          busMessages === seen &&
-          telemetrySeen >= telemetryExpected &&
-          !controlPending()
-        ) {
-          return true;
-        }
-        if (Date.now() >= deadline) {
-          timeouts++;
-          o.logger.warn(
-            `the pipeline did not settle within ${timeoutMs / 1000} s (waiting for ${waitingFor}); going on`,
-          );
-          return false;
-        }
+      } finally {
+        waiting = undefined;
       }
+    },
+    waitingFor: () => waiting,
+    hurry(deadline) {
+      cap = Math.min(cap, deadline);
     },
     get timeouts() {
       return timeouts;

@@ -21,6 +21,8 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -201,7 +203,7 @@ async function interrupt(
     const what = `line ${command.line}: \`${command.text}\``;
     if (end === 'timeout') {
       process.kill(-child.pid!, 'SIGKILL');
-      problems.push(`${what} did not stop within 120 s of Ctrl-C:\n${tail(output())}`);
+      problems.push(`${what} did not stop within 120 s of Ctrl-C:\n${tail(output())}\n${logTails(s.dir)}`);
       continue;
     }
     if (!(end.code === 0 || end.code === 130 || end.signal === 'SIGINT')) {
@@ -217,6 +219,16 @@ async function interrupt(
 }
 
 const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+
+/** The end of every log the sandbox's programs wrote under .zonectl/, for a failure's message. */
+function logTails(dir: string): string {
+  const root = join(dir, '.zonectl');
+  if (!existsSync(root)) return '';
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => `--- .zonectl/${f} (end) ---\n${tail(readFileSync(join(root, f), 'utf8'))}`)
+    .join('\n');
+}
 
 /** Declares the tests of these documents' examples, one `describe` per document. */
 export function describeDocExamples(files: readonly string[]): void {
