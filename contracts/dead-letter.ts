@@ -196,11 +196,13 @@ export function deadLetteredReadingCount(body: string): number {
   return describeDeadLetter(body).readings;
 }
 
-/** A validation reason without reading indexes and given values, so alike refusals group together. */
+/** A reason without reading indexes, given values and payload sizes, so alike refusals group together. */
 function shortReason(reason: string): string {
   return reason
     .replace(/readings\[\d+\]/g, 'reading')
     .replace(/got [^;]+; /g, '')
+    .replace(/, \d+ bytes?(: [^;]*)?\)/g, ')')
+    .replace(/ \(\d+ bytes?\)/g, '')
     .slice(0, 90);
 }
 

@@ -79,6 +79,27 @@ describe('dead-letter accounting', () => {
     });
   });
 
+  it('groups malformed payloads of any size under one summary per kind', () => {
+    const entry = (reason: string) =>
+      JSON.stringify({ kind: DEAD_LETTER_KIND, code: 'INVALID_MESSAGE', reason, readings: [], at });
+    const summary = (reason: string) => describeDeadLetter(entry(reason)).summary;
+    expect(summary('payload: not JSON (binary, 12 bytes); expected a JSON object')).toBe(
+      summary('payload: not JSON (binary, 1 byte); expected a JSON object'),
+    );
+    expect(summary('payload: not JSON (binary, 12 bytes); expected a JSON object')).toMatch(
+      /^INVALID_MESSAGE: payload: not JSON \(binary\); expected/,
+    );
+    expect(summary("payload: not JSON (text, 5 bytes: Unexpected token 'h'); expected x")).toBe(
+      'INVALID_MESSAGE: payload: not JSON (text); expected x',
+    );
+    expect(summary('payload: empty (0 bytes); expected x')).toBe(
+      'INVALID_MESSAGE: payload: empty; expected x',
+    );
+    expect(summary('payload: JSON nested more than 32 levels deep (120000 bytes); a reading')).toBe(
+      'INVALID_MESSAGE: payload: JSON nested more than 32 levels deep; a reading',
+    );
+  });
+
   it('counts a redriven ingest message by its readings', () => {
     expect(deadLetteredReadingCount(JSON.stringify({ v: 1, readings: [{}], building: 'hq' }))).toBe(1);
   });
