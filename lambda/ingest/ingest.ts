@@ -102,26 +102,25 @@ export type ParsedBody =
  * each reading is validated alone.
  */
 export function parseIngestBody(body: string): ParsedBody {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (error) {
+  // The body itself must be a JSON object of bounded depth before any schema walks it.
+  const outer = parseTelemetryPayload(Buffer.from(body, 'utf8'));
+  if (!outer.ok) {
+    const what = outer.reason.replace(/^payload: /, '').replace(/; expected .*$/, '');
     return refused(
-      `message: the queue message is not JSON (${(error as Error).message.slice(0, 120)}); the ingest rule sends JSON`,
+      `message: the queue message is not the ingest rule's output (an object with base64Payload, building, zone, thing): ${what}`,
       undefined,
       body,
     );
   }
-  const hasEncoded = typeof (json as { base64Payload?: unknown } | null)?.base64Payload === 'string';
+  const json = outer.message;
+  const hasEncoded = typeof json.base64Payload === 'string';
   const envelope = (hasEncoded ? IngestEnvelopeSchema : LegacyEnvelopeSchema).safeParse(json);
   if (!envelope.success) {
     return refused(describeIssues(envelope.error, json, 'message').join('; '), json, body);
   }
   const { building, zone, thing } = envelope.data;
   const address = { building, zone, thing };
-  const bytes = hasEncoded
-    ? Buffer.from((json as { base64Payload: string }).base64Payload, 'base64')
-    : Buffer.from(body, 'utf8');
+  const bytes = hasEncoded ? Buffer.from(json.base64Payload as string, 'base64') : Buffer.from(body, 'utf8');
   const payload = parseTelemetryPayload(bytes);
   if (!payload.ok)
     return { ok: false, reason: payload.reason, address, message: undefined, kept: keptPayload(bytes) };

@@ -20,7 +20,18 @@ describe('parseIngestBody', () => {
   it('rejects a body that is not JSON', () => {
     const parsed = parseIngestBody('{"v":1,');
     expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.reason).toMatch(/the queue message is not JSON/);
+    expect(!parsed.ok && parsed.reason).toMatch(
+      /the queue message is not the ingest rule's output .*: not JSON/,
+    );
+  });
+
+  it('refuses, without walking it, a queue message nested 60,000 deep, whole or in a field', () => {
+    const deep = `${'['.repeat(60_000)}${']'.repeat(60_000)}`;
+    for (const body of [deep, `{"building":${deep},"zone":"z1","thing":"hq-t1","base64Payload":""}`]) {
+      const parsed = parseIngestBody(body);
+      expect(parsed.ok).toBe(false);
+      expect(!parsed.ok && parsed.reason).toMatch(/not the ingest rule's output .*nested more than/);
+    }
   });
 
   it('rejects a message without the address the rule adds', () => {
