@@ -9,6 +9,7 @@
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { errorText, type LocalLogger } from '../common';
+import { peerCertificateId } from './identity';
 import type { BrokerTlsOptions } from './types';
 
 export interface TlsListener {
@@ -103,8 +104,7 @@ export async function listenTls(
 
 /** Why a TLS client is not accepted, in words, or undefined when its certificate is good. */
 function peerRefusal(socket: tls.TLSSocket): string | undefined {
-  const cert = socket.getPeerCertificate();
-  if (!cert?.raw || cert.raw.length === 0) return 'no client certificate';
+  if (peerCertificateId(socket) === undefined) return 'no client certificate';
   if (socket.authorized) return undefined;
   const code = String(socket.authorizationError ?? 'unknown error');
   if (/ISSUER|SIGNATURE|SELF_SIGNED|LEAF/.test(code))
