@@ -54,7 +54,7 @@ import type { BrokerService, BrokerServiceOptions } from './types';
 /** AWS allows client ids up to 128 bytes; aedes only limits MQTT 3.1 ids by this. */
 const MAX_CLIENT_ID_LENGTH = 128;
 /** How long a client may take between its TLS handshake and its CONNECT. */
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 
 export async function createBrokerService(options: BrokerServiceOptions): Promise<BrokerService> {
   const log = options.logger.child('broker');

@@ -6,8 +6,8 @@
  * after the handshake (rather than with rejectUnauthorized) so the log can say why a client
  * was refused.
  *
- * Bytes that are not TLS, and a handshake not finished within 10 s, end the connection with
- * one log line; a client that finishes its handshake has 10 s more to send its CONNECT (see
+ * Bytes that are not TLS, and a handshake not finished within 20 s, end the connection with
+ * one log line; a client that finishes its handshake has 20 s more to send its CONNECT (see
  * service.ts). AWS IoT does not document these bounds.
  */
 import type { AddressInfo } from 'node:net';
@@ -34,7 +34,7 @@ export function connectHandled(socket: tls.TLSSocket): void {
 }
 
 /** How long a client may take over its TLS handshake (Node's default is 120 s). */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 20_000;
 
 export async function listenTls(
   options: {
