@@ -206,5 +206,5 @@ describe('broker: abusive connections', () => {
     } finally {
       for (const s of open) s.destroy();
     }
-  }, 30_000);
+  }, 60_000);
 });
