@@ -16,6 +16,7 @@ import { once } from 'node:events';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { mqtt } from 'aws-iot-device-sdk-v2';
+import { connectPacket } from './chaos/raw-mqtt';
 import { cpuDuring, procAvailable } from './proc';
 import { type Metric, median, withTimeout } from './report';
 import { BENCH_TOPIC_PREFIX, type BenchDevice, type BenchTarget, connectMqtt } from './target';
@@ -133,22 +134,6 @@ export async function bareConnectRate(
   if (target.pid === undefined || !procAvailable()) return { perSecond: connects / (await run()) };
   const m = await cpuDuring(target.pid, run);
   return { perSecond: connects / m.value, cpuMsPerConnect: (m.cpuSeconds * 1000) / connects };
-}
-
-/** MQTT 3.1.1 CONNECT, clean session, keep-alive 60 s (MQTT 3.1.1, section 3.1). */
-export function connectPacket(clientId: string): Buffer {
-  const id = Buffer.from(clientId, 'utf8');
-  const variableHeader = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c]);
-  const payload = Buffer.concat([Buffer.from([id.length >> 8, id.length & 0xff]), id]);
-  let remaining = variableHeader.length + payload.length;
-  const length: number[] = [];
-  do {
-    let byte = remaining % 128;
-    remaining = Math.floor(remaining / 128);
-    if (remaining > 0) byte |= 0x80;
-    length.push(byte);
-  } while (remaining > 0);
-  return Buffer.concat([Buffer.from([0x10, ...length]), variableHeader, payload]);
 }
 
 /** One bare connect: TLS handshake, CONNECT, CONNACK accepted, DISCONNECT, close. */

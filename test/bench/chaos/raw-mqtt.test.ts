@@ -1,6 +1,6 @@
-/** The bench's bare MQTT client: its CONNECT is the packet MQTT 3.1.1 section 3.1 defines. */
+/** The bench's hand-written MQTT client: its CONNECT is the packet MQTT 3.1.1 section 3.1 defines. */
 import { describe, expect, it } from 'vitest';
-import { connectPacket } from '../../bench/broker-load';
+import { connectPacket } from '../../../bench/chaos/raw-mqtt';
 
 describe('connectPacket', () => {
   it('encodes a clean-session CONNECT with keep-alive 60 s and the client id', () => {
