@@ -29,7 +29,10 @@ export const DEFAULT_LOADS: LoadOptions = {
 
 /** Figures a comparison keeps by key, so two targets' runs can be set side by side. */
 export type Figures = Partial<
-  Record<'startMs' | 'idleMiB' | 'qos1' | 'cpuMsPerMessage' | 'connects' | 'bareConnects' | 'updateP99' | 'getP99', number>
+  Record<
+    'startMs' | 'idleMiB' | 'qos1' | 'cpuMsPerMessage' | 'connects' | 'bareConnects' | 'updateP99' | 'getP99',
+    number
+  >
 >;
 
 export async function runLoads(

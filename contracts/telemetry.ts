@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MEASURES, SENSOR_KINDS, type SensorKind } from './measures';
+import { nestingDepth } from './nesting';
 import { describeIssues } from './validation';
 
 /**
@@ -157,7 +158,7 @@ export function parseTelemetryPayload(bytes: Uint8Array): ParsedTelemetryPayload
     const why = (error as Error).message.slice(0, 120);
     return { ok: false, reason: `payload: not JSON (text, ${size}: ${why}); ${EXPECTED_MESSAGE}` };
   }
-  if (jsonDepth(json, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) {
+  if (nestingDepth(json, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) {
     return {
       ok: false,
       reason: `payload: JSON nested more than ${MAX_PAYLOAD_DEPTH} levels deep (${size}); a reading message is 3 levels deep; ${EXPECTED_MESSAGE}`,
@@ -188,23 +189,6 @@ function jsonKind(json: unknown): string {
   if (json === null) return 'JSON null';
   if (Array.isArray(json)) return 'a JSON array';
   return `a JSON ${typeof json}`;
-}
-
-/** Nesting depth of a parsed JSON value, without recursion; stops counting past `limit`. */
-function jsonDepth(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: Array<{ v: unknown; d: number }> = [{ v: value, d: 0 }];
-  while (stack.length > 0) {
-    const { v, d } = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    const here = d + 1;
-    if (here > deepest) deepest = here;
-    if (deepest > limit) return limit + 1;
-    for (const c of Array.isArray(v) ? v : Object.values(v as object)) {
-      if (c !== null && typeof c === 'object') stack.push({ v: c, d: here });
-    }
-  }
-  return deepest;
 }
 
 export type IngestEnvelope = z.output<typeof IngestEnvelopeSchema>;

@@ -29,10 +29,11 @@ export const connectPacket = (clientId: string) =>
     Buffer.concat([str(Buffer.from('MQTT')), Buffer.from([4, 2, 0, 60]), str(Buffer.from(clientId))]),
   );
 
-/** PUBLISH at QoS 0, 1 or 2 (packet id 1 for QoS > 0). */
-export function publishPacket(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 1): Buffer {
+/** PUBLISH at QoS 0, 1 or 2 (packet id 1 for QoS > 0); a topic given as bytes is sent as they are. */
+export function publishPacket(topic: string | Buffer, payload: Buffer | string, qos: 0 | 1 | 2 = 1): Buffer {
   const id = qos > 0 ? Buffer.from([0, 1]) : Buffer.alloc(0);
-  return packet(0x30 | (qos << 1), Buffer.concat([str(Buffer.from(topic)), id, Buffer.from(payload)]));
+  const name = typeof topic === 'string' ? Buffer.from(topic) : topic;
+  return packet(0x30 | (qos << 1), Buffer.concat([str(name), id, Buffer.from(payload)]));
 }
 
 /** SUBSCRIBE to one filter at QoS 1, packet id 2. */

@@ -8,10 +8,11 @@
  * requests per client id (1 per second) and concurrent connections per account (500,000), not
  * connections per certificate, so 500 connections with distinct client ids are all accepted.
  */
-import { createServer, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import tls from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signExpiredCertificate } from '../../../bench/chaos/certs';
+import { captureClientHello } from '../../../bench/chaos/raw-mqtt';
 import { allowAllPolicy } from '../../helpers/device-policy';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
 import { connectDevice, disconnectAll } from '../../helpers/mqtt-device';
@@ -35,22 +36,6 @@ function publishPacket(topic: string, payload: string): Buffer {
 }
 
 /** The first bytes a TLS client sends (its ClientHello), captured from a real client. */
-async function clientHello(): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const server = createServer((socket) => {
-      socket.once('data', (d) => {
-        resolve(d);
-        socket.destroy();
-        server.close();
-      });
-    });
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }).on('error', () => {});
-    });
-  });
-}
-
 describe('broker: abusive connections', () => {
   let env: LocalIot;
   beforeEach(async () => {
@@ -114,7 +99,7 @@ describe('broker: abusive connections', () => {
   });
 
   it('drops a TLS handshake abandoned after the ClientHello once the handshake timeout passes', async () => {
-    const hello = await clientHello();
+    const hello = await captureClientHello();
     const socket = netConnect(env.broker.port, '127.0.0.1', () => socket.write(hello));
     socket.on('error', () => {});
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
