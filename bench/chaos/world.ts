@@ -5,7 +5,7 @@
  * then stops that cloud; every case copies the stopped state dir, so each starts from the same
  * deployed stack and none sees another's data.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -54,7 +54,8 @@ export interface DeployedTemplate {
  * or overwrite each other's deployment. The synthesis is cached across processes by the demo.
  */
 export async function deployTemplate(repoRoot: string, configPath: string): Promise<DeployedTemplate> {
-  const dir = mkdtempSync(join(tmpdir(), 'zonectl-chaos-template-'));
+  removeTemplatesOfEndedProcesses();
+  const dir = mkdtempSync(join(tmpdir(), `${TEMPLATE_PREFIX}${process.pid}-`));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const { cloud, deployed, config } = await setUpPipeline(
     { repoRoot, configPath, stateDir: dir, mqttPort: 0, apiPort: 0, logger: silentLogger },
@@ -62,6 +63,27 @@ export async function deployTemplate(repoRoot: string, configPath: string): Prom
   );
   await cloud.close();
   return { stateDir: join(dir, 'local'), deployed, config };
+}
+
+const TEMPLATE_PREFIX = 'zonectl-chaos-template-';
+
+/** Template dirs whose process ended without its exit handler (a test worker is killed, not exited). */
+function removeTemplatesOfEndedProcesses(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(TEMPLATE_PREFIX)) continue;
+    const pid = Number(name.slice(TEMPLATE_PREFIX.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 let prepared: Promise<ChaosTemplate> | undefined;
