@@ -154,6 +154,8 @@ async function bareConnect(target: BenchTarget, device: BenchDevice): Promise<vo
     if (connack[0] !== 0x20 || connack[3] !== 0) {
       throw new Error(`the CONNECT was refused: ${connack.subarray(0, 4).toString('hex')}`);
     }
+    // The broker may reset the connection after a DISCONNECT rather than close it in turn.
+    socket.on('error', () => {});
     const closed = once(socket, 'close');
     socket.end(Buffer.from([0xe0, 0x00]));
     await withTimeout('the close after DISCONNECT', 15_000, closed);
