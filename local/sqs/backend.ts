@@ -187,7 +187,11 @@ export class SqsBackend {
     try {
       await q.accept(messages);
     } catch (err) {
-      if (isStorageFailure(err)) throw serviceUnavailable((err as Error).message);
+      if (isStorageFailure(err)) {
+        // The cause stays attached, so an in-process caller (the rules engine) still sees a full
+        // disk, which it holds and retries, rather than an action failure.
+        throw Object.assign(serviceUnavailable((err as Error).message), { cause: err });
+      }
       throw err;
     }
   }
