@@ -7,9 +7,16 @@
  *     delivery, and the target's CPU per message when its process is known; after a warm-up
  *     run, the median of 3 runs. Both devices' publishes, subscriptions and deliveries go
  *     through the target's policy checks.
- *   - connects: `connects` mutual-TLS connect + disconnect in sequence with one certificate.
+ *   - connects: `connects` mutual-TLS connect + disconnect in sequence with one certificate,
+ *     twice: with the device SDK (what devices use; its client spends tens of milliseconds per
+ *     connect itself, so this rate is mostly the client's), and with a bare client (Node's TLS
+ *     and a hand-made MQTT 3.1.1 CONNECT, no session resumption), whose rate is the target's.
  */
+import { once } from 'node:events';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
 import type { mqtt } from 'aws-iot-device-sdk-v2';
+import { connectPacket } from './chaos/raw-mqtt';
 import { cpuDuring, procAvailable } from './proc';
 import { type Metric, median, withTimeout } from './report';
 import { BENCH_TOPIC_PREFIX, type BenchDevice, type BenchTarget, connectMqtt } from './target';
@@ -107,6 +114,52 @@ export async function connectRate(
   if (target.pid === undefined || !procAvailable()) return { perSecond: connects / (await run()) };
   const m = await cpuDuring(target.pid, run);
   return { perSecond: connects / m.value, cpuMsPerConnect: (m.cpuSeconds * 1000) / connects };
+}
+
+/**
+ * Connect + disconnect in sequence with the bare client (see the module header): connects per
+ * second, and the target's CPU per connect when known.
+ */
+export async function bareConnectRate(
+  target: BenchTarget,
+  device: BenchDevice,
+  connects: number,
+): Promise<{ perSecond: number; cpuMsPerConnect?: number }> {
+  await bareConnect(target, device);
+  const run = async () => {
+    const started = performance.now();
+    for (let i = 0; i < connects; i++) await bareConnect(target, device);
+    return (performance.now() - started) / 1000;
+  };
+  if (target.pid === undefined || !procAvailable()) return { perSecond: connects / (await run()) };
+  const m = await cpuDuring(target.pid, run);
+  return { perSecond: connects / m.value, cpuMsPerConnect: (m.cpuSeconds * 1000) / connects };
+}
+
+/** One bare connect: TLS handshake, CONNECT, CONNACK accepted, DISCONNECT, close. */
+async function bareConnect(target: BenchTarget, device: BenchDevice): Promise<void> {
+  const socket = tls.connect({
+    host: target.mqttHost,
+    port: target.mqttPort,
+    ca: target.caPem,
+    cert: device.certificatePem,
+    key: device.privateKeyPem,
+    ...(isIP(target.mqttHost) ? {} : { servername: target.mqttHost }),
+  });
+  try {
+    await withTimeout('a TLS handshake', 15_000, once(socket, 'secureConnect'));
+    socket.setNoDelay(true);
+    socket.write(connectPacket(device.thingName));
+    const [connack] = (await withTimeout('a CONNACK', 15_000, once(socket, 'data'))) as [Buffer];
+    if (connack[0] !== 0x20 || connack[3] !== 0) {
+      throw new Error(`the CONNECT was refused: ${connack.subarray(0, 4).toString('hex')}`);
+    }
+    const closed = once(socket, 'close');
+    socket.end(Buffer.from([0xe0, 0x00]));
+    await withTimeout('the close after DISCONNECT', 15_000, closed);
+  } finally {
+    socket.destroy();
+  }
 }
 
 /** The figures of one throughput run, named for the target. */

@@ -4,7 +4,7 @@
  * made through the IoT API, QoS 1 throughput to a subscriber over mutual TLS with policy checks,
  * connect + disconnect rate, and Device Shadow update/get latency.
  */
-import { connectRate, publishToSubscriber, throughputMetrics } from './broker-load';
+import { bareConnectRate, connectRate, publishToSubscriber, throughputMetrics } from './broker-load';
 import { machineLoad } from './proc';
 import { type Metric, MIB, median } from './report';
 import { shadowLatency, shadowMetrics } from './shadow-load';
@@ -29,7 +29,10 @@ export const DEFAULT_LOADS: LoadOptions = {
 
 /** Figures a comparison keeps by key, so two targets' runs can be set side by side. */
 export type Figures = Partial<
-  Record<'startMs' | 'idleMiB' | 'qos1' | 'cpuMsPerMessage' | 'connects' | 'updateP99' | 'getP99', number>
+  Record<
+    'startMs' | 'idleMiB' | 'qos1' | 'cpuMsPerMessage' | 'connects' | 'bareConnects' | 'updateP99' | 'getP99',
+    number
+  >
 >;
 
 export async function runLoads(
@@ -46,6 +49,8 @@ export async function runLoads(
   ]);
   say(`${target.name}: ${o.connects} connects`);
   const connects = await connectRate(target, other!, o.connects);
+  say(`${target.name}: ${o.connects} connects with a bare client`);
+  const bare = await bareConnectRate(target, other!, o.connects);
   say(`${target.name}: ${o.messages} QoS 1 messages to a subscriber (${machineLoad()})`);
   const throughput = await publishToSubscriber(target, publisher!, subscriber!, o);
   say(`${target.name}: ${o.shadowCalls} shadow updates and gets`);
@@ -60,12 +65,20 @@ export async function runLoads(
         unit: '/s',
         note: `${o.connects} in sequence, one certificate${connects.cpuMsPerConnect === undefined ? '' : `; server CPU ${connects.cpuMsPerConnect.toFixed(2)} ms per connect`}`,
       },
+      {
+        id: `${target.name}.bareConnectsPerSecond`,
+        metric: `${target.name}: mTLS connect + disconnect, bare client`,
+        value: bare.perSecond,
+        unit: '/s',
+        note: `${o.connects} in sequence, one certificate, Node TLS and a hand-made CONNECT${bare.cpuMsPerConnect === undefined ? '' : `; server CPU ${bare.cpuMsPerConnect.toFixed(2)} ms per connect`}`,
+      },
       ...shadowMetrics(target, shadow, o.shadowCalls),
     ],
     figures: {
       qos1: throughput.messagesPerSecond,
       ...(throughput.cpuMsPerMessage === undefined ? {} : { cpuMsPerMessage: throughput.cpuMsPerMessage }),
       connects: connects.perSecond,
+      bareConnects: bare.perSecond,
       ...(connects.cpuMsPerConnect === undefined ? {} : { cpuMsPerConnect: connects.cpuMsPerConnect }),
       updateP99: shadow.update.p99,
       getP99: shadow.get.p99,

@@ -13,6 +13,7 @@ import {
   controlRule,
   ingestRule,
   parseBuildingConfigText,
+  publishedMessage,
   type Reading,
   type RuleSql,
   TELEMETRY_VERSION,
@@ -189,8 +190,9 @@ export async function endToEndMetrics(o: EndToEndOptions): Promise<Metric[]> {
       const batch = await sqs.receive(queueUrl, { maxMessages: 10, waitSeconds: 0 });
       if (batch.length === 0) break;
       for (const { message } of batch) {
-        const body = JSON.parse(message.body) as { benchIndex?: number };
-        const sent = body.benchIndex === undefined ? undefined : sentAt[body.benchIndex];
+        // The ingest rule's output carries the published message in base64.
+        const published = publishedMessage(JSON.parse(message.body)) as { benchIndex?: number } | undefined;
+        const sent = published?.benchIndex === undefined ? undefined : sentAt[published.benchIndex];
         if (sent !== undefined) latencies.push(message.sentAt - sent);
       }
     }

@@ -228,7 +228,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   });
 }
 
-/** Local cloud and agent logs go to a file, warnings and errors also to the console. */
+/** Local cloud and agent logs go to a file; errors also to the console. */
 function fileLogger(
   path: string,
   consoleLogger: typeof import('../local/common/log').consoleLogger,

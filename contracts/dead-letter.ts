@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { CONTROL_EVENT_KIND, rulePurposeOf } from './rules';
+import { hasControlCharacters, parseTelemetryPayload, utf8Text } from './telemetry';
 
 /**
  * What lands in the pipeline's dead-letter queue. Four shapes arrive there:
  *  - ingest entries written by the ingest function (this schema), one per message, listing the
  *    readings that were invalid or rejected by the store, with the reason;
  *  - AWS IoT rule error-action payloads (`ruleName`, `failures`, `base64OriginalPayload`);
- *  - ingest-queue messages moved by SQS redrive after too many failed receives (the rule's output);
+ *  - ingest-queue messages moved by SQS redrive after too many failed receives (the rule's output,
+ *    IngestEnvelopeSchema: the payload in base64 beside its address);
  *  - control events (CONTROL_RULE output, `kind` CONTROL_EVENT_KIND) moved by SQS redrive after
  *    the zone controller kept failing on them.
  * The control path sees the same telemetry as the ingest path, so its dead letters stand for
@@ -35,12 +37,54 @@ export const DeadLetterEntrySchema = z.object({
   thing: z.string().optional(),
   /** The readings concerned, as received. Empty for INVALID_MESSAGE. */
   readings: z.array(z.unknown()),
-  /** The raw message body when it could not be parsed (INVALID_MESSAGE). */
+  /**
+   * The payload as published when it is not a reading message (INVALID_MESSAGE): as text when
+   * it is UTF-8 text, in base64 otherwise (payloadEncoding), cut to MAX_KEPT_PAYLOAD_CHARS.
+   */
   payload: z.string().optional(),
+  payloadEncoding: z.enum(['text', 'base64']).optional(),
+  /** The payload's size as published, in bytes (the kept payload may be cut). */
+  payloadBytes: z.number().optional(),
+  payloadTruncated: z.boolean().optional(),
   at: z.number(),
 });
 
 export type DeadLetterEntry = z.output<typeof DeadLetterEntrySchema>;
+
+/** A payload kept in a dead-letter entry is cut to this many characters (text or base64). */
+export const MAX_KEPT_PAYLOAD_CHARS = 64 * 1024;
+
+export type KeptPayload = Pick<
+  DeadLetterEntry,
+  'payload' | 'payloadEncoding' | 'payloadBytes' | 'payloadTruncated'
+>;
+
+/**
+ * A published payload as a dead-letter entry keeps it: text when it is UTF-8 text without
+ * control characters (so an operator reads it as sent), base64 otherwise; cut to
+ * MAX_KEPT_PAYLOAD_CHARS either way, so an entry stays far below SQS's message size limit even
+ * when every character is escaped in the entry's JSON.
+ */
+export function keptPayload(bytes: Uint8Array, maxChars = MAX_KEPT_PAYLOAD_CHARS): KeptPayload {
+  const text = utf8Text(bytes);
+  if (text !== undefined && !hasControlCharacters(text)) {
+    const cut = text.length > maxChars;
+    return {
+      payload: cut ? `${text.slice(0, maxChars)}...[truncated]` : text,
+      payloadEncoding: 'text',
+      payloadBytes: bytes.length,
+      ...(cut ? { payloadTruncated: true } : {}),
+    };
+  }
+  const maxBytes = Math.floor(maxChars / 4) * 3;
+  const cut = bytes.length > maxBytes;
+  return {
+    payload: Buffer.from(bytes.subarray(0, maxBytes)).toString('base64'),
+    payloadEncoding: 'base64',
+    payloadBytes: bytes.length,
+    ...(cut ? { payloadTruncated: true } : {}),
+  };
+}
 
 export const RuleErrorPayloadSchema = z
   .object({
@@ -135,14 +179,15 @@ export function describeDeadLetter(body: string): DeadLetterDescription {
       ...(typeof event.thing === 'string' ? { thing: event.thing } : {}),
     };
   }
-  const readings = countReadings(parsed);
+  const message = publishedMessage(parsed);
+  const readings = countReadings(message);
   return {
     origin: 'redrive',
     source: 'redrive',
     reason: `message retried too often (${readings} readings)`,
     summary: 'redriven after repeated ingest failures',
     readings,
-    readingsAt: newestTs(readingsOf(parsed)),
+    readingsAt: newestTs(readingsOf(message)),
   };
 }
 
@@ -151,20 +196,29 @@ export function deadLetteredReadingCount(body: string): number {
   return describeDeadLetter(body).readings;
 }
 
-/** A validation reason without reading indexes and given values, so alike refusals group together. */
+/** A reason without reading indexes, given values and payload sizes, so alike refusals group together. */
 function shortReason(reason: string): string {
   return reason
     .replace(/readings\[\d+\]/g, 'reading')
     .replace(/got [^;]+; /g, '')
+    .replace(/, \d+ bytes?(: [^;]*)?\)/g, ')')
+    .replace(/ \(\d+ bytes?\)/g, '')
     .slice(0, 90);
 }
 
 function messageInBase64(payload: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  const parsed = parseTelemetryPayload(Buffer.from(payload, 'base64'));
+  return parsed.ok ? parsed.message : undefined;
+}
+
+/**
+ * The published message of an ingest-queue body: the decoded `base64Payload` of the ingest
+ * rule's output, or the body itself for the output of the earlier rule (`SELECT *, ...`),
+ * which carried the message's fields beside the address.
+ */
+export function publishedMessage(body: unknown): unknown {
+  const encoded = (body as { base64Payload?: unknown } | null)?.base64Payload;
+  return typeof encoded === 'string' ? messageInBase64(encoded) : body;
 }
 
 function readingsOf(message: unknown): unknown[] {

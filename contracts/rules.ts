@@ -17,14 +17,20 @@ const sql = (statement: string): RuleSql => ({ sql: statement, awsIotSqlVersion:
 const L = TELEMETRY_TOPIC_LEVEL;
 
 /**
- * Ingest path: the whole message plus its address from the topic, to the ingest queue. The
- * topic is trustworthy because the IoT policy lets a thing publish only on its own topic; the
- * filter names the building, so a building's rule never sees another building's readings.
+ * Ingest path: every message, whatever its payload, to the ingest queue: the payload in base64
+ * plus its address from the topic, the client id and the receive time (IngestEnvelopeSchema).
+ * The payload is encoded rather than selected with `*, ...` because AWS IoT adds fields to `*`
+ * only for an empty or JSON object payload; any other payload (binary, a JSON string, an array)
+ * would fail the SQL, run no action and no errorAction, and be lost after its PUBACK (AWS IoT
+ * developer guide, "Working with binary payloads" and "Error handling (error action)"). The
+ * ingest function parses the payload and dead-letters what is not a reading message. The topic
+ * is trustworthy because the IoT policy lets a thing publish only on its own topic; the filter
+ * names the building, so a building's rule never sees another building's readings.
  */
 export function ingestRule(buildingId: string): RuleSql {
   return sql(
-    `SELECT *, topic(${L.building}) AS building, topic(${L.zone}) AS zone, topic(${L.thing}) AS thing, ` +
-      `clientid() AS clientId, timestamp() AS receivedAt FROM '${telemetryTopicFilter(buildingId)}'`,
+    `SELECT encode(*, 'base64') AS base64Payload, topic(${L.building}) AS building, topic(${L.zone}) AS zone, ` +
+      `topic(${L.thing}) AS thing, clientid() AS clientId, timestamp() AS receivedAt FROM '${telemetryTopicFilter(buildingId)}'`,
   );
 }
 
@@ -34,6 +40,10 @@ export const CONTROL_EVENT_KIND = 'zonectl.control' as const;
 /**
  * Control path: just what the zone controller needs, for the zones of its own building, to the
  * control queue; the controller takes the queue in batches and decides once per zone of a batch.
+ * A payload that is not a JSON object (binary, empty, a JSON string or array) has no `readings`,
+ * so the WHERE clause is false and the rule simply does not match: no action, no error (AWS IoT
+ * developer guide, "Working with binary payloads": a WHERE clause may refer to fields of a
+ * binary payload). Such a message is dead-lettered by the ingest path.
  */
 export function controlRule(buildingId: string): RuleSql {
   return sql(

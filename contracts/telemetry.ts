@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MEASURES, SENSOR_KINDS, type SensorKind } from './measures';
+import { nestingDepth } from './nesting';
 import { describeIssues } from './validation';
 
 /**
@@ -100,12 +101,22 @@ export function parseReadingMessage(input: unknown): ParsedReadingMessage {
 }
 
 /**
- * What the ingest rule's SQL adds to each message before it reaches the ingest queue: the
- * thing's address taken from the topic (which the IoT policy ties to the thing's own
- * attributes), the client id and the time the rules engine saw it.
+ * The ingest rule's output, one per published message: the payload exactly as published, in
+ * base64 (`encode(*, 'base64')`), beside the thing's address taken from the topic (which the
+ * IoT policy ties to the thing's own attributes), the client id and the time the rules engine
+ * saw it. The payload travels as base64 because AWS IoT SQL can add fields to `*` only for an
+ * empty or JSON object payload; for any other payload such a statement fails to evaluate and
+ * no action (nor errorAction) runs, so the message would be acknowledged and lost. Encoded,
+ * every payload reaches the ingest function, which parses it (parseTelemetryPayload) and
+ * dead-letters what is not a reading message (AWS IoT developer guide, "Working with binary
+ * payloads": `SELECT encode(*, 'base64') AS data, timestamp() AS ts FROM ...`).
+ *
+ * Size: AWS IoT Core takes payloads of at most 128 KB (MAX_MESSAGE_BYTES); in base64 that is
+ * 174,764 characters, so with the address the SQS message stays well below SQS's 256 KiB.
  */
 export const IngestEnvelopeSchema = z
   .object({
+    base64Payload: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, { message: 'the payload in base64' }),
     building: z.string().min(1),
     zone: z.string().min(1),
     thing: z.string().min(1),
@@ -113,6 +124,72 @@ export const IngestEnvelopeSchema = z
     receivedAt: z.number().optional(),
   })
   .passthrough();
+
+/**
+ * How deep a telemetry payload's JSON may nest. A reading message is 3 levels deep (object,
+ * readings array, reading object); deeper payloads are refused before any validator walks them.
+ */
+export const MAX_PAYLOAD_DEPTH = 32;
+
+const EXPECTED_MESSAGE =
+  'expected a JSON object with readings, such as {"v":1,"readings":[{"ts":...,"seq":...,"temperature":...}]}';
+
+export type ParsedTelemetryPayload =
+  | { readonly ok: true; readonly message: Record<string, unknown> }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Reads a published payload as the JSON object a reading message must be, or says what it is
+ * instead: empty, binary (not UTF-8 text, or text with control characters), text that is not
+ * JSON, JSON nested deeper than MAX_PAYLOAD_DEPTH, or JSON that is not an object. Whether the
+ * object is a valid reading message is parseReadingMessage's question.
+ */
+export function parseTelemetryPayload(bytes: Uint8Array): ParsedTelemetryPayload {
+  const size = `${bytes.length} byte${bytes.length === 1 ? '' : 's'}`;
+  if (bytes.length === 0) return { ok: false, reason: `payload: empty (0 bytes); ${EXPECTED_MESSAGE}` };
+  const text = utf8Text(bytes);
+  if (text === undefined || hasControlCharacters(text)) {
+    return { ok: false, reason: `payload: not JSON (binary, ${size}); ${EXPECTED_MESSAGE}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const why = (error as Error).message.slice(0, 120);
+    return { ok: false, reason: `payload: not JSON (text, ${size}: ${why}); ${EXPECTED_MESSAGE}` };
+  }
+  if (nestingDepth(json, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) {
+    return {
+      ok: false,
+      reason: `payload: JSON nested more than ${MAX_PAYLOAD_DEPTH} levels deep (${size}); a reading message is 3 levels deep; ${EXPECTED_MESSAGE}`,
+    };
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return { ok: false, reason: `payload: ${jsonKind(json)}; ${EXPECTED_MESSAGE}` };
+  }
+  return { ok: true, message: json as Record<string, unknown> };
+}
+
+/** The text of UTF-8 bytes, or undefined when they are not valid UTF-8. */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** C0 control characters other than tab, line feed and carriage return, and DEL: not text. */
+export function hasControlCharacters(text: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
+}
+
+function jsonKind(json: unknown): string {
+  if (json === null) return 'JSON null';
+  if (Array.isArray(json)) return 'a JSON array';
+  return `a JSON ${typeof json}`;
+}
 
 export type IngestEnvelope = z.output<typeof IngestEnvelopeSchema>;
 

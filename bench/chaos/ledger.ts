@@ -10,6 +10,7 @@ import { iot, mqtt } from 'aws-iot-device-sdk-v2';
 import {
   type LocalEndpoints,
   localClientConfig,
+  publishedMessage,
   READING_MEASURE_NAME,
   TELEMETRY_VERSION,
 } from '../../contracts';
@@ -156,7 +157,8 @@ export function deadLetteredSeqs(body: string): number[] {
       return [];
     }
   }
-  return fromMessage(parsed);
+  // A redriven ingest-queue message carries the published payload in base64.
+  return fromMessage(publishedMessage(parsed));
 }
 
 export interface BooksSource {

@@ -6,12 +6,14 @@
  *
  *   npm run chaos                         3 runs each of SIGKILL and SIGTERM
  *   npm run chaos -- --runs 5 --after 1000
+ *   npm run chaos -- --abuse              the abuse suite and MQTT security matrix (./abuse)
  *
  * Exits 1 if any run lost an acknowledged reading or failed. Only localhost traffic.
  */
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { abuseMain } from './abuse';
 import { type KillOutcome, killMidBurst } from './faults';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,9 +31,10 @@ function option(args: readonly string[], name: string, fallback: number): number
 
 async function main(args: readonly string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.log('usage: npm run chaos -- [--runs N (3)] [--after ACKS (500)] [--in-flight N (20)]');
+    console.log('usage: npm run chaos -- [--runs N (3)] [--after ACKS (500)] [--in-flight N (20)] | --abuse');
     return;
   }
+  if (args.includes('--abuse')) return abuseMain(repoRoot);
   const runs = option(args, '--runs', 3);
   const after = option(args, '--after', 500);
   const inFlight = option(args, '--in-flight', 20);

@@ -4,7 +4,11 @@ import {
   type DeadLetterEntry,
   describeIssues,
   IngestEnvelopeSchema,
+  type KeptPayload,
+  keptPayload,
+  MAX_KEPT_PAYLOAD_CHARS,
   parseReadingMessage,
+  parseTelemetryPayload,
   type Reading,
   thingNamePrefix,
 } from '../../contracts';
@@ -31,7 +35,17 @@ import {
  * again is accepted, so the redelivery is safe.
  */
 
-/** One message of the batch: the SQS message id and its body (the ingest rule's output). */
+/**
+ * One message of the batch: the SQS message id and its body, the ingest rule's output
+ * (IngestEnvelopeSchema: the published payload in base64 beside its address). The payload is
+ * parsed here, so a payload that is not a reading message (binary, empty, not JSON, a JSON
+ * string or array, nested too deep, without readings) is dead-lettered as INVALID_MESSAGE with
+ * what is wrong and the payload as published, never dropped.
+ *
+ * LIMITATIONS: a body without `base64Payload` is read as the output of the earlier ingest rule
+ * (`SELECT *, topic(3) AS building, ...`: the message's fields beside the address), so messages
+ * queued before an upgrade are still stored.
+ */
 export interface IngestMessage {
   readonly id: string;
   readonly body: string;
@@ -59,8 +73,8 @@ export interface IngestPlan {
   readonly duplicates: number;
 }
 
-/** A raw message body kept in a dead-letter entry is cut to this many characters. */
-export const MAX_DEAD_LETTER_PAYLOAD_CHARS = 64 * 1024;
+/** A payload kept in a dead-letter entry is cut to this many characters. */
+export const MAX_DEAD_LETTER_PAYLOAD_CHARS = MAX_KEPT_PAYLOAD_CHARS;
 
 export type ParsedBody =
   | {
@@ -71,26 +85,49 @@ export type ParsedBody =
       readonly valid: Reading[];
       readonly invalid: Array<{ reading: unknown; reason: string }>;
     }
-  | { readonly ok: false; readonly reason: string; readonly json: unknown };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /** The address, as far as the body gives one. */
+      readonly address: { building?: string; zone?: string; thing?: string };
+      /** The published message as parsed, when it is a JSON object (to count its readings). */
+      readonly message: unknown;
+      /** The payload as the dead-letter entry keeps it. */
+      readonly kept: KeptPayload;
+    };
 
 /**
- * Parses one message body. Not JSON or a bad envelope rejects the whole message; inside a
- * good envelope each reading is validated alone.
+ * Parses one message body. A body that is not the ingest rule's output, a payload that is not
+ * a JSON object, or a bad message envelope rejects the whole message; inside a good envelope
+ * each reading is validated alone.
  */
 export function parseIngestBody(body: string): ParsedBody {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (error) {
-    return { ok: false, reason: `message: not valid JSON (${(error as Error).message})`, json: undefined };
+  // The body itself must be a JSON object of bounded depth before any schema walks it.
+  const outer = parseTelemetryPayload(Buffer.from(body, 'utf8'));
+  if (!outer.ok) {
+    const what = outer.reason.replace(/^payload: /, '').replace(/; expected .*$/, '');
+    return refused(
+      `message: the queue message is not the ingest rule's output (an object with base64Payload, building, zone, thing): ${what}`,
+      undefined,
+      body,
+    );
   }
-  const envelope = IngestEnvelopeSchema.safeParse(json);
+  const json = outer.message;
+  const hasEncoded = typeof json.base64Payload === 'string';
+  const envelope = (hasEncoded ? IngestEnvelopeSchema : LegacyEnvelopeSchema).safeParse(json);
   if (!envelope.success) {
-    return { ok: false, reason: describeIssues(envelope.error, json, 'message').join('; '), json };
+    return refused(describeIssues(envelope.error, json, 'message').join('; '), json, body);
   }
-  const parsed = parseReadingMessage(json);
-  if (!parsed.ok) return { ok: false, reason: parsed.reason, json };
   const { building, zone, thing } = envelope.data;
+  const address = { building, zone, thing };
+  const bytes = hasEncoded ? Buffer.from(json.base64Payload as string, 'base64') : Buffer.from(body, 'utf8');
+  const payload = parseTelemetryPayload(bytes);
+  if (!payload.ok)
+    return { ok: false, reason: payload.reason, address, message: undefined, kept: keptPayload(bytes) };
+  const parsed = parseReadingMessage(payload.message);
+  if (!parsed.ok) {
+    return { ok: false, reason: parsed.reason, address, message: payload.message, kept: keptPayload(bytes) };
+  }
   return {
     ok: true,
     building,
@@ -98,6 +135,19 @@ export function parseIngestBody(body: string): ParsedBody {
     thing,
     valid: parsed.valid,
     invalid: parsed.invalid.map(({ reading, reason }) => ({ reading, reason })),
+  };
+}
+
+/** The output of the earlier ingest rule: the message's own fields beside the address. */
+const LegacyEnvelopeSchema = IngestEnvelopeSchema.omit({ base64Payload: true });
+
+function refused(reason: string, json: unknown, body: string): ParsedBody {
+  return {
+    ok: false,
+    reason,
+    address: addressOf(json),
+    message: json,
+    kept: keptPayload(Buffer.from(body, 'utf8')),
   };
 }
 
@@ -139,7 +189,7 @@ export function planIngest(
   for (const message of messages) {
     const parsed = parseIngestBody(message.body);
     if (!parsed.ok) {
-      const count = countableReadings(parsed.json);
+      const count = countableReadings(parsed.message);
       received += count;
       invalid += count;
       deadLetters.push({
@@ -148,9 +198,9 @@ export function planIngest(
           kind: DEAD_LETTER_KIND,
           code: 'INVALID_MESSAGE',
           reason: parsed.reason,
-          ...addressOf(parsed.json),
+          ...parsed.address,
           readings: [],
-          payload: truncate(message.body, MAX_DEAD_LETTER_PAYLOAD_CHARS),
+          ...parsed.kept,
           at: now,
         },
       });
@@ -350,8 +400,4 @@ function countableReadings(json: unknown): number {
   if (!json || typeof json !== 'object') return 0;
   const readings = (json as { readings?: unknown }).readings;
   return Array.isArray(readings) ? readings.length : 0;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}...[truncated]` : text;
 }

@@ -11,11 +11,19 @@ import type { TLSSocket } from 'node:tls';
 import { certificateIdOf } from '../../contracts/pki';
 import type { AuthorizationContext, PrincipalDirectory, ThingAttachment, ThingRecord } from '../iot';
 
-/** The certificate id of the peer, or undefined when it sent none. */
+const peerIds = new WeakMap<TLSSocket, string | undefined>();
+
+/**
+ * The certificate id of the peer, or undefined when it sent none; worked out once per
+ * connection. Reads the DER through getPeerX509Certificate: getPeerCertificate builds a whole
+ * object of names, extensions and fingerprints, which cost about as much as the rest of a connect.
+ */
 export function peerCertificateId(socket: TLSSocket): string | undefined {
-  const cert = socket.getPeerCertificate?.();
-  if (!cert?.raw || cert.raw.length === 0) return undefined;
-  return certificateIdOf(cert.raw);
+  if (peerIds.has(socket)) return peerIds.get(socket);
+  const raw = socket.getPeerX509Certificate?.()?.raw;
+  const id = raw && raw.length > 0 ? certificateIdOf(raw) : undefined;
+  peerIds.set(socket, id);
+  return id;
 }
 
 export function resolveThing(

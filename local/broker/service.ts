@@ -53,6 +53,8 @@ import type { BrokerService, BrokerServiceOptions } from './types';
 
 /** AWS allows client ids up to 128 bytes; aedes only limits MQTT 3.1 ids by this. */
 const MAX_CLIENT_ID_LENGTH = 128;
+/** How long a client may take between its TLS handshake and its CONNECT. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 
 export async function createBrokerService(options: BrokerServiceOptions): Promise<BrokerService> {
   const log = options.logger.child('broker');
@@ -128,6 +130,8 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
   aedes = await Aedes.createBroker({
     persistence,
     maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
+    // A TLS client that sends no CONNECT is dropped after this (aedes's default is 30 s).
+    connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     preConnect: preConnectHook(),
     authenticate: authenticateHook(ctx),
     authorizePublish: authorizePublishHook(ctx, journalPublish),
@@ -140,8 +144,15 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
   watchPresence(broker, ctx);
   const stopRevocations = closeSessionsOfRevokedCertificates(ctx);
 
-  const listener = await listenTls({ host, port: options.port, tls: options.tls }, log, (socket) =>
-    broker.handle(socket),
+  const listener = await listenTls(
+    {
+      host,
+      port: options.port,
+      tls: options.tls,
+      ...(options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+    },
+    log,
+    (socket) => broker.handle(socket),
   );
   log.info(`MQTT over TLS listening on ${host}:${listener.port}`);
 

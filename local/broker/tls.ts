@@ -5,10 +5,15 @@
  * The handshake asks for a certificate and verifies it against the CA; the verdict is read
  * after the handshake (rather than with rejectUnauthorized) so the log can say why a client
  * was refused.
+ *
+ * Bytes that are not TLS, and a handshake not finished within 20 s, end the connection with
+ * one log line; a client that finishes its handshake has 20 s more to send its CONNECT (see
+ * service.ts). AWS IoT does not document these bounds.
  */
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { errorText, type LocalLogger } from '../common';
+import { peerCertificateId } from './identity';
 import type { BrokerTlsOptions } from './types';
 
 export interface TlsListener {
@@ -29,8 +34,16 @@ export function connectHandled(socket: tls.TLSSocket): void {
   connected.delete(socket);
 }
 
+/** How long a client may take over its TLS handshake (Node's default is 120 s). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 20_000;
+
 export async function listenTls(
-  options: { readonly host: string; readonly port: number; readonly tls: BrokerTlsOptions },
+  options: {
+    readonly host: string;
+    readonly port: number;
+    readonly tls: BrokerTlsOptions;
+    readonly handshakeTimeoutMs?: number;
+  },
   log: LocalLogger,
   onClient: (socket: tls.TLSSocket) => void,
 ): Promise<TlsListener> {
@@ -43,6 +56,9 @@ export async function listenTls(
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      // A client that opens a connection and stalls its handshake (or sends no TLS at all)
+      // holds a socket; it is dropped after this, with a tlsClientError logged below.
+      handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       // MQTT packets are small and often answer one another (PUBACK, then the next PUBLISH);
       // with Nagle's algorithm a second small write waits for the peer's delayed ACK, up to
       // 40 ms on Linux, for every such pair.
@@ -103,8 +119,7 @@ export async function listenTls(
 
 /** Why a TLS client is not accepted, in words, or undefined when its certificate is good. */
 function peerRefusal(socket: tls.TLSSocket): string | undefined {
-  const cert = socket.getPeerCertificate();
-  if (!cert?.raw || cert.raw.length === 0) return 'no client certificate';
+  if (peerCertificateId(socket) === undefined) return 'no client certificate';
   if (socket.authorized) return undefined;
   const code = String(socket.authorizationError ?? 'unknown error');
   if (/ISSUER|SIGNATURE|SELF_SIGNED|LEAF/.test(code))

@@ -90,6 +90,10 @@ export interface BrokerServiceOptions {
   readonly logger: LocalLogger;
   /** Journaled messages waiting for their services before PUBACKs are held; default 10,000. */
   readonly maxPendingMessages?: number;
+  /** A TLS handshake not finished within this is dropped; default 20 s. */
+  readonly handshakeTimeoutMs?: number;
+  /** A TLS connection whose MQTT CONNECT has not arrived within this is dropped; default 20 s. */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface ConnectedClient {

@@ -13,6 +13,11 @@
  * - Plain HTTP on loopback by default; no TLS, no virtual-host addressing, no per-service
  *   hostnames (clients must use an endpoint URL).
  * - Request bodies are limited to 10 MB (413 RequestEntityTooLarge); AWS limits vary by service.
+ *   A body announced larger than that is refused as soon as its headers arrive, and the rest of
+ *   it is read and thrown away, never kept.
+ * - Slow clients: headers must arrive within 20 s and the whole request within 120 s (408,
+ *   then the connection is closed), checked every second, so a client that trickles bytes
+ *   holds one socket for a bounded time and does not hold up other clients.
  * - Browsers: no CORS. A request that carries an Origin other than the gateway's own (a web
  *   page of another site) or a Host that is not a loopback name (DNS rebinding) is refused
  *   with 403, so a page in the user's browser cannot drive the local APIs. AWS SDKs and CLIs
@@ -33,6 +38,8 @@ import {
 import type { AwsProtocol, AwsRequest, GatewayService, GatewayServiceOptions, ServiceRoute } from './types';
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
@@ -115,13 +122,22 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = Number(req.headers['content-length'] ?? 0) > maxBody;
+    let refused = false;
+    /** Answers 413 at once; the rest of the body is read and dropped, so nothing more is kept. */
+    const refuseTooLarge = () => {
+      refused = true;
+      chunks.length = 0;
+      const awsReq = toAwsRequest(req, Buffer.alloc(0));
+      const message = `Request body exceeds the local gateway limit of ${maxBody} bytes`;
+      logger.warn(`refused ${awsReq.method} ${awsReq.rawPath}: ${message}`);
+      send(res, renderUnrouted(awsReq, requestEntityTooLarge(message), newRequestId()));
+    };
+    if (Number(req.headers['content-length'] ?? 0) > maxBody) refuseTooLarge();
     req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return; // keep draining so the client can read the refusal
+      if (refused) return; // keep draining so the client can read the refusal
       size += chunk.length;
       if (size > maxBody) {
-        tooLarge = true;
-        chunks.length = 0;
+        refuseTooLarge();
         return;
       }
       chunks.push(chunk);
@@ -130,14 +146,8 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
       logger.warn(`request stream error on ${req.method} ${req.url}: ${errorText(err)}`),
     );
     req.on('end', () => {
-      const awsReq = toAwsRequest(req, tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks));
-      if (tooLarge) {
-        const message = `Request body exceeds the local gateway limit of ${maxBody} bytes`;
-        logger.warn(`refused ${awsReq.method} ${awsReq.rawPath}: ${message}`);
-        const err = requestEntityTooLarge(message);
-        send(res, renderUnrouted(awsReq, err, newRequestId()));
-        return;
-      }
+      if (refused) return;
+      const awsReq = toAwsRequest(req, Buffer.concat(chunks));
       dispatch(awsReq, res).catch((err: unknown) => {
         logger.error(`dispatch failed for ${req.method} ${req.url}: ${errorText(err)}`);
         if (!res.headersSent) res.writeHead(500).end();
@@ -145,11 +155,31 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
     });
   }
 
-  const server = createServer(onRequest);
-  server.on('clientError', (err, socket) => {
-    logger.warn(`malformed HTTP request refused: ${errorText(err)}`);
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout: Math.max(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout),
+      // How often Node checks the two timeouts above (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    },
+    onRequest,
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const slow = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (slow) {
+      logger.warn(
+        `closed a connection whose request did not arrive in time (headers within ${headersTimeout} ms, the whole request within ${server.requestTimeout} ms)`,
+      );
+    } else {
+      logger.warn(`malformed HTTP request refused: ${errorText(err)}`);
+    }
+    const status = slow ? '408 Request Timeout' : '400 Bad Request';
+    // The socket is closed once the answer is written, whatever the client keeps sending.
     if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+        socket.destroy(),
+      );
     else socket.destroy();
   });
 

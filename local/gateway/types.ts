@@ -74,6 +74,10 @@ export interface GatewayServiceOptions {
   readonly logger: LocalLogger;
   /** Largest accepted request body; default 10 MB. */
   readonly maxBodyBytes?: number;
+  /** A client that has not sent all its headers within this gets 408 and is closed; default 20 s. */
+  readonly headersTimeoutMs?: number;
+  /** A client that has not sent its whole request within this gets 408 and is closed; default 120 s. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface GatewayService {

@@ -4,6 +4,7 @@ import {
   DEAD_LETTER_KIND,
   deadLetteredReadingCount,
   describeDeadLetter,
+  keptPayload,
   ruleName,
 } from '../../contracts';
 
@@ -34,6 +35,69 @@ describe('dead-letter accounting', () => {
 
   it('counts the readings inside a rule error payload', () => {
     expect(deadLetteredReadingCount(ruleError([{}, {}, {}]))).toBe(3);
+  });
+
+  it('counts a redriven ingest-rule output by the readings of the payload it carries in base64', () => {
+    const payload = Buffer.from(JSON.stringify({ v: 1, readings: [{ ts: 5 }, { ts: 9 }] }));
+    const body = JSON.stringify({
+      base64Payload: payload.toString('base64'),
+      building: 'hq',
+      zone: 'z',
+      thing: 't',
+    });
+    expect(describeDeadLetter(body)).toMatchObject({ origin: 'redrive', readings: 2, readingsAt: 9 });
+  });
+
+  it('counts no readings for a redriven ingest-rule output whose payload is not a reading message', () => {
+    for (const payload of [Buffer.from([0xff, 0x00]), Buffer.alloc(0), Buffer.from('"hello"')]) {
+      const body = JSON.stringify({
+        base64Payload: payload.toString('base64'),
+        building: 'hq',
+        zone: 'z',
+        thing: 't',
+      });
+      expect(describeDeadLetter(body)).toMatchObject({ origin: 'redrive', readings: 0 });
+    }
+  });
+
+  it('describes an INVALID_MESSAGE entry that keeps a binary payload in base64', () => {
+    const body = JSON.stringify({
+      kind: DEAD_LETTER_KIND,
+      code: 'INVALID_MESSAGE',
+      reason: 'payload: not JSON (binary, 2 bytes); expected a JSON object with readings',
+      thing: 't',
+      readings: [],
+      payload: '/wA=',
+      payloadEncoding: 'base64',
+      payloadBytes: 2,
+      at,
+    });
+    expect(describeDeadLetter(body)).toMatchObject({
+      origin: 'ingest',
+      reason: 'INVALID_MESSAGE: payload: not JSON (binary, 2 bytes); expected a JSON object with readings',
+      readings: 0,
+    });
+  });
+
+  it('groups malformed payloads of any size under one summary per kind', () => {
+    const entry = (reason: string) =>
+      JSON.stringify({ kind: DEAD_LETTER_KIND, code: 'INVALID_MESSAGE', reason, readings: [], at });
+    const summary = (reason: string) => describeDeadLetter(entry(reason)).summary;
+    expect(summary('payload: not JSON (binary, 12 bytes); expected a JSON object')).toBe(
+      summary('payload: not JSON (binary, 1 byte); expected a JSON object'),
+    );
+    expect(summary('payload: not JSON (binary, 12 bytes); expected a JSON object')).toMatch(
+      /^INVALID_MESSAGE: payload: not JSON \(binary\); expected/,
+    );
+    expect(summary("payload: not JSON (text, 5 bytes: Unexpected token 'h'); expected x")).toBe(
+      'INVALID_MESSAGE: payload: not JSON (text); expected x',
+    );
+    expect(summary('payload: empty (0 bytes); expected x')).toBe(
+      'INVALID_MESSAGE: payload: empty; expected x',
+    );
+    expect(summary('payload: JSON nested more than 32 levels deep (120000 bytes); a reading')).toBe(
+      'INVALID_MESSAGE: payload: JSON nested more than 32 levels deep; a reading',
+    );
   });
 
   it('counts a redriven ingest message by its readings', () => {
@@ -159,5 +223,35 @@ describe('when a dead letter is from', () => {
   it('leaves the date out when no reading carries one', () => {
     expect(describeDeadLetter(ingestEntry('x', [{}])).readingsAt).toBeUndefined();
     expect(describeDeadLetter('not json').readingsAt).toBeUndefined();
+  });
+});
+
+describe('keptPayload', () => {
+  it('keeps UTF-8 text as text, with its size', () => {
+    expect(keptPayload(Buffer.from('héllo'))).toEqual({
+      payload: 'héllo',
+      payloadEncoding: 'text',
+      payloadBytes: 6,
+    });
+  });
+
+  it('keeps bytes that are not text as base64', () => {
+    expect(keptPayload(Buffer.from([0xff, 0x00]))).toEqual({
+      payload: '/wA=',
+      payloadEncoding: 'base64',
+      payloadBytes: 2,
+    });
+  });
+
+  it('cuts both kinds to the limit and says so', () => {
+    expect(keptPayload(Buffer.from('x'.repeat(20)), 8)).toEqual({
+      payload: 'xxxxxxxx...[truncated]',
+      payloadEncoding: 'text',
+      payloadBytes: 20,
+      payloadTruncated: true,
+    });
+    const cut = keptPayload(Buffer.alloc(20, 0xff), 8);
+    expect(cut).toMatchObject({ payloadEncoding: 'base64', payloadBytes: 20, payloadTruncated: true });
+    expect(Buffer.from(cut.payload!, 'base64')).toEqual(Buffer.alloc(6, 0xff));
   });
 });

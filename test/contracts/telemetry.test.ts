@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkCommand,
+  MAX_PAYLOAD_DEPTH,
   parseReadingMessage,
+  parseTelemetryPayload,
   parseTelemetryTopic,
   telemetryTopic,
   telemetryTopicFilter,
@@ -99,5 +101,39 @@ describe('command shadow contract', () => {
   it('refuses a command for an actuator the device does not drive', () => {
     const check = checkCommand('heating', 'on', ['lighting']);
     expect(!check.ok && check.reason).toContain('does not drive heating');
+  });
+});
+
+describe('parseTelemetryPayload', () => {
+  it('gives the JSON object of a reading message', () => {
+    const parsed = parseTelemetryPayload(Buffer.from('{"v":1,"readings":[{"ts":1,"seq":1}]}'));
+    expect(parsed).toEqual({ ok: true, message: { v: 1, readings: [{ ts: 1, seq: 1 }] } });
+  });
+
+  it.each([
+    ['empty', Buffer.alloc(0), /^payload: empty \(0 bytes\)/],
+    ['binary', Buffer.from([0xff, 0xfe, 0x00]), /^payload: not JSON \(binary, 3 bytes\)/],
+    ['UTF-8 with control characters', Buffer.from('{\u0001}'), /^payload: not JSON \(binary, 3 bytes\)/],
+    ['text', Buffer.from('hello'), /^payload: not JSON \(text, 5 bytes: .+\)/],
+    ['a JSON string', Buffer.from('"hello"'), /^payload: a JSON string;/],
+    ['a JSON boolean', Buffer.from('true'), /^payload: a JSON boolean;/],
+    ['a JSON array', Buffer.from('[]'), /^payload: a JSON array;/],
+    [
+      'nested too deep',
+      Buffer.from(`{"a":${'['.repeat(MAX_PAYLOAD_DEPTH)}${']'.repeat(MAX_PAYLOAD_DEPTH)}}`),
+      /^payload: JSON nested more than 32 levels deep/,
+    ],
+  ])('refuses %s, saying what it is and what is expected', (_kind, payload, reason) => {
+    const parsed = parseTelemetryPayload(payload);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toMatch(reason);
+    expect(!parsed.ok && parsed.reason).toMatch(/expected a JSON object with readings/);
+  });
+
+  it('takes JSON nested exactly as deep as allowed', () => {
+    const depth = MAX_PAYLOAD_DEPTH - 1;
+    expect(parseTelemetryPayload(Buffer.from(`{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`)).ok).toBe(
+      true,
+    );
   });
 });

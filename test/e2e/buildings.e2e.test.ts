@@ -155,9 +155,9 @@ describe('two buildings in one account', () => {
   it("dead-letters a reading of another building that reached a building's ingest queue", async () => {
     const sqs = new SQSClient(localClientConfig(cloud.endpoints));
     try {
+      const published = { v: 1, readings: [{ ts: Date.now(), seq: 1, temperature: 21 }] };
       const misrouted = {
-        v: 1,
-        readings: [{ ts: Date.now(), seq: 1, temperature: 21 }],
+        base64Payload: Buffer.from(JSON.stringify(published)).toString('base64'),
         building: 'hq',
         zone: 'lobby',
         thing: 'hq-lobby-climate',

@@ -16,7 +16,13 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CONTROL_EVENT_KIND, describeDeadLetter, STACK_OUTPUT, TELEMETRY_VERSION } from '../../contracts';
+import {
+  CONTROL_EVENT_KIND,
+  describeDeadLetter,
+  publishedMessage,
+  STACK_OUTPUT,
+  TELEMETRY_VERSION,
+} from '../../contracts';
 import { connectDevice, disconnectAll } from '../helpers/mqtt-device';
 import { ACTUATOR, SENSOR } from './helpers/assembly';
 import { type Pipeline, printLogsOnFailure, startPipeline, storedReadings } from './helpers/pipeline';
@@ -91,16 +97,18 @@ describe('failing handlers', () => {
           await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle }));
         }
         const found = (out.Messages ?? []).find((m) => {
-          const body = JSON.parse(m.Body ?? '{}') as { thing?: string; readings?: Array<{ seq?: number }> };
-          return body.thing === SENSOR && body.readings?.some((r) => r.seq === 7);
+          const body = JSON.parse(m.Body ?? '{}') as { thing?: string };
+          const published = publishedMessage(body) as { readings?: Array<{ seq?: number }> } | undefined;
+          return body.thing === SENSOR && published?.readings?.some((r) => r.seq === 7);
         });
         expect(found, 'the ingest message in the dead-letter queue').toBeDefined();
         return found!;
       },
       { timeout: 100_000, interval: 100 },
     );
-    // the message is the ingest rule's output, as it sat on the ingest queue
+    // the message is the ingest rule's output, as it sat on the ingest queue: the payload in base64
     expect(JSON.parse(moved.Body!)).toMatchObject({
+      base64Payload: expect.any(String),
       building: 'hq',
       zone: 'lobby',
       thing: SENSOR,

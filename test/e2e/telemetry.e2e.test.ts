@@ -1,13 +1,15 @@
 /**
  * Telemetry through the deployed pipeline: device -> broker (mTLS, deployed IoT policy) ->
  * ingest rule -> ingest queue -> ingest function (bundled asset) -> Timestream, read back with
- * the Timestream Query API; invalid readings end in the dead-letter queue with their reason.
+ * the Timestream Query API; invalid readings, and payloads that are no reading message at all,
+ * end in the dead-letter queue with their reason.
  */
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type DeadLetterEntry,
   DeadLetterEntrySchema,
+  MAX_PAYLOAD_DEPTH,
   STACK_OUTPUT,
   TELEMETRY_VERSION,
 } from '../../contracts';
@@ -141,6 +143,70 @@ describe('telemetry through the deployed pipeline', () => {
       [100, 19.5],
       [102, 19.75],
     ]);
+  }, 90_000);
+
+  it('dead-letters every malformed payload a device publishes QoS 1, with its reason, and stores nothing', async () => {
+    const deep = `${'['.repeat(60_000)}${']'.repeat(60_000)}`;
+    const malformed: ReadonlyArray<{ payload: Buffer; reason: RegExp; kept: string; encoding: string }> = [
+      {
+        payload: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0xff, 0xfe, 0x80, 0x7f, 0x10]),
+        reason: /^payload: not JSON \(binary, 12 bytes\)/,
+        kept: '3q2+7wABAv/+gH8Q',
+        encoding: 'base64',
+      },
+      { payload: Buffer.alloc(0), reason: /^payload: empty/, kept: '', encoding: 'text' },
+      {
+        payload: Buffer.from('"hello"'),
+        reason: /^payload: a JSON string;/,
+        kept: '"hello"',
+        encoding: 'text',
+      },
+      { payload: Buffer.from('42'), reason: /^payload: a JSON number;/, kept: '42', encoding: 'text' },
+      { payload: Buffer.from('[7,8]'), reason: /^payload: a JSON array;/, kept: '[7,8]', encoding: 'text' },
+      {
+        payload: Buffer.from(deep),
+        reason: new RegExp(`^payload: JSON nested more than ${MAX_PAYLOAD_DEPTH} levels deep`),
+        kept: `${deep.slice(0, 64 * 1024)}...[truncated]`,
+        encoding: 'text',
+      },
+      {
+        payload: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]),
+        reason: /^payload: not JSON \(binary, 4 bytes\)/,
+        kept: 'e8MofQ==',
+        encoding: 'base64',
+      },
+      { payload: Buffer.from('{"v":1}'), reason: /^message: readings: /, kept: '{"v":1}', encoding: 'text' },
+    ];
+    const storedBefore = await storedReadings(pipeline, SENSOR).catch(() => []);
+    const device = await connectDevice({
+      port: pipeline.cloud.endpoints.mqttPort,
+      clientId: SENSOR,
+      ...pipeline.files(SENSOR),
+    });
+    const topic = pipeline.bundles[SENSOR]!.topics.telemetry;
+    // QoS 1 (the default): each publish resolves on its PUBACK.
+    for (const m of malformed) await device.publish(topic, m.payload);
+    await device.disconnect();
+
+    const { sqs } = pipeline.clients();
+    const entryOf = (entries: DeadLetterEntry[], m: (typeof malformed)[number]) =>
+      entries.find(
+        (e) => e.code === 'INVALID_MESSAGE' && e.payload === m.kept && e.payloadEncoding === m.encoding,
+      );
+    const entries = await deadLetters(
+      sqs,
+      pipeline.outputs[STACK_OUTPUT.deadLetterQueueUrl]!,
+      (gathered) => malformed.every((m) => entryOf(gathered, m) !== undefined),
+      60_000,
+    );
+    for (const m of malformed) {
+      const entry = entryOf(entries, m)!;
+      expect(entry).toMatchObject({ building: 'hq', zone: 'lobby', thing: SENSOR, readings: [] });
+      expect(entry.payloadBytes).toBe(m.payload.length);
+      expect(entry.reason).toMatch(m.reason);
+    }
+    expect(await storedReadings(pipeline, SENSOR).catch(() => [])).toEqual(storedBefore);
+    expect(pipeline.logLines('SQL evaluation failed')).toEqual([]);
   }, 90_000);
 
   /**

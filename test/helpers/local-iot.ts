@@ -52,7 +52,11 @@ export interface LocalIot {
 
 export async function startLocalIot(
   compile: PolicyCompiler = compilePolicies,
-  brokerOptions: { readonly maxPendingMessages?: number } = {},
+  brokerOptions: {
+    readonly maxPendingMessages?: number;
+    readonly handshakeTimeoutMs?: number;
+    readonly connectTimeoutMs?: number;
+  } = {},
 ): Promise<LocalIot> {
   const stateDir = mkdtempSync(join(tmpdir(), 'zonectl-iot-'));
   const logger = recordingLogger();

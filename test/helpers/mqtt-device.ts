@@ -17,7 +17,13 @@ export interface TestDevice {
   /** Resolves with the SDK's error name when the broker drops the connection. */
   readonly interrupted: Promise<string>;
   subscribe(filter: string, qos?: mqtt.QoS): Promise<void>;
-  publish(topic: string, payload: string | object, qos?: mqtt.QoS, retain?: boolean): Promise<void>;
+  /** Publishes a string or bytes as they are, any other value as JSON. */
+  publish(
+    topic: string,
+    payload: string | Uint8Array | object,
+    qos?: mqtt.QoS,
+    retain?: boolean,
+  ): Promise<void>;
   /** The first message on `topic` not handed out yet, waiting up to `timeoutMs` for one. */
   next(topic: string, timeoutMs?: number): Promise<Received>;
   disconnect(): Promise<void>;
@@ -85,7 +91,7 @@ export async function connectDevice(options: ConnectOptions): Promise<TestDevice
     async publish(topic, payload, qos = mqtt.QoS.AtLeastOnce, retain = false) {
       await connection.publish(
         topic,
-        typeof payload === 'string' ? payload : JSON.stringify(payload),
+        typeof payload === 'string' || payload instanceof Uint8Array ? payload : JSON.stringify(payload),
         qos,
         retain,
       );

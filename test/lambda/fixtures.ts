@@ -48,11 +48,18 @@ export interface BodyOptions {
   readonly readings: unknown[];
 }
 
-/** An ingest-rule output body. */
+/** An ingest-rule output body (IngestEnvelopeSchema) carrying the reading message `{v: 1, readings}`. */
 export function ingestBody({ thing = 'hq-t1', zone = 'z1', building = 'hq', readings }: BodyOptions): string {
+  return envelopeBody(Buffer.from(JSON.stringify({ v: 1, readings })), { thing, zone, building });
+}
+
+/** An ingest-rule output body for any published payload, as `encode(*, 'base64')` carries it. */
+export function envelopeBody(
+  payload: Uint8Array,
+  { thing = 'hq-t1', zone = 'z1', building = 'hq' }: Omit<BodyOptions, 'readings'> = {},
+): string {
   return JSON.stringify({
-    v: 1,
-    readings,
+    base64Payload: Buffer.from(payload).toString('base64'),
     building,
     zone,
     thing,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DeadLetterEntrySchema } from '../../contracts';
+import { DeadLetterEntrySchema, MAX_PAYLOAD_DEPTH } from '../../contracts';
 import {
   chunk,
   MAX_DEAD_LETTER_PAYLOAD_CHARS,
   parseIngestBody,
   planIngest,
 } from '../../lambda/ingest/ingest';
-import { ingestBody, reading, TS } from './fixtures';
+import { envelopeBody, ingestBody, reading, TS } from './fixtures';
 
 const msg = (id: string, body: string) => ({ id, body });
 
@@ -20,7 +20,18 @@ describe('parseIngestBody', () => {
   it('rejects a body that is not JSON', () => {
     const parsed = parseIngestBody('{"v":1,');
     expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.reason).toMatch(/not valid JSON/);
+    expect(!parsed.ok && parsed.reason).toMatch(
+      /the queue message is not the ingest rule's output .*: not JSON/,
+    );
+  });
+
+  it('refuses, without walking it, a queue message nested 60,000 deep, whole or in a field', () => {
+    const deep = `${'['.repeat(60_000)}${']'.repeat(60_000)}`;
+    for (const body of [deep, `{"building":${deep},"zone":"z1","thing":"hq-t1","base64Payload":""}`]) {
+      const parsed = parseIngestBody(body);
+      expect(parsed.ok).toBe(false);
+      expect(!parsed.ok && parsed.reason).toMatch(/not the ingest rule's output .*nested more than/);
+    }
   });
 
   it('rejects a message without the address the rule adds', () => {
@@ -29,15 +40,155 @@ describe('parseIngestBody', () => {
   });
 
   it('rejects a message with the wrong contract version', () => {
-    const body = JSON.parse(ingestBody({ readings: [reading(1)] }));
-    const parsed = parseIngestBody(JSON.stringify({ ...body, v: 2 }));
+    const parsed = parseIngestBody(
+      envelopeBody(Buffer.from(JSON.stringify({ v: 2, readings: [reading(1)] }))),
+    );
     expect(!parsed.ok && parsed.reason).toMatch(/contract version 1/);
+  });
+
+  it("reads the earlier rule's output (the message's fields beside the address) as before", () => {
+    const legacy = JSON.stringify({
+      v: 1,
+      readings: [reading(1)],
+      building: 'hq',
+      zone: 'z1',
+      thing: 'hq-t1',
+    });
+    const parsed = parseIngestBody(legacy);
+    expect(parsed).toMatchObject({ ok: true, building: 'hq', zone: 'z1', thing: 'hq-t1' });
+    expect(parsed.ok && parsed.valid.map((r) => r.seq)).toEqual([1]);
+  });
+
+  it('rejects a base64Payload that is not base64, naming the field', () => {
+    const body = JSON.stringify({ base64Payload: 'not base64!', building: 'hq', zone: 'z1', thing: 'hq-t1' });
+    expect(parseIngestBody(body)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/base64Payload/),
+    });
   });
 
   it('keeps the good readings of a message that also holds a bad one', () => {
     const parsed = parseIngestBody(ingestBody({ readings: [reading(1), { ts: TS, seq: 2 }, reading(3)] }));
     expect(parsed.ok && parsed.valid.map((r) => r.seq)).toEqual([1, 3]);
     expect(parsed.ok && parsed.invalid).toHaveLength(1);
+  });
+});
+
+/**
+ * Payloads a broken or hostile device publishes on its telemetry topic. Each must reach the
+ * dead-letter queue as INVALID_MESSAGE with what is wrong and the payload as published.
+ */
+const DEEP = `${'['.repeat(60_000)}${']'.repeat(60_000)}`;
+const MALFORMED: ReadonlyArray<{
+  kind: string;
+  payload: Buffer;
+  reason: RegExp;
+  kept: { payload: string; payloadEncoding: 'text' | 'base64' };
+}> = [
+  {
+    kind: 'binary bytes',
+    payload: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0xff, 0xfe, 0x80, 0x7f, 0x10]),
+    reason: /^payload: not JSON \(binary, 12 bytes\); expected a JSON object with readings/,
+    kept: { payload: '3q2+7wABAv/+gH8Q', payloadEncoding: 'base64' },
+  },
+  {
+    kind: 'an empty payload',
+    payload: Buffer.alloc(0),
+    reason: /^payload: empty \(0 bytes\); expected a JSON object with readings/,
+    kept: { payload: '', payloadEncoding: 'text' },
+  },
+  {
+    kind: 'a JSON string',
+    payload: Buffer.from('"hello"'),
+    reason: /^payload: a JSON string; expected a JSON object with readings/,
+    kept: { payload: '"hello"', payloadEncoding: 'text' },
+  },
+  {
+    kind: 'a JSON number',
+    payload: Buffer.from('42'),
+    reason: /^payload: a JSON number; expected a JSON object/,
+    kept: { payload: '42', payloadEncoding: 'text' },
+  },
+  {
+    kind: 'a JSON array',
+    payload: Buffer.from('[{"ts":1,"seq":1}]'),
+    reason: /^payload: a JSON array; expected a JSON object/,
+    kept: { payload: '[{"ts":1,"seq":1}]', payloadEncoding: 'text' },
+  },
+  {
+    kind: 'JSON null',
+    payload: Buffer.from('null'),
+    reason: /^payload: JSON null; expected a JSON object/,
+    kept: { payload: 'null', payloadEncoding: 'text' },
+  },
+  {
+    kind: '60,000 nested arrays',
+    payload: Buffer.from(DEEP),
+    reason: new RegExp(`^payload: JSON nested more than ${MAX_PAYLOAD_DEPTH} levels deep \\(120000 bytes\\)`),
+    kept: {
+      payload: `${DEEP.slice(0, MAX_DEAD_LETTER_PAYLOAD_CHARS)}...[truncated]`,
+      payloadEncoding: 'text',
+    },
+  },
+  {
+    kind: 'invalid UTF-8',
+    payload: Buffer.from([0x7b, 0x22, 0x76, 0x22, 0x3a, 0xc3, 0x28, 0x7d]),
+    reason: /^payload: not JSON \(binary, 8 bytes\)/,
+    kept: { payload: 'eyJ2IjrDKH0=', payloadEncoding: 'base64' },
+  },
+  {
+    kind: 'text that is not JSON',
+    payload: Buffer.from('temperature=21.5'),
+    reason: /^payload: not JSON \(text, 16 bytes: .+\); expected a JSON object/,
+    kept: { payload: 'temperature=21.5', payloadEncoding: 'text' },
+  },
+  {
+    kind: 'a JSON object without readings',
+    payload: Buffer.from('{"v":1,"temperature":21.5}'),
+    reason: /^message: readings: got nothing \(field missing\)/,
+    kept: { payload: '{"v":1,"temperature":21.5}', payloadEncoding: 'text' },
+  },
+];
+
+describe('malformed payloads', () => {
+  for (const m of MALFORMED) {
+    it(`dead-letters ${m.kind} as INVALID_MESSAGE with the reason and the payload as published`, () => {
+      const plan = planIngest([msg('a', envelopeBody(m.payload))], TS, 'hq');
+      expect(plan.records).toEqual([]);
+      expect(plan.deadLetters).toHaveLength(1);
+      const entry = DeadLetterEntrySchema.parse(plan.deadLetters[0]!.entry);
+      expect(entry).toMatchObject({
+        code: 'INVALID_MESSAGE',
+        building: 'hq',
+        zone: 'z1',
+        thing: 'hq-t1',
+        readings: [],
+        payloadBytes: m.payload.length,
+        ...m.kept,
+      });
+      expect(entry.reason).toMatch(m.reason);
+    });
+  }
+
+  it('keeps a long binary payload as base64 that decodes to its first bytes, marked as cut', () => {
+    const payload = Buffer.alloc(128 * 1024, 0xff);
+    const entry = planIngest([msg('a', envelopeBody(payload))], TS).deadLetters[0]!.entry;
+    expect(entry).toMatchObject({
+      payloadEncoding: 'base64',
+      payloadBytes: payload.length,
+      payloadTruncated: true,
+    });
+    const kept = Buffer.from(entry.payload!, 'base64');
+    expect(kept.length).toBeGreaterThan(40_000);
+    expect(payload.subarray(0, kept.length).equals(kept)).toBe(true);
+    expect(JSON.stringify(entry).length).toBeLessThan(MAX_DEAD_LETTER_PAYLOAD_CHARS + 1024);
+  });
+
+  it('keeps text with control characters as base64, so its entry cannot grow by escaping', () => {
+    const payload = Buffer.alloc(MAX_DEAD_LETTER_PAYLOAD_CHARS, 0x01);
+    const entry = planIngest([msg('a', envelopeBody(payload))], TS).deadLetters[0]!.entry;
+    expect(entry.payloadEncoding).toBe('base64');
+    expect(JSON.stringify(entry).length).toBeLessThan(MAX_DEAD_LETTER_PAYLOAD_CHARS + 1024);
   });
 });
 
@@ -132,10 +283,7 @@ describe('planIngest', () => {
   });
 
   it('names the address of a bad message when its body carries one', () => {
-    const plan = planIngest(
-      [msg('a', JSON.stringify({ building: 'hq', zone: 'z1', thing: 'hq-t1', v: 9 }))],
-      TS,
-    );
+    const plan = planIngest([msg('a', envelopeBody(Buffer.from('{"v":9}')))], TS);
     expect(plan.deadLetters[0]?.entry).toMatchObject({ building: 'hq', zone: 'z1', thing: 'hq-t1' });
   });
 

@@ -4,7 +4,9 @@
  * then evaluate it per message.
  *
  * LIMITATIONS versus AWS: only SQL version 2016-03-23 runs; 2015-10-08 (AWS's default when
- * awsIotSqlVersion is omitted) and beta are refused. Numbers are double precision. See the
+ * awsIotSqlVersion is omitted) and beta are refused. Numbers are double precision. A payload
+ * nested so deeply that the statement's output cannot be built (tens of thousands of levels
+ * selected whole) fails the evaluation; AWS documents no nesting limit for payloads. See the
  * headers of parser.ts, evaluator.ts and functions.ts for the rest.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,6 +23,7 @@ import {
   runAsync,
   runSync,
   type Scope,
+  SqlEvaluationError,
   whereMatches,
 } from './evaluator';
 import type { FunctionContext } from './functions';
@@ -103,8 +106,9 @@ export function compileRule(sql: string, version: string = DEFAULT_AWS_SQL_VERSI
     variableNames: variables,
     callsExternal: queryCallsExternal(query),
     matchesTopic: (topic) => topicFilter !== undefined && topicMatches(topicFilter, topic),
-    evaluate: (message, ctx) => runSync(evaluateQuery(query, message, ctx)),
-    evaluateAsync: (message, ctx) => runAsync(evaluateQuery(query, message, ctx), externalCaller(ctx)),
+    evaluate: (message, ctx) => boundedDepth(() => runSync(evaluateQuery(query, message, ctx))),
+    evaluateAsync: (message, ctx) =>
+      boundedDepth(() => runAsync(evaluateQuery(query, message, ctx), externalCaller(ctx))),
   };
 }
 
@@ -127,6 +131,29 @@ function parseStatement(sql: string, variables: Set<string>) {
   }
   if (nestingDepth(query, MAX_SYNTAX_DEPTH) > MAX_SYNTAX_DEPTH) throw tooDeep();
   return query;
+}
+
+/**
+ * Runs an evaluation whose values may be nested too deeply for the recursive steps (copying the
+ * SELECT output, serializing it): a stack overflow becomes a SqlEvaluationError naming the
+ * cause, so the rule runs no action and says why, as for any evaluation error.
+ */
+function boundedDepth<T>(run: () => T): T {
+  const tooDeep = () =>
+    new SqlEvaluationError(
+      'the payload, or a value the statement selects from it, is nested too deeply to evaluate (not emulated)',
+    );
+  try {
+    const result = run();
+    if (result instanceof Promise) {
+      return result.catch((err: unknown) => {
+        throw isStackOverflow(err) ? tooDeep() : err;
+      }) as T;
+    }
+    return result;
+  } catch (err) {
+    throw isStackOverflow(err) ? tooDeep() : err;
+  }
 }
 
 function externalCaller(ctx: EvaluationContext): (call: ExternalCall) => Promise<unknown> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectPacket, publishPacket, remainingLength } from '../../../bench/chaos/raw-mqtt';
 import { COMMAND_SHADOW_NAME, shadowTopicPrefix, telemetryTopic } from '../../../contracts';
 import { createCaService } from '../../../local/ca';
 import { silentLogger } from '../../../local/common/log';
@@ -24,33 +25,6 @@ const attrs = (a: { building: string; zone: string }) => ({
   kind: 'sensor',
 });
 const ARN = 'arn:aws:iot:us-east-1:000000000000';
-
-/** MQTT's variable-length "remaining length". */
-function remainingLength(n: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    bytes.push(b);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
-const mqttString = (b: Buffer) => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-/** A raw MQTT 3.1.1 CONNECT (clean session, keep-alive 60 s). */
-function connectPacket(clientId: string): Buffer {
-  const body = Buffer.concat([
-    mqttString(Buffer.from('MQTT')),
-    Buffer.from([4, 2, 0, 60]),
-    mqttString(Buffer.from(clientId)),
-  ]);
-  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
-}
-/** A raw QoS 0 PUBLISH whose topic is the given bytes, valid UTF-8 or not. */
-function publishPacket(topic: Buffer, payload: string): Buffer {
-  const body = Buffer.concat([mqttString(topic), Buffer.from(payload)]);
-  return Buffer.concat([Buffer.from([0x30]), remainingLength(body.length), body]);
-}
 
 describe('broker: refusals', () => {
   let env: LocalIot;
@@ -237,7 +211,10 @@ describe('broker: refusals', () => {
     const app = await env.issueDevice('app', { policy: allowAllPolicy });
     void rawTls(
       { cert: app.certPem, key: app.keyPem },
-      Buffer.concat([connectPacket('app'), publishPacket(Buffer.from([0x61, 0x2f, 0xff, 0xfe, 0x62]), 'x')]),
+      Buffer.concat([
+        connectPacket('app'),
+        publishPacket(Buffer.from([0x61, 0x2f, 0xff, 0xfe, 0x62]), 'x', 0),
+      ]),
     );
     await expect.poll(() => env.logLines('denied iot:Publish', 'not valid UTF-8').length, POLL).toBe(1);
   });

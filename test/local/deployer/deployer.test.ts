@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { silentLogger } from '../../../local/common/log';
 import type { CfnTemplate, StackArtifact } from '../../../local/deployer/assembly';
@@ -46,6 +46,17 @@ const template: CfnTemplate = {
   Outputs: { QueueArn: { Value: { 'Fn::GetAtt': ['Queue', 'Arn'] } } },
 };
 
+const dirs: string[] = [];
+/** A fresh state dir, removed after the tests. */
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deploy-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 describe('local deployer', () => {
   it('orders resources after what they reference', () => {
     const order = deploymentOrder(template);
@@ -63,7 +74,7 @@ describe('local deployer', () => {
   });
 
   it('creates resources with resolved properties, reports unknown types as not emulated, and resolves outputs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'deploy-'));
+    const dir = tempDir();
     const r = recorder();
     const result = await deployStacks([stack(template)], {
       stateDir: dir,
@@ -85,7 +96,7 @@ describe('local deployer', () => {
   });
 
   it('reports unchanged and updated resources on redeploy and removes what left the template', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'deploy-'));
+    const dir = tempDir();
     const r = recorder();
     const options = {
       stateDir: dir,
@@ -117,7 +128,7 @@ describe('local deployer', () => {
     };
     await expect(
       deployStacks([stack({ Resources: { Fn: { Type: 'AWS::Lambda::Function' } } })], {
-        stateDir: mkdtempSync(join(tmpdir(), 'deploy-')),
+        stateDir: tempDir(),
         identity: DEFAULT_IDENTITY,
         logger: silentLogger,
         providers: { 'AWS::Lambda::Function': failing },

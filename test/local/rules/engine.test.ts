@@ -73,7 +73,7 @@ describe('rules engine', () => {
     await engine.drain();
     expect(targets.sqs).toHaveLength(1);
     expect(JSON.parse(targets.sqs[0]!.body)).toEqual({
-      ...reading,
+      base64Payload: Buffer.from(JSON.stringify(reading)).toString('base64'),
       ...address,
       clientId: 'sensor-07',
       receivedAt: 1_000,
@@ -219,6 +219,36 @@ describe('rules engine', () => {
     await engine.drain();
     expect(targets.sqs).toEqual([]);
     expect(logger.lines.some((l) => l.includes('SQL evaluation failed'))).toBe(true);
+  });
+
+  it('sends every malformed telemetry payload to the ingest queue and none to the controller, without errors', async () => {
+    engine.putRule(ruleName('hq', 'ingest'), {
+      ...INGEST_RULE,
+      actions: [{ sqs: { queueUrl: QUEUE } }],
+      errorAction: { sqs: { queueUrl: DLQ } },
+    });
+    engine.putRule(ruleName('hq', 'control'), {
+      ...CONTROL_RULE,
+      actions: [{ lambda: { functionArn: FN_ARN } }],
+      errorAction: { sqs: { queueUrl: DLQ } },
+    });
+    const payloads = [
+      Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff]),
+      Buffer.alloc(0),
+      Buffer.from('"hello"'),
+      Buffer.from('42'),
+      Buffer.from('[1,2]'),
+      Buffer.from(`${'['.repeat(60_000)}${']'.repeat(60_000)}`),
+      Buffer.from([0x7b, 0xc3, 0x28, 0x7d]),
+      Buffer.from('{"v":1}'),
+    ];
+    for (const p of payloads) await bus.fromDevice(topic, p);
+    await engine.drain();
+    await Promise.all(bus.handled);
+    expect(targets.sqs.map((m) => m.queueUrl)).toEqual(payloads.map(() => QUEUE));
+    expect(targets.sqs.map((m) => Buffer.from(JSON.parse(m.body).base64Payload, 'base64'))).toEqual(payloads);
+    expect(targets.lambda).toEqual([]);
+    expect(logger.lines.filter((l) => /WARN|ERROR|failed/i.test(l))).toEqual([]);
   });
 
   it('runs only the named rule for Basic Ingest, with topic() after the prefix', async () => {
