@@ -25,7 +25,7 @@
  * 500 connections are opened 50 at a time; the local registry has no RegisterCertificate, so
  * the expired certificate is refused unregistered (the broker's tests register one).
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ import {
   STACK_OUTPUT,
   shadowTopicPrefix,
 } from '../../contracts';
-import { setUpPipeline } from '../../demo/setup';
+
 import { type DeviceBundle, loadBundle } from '../../device/bundle';
 import { createCaService } from '../../local/ca';
 import { silentLogger } from '../../local/common/log';
@@ -70,6 +70,7 @@ import {
   remainingLength,
   subscribePacket,
 } from './raw-mqtt';
+import { deployTemplate } from './world';
 
 export type Outcome = 'clear error' | 'served' | 'unclear' | 'crash' | 'hang' | 'allowed';
 
@@ -112,26 +113,12 @@ interface World {
 
 let template: Promise<Omit<World, 'root' | 'stateDir'> & { readonly cache: string }> | undefined;
 
-/** Deploys the project's stack once into a cache dir of its own and copies its stopped state. */
+/** Deploys the project's stack once per process (chaos/world.ts) and copies its stopped state. */
 async function prepareWorld(repoRoot: string): Promise<World> {
   template ??= (async () => {
-    const cache = join(tmpdir(), 'zonectl-abuse-cache');
-    rmSync(join(cache, 'local'), { recursive: true, force: true });
-    mkdirSync(cache, { recursive: true });
-    const { cloud, deployed } = await setUpPipeline(
-      {
-        repoRoot,
-        configPath: join(repoRoot, 'building.json'),
-        stateDir: cache,
-        mqttPort: 0,
-        apiPort: 0,
-        logger: silentLogger,
-      },
-      () => {},
-    );
-    await cloud.close();
+    const { stateDir, deployed } = await deployTemplate(repoRoot, join(repoRoot, 'building.json'));
     return {
-      cache,
+      cache: stateDir,
       a: loadBundle(join(deployed.devicesDir, SENSOR_A, BUNDLE_FILE)),
       b: loadBundle(join(deployed.devicesDir, SENSOR_B, BUNDLE_FILE)),
       database: String(deployed.outputs[STACK_OUTPUT.timestreamDatabase] ?? ''),
@@ -142,7 +129,7 @@ async function prepareWorld(repoRoot: string): Promise<World> {
   const t = await template;
   const root = mkdtempSync(join(tmpdir(), 'zonectl-abuse-'));
   const stateDir = join(root, 'state');
-  cpSync(join(t.cache, 'local'), stateDir, { recursive: true });
+  cpSync(t.cache, stateDir, { recursive: true });
   return { ...t, root, stateDir };
 }
 

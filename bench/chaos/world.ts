@@ -1,15 +1,21 @@
 /**
  * The world a fault case runs in: the project's own stack deployed into a local cloud whose
  * state dir is ready to start in a child process, plus one sensor's device bundle. Preparing it
- * runs the demo's steps (onboard, synthesize, start, deploy, finish onboarding) once per session
- * in a cache dir, then stops that cloud; every case copies the stopped state dir, so each starts
- * from the same deployed stack and none sees another's data.
+ * runs the demo's steps (onboard, synthesize, start, deploy, finish onboarding) once per process,
+ * then stops that cloud; every case copies the stopped state dir, so each starts from the same
+ * deployed stack and none sees another's data.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE_FILE, buildingStackName, STACK_OUTPUT, STACK_OUTPUTS_FILE } from '../../contracts';
-import { setUpPipeline } from '../../demo/setup';
+import {
+  BUNDLE_FILE,
+  type BuildingConfig,
+  buildingStackName,
+  STACK_OUTPUT,
+  STACK_OUTPUTS_FILE,
+} from '../../contracts';
+import { type Deployed, setUpPipeline } from '../../demo/setup';
 import { type DeviceBundle, loadBundle } from '../../device/bundle';
 import { silentLogger } from '../../local/common/log';
 
@@ -33,34 +39,69 @@ export interface ChaosWorld extends ChaosTemplate {
   remove(): void;
 }
 
-let prepared: Promise<ChaosTemplate> | undefined;
+/** The project's stack deployed into a local cloud, stopped: its state dir is ready to copy. */
+export interface DeployedTemplate {
+  /** The stopped cloud's state dir; copy it, never run it. */
+  readonly stateDir: string;
+  readonly deployed: Deployed;
+  readonly config: BuildingConfig;
+}
 
 /**
- * Deploys the stack once per process (synthesis is cached across runs under the OS temp dir,
- * keyed by the synth inputs) and returns the stopped state.
+ * Deploys the stack (the demo's steps: onboard, synthesize, start, deploy, finish onboarding)
+ * into a dir of this process's own, removed when the process exits, and stops the cloud. Not a
+ * dir shared between processes: test files run in parallel, and two runs at once would remove
+ * or overwrite each other's deployment. The synthesis is cached across processes by the demo.
  */
+export async function deployTemplate(repoRoot: string, configPath: string): Promise<DeployedTemplate> {
+  removeTemplatesOfEndedProcesses();
+  const dir = mkdtempSync(join(tmpdir(), `${TEMPLATE_PREFIX}${process.pid}-`));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const { cloud, deployed, config } = await setUpPipeline(
+    { repoRoot, configPath, stateDir: dir, mqttPort: 0, apiPort: 0, logger: silentLogger },
+    () => {},
+  );
+  await cloud.close();
+  return { stateDir: join(dir, 'local'), deployed, config };
+}
+
+const TEMPLATE_PREFIX = 'zonectl-chaos-template-';
+
+/** Template dirs whose process ended without its exit handler (a test worker is killed, not exited). */
+function removeTemplatesOfEndedProcesses(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(TEMPLATE_PREFIX)) continue;
+    const pid = Number(name.slice(TEMPLATE_PREFIX.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+let prepared: Promise<ChaosTemplate> | undefined;
+
+/** Deploys the stack once per process (deployTemplate) and returns what the fault cases need. */
 export function chaosTemplate(
   repoRoot: string,
   configPath = join(repoRoot, 'building.json'),
 ): Promise<ChaosTemplate> {
   prepared ??= (async () => {
-    const cache = join(tmpdir(), 'zonectl-chaos-cache');
-    // Keys, CSRs and the synthesized assembly are reused; the cloud is deployed afresh.
-    rmSync(join(cache, 'local'), { recursive: true, force: true });
-    mkdirSync(cache, { recursive: true });
-    const pipeline = await setUpPipeline(
-      { repoRoot, configPath, stateDir: cache, mqttPort: 0, apiPort: 0, logger: silentLogger },
-      () => {},
-    );
-    const { cloud, deployed, config } = pipeline;
-    await cloud.close();
-    const outputs = JSON.parse(readFileSync(join(cache, 'local', STACK_OUTPUTS_FILE), 'utf8')) as Record<
+    const { stateDir, deployed, config } = await deployTemplate(repoRoot, configPath);
+    const outputs = JSON.parse(readFileSync(join(stateDir, STACK_OUTPUTS_FILE), 'utf8')) as Record<
       string,
       Record<string, string>
     >;
     const ingestUrl = outputs[buildingStackName(config.buildingId)]?.[STACK_OUTPUT.ingestQueueUrl] ?? '';
     return {
-      stateDir: join(cache, 'local'),
+      stateDir,
       bundle: loadBundle(join(deployed.devicesDir, CHAOS_SENSOR, BUNDLE_FILE)),
       // The chaos bench runs the Timestream engine (the default building).
       database: String(deployed.outputs[STACK_OUTPUT.timestreamDatabase] ?? ''),
