@@ -147,6 +147,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
   };
 
+  let lambdaNeverStarts: () => void = () => {};
   try {
     const ca = await createCaService({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
     closers.push(() => ca.close());
@@ -199,9 +200,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // Restored event source mappings invoke through the Lambda service, created next; a batch
     // they receive before it runs waits for it.
     let lambdaStarted: (lambda: LambdaService) => void = () => {};
-    const lambdaReady = new Promise<LambdaService>((resolve) => {
+    const lambdaReady = new Promise<LambdaService>((resolve, reject) => {
       lambdaStarted = resolve;
+      // A start that fails before Lambda runs ends the waiting batches, so stopping does not
+      // wait for them forever; their messages stay in the queue.
+      lambdaNeverStarts = () => reject(new Error('the local cloud did not start'));
     });
+    lambdaReady.catch(() => {});
     const sqs = await createSqsService({
       dir: join(stateDir, 'sqs'),
       identity,
@@ -411,6 +416,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     gateway.addRoute(createAdminRoute((dir) => cloud.deploy(dir)));
     return cloud;
   } catch (err) {
+    lambdaNeverStarts();
     await closeAll();
     throw err;
   }

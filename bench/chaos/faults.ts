@@ -4,8 +4,20 @@
  * again. Each case runs the cloud in a child process on its own copy of the deployed stack.
  */
 
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  cpSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { localClientConfig } from '../../contracts';
 import { type ChildCloud, startChildCloud } from './child-cloud';
 import { type Books, countBooks, startPublisher } from './ledger';
 import { CHAOS_SENSOR, type ChaosWorld, chaosWorld } from './world';
@@ -90,5 +102,178 @@ export async function killMidBurst(o: KillOptions): Promise<KillOutcome> {
     // A run that lost readings keeps its state dir and both logs for the post-mortem.
     if (keep || process.env.ZONECTL_CHAOS_KEEP) console.error(`kept ${world.root}`);
     else world.remove();
+  }
+}
+
+export interface FullDiskOptions {
+  readonly repoRoot: string;
+  /** Size of the tmpfs the state dir lives on; default 32 MB. */
+  readonly sizeMb?: number;
+  /** QoS 1 publishes waiting for PUBACK at once. */
+  readonly inFlight?: number;
+  /** How long the disk stays full once publishes stopped being acknowledged; default 5 s. */
+  readonly holdMs?: number;
+  readonly settleTimeoutMs?: number;
+}
+
+export type FullDiskOutcome =
+  | { readonly skipped: string }
+  | (Books & {
+      readonly skipped?: undefined;
+      /** Readings acknowledged before the disk was filled. */
+      readonly ackedBeforeFull: number;
+      /** Readings acknowledged while the disk was full (journaled before it filled up). */
+      readonly ackedWhileFull: number;
+      /** Whether the process was running and its API answered while the disk was full. */
+      readonly aliveWhileFull: boolean;
+      readonly apiAnsweredWhileFull: boolean;
+      /** Whether publishes were acknowledged again once the filler was removed. */
+      readonly resumed: boolean;
+      /** Acknowledged readings not yet stored nor dead-lettered before the restart (in the queue). */
+      readonly lostBeforeRestart: number;
+      /** What the cloud logged about the full disk (first line). */
+      readonly fullNote: string;
+      readonly settleSeconds: number;
+    });
+
+/** Fills the file system of `dir` with one file, until it refuses; returns the file. */
+function fillUp(dir: string): string {
+  const filler = join(dir, 'filler');
+  const fd = openSync(filler, 'w');
+  const chunk = Buffer.alloc(256 * 1024, 1);
+  try {
+    for (;;) {
+      let written: number;
+      try {
+        written = writeSync(fd, chunk);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
+        throw err;
+      }
+      if (written < chunk.length) {
+        // the last partial write: take the rest byte by byte is not needed, the next write fails
+      }
+    }
+    // Small leftovers: write what still fits.
+    const small = Buffer.alloc(4096, 1);
+    for (;;) {
+      try {
+        writeSync(fd, small);
+      } catch {
+        break;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return filler;
+}
+
+/**
+ * A full disk (issue 13): the state dir on a small tmpfs, readings published at QoS 1, then the
+ * file system filled up with one file. Publishes must be held without PUBACK (never acknowledged
+ * and lost), the cloud must stay up and answer its API, and once the file is removed the held
+ * work completes: every acknowledged reading is stored or dead-lettered. Needs root to mount a
+ * tmpfs; the outcome says why when it cannot.
+ */
+export async function fullDisk(o: FullDiskOptions): Promise<FullDiskOutcome> {
+  if (process.platform !== 'linux') return { skipped: 'a tmpfs mount needs Linux' };
+  if (process.getuid?.() !== 0)
+    return { skipped: 'mounting a tmpfs needs root (the test runs as a normal user)' };
+  const world = await chaosWorld(o.repoRoot, 'full-disk');
+  const mount = join(world.root, 'tmpfs');
+  mkdirSync(mount, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${o.sizeMb ?? 32}m`, 'tmpfs', mount], {
+      stdio: 'pipe',
+    });
+  } catch (err) {
+    world.remove();
+    const why = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim();
+    return { skipped: `mount -t tmpfs was refused: ${why}` };
+  }
+  const stateDir = join(mount, 'state');
+  let cloud: ChildCloud | undefined;
+  let keep = false;
+  try {
+    cpSync(world.stateDir, stateDir, { recursive: true });
+    cloud = await startChildCloud({ repoRoot: o.repoRoot, stateDir });
+    const publisher = await startPublisher({
+      bundle: world.bundle,
+      endpoints: cloud.endpoints,
+      inFlight: o.inFlight ?? 20,
+      firstSeq: 1,
+    });
+    await publisher.ackedAtLeast(100);
+    const filler = fillUp(mount);
+    const ackedBeforeFull = publisher.acked.size;
+    // Wait until publishes stop being acknowledged (the journal refuses), at most 20 s.
+    let last = publisher.acked.size;
+    let quietSince = Date.now();
+    const fullSince = Date.now();
+    while (Date.now() - quietSince < 3000 && Date.now() - fullSince < 20_000) {
+      await sleep(250);
+      if (publisher.acked.size !== last) {
+        last = publisher.acked.size;
+        quietSince = Date.now();
+      }
+    }
+    await sleep(o.holdMs ?? 5000);
+    const ackedWhileFull = publisher.acked.size - ackedBeforeFull;
+    const aliveWhileFull = cloud.alive();
+    const sqs = new SQSClient({ ...localClientConfig(cloud.endpoints), maxAttempts: 1 });
+    const apiAnsweredWhileFull = await sqs
+      .send(new ListQueuesCommand({}))
+      .then((r) => (r.QueueUrls ?? []).length > 0)
+      .catch(() => false);
+    sqs.destroy();
+    rmSync(filler);
+    const resumedAt = publisher.acked.size;
+    const resumed = await Promise.race([
+      publisher.ackedAtLeast(resumedAt + 50).then(() => true),
+      sleep(20_000).then(() => false),
+    ]);
+    await publisher.stop();
+    const acked = new Set(publisher.acked);
+    let books = await settle({ ...world, stateDir }, cloud, acked, o.settleTimeoutMs ?? 20_000);
+    // Readings whose ingest failed while the disk was full wait in the ingest queue for their
+    // visibility timeout (minutes); a restart makes them visible at once, so the books close
+    // within the test's time.
+    const lostBeforeRestart = books.lost;
+    writeFileSync(join(world.root, 'full-disk-first.log'), cloud.output());
+    if (books.lost > 0) {
+      await cloud.stop('SIGTERM');
+      writeFileSync(join(world.root, 'full-disk-first.log'), cloud.output());
+      cloud = await startChildCloud({ repoRoot: o.repoRoot, stateDir });
+      books = await settle({ ...world, stateDir }, cloud, acked, o.settleTimeoutMs ?? 20_000);
+    }
+    const fullNote =
+      readFileSync(join(world.root, 'full-disk-first.log'), 'utf8')
+        .split('\n')
+        .find((l) => /ENOSPC|no space left/i.test(l)) ?? '';
+    if (books.lost > 0 || !resumed) keep = true;
+    return {
+      ...books,
+      ackedBeforeFull,
+      ackedWhileFull,
+      aliveWhileFull,
+      apiAnsweredWhileFull,
+      resumed,
+      lostBeforeRestart,
+      fullNote: fullNote.slice(0, 300),
+    };
+  } finally {
+    await cloud?.stop('SIGTERM');
+    if (cloud) writeFileSync(join(world.root, 'full-disk.log'), cloud.output());
+    if (keep || process.env.ZONECTL_CHAOS_KEEP) {
+      cpSync(stateDir, join(world.root, 'state-after'), { recursive: true });
+      console.error(`kept ${world.root}`);
+    }
+    try {
+      execFileSync('umount', [mount], { stdio: 'pipe' });
+    } catch (err) {
+      console.error(`umount ${mount}: ${(err as Error).message}`);
+    }
+    if (!keep && !process.env.ZONECTL_CHAOS_KEEP) world.remove();
   }
 }

@@ -7,6 +7,7 @@
  *   npm run chaos                         3 runs each of SIGKILL and SIGTERM
  *   npm run chaos -- --runs 5 --after 1000
  *   npm run chaos -- --abuse              the abuse suite and MQTT security matrix (./abuse)
+ *   npm run chaos -- --full-disk          only the full-disk row (state dir on a filled tmpfs)
  *
  * Exits 1 if any run lost an acknowledged reading or failed. Only localhost traffic.
  */
@@ -14,7 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abuseMain } from './abuse';
-import { type KillOutcome, killMidBurst } from './faults';
+import { fullDisk, type KillOutcome, killMidBurst } from './faults';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -31,7 +32,9 @@ function option(args: readonly string[], name: string, fallback: number): number
 
 async function main(args: readonly string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.log('usage: npm run chaos -- [--runs N (3)] [--after ACKS (500)] [--in-flight N (20)] | --abuse');
+    console.log(
+      'usage: npm run chaos -- [--runs N (3)] [--after ACKS (500)] [--in-flight N (20)] [--full-disk] | --abuse',
+    );
     return;
   }
   if (args.includes('--abuse')) return abuseMain(repoRoot);
@@ -46,7 +49,8 @@ async function main(args: readonly string[]): Promise<void> {
     ['signal', 'run', 'acked', 'stored', 'dead-lettered', 'lost', 'duplicates', 'stop ms', 'settle s'],
   ];
   let failed = false;
-  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+  const signals = args.includes('--full-disk') ? [] : (['SIGKILL', 'SIGTERM'] as const);
+  for (const signal of signals) {
     for (let run = 1; run <= runs; run++) {
       let o: KillOutcome;
       try {
@@ -75,6 +79,34 @@ async function main(args: readonly string[]): Promise<void> {
         o.settleSeconds.toFixed(1),
       ]);
       console.error(`${signal} run ${run}: acked ${o.acked}, lost ${o.lost}`);
+    }
+  }
+  // The full disk: publishes held while the state dir's tmpfs is full, then space freed.
+  for (let run = 1; run <= (args.includes('--full-disk') ? runs : 1); run++) {
+    try {
+      const o = await fullDisk({ repoRoot, inFlight });
+      if (o.skipped !== undefined) {
+        rows.push(['full disk', String(run), `skipped: ${o.skipped}`]);
+        continue;
+      }
+      if (o.lost > 0 || !o.aliveWhileFull || !o.apiAnsweredWhileFull || !o.resumed) failed = true;
+      rows.push([
+        'full disk',
+        String(run),
+        String(o.acked),
+        String(o.stored),
+        String(o.deadLettered),
+        o.lost > 0 ? `${o.lost} (${o.lostSample.join(',')})` : '0',
+        String(o.duplicates),
+        '-',
+        o.settleSeconds.toFixed(1),
+      ]);
+      console.error(
+        `full disk run ${run}: acked ${o.acked} (${o.ackedWhileFull} while full), up ${o.aliveWhileFull}, API ${o.apiAnsweredWhileFull}, resumed ${o.resumed}, waiting in the queue before the restart ${o.lostBeforeRestart}, lost ${o.lost}`,
+      );
+    } catch (err) {
+      failed = true;
+      rows.push(['full disk', String(run), `failed: ${(err as Error).message.split('\n')[0]}`]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));

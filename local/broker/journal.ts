@@ -22,6 +22,7 @@
  * written, is delivered again after the restart (a duplicate the pipeline's idempotent store
  * absorbs).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppendLog, errorText, isStorageFailure, type LocalLogger } from '../common';
@@ -120,6 +121,10 @@ export class InboundJournal {
       schema: RecordSchema,
       what: "the broker's inbound journal",
       logger: options.logger,
+      // The broker writes its state file at its first start, next to the journal.
+      ...(existsSync(join(options.dir, 'state.json'))
+        ? { missingLoses: 'every accepted message whose rule actions had not finished' }
+        : {}),
     });
     const waiting = new Map<string, JournaledMessage>();
     for (const r of records) {

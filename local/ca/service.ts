@@ -96,7 +96,9 @@ export async function createCaService(options: CaServiceOptions): Promise<CaServ
 
     async issueServerCertificate(extraHosts: readonly string[] = []) {
       const hosts = [...new Set(['localhost', '127.0.0.1', ...extraHosts])];
-      const cached = await cachedServerCertificate(dir, hosts, isIssuedByMe);
+      const cached = await cachedServerCertificate(dir, hosts, isIssuedByMe, (reason) =>
+        logger.warn(`the cached server certificate cannot be used: ${reason}; issuing a new one`),
+      );
       if (cached) return cached;
       const keys = (await subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
       const notAfter = new Date(Date.now() + SERVER_VALIDITY_DAYS * 24 * 3600 * 1000);

@@ -3,11 +3,12 @@
  * key `ca.key.pem` (mode 0600), and the cached server certificate of the local endpoints
  * (`server.pem`, `server.key.pem`). The root is created on first start and reused after.
  */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CA_FILE } from '../../contracts/paths';
 import { PEM_LABEL, pemDecode, pemEncode, subtle, x509 } from '../../contracts/pki';
-import { fsyncDirectory, type LocalLogger } from '../common';
+import { fsyncDirectory, type LocalLogger, writeFileAtomic } from '../common';
 import { randomSerial } from './serial';
 import type { ServerCertificate } from './types';
 
@@ -131,23 +132,53 @@ export function writePrivateKey(path: string, pkcs8: ArrayBuffer): string {
 }
 
 /**
- * The cached server certificate, if it covers `hosts`, has more than 30 days left and was
- * signed by this CA; undefined when it must be issued again.
+ * The cached server certificate, if it covers `hosts`, has more than 30 days left, was signed by
+ * this CA and its key file holds its private key; undefined when it must be issued again.
+ * `unusable` hears why a cached pair that is there cannot be used (damaged, half missing), so
+ * the new one is not issued silently.
  */
 export async function cachedServerCertificate(
   dir: string,
   hosts: readonly string[],
   isIssuedByMe: (certPem: string) => Promise<boolean>,
+  unusable: (reason: string) => void = () => {},
 ): Promise<ServerCertificate | undefined> {
   const certPath = join(dir, SERVER_CERT_FILE);
   const keyPath = join(dir, SERVER_KEY_FILE);
-  if (!existsSync(certPath) || !existsSync(keyPath)) return undefined;
+  const hasCert = existsSync(certPath);
+  const hasKey = existsSync(keyPath);
+  if (!hasCert && !hasKey) return undefined;
+  if (!hasCert || !hasKey) {
+    unusable(`${hasCert ? keyPath : certPath} is missing`);
+    return undefined;
+  }
+  let certPem: string;
+  let keyPem: string;
+  let cert: x509.X509Certificate;
   try {
-    const certPem = readFileSync(certPath, 'utf8');
-    const keyPem = readFileSync(keyPath, 'utf8');
-    const cert = new x509.X509Certificate(certPem);
+    certPem = readFileSync(certPath, 'utf8');
+    keyPem = readFileSync(keyPath, 'utf8');
+    cert = new x509.X509Certificate(certPem);
+  } catch (err) {
+    unusable(`${certPath} is damaged (${(err as Error).message})`);
+    return undefined;
+  }
+  try {
+    const spki = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
+    if (!spki.equals(Buffer.from(cert.publicKey.rawData))) {
+      unusable(`${keyPath} is not the key of ${certPath}`);
+      return undefined;
+    }
+  } catch (err) {
+    unusable(`${keyPath} is damaged (${(err as Error).message})`);
+    return undefined;
+  }
+  try {
     if (cert.notAfter.getTime() - Date.now() < SERVER_RENEW_BEFORE_MS) return undefined;
-    if (!(await isIssuedByMe(certPem))) return undefined;
+    if (!(await isIssuedByMe(certPem))) {
+      unusable(`${certPath} was not issued by this CA`);
+      return undefined;
+    }
     const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
     const names = new Set((san?.names.items ?? []).map((n) => n.value));
     if (!hosts.every((h) => names.has(h))) return undefined;
@@ -157,9 +188,10 @@ export async function cachedServerCertificate(
   }
 }
 
-/** Stores a newly issued server certificate and its key for the next start. */
+/** Stores a newly issued server certificate and its key for the next start (each atomically). */
 export function saveServerCertificate(dir: string, certPem: string, pkcs8: ArrayBuffer): ServerCertificate {
-  const keyPem = writePrivateKey(join(dir, SERVER_KEY_FILE), pkcs8);
-  writeFileSync(join(dir, SERVER_CERT_FILE), certPem);
+  const keyPem = pemEncode(pkcs8, PEM_LABEL.privateKey);
+  writeFileAtomic(join(dir, SERVER_KEY_FILE), keyPem, { mode: 0o600 });
+  writeFileAtomic(join(dir, SERVER_CERT_FILE), certPem);
   return { certPem, keyPem };
 }

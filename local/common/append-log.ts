@@ -45,6 +45,11 @@ export interface AppendLogOptions<R> {
   /** What the log holds, for messages: "the message log of queue ingest". */
   readonly what: string;
   readonly logger: LocalLogger;
+  /**
+   * The log must exist (the store it belongs to was written before): a missing file is then
+   * reported as lost records, not taken as an empty log. Names what was lost.
+   */
+  readonly missingLoses?: string;
 }
 
 export interface OpenedLog<R> {
@@ -122,6 +127,11 @@ export class AppendLog<R> {
     const good: string[] = [];
     const bad: Array<{ line: number; text: string; reason: string }> = [];
     const existed = existsSync(path);
+    if (!existed && options.missingLoses) {
+      logger.error(
+        `${what} (${path}) is missing although the state dir was used before: started it empty, so ${options.missingLoses} is lost. Restore the file from a backup and start again to get it back`,
+      );
+    }
     if (existed) {
       const text = readFileSync(path, 'utf8');
       const lines = text.split('\n');

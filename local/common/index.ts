@@ -17,7 +17,6 @@ export {
   storageError,
   writeFileAtomic,
 } from './durable-fs';
-export { JsonFile } from './json-store';
 export { consoleLogger, errorText, type LocalLogger, recordingLogger, silentLogger } from './log';
 export { isStackOverflow, MAX_SYNTAX_DEPTH, nestingDepth } from './nesting';
 export { scanQuoted } from './sql-lexing';

@@ -146,12 +146,24 @@ export class StateFile<T> {
     return file;
   }
 
-  /** Writes the value atomically; the version it replaces becomes the last-good copy. */
+  /**
+   * Writes the value atomically; the version it replaces becomes the last-good copy. The first
+   * version of a file is its own last-good copy too, so a file written once (an instance's
+   * settings, a secret) can be restored when it is damaged.
+   */
   save(): void {
     writeFileAtomic(this.path, JSON.stringify(this.value), {
       keepLastGood: true,
       ...(this.mode !== undefined ? { mode: this.mode } : {}),
     });
+    const lastGood = `${this.path}${LAST_GOOD_SUFFIX}`;
+    if (!existsSync(lastGood)) {
+      writeFileAtomic(
+        lastGood,
+        JSON.stringify(this.value),
+        this.mode !== undefined ? { mode: this.mode } : {},
+      );
+    }
   }
 
   update(change: (value: T) => void): void {

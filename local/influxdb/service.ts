@@ -15,7 +15,15 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
-import { AwsServiceError, arn, JsonFile, resourceNotFound, unknownOperation } from '../common';
+import { z } from 'zod';
+import {
+  AwsServiceError,
+  arn,
+  resourceNotFound,
+  StateFile,
+  StateFileError,
+  unknownOperation,
+} from '../common';
 import type { AwsRequest, ServiceRoute } from '../gateway';
 import { handleInfluxRequest } from './route';
 import { InstanceStore } from './store';
@@ -39,18 +47,38 @@ const SUMMARY_FIELDS = [
   'allocatedStorage',
 ] as const;
 
+type Catalog = { instances: Array<CreateInstanceInput & { id: string; port: number }> };
+
+const CatalogSchema = z.object({
+  instances: z.array(
+    z.looseObject({
+      id: z.string().min(1),
+      name: z.string().min(1),
+      username: z.string(),
+      password: z.string(),
+      organization: z.string(),
+      bucket: z.string(),
+      port: z.number().int().nonnegative(),
+    }),
+  ),
+});
+
 export async function createInfluxDbService(options: InfluxDbServiceOptions): Promise<InfluxDbService> {
   const log = options.logger;
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
-  const catalog = JsonFile.open<{ instances: Array<CreateInstanceInput & { id: string; port: number }> }>(
-    join(options.dir, 'instances.json'),
-    () => ({ instances: [] }),
-  );
+  const catalog = StateFile.open<Catalog>({
+    path: join(options.dir, 'instances.json'),
+    schema: CatalogSchema as unknown as z.ZodType<Catalog>,
+    initial: () => ({ instances: [] }),
+    what: 'the InfluxDB instances',
+    logger: log,
+    whenUnusable: 'refuse',
+  });
   const running = new Map<string, Running>();
 
   const start = async (record: CreateInstanceInput & { id: string; port: number }): Promise<Running> => {
-    const store = InstanceStore.open(join(options.dir, record.id), record);
+    const store = InstanceStore.open(join(options.dir, record.id), record, log);
     const ctx = {
       store,
       now,
@@ -101,6 +129,8 @@ export async function createInfluxDbService(options: InfluxDbServiceOptions): Pr
     try {
       running.set(record.name, await start(record));
     } catch (err) {
+      // A damaged state file is the operator's to decide on: the cloud does not start without it.
+      if (err instanceof StateFileError) throw err;
       log.warn(`InfluxDB instance ${record.name} could not start: ${(err as Error).message}`);
     }
   }

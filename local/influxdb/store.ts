@@ -10,11 +10,28 @@
  * another type is rejected ("field type conflict"); points older than the bucket's retention
  * period are rejected on write and hidden from queries ("Data retention"). Passwords and
  * tokens are kept as salted SHA-256 hashes, as InfluxDB 2.9 keeps tokens ("Token hashing").
+ *
+ * What survives damage (stop, damage, start): `meta.json` (and the service's `instances.json`)
+ * truncated, garbage, `null`, of the wrong shape or empty is replaced by its last-good copy and
+ * the log says so; without a usable copy the cloud refuses to start, naming the file. A bucket's
+ * `.lp` file keeps every line that parses: a torn or garbled line is skipped, kept with its
+ * reason in `<bucket>.lp.quarantine` and reported with its path and line.
+ * LIMITATION: a missing `.lp` file is taken as a bucket without points.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { JsonFile } from '../common';
+import { z } from 'zod';
+import { type LocalLogger, StateFile, writeFileAtomic } from '../common';
 import { type FieldValue, formatPoint, type Point, parseLineProtocol, seriesKey } from './line-protocol';
 
 export interface Permission {
@@ -53,6 +70,36 @@ interface Meta {
 /** Who a request acts as: the admin user (session) or an API token. */
 export type Principal = { readonly kind: 'user' } | { readonly kind: 'token'; readonly auth: Authorization };
 
+const MetaSchema = z.object({
+  org: z.looseObject({ id: z.string().min(1), name: z.string() }),
+  user: z.looseObject({
+    id: z.string().min(1),
+    name: z.string(),
+    salt: z.string(),
+    passwordHash: z.string(),
+  }),
+  buckets: z.array(
+    z.looseObject({
+      id: z.string().min(1),
+      name: z.string(),
+      orgID: z.string(),
+      retentionSeconds: z.number(),
+    }),
+  ),
+  authorizations: z.array(
+    z.looseObject({
+      id: z.string().min(1),
+      tokenHash: z.string(),
+      orgID: z.string(),
+      description: z.string(),
+      permissions: z.array(
+        z.looseObject({ action: z.enum(['read', 'write']), resource: z.looseObject({ type: z.string() }) }),
+      ),
+      createdAt: z.string(),
+    }),
+  ),
+});
+
 const id16 = () => randomBytes(8).toString('hex');
 const hash = (salt: string, secret: string) => createHash('sha256').update(`${salt}:${secret}`).digest('hex');
 
@@ -63,7 +110,7 @@ export interface WriteOutcome {
 }
 
 export class InstanceStore {
-  private readonly meta: JsonFile<Meta>;
+  private readonly meta: StateFile<Meta>;
   /** Per bucket: `<series>\0<time>` -> point. */
   private readonly points = new Map<string, Map<string, Point>>();
   /** Per bucket: `<measurement>\0<field>` -> field type. */
@@ -71,7 +118,8 @@ export class InstanceStore {
 
   private constructor(
     private readonly dir: string,
-    meta: JsonFile<Meta>,
+    meta: StateFile<Meta>,
+    private readonly logger: LocalLogger,
   ) {
     this.meta = meta;
     for (const b of meta.value.buckets) this.load(b.id);
@@ -79,21 +127,30 @@ export class InstanceStore {
 
   static open(
     dir: string,
-    init: { organization: string; bucket: string; username: string; password: string },
+    init: { name?: string; organization: string; bucket: string; username: string; password: string },
+    logger: LocalLogger,
   ): InstanceStore {
     mkdirSync(dir, { recursive: true });
-    const meta = JsonFile.open<Meta>(join(dir, 'meta.json'), () => {
-      const salt = randomBytes(16).toString('hex');
-      const orgID = id16();
-      return {
-        org: { id: orgID, name: init.organization },
-        user: { id: id16(), name: init.username, salt, passwordHash: hash(salt, init.password) },
-        buckets: [{ id: id16(), name: init.bucket, orgID, retentionSeconds: 0 }],
-        authorizations: [],
-      };
+    const meta = StateFile.open<Meta>({
+      path: join(dir, 'meta.json'),
+      schema: MetaSchema as unknown as z.ZodType<Meta>,
+      what: `the organization, buckets, users and tokens of InfluxDB instance ${init.name ?? dir}`,
+      logger,
+      whenUnusable: 'refuse',
+      restoreNote: 'a bucket or token made after that is lost (its points stay in their file)',
+      initial: () => {
+        const salt = randomBytes(16).toString('hex');
+        const orgID = id16();
+        return {
+          org: { id: orgID, name: init.organization },
+          user: { id: id16(), name: init.username, salt, passwordHash: hash(salt, init.password) },
+          buckets: [{ id: id16(), name: init.bucket, orgID, retentionSeconds: 0 }],
+          authorizations: [],
+        };
+      },
     });
     if (!existsSync(meta.path)) meta.save();
-    return new InstanceStore(dir, meta);
+    return new InstanceStore(dir, meta, logger);
   }
 
   get organization() {
@@ -232,11 +289,46 @@ export class InstanceStore {
     const file = join(this.dir, `${bucketID}.lp`);
     if (!existsSync(file)) return;
     const text = readFileSync(file, 'utf8');
-    // A crash can leave a last line half written; everything before it was acknowledged.
-    const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
-    for (const p of parseLineProtocol(complete, 'ns', 0n)) {
-      for (const [k, v] of Object.entries(p.fields)) types.set(`${p.measurement}\0${k}`, v.type);
-      merge(map, p);
+    const lines = text.split('\n');
+    const torn = text.length > 0 && !text.endsWith('\n');
+    const good: string[] = [];
+    const bad: Array<{ line: number; text: string; reason: string }> = [];
+    lines.forEach((line, i) => {
+      if (line === '') return;
+      // A crash can leave a last line half written; everything before it was acknowledged.
+      if (torn && i === lines.length - 1) {
+        bad.push({ line: i + 1, text: line, reason: 'incomplete last line; an interrupted write' });
+        return;
+      }
+      let points: Point[];
+      try {
+        points = parseLineProtocol(line, 'ns', 0n);
+      } catch (err) {
+        bad.push({ line: i + 1, text: line, reason: (err as Error).message });
+        return;
+      }
+      good.push(line);
+      for (const p of points) {
+        for (const [k, v] of Object.entries(p.fields)) types.set(`${p.measurement}\0${k}`, v.type);
+        merge(map, p);
+      }
+    });
+    if (bad.length > 0) {
+      // Skip the damaged lines, keep them aside with the reason, and say so once.
+      const quarantine = `${file}.quarantine`;
+      const now = new Date().toISOString();
+      appendFileSync(
+        quarantine,
+        bad.map((b) => `# ${now} ${file} line ${b.line}: ${b.reason}\n${b.text}\n`).join(''),
+      );
+      writeFileAtomic(file, good.length > 0 ? `${good.join('\n')}\n` : '');
+      const shown = bad
+        .slice(0, 3)
+        .map((b) => `line ${b.line}: ${b.reason}`)
+        .join('; ');
+      this.logger.warn(
+        `the points of bucket ${bucketID} (${file}): skipped ${bad.length} damaged line(s) (${shown}${bad.length > 3 ? '; ...' : ''}); they are kept in ${quarantine}`,
+      );
     }
   }
 }

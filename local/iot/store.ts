@@ -16,8 +16,10 @@
  * Lookups the broker makes on every check are indexed: the things and policies of a principal,
  * the principals of a thing, the targets of a policy.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ENDPOINTS_FILE } from '../../contracts/local-endpoints';
 import {
   AppendLog,
   type CloudIdentity,
@@ -308,6 +310,10 @@ export class RegistryStore {
       schema: ChangeSchema,
       what: 'the change log of the IoT registry',
       logger,
+      // The cloud writes endpoints.json at every start, after the registry is open.
+      ...(existsSync(join(stateDir, ENDPOINTS_FILE))
+        ? { missingLoses: `every registry change since the last checkpoint (${REGISTRY_FILE})` }
+        : {}),
     });
     const store = new RegistryStore(snapshot, log, identity, logger);
     store.load(snapshot.value, records);

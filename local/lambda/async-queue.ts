@@ -9,9 +9,11 @@
  * in a queue and returns a success response; a separate process reads events from the queue;
  * events are kept for up to six hours (MaximumEventAgeInSeconds) and retried on function errors.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppendLog, type LocalLogger } from '../common';
+import { FUNCTIONS_FILE } from './store';
 
 export const ASYNC_QUEUE_FILE = 'async-events.log';
 
@@ -56,6 +58,9 @@ export class AsyncEventLog {
       schema: RecordSchema,
       what: 'the queue of asynchronous Lambda invocations',
       logger,
+      ...(existsSync(join(dir, FUNCTIONS_FILE))
+        ? { missingLoses: 'every queued asynchronous invocation' }
+        : {}),
     });
     const events = new Map<string, QueuedEvent>();
     for (const r of records) {

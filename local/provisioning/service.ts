@@ -33,7 +33,7 @@ export async function createProvisioningService(
 ): Promise<ProvisioningService> {
   const log = options.logger.child('provisioning');
   const now = options.now ?? Date.now;
-  const store = ProvisioningStore.open(options.stateDir);
+  const store = ProvisioningStore.open(options.stateDir, log);
   const templates = createTemplates(store, options.identity, now);
   const onRequest = createMqttApi({
     bus: options.bus,

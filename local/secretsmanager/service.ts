@@ -28,7 +28,7 @@ export async function createSecretsManagerService(
   o: SecretsManagerServiceOptions,
 ): Promise<SecretsManagerService> {
   mkdirSync(o.dir, { recursive: true });
-  const store = new SecretStore(o.dir);
+  const store = new SecretStore(o.dir, o.logger);
 
   const require = (secretId: unknown): SecretRecord => {
     if (typeof secretId !== 'string' || secretId === '') throw invalidParameter('SecretId is required');

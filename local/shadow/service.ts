@@ -43,7 +43,7 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
   const { bus, directory } = options;
   const log = options.logger.child('shadow');
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
-  const store = new ShadowStore(join(options.stateDir, 'shadow'));
+  const store = new ShadowStore(join(options.stateDir, 'shadow'), log);
 
   /** Checks names and the registry; returns the store key of the shadow. */
   function locate(thingName: string, shadowName: string | undefined): string {

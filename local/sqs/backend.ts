@@ -50,14 +50,14 @@ export class SqsBackend {
   /** Opens every queue recorded in the state directory. */
   load(): void {
     for (const [name, rec] of this.records.all()) {
-      const q = this.openQueue(name, rec);
+      const q = this.openQueue(name, rec, true);
       const c = q.counts();
       this.logger.info(`queue ${name} restored with ${c.visible + c.inFlight + c.delayed} messages`);
     }
   }
 
-  private openQueue(name: string, rec: QueueRecord): Queue {
-    const { log, loaded } = QueueLog.open(queueLogPath(this.dir, name), name, this.logger);
+  private openQueue(name: string, rec: QueueRecord, restored = false): Queue {
+    const { log, loaded } = QueueLog.open(queueLogPath(this.dir, name), name, this.logger, restored);
     const q = new Queue(
       name,
       this.arnOf(name),
@@ -187,7 +187,11 @@ export class SqsBackend {
     try {
       await q.accept(messages);
     } catch (err) {
-      if (isStorageFailure(err)) throw serviceUnavailable((err as Error).message);
+      if (isStorageFailure(err)) {
+        // The cause stays attached, so an in-process caller (the rules engine) still sees a full
+        // disk, which it holds and retries, rather than an action failure.
+        throw Object.assign(serviceUnavailable((err as Error).message), { cause: err });
+      }
       throw err;
     }
   }

@@ -156,12 +156,19 @@ export class QueueLog {
   private constructor(private readonly log: AppendLog<LogRecord>) {}
 
   /** Reads the log (if any) and opens it for appending. */
-  static open(path: string, queueName: string, logger: LocalLogger): { log: QueueLog; loaded: LoadResult } {
+  static open(
+    path: string,
+    queueName: string,
+    logger: LocalLogger,
+    /** The queue existed before this start, so its log should too. */
+    restored = false,
+  ): { log: QueueLog; loaded: LoadResult } {
     const { log, records, damaged } = AppendLog.open({
       path,
       schema: LogRecordSchema,
       what: `the message log of queue ${queueName}`,
       logger,
+      ...(restored ? { missingLoses: `every message the queue held` } : {}),
     });
     const live = new Map<string, StoredMessage>();
     for (const rec of records) {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as DuckDB from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { arn, type CloudIdentity } from '../common';
+import { arn, type CloudIdentity, StateFileError } from '../common';
 import { Catalog, checkRetention, type DatabaseMeta, type TableMeta } from './catalog';
 import { conflict, storeClosed } from './errors';
 import type { RetentionSettings } from './types';
@@ -16,6 +16,15 @@ import { checkName, parseWriteRecords } from './write/records';
 import { TableWriter, type WriteOutcome } from './write/writer';
 
 export const DATABASE_FILE = 'timestream.duckdb';
+
+/** A database file DuckDB cannot open or read (truncated, overwritten): named, with the way out. */
+function damagedDatabase(file: string, err: unknown): StateFileError {
+  return new StateFileError(
+    `state file ${file} (the Timestream databases, tables and readings) cannot be opened: ${(err as Error).message}. ` +
+      'The local cloud will not start without it rather than lose the readings: restore it from a backup, or move it away to start Timestream empty (the next deploy creates the databases and tables again; the readings are lost)',
+    { cause: err },
+  );
+}
 
 /**
  * DuckDB's Node API is CommonJS that re-exports dozens of files; imported from an ES module,
@@ -55,7 +64,7 @@ export class TimestreamStore {
       .DuckDBInstance.create(file)
       .catch((err: unknown) => {
         const held = /Conflicting lock is held in .*\(PID (\d+)\)/.exec(String(err));
-        if (!held) throw err;
+        if (!held) throw damagedDatabase(file, err);
         throw new Error(
           `Another process (PID ${held[1]}) has the local cloud's state open (${file}): stop it first (Ctrl-C where it runs), or give this one another state dir (--state-dir)`,
         );
@@ -74,7 +83,9 @@ export class TimestreamStore {
       );
     } catch (err) {
       instance.closeSync();
-      throw err;
+      throw /IO Error|Corrupt|INTERNAL Error|Serialization Error/i.test(String(err))
+        ? damagedDatabase(file, err)
+        : err;
     }
   }
 
