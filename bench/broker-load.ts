@@ -146,19 +146,25 @@ async function bareConnect(target: BenchTarget, device: BenchDevice): Promise<vo
     key: device.privateKeyPem,
     ...(isIP(target.mqttHost) ? {} : { servername: target.mqttHost }),
   });
+  let step = 'the TLS handshake';
   try {
-    await withTimeout('a TLS handshake', 15_000, once(socket, 'secureConnect'));
+    await withTimeout(step, 15_000, once(socket, 'secureConnect'));
     socket.setNoDelay(true);
+    step = 'the CONNACK';
     socket.write(connectPacket(device.thingName));
-    const [connack] = (await withTimeout('a CONNACK', 15_000, once(socket, 'data'))) as [Buffer];
+    const [connack] = (await withTimeout(step, 15_000, once(socket, 'data'))) as [Buffer];
     if (connack[0] !== 0x20 || connack[3] !== 0) {
       throw new Error(`the CONNECT was refused: ${connack.subarray(0, 4).toString('hex')}`);
     }
-    // The broker may reset the connection after a DISCONNECT rather than close it in turn.
+    // The broker may reset the connection after a DISCONNECT rather than close it in turn:
+    // any end will do (events.once would reject on the reset).
     socket.on('error', () => {});
-    const closed = once(socket, 'close');
+    step = 'the close after DISCONNECT';
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.end(Buffer.from([0xe0, 0x00]));
-    await withTimeout('the close after DISCONNECT', 15_000, closed);
+    await withTimeout(step, 15_000, closed);
+  } catch (err) {
+    throw new Error(`bare connect of ${device.thingName}: ${step} failed: ${(err as Error).message}`);
   } finally {
     socket.destroy();
   }
