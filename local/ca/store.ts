@@ -1,14 +1,15 @@
 /**
  * The CA's files in its directory: `ca.pem` (the root certificate clients trust), its private
- * key `ca.key.pem` (mode 0600), and the cached server certificate of the local endpoints
- * (`server.pem`, `server.key.pem`). The root is created on first start and reused after.
+ * key `ca.key.pem` (mode 0600), a last-good copy of each (`*.last-good`, same modes), and the
+ * cached server certificate of the local endpoints (`server.pem`, `server.key.pem`). The root is
+ * created on first start and reused after.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CA_FILE } from '../../contracts/paths';
 import { PEM_LABEL, pemDecode, pemEncode, subtle, x509 } from '../../contracts/pki';
-import { fsyncDirectory, type LocalLogger, writeFileAtomic } from '../common';
+import { fsyncDirectory, LAST_GOOD_SUFFIX, type LocalLogger, writeFileAtomic } from '../common';
 import { randomSerial } from './serial';
 import type { ServerCertificate } from './types';
 
@@ -39,10 +40,70 @@ export class CaStateError extends Error {
 const caAdvice = (dir: string) =>
   `restore the file from a backup, or remove ${dir} to create a new CA (every device certificate must then be issued again: zonectl onboard)`;
 
+/** A CA pair read from two files, or what is wrong with it. */
+type PairRead =
+  | { readonly ok: true; readonly certificate: x509.X509Certificate; readonly privateKey: CryptoKey }
+  | { readonly ok: false; readonly problem: string };
+
+/** Reads and checks a CA certificate and its key: both there, both parse, the key the certificate's. */
+async function readPair(certPath: string, keyPath: string): Promise<PairRead> {
+  const hasCert = existsSync(certPath);
+  const hasKey = existsSync(keyPath);
+  if (!hasCert || !hasKey) {
+    if (!hasCert && !hasKey) return { ok: false, problem: `${certPath} and ${keyPath} are missing` };
+    const [present, missing] = hasCert ? [certPath, keyPath] : [keyPath, certPath];
+    return { ok: false, problem: `${present} is there but ${missing} is missing` };
+  }
+  let certificate: x509.X509Certificate;
+  let privateKey: CryptoKey;
+  try {
+    certificate = new x509.X509Certificate(readFileSync(certPath, 'utf8'));
+  } catch (err) {
+    return { ok: false, problem: `the CA certificate ${certPath} is damaged (${(err as Error).message})` };
+  }
+  try {
+    privateKey = await subtle.importKey(
+      'pkcs8',
+      pemDecode(readFileSync(keyPath, 'utf8'), PEM_LABEL.privateKey),
+      EC_ALG,
+      false,
+      ['sign'],
+    );
+  } catch (err) {
+    return { ok: false, problem: `the CA key ${keyPath} is damaged (${(err as Error).message})` };
+  }
+  // The key must be the certificate's: sign a probe and verify it with the certificate.
+  const probe = new TextEncoder().encode('zonectl ca key check');
+  try {
+    const signature = await subtle.sign(EC_SIGNING, privateKey, probe);
+    const publicKey = await certificate.publicKey.export(EC_ALG, ['verify']);
+    if (await subtle.verify(EC_SIGNING, publicKey, signature, probe))
+      return { ok: true, certificate, privateKey };
+  } catch {
+    // an unusable public key is a mismatch too
+  }
+  return { ok: false, problem: `the CA key ${keyPath} does not belong to the certificate ${certPath}` };
+}
+
 /**
- * Loads the root from `dir`, creating it (key mode 0600, `ca.pem`) on first start. Refuses with
- * CaStateError when only one of `ca.pem` and `ca.key.pem` is there, when either does not parse,
- * or when the key is not the certificate's.
+ * Keeps a copy of the CA pair beside it (`<file>.last-good`, the key's mode 0600): separate files,
+ * not links, so damage to a file's content leaves its copy whole. Rewritten only when it differs.
+ */
+function keepLastGoodCopies(files: readonly string[]): void {
+  for (const file of files) {
+    const copy = `${file}${LAST_GOOD_SUFFIX}`;
+    const content = readFileSync(file);
+    if (existsSync(copy) && readFileSync(copy).equals(content)) continue;
+    writeFileAtomic(copy, content, file.endsWith(CA_KEY_FILE) ? { mode: 0o600 } : {});
+  }
+}
+
+/**
+ * Loads the root from `dir`, creating it (key mode 0600, `ca.pem`) on first start, and keeps a
+ * last-good copy of both files. When `ca.pem` or `ca.key.pem` is missing, damaged or not a pair,
+ * the last-good pair is put back (the same CA, so every device certificate keeps working; the
+ * damaged file is kept aside as `<file>.damaged-<time>`) and the log says so. Without a usable
+ * copy it refuses with CaStateError rather than make a new root.
  */
 export async function openCaRoot(dir: string, logger: LocalLogger): Promise<CaRoot> {
   mkdirSync(dir, { recursive: true });
@@ -52,47 +113,34 @@ export async function openCaRoot(dir: string, logger: LocalLogger): Promise<CaRo
   if (existsSync(keyFile) && !existsSync(caFile) && existsSync(`${caFile}.new`)) {
     renameSync(`${caFile}.new`, caFile);
   }
-  const hasCert = existsSync(caFile);
-  const hasKey = existsSync(keyFile);
-  if (hasCert !== hasKey) {
-    const [present, missing] = hasCert ? [caFile, keyFile] : [keyFile, caFile];
-    throw new CaStateError(
-      `the local CA is incomplete: ${present} is there but ${missing} is missing; the local cloud will not replace a CA its devices trust; ${caAdvice(dir)}`,
+  const copies = [caFile, keyFile].map((f) => `${f}${LAST_GOOD_SUFFIX}`);
+  const anything = [caFile, keyFile, ...copies].some((f) => existsSync(f));
+  if (anything) {
+    const current = await readPair(caFile, keyFile);
+    if (current.ok) {
+      keepLastGoodCopies([caFile, keyFile]);
+      return { caFile, certificate: current.certificate, privateKey: current.privateKey };
+    }
+    const lastGood = await readPair(copies[0]!, copies[1]!);
+    if (!lastGood.ok) {
+      throw new CaStateError(
+        `the local CA cannot be used: ${current.problem}, and there is no usable last good copy (${lastGood.problem}); the local cloud will not replace a CA its devices trust; ${caAdvice(dir)}`,
+      );
+    }
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    for (const [file, copy] of [
+      [caFile, copies[0]!],
+      [keyFile, copies[1]!],
+    ] as const) {
+      if (existsSync(file) && !readFileSync(file).equals(readFileSync(copy))) {
+        renameSync(file, `${file}.damaged-${stamp}`);
+      }
+      writeFileAtomic(file, readFileSync(copy), file === keyFile ? { mode: 0o600 } : {});
+    }
+    logger.warn(
+      `the local CA could not be used (${current.problem}); restored ${caFile} and ${keyFile} from their last good copy: the same CA, so device certificates keep working; a damaged file is kept as <file>.damaged-${stamp}`,
     );
-  }
-  if (hasCert && hasKey) {
-    let certificate: x509.X509Certificate;
-    let privateKey: CryptoKey;
-    try {
-      certificate = new x509.X509Certificate(readFileSync(caFile, 'utf8'));
-    } catch (err) {
-      throw new CaStateError(
-        `the local CA certificate ${caFile} is damaged (${(err as Error).message}); ${caAdvice(dir)}`,
-      );
-    }
-    try {
-      privateKey = await subtle.importKey(
-        'pkcs8',
-        pemDecode(readFileSync(keyFile, 'utf8'), PEM_LABEL.privateKey),
-        EC_ALG,
-        false,
-        ['sign'],
-      );
-    } catch (err) {
-      throw new CaStateError(
-        `the local CA key ${keyFile} is damaged (${(err as Error).message}); ${caAdvice(dir)}`,
-      );
-    }
-    // The key must be the certificate's: sign a probe and verify it with the certificate.
-    const probe = new TextEncoder().encode('zonectl ca key check');
-    const signature = await subtle.sign(EC_SIGNING, privateKey, probe);
-    const publicKey = await certificate.publicKey.export(EC_ALG, ['verify']);
-    if (!(await subtle.verify(EC_SIGNING, publicKey, signature, probe))) {
-      throw new CaStateError(
-        `the local CA key ${keyFile} does not belong to the certificate ${caFile}; ${caAdvice(dir)}`,
-      );
-    }
-    return { caFile, certificate, privateKey };
+    return { caFile, certificate: lastGood.certificate, privateKey: lastGood.privateKey };
   }
   const keys = (await subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const notBefore = new Date(Date.now() - 60_000);
@@ -119,6 +167,7 @@ export async function openCaRoot(dir: string, logger: LocalLogger): Promise<CaRo
   renameSync(keyTmp, keyFile);
   renameSync(certTmp, caFile);
   fsyncDirectory(dir);
+  keepLastGoodCopies([caFile, keyFile]);
   logger.info(`created certificate authority in ${dir}`);
   return { caFile, certificate, privateKey: keys.privateKey };
 }

@@ -62,51 +62,89 @@ describe('certificate authority', () => {
     },
   );
 
-  it.each([
-    ['ca.key.pem', /ca\.pem is there but .*ca\.key\.pem is missing/],
-    ['ca.pem', /ca\.key\.pem is there but .*ca\.pem is missing/],
-  ])('refuses to start with %s missing instead of making a new CA', async (file, message) => {
-    const dir = tempDir();
-    const first = await createCaService({ dir, logger: silentLogger });
-    await first.close();
-    rmSync(join(dir, file));
-    const err = await createCaService({ dir, logger: silentLogger }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(CaStateError);
-    expect((err as Error).message).toMatch(message);
-    expect((err as Error).message).toContain('zonectl onboard');
-  });
+  /** Damage done to a CA in `dir`; `other` is another CA's dir. */
+  const DAMAGE: Array<[string, (dir: string, other: string) => void, RegExp]> = [
+    [
+      'ca.key.pem missing',
+      (dir) => rmSync(join(dir, 'ca.key.pem')),
+      /ca\.pem is there but .*ca\.key\.pem is missing/,
+    ],
+    [
+      'ca.pem missing',
+      (dir) => rmSync(join(dir, 'ca.pem')),
+      /ca\.key\.pem is there but .*ca\.pem is missing/,
+    ],
+    [
+      'ca.pem damaged',
+      (dir) => writeFileSync(join(dir, 'ca.pem'), 'not a certificate'),
+      /the CA certificate .*ca\.pem is damaged/,
+    ],
+    [
+      'ca.key.pem damaged',
+      (dir) => writeFileSync(join(dir, 'ca.key.pem'), 'not a key'),
+      /the CA key .*ca\.key\.pem is damaged/,
+    ],
+    [
+      "a key that is not the certificate's",
+      (dir, other) => writeFileSync(join(dir, 'ca.key.pem'), readFileSync(join(other, 'ca.key.pem'))),
+      /does not belong to the certificate/,
+    ],
+  ];
 
-  it.each([
-    ['ca.pem', 'certificate', 'not a certificate'],
-    ['ca.key.pem', 'key', 'not a key'],
-  ])('refuses a damaged %s, naming the file', async (file, what, junk) => {
+  function recordingLogger() {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => warnings.push(m), child: () => logger };
+    return { logger, warnings };
+  }
+
+  it('keeps a last-good copy of the CA pair beside it, the key readable only by the owner', async () => {
     const dir = tempDir();
     await (await createCaService({ dir, logger: silentLogger })).close();
-    writeFileSync(join(dir, file), junk);
-    const err = await createCaService({ dir, logger: silentLogger }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(CaStateError);
-    expect((err as Error).message).toContain(`the local CA ${what} ${join(dir, file)} is damaged`);
+    expect(readFileSync(join(dir, 'ca.pem.last-good'))).toEqual(readFileSync(join(dir, 'ca.pem')));
+    expect(readFileSync(join(dir, 'ca.key.pem.last-good'))).toEqual(readFileSync(join(dir, 'ca.key.pem')));
+    expect(statSync(join(dir, 'ca.key.pem.last-good')).mode & 0o777).toBe(0o600);
+    // Copies, not links: damage to the file leaves its copy whole.
+    expect(statSync(join(dir, 'ca.pem.last-good')).ino).not.toBe(statSync(join(dir, 'ca.pem')).ino);
   });
 
-  it("refuses a key that is not the certificate's", async () => {
+  it.each(DAMAGE)('restores the same CA from its last-good copy when %s, and says so', async (_, harm) => {
     const dir = tempDir();
     const other = tempDir();
-    await (await createCaService({ dir, logger: silentLogger })).close();
+    const first = await createCaService({ dir, logger: silentLogger });
+    const issued = await first.signCsr((await generateKeyAndCsr('device')).csrPem);
+    const caPem = first.caPem;
+    await first.close();
     await (await createCaService({ dir: other, logger: silentLogger })).close();
-    writeFileSync(join(dir, 'ca.key.pem'), readFileSync(join(other, 'ca.key.pem')));
-    const err = await createCaService({ dir, logger: silentLogger }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(CaStateError);
-    expect((err as Error).message).toContain('does not belong to the certificate');
+    harm(dir, other);
+    const { logger, warnings } = recordingLogger();
+    const again = await createCaService({ dir, logger });
+    expect(again.caPem).toBe(caPem);
+    expect(await again.isIssuedByMe(derOf(issued.certificatePem))).toBe(true);
+    expect(warnings.join('\n')).toMatch(/restored .*ca\.pem and .*ca\.key\.pem from their last good copy/);
+    expect(statSync(join(dir, 'ca.key.pem')).mode & 0o777).toBe(0o600);
+    await again.close();
   });
+
+  it.each(DAMAGE)(
+    'refuses to start, naming the file, when %s and the last-good copy is gone too',
+    async (_, harm, message) => {
+      const dir = tempDir();
+      const other = tempDir();
+      await (await createCaService({ dir, logger: silentLogger })).close();
+      await (await createCaService({ dir: other, logger: silentLogger })).close();
+      rmSync(join(dir, 'ca.pem.last-good'));
+      rmSync(join(dir, 'ca.key.pem.last-good'));
+      harm(dir, other);
+      const err = await createCaService({ dir, logger: silentLogger }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(CaStateError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).toContain('no usable last good copy');
+      expect((err as Error).message).toContain('zonectl onboard');
+    },
+  );
 
   it('issues a new certificate each time the same CSR is signed', async () => {
     const ca = await createCaService({ dir: tempDir(), logger: silentLogger });
