@@ -102,6 +102,42 @@ export function decodeRecord<R>(
   return { ok: true, record: parsed.data };
 }
 
+/** A line of a file that could not be read, with why. */
+export interface DamagedLine {
+  /** 1-based. */
+  readonly line: number;
+  readonly text: string;
+  readonly reason: string;
+}
+
+/**
+ * Sets damaged lines aside in `<path>.quarantine` with their reasons, rewrites the file with
+ * the good lines only (so the damage is reported once), and says so in one line.
+ */
+export function quarantineLines(
+  path: string,
+  good: readonly string[],
+  bad: readonly DamagedLine[],
+  what: string,
+  logger: LocalLogger,
+  unit = 'record',
+): void {
+  const quarantine = `${path}.quarantine`;
+  const now = new Date().toISOString();
+  appendFileSync(
+    quarantine,
+    bad.map((b) => `# ${now} ${path} line ${b.line}: ${b.reason}\n${b.text}\n`).join(''),
+  );
+  writeFileAtomic(path, good.length > 0 ? `${good.join('\n')}\n` : '');
+  const shown = bad
+    .slice(0, 3)
+    .map((b) => `line ${b.line}: ${b.reason}`)
+    .join('; ');
+  logger.warn(
+    `${what} (${path}): skipped ${bad.length} damaged ${unit}(s) (${shown}${bad.length > 3 ? '; ...' : ''}); they are kept in ${quarantine}`,
+  );
+}
+
 export class AppendLog<R> {
   private fd: number | undefined;
   private size = 0;
@@ -125,7 +161,7 @@ export class AppendLog<R> {
     const log = new AppendLog<R>(path, what, logger, schema);
     const records: R[] = [];
     const good: string[] = [];
-    const bad: Array<{ line: number; text: string; reason: string }> = [];
+    const bad: DamagedLine[] = [];
     const existed = existsSync(path);
     if (!existed && options.missingLoses) {
       logger.error(
@@ -153,23 +189,7 @@ export class AppendLog<R> {
         }
       });
     }
-    if (bad.length > 0) {
-      const quarantine = `${path}.quarantine`;
-      const now = new Date().toISOString();
-      appendFileSync(
-        quarantine,
-        bad.map((b) => `# ${now} ${path} line ${b.line}: ${b.reason}\n${b.text}\n`).join(''),
-      );
-      // Rewrite the log with the good lines only, so the damage is reported once.
-      writeFileAtomic(path, good.length > 0 ? `${good.join('\n')}\n` : '');
-      const shown = bad
-        .slice(0, 3)
-        .map((b) => `line ${b.line}: ${b.reason}`)
-        .join('; ');
-      logger.warn(
-        `${what} (${path}): skipped ${bad.length} damaged record(s) (${shown}${bad.length > 3 ? '; ...' : ''}); they are kept in ${quarantine}`,
-      );
-    }
+    if (bad.length > 0) quarantineLines(path, good, bad, what, logger);
     log.fd = openSync(path, 'a');
     if (!existed) fsyncDirectory(dirname(path));
     log.size = good.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);

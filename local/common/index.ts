@@ -1,5 +1,11 @@
 export { arn, type CloudIdentity, DEFAULT_IDENTITY, iotArn, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
-export { AppendLog, type AppendLogOptions, type OpenedLog } from './append-log';
+export {
+  AppendLog,
+  type AppendLogOptions,
+  type DamagedLine,
+  type OpenedLog,
+  quarantineLines,
+} from './append-log';
 export {
   AwsServiceError,
   invalidRequest,

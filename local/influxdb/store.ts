@@ -19,19 +19,10 @@
  * LIMITATION: a missing `.lp` file is taken as a bucket without points.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type LocalLogger, StateFile, writeFileAtomic } from '../common';
+import { type DamagedLine, type LocalLogger, quarantineLines, StateFile } from '../common';
 import { type FieldValue, formatPoint, type Point, parseLineProtocol, seriesKey } from './line-protocol';
 
 export interface Permission {
@@ -292,7 +283,7 @@ export class InstanceStore {
     const lines = text.split('\n');
     const torn = text.length > 0 && !text.endsWith('\n');
     const good: string[] = [];
-    const bad: Array<{ line: number; text: string; reason: string }> = [];
+    const bad: DamagedLine[] = [];
     lines.forEach((line, i) => {
       if (line === '') return;
       // A crash can leave a last line half written; everything before it was acknowledged.
@@ -313,23 +304,9 @@ export class InstanceStore {
         merge(map, p);
       }
     });
-    if (bad.length > 0) {
-      // Skip the damaged lines, keep them aside with the reason, and say so once.
-      const quarantine = `${file}.quarantine`;
-      const now = new Date().toISOString();
-      appendFileSync(
-        quarantine,
-        bad.map((b) => `# ${now} ${file} line ${b.line}: ${b.reason}\n${b.text}\n`).join(''),
-      );
-      writeFileAtomic(file, good.length > 0 ? `${good.join('\n')}\n` : '');
-      const shown = bad
-        .slice(0, 3)
-        .map((b) => `line ${b.line}: ${b.reason}`)
-        .join('; ');
-      this.logger.warn(
-        `the points of bucket ${bucketID} (${file}): skipped ${bad.length} damaged line(s) (${shown}${bad.length > 3 ? '; ...' : ''}); they are kept in ${quarantine}`,
-      );
-    }
+    // Skip the damaged lines, keep them aside with the reason, and say so once.
+    if (bad.length > 0)
+      quarantineLines(file, good, bad, `the points of bucket ${bucketID}`, this.logger, 'line');
   }
 }
 
