@@ -30,6 +30,29 @@ function option(args: readonly string[], name: string, fallback: number): number
   return v;
 }
 
+/** A fault case's row of the table: its books, its stop time and how long the books took to settle. */
+function booksRow(
+  name: string,
+  run: number,
+  o: Pick<
+    KillOutcome,
+    'acked' | 'stored' | 'deadLettered' | 'lost' | 'lostSample' | 'duplicates' | 'settleSeconds'
+  >,
+  stop: string,
+): string[] {
+  return [
+    name,
+    String(run),
+    String(o.acked),
+    String(o.stored),
+    String(o.deadLettered),
+    o.lost > 0 ? `${o.lost} (${o.lostSample.join(',')})` : '0',
+    String(o.duplicates),
+    stop,
+    o.settleSeconds.toFixed(1),
+  ];
+}
+
 async function main(args: readonly string[]): Promise<void> {
   if (args.includes('--help')) {
     console.log(
@@ -67,17 +90,7 @@ async function main(args: readonly string[]): Promise<void> {
         continue;
       }
       if (o.lost > 0) failed = true;
-      rows.push([
-        signal,
-        String(run),
-        String(o.acked),
-        String(o.stored),
-        String(o.deadLettered),
-        o.lost > 0 ? `${o.lost} (${o.lostSample.join(',')})` : '0',
-        String(o.duplicates),
-        String(o.stopMs),
-        o.settleSeconds.toFixed(1),
-      ]);
+      rows.push(booksRow(signal, run, o, String(o.stopMs)));
       console.error(`${signal} run ${run}: acked ${o.acked}, lost ${o.lost}`);
     }
   }
@@ -90,17 +103,7 @@ async function main(args: readonly string[]): Promise<void> {
         continue;
       }
       if (o.lost > 0 || !o.aliveWhileFull || !o.apiAnsweredWhileFull || !o.resumed) failed = true;
-      rows.push([
-        'full disk',
-        String(run),
-        String(o.acked),
-        String(o.stored),
-        String(o.deadLettered),
-        o.lost > 0 ? `${o.lost} (${o.lostSample.join(',')})` : '0',
-        String(o.duplicates),
-        '-',
-        o.settleSeconds.toFixed(1),
-      ]);
+      rows.push(booksRow('full disk', run, o, '-'));
       console.error(
         `full disk run ${run}: acked ${o.acked} (${o.ackedWhileFull} while full), up ${o.aliveWhileFull}, API ${o.apiAnsweredWhileFull}, resumed ${o.resumed}, waiting in the queue before the restart ${o.lostBeforeRestart}, lost ${o.lost}`,
       );
