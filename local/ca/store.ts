@@ -128,17 +128,19 @@ export async function openCaRoot(dir: string, logger: LocalLogger): Promise<CaRo
       );
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const keptAside: string[] = [];
     for (const [file, copy] of [
       [caFile, copies[0]!],
       [keyFile, copies[1]!],
     ] as const) {
       if (existsSync(file) && !readFileSync(file).equals(readFileSync(copy))) {
         renameSync(file, `${file}.damaged-${stamp}`);
+        keptAside.push(`${file}.damaged-${stamp}`);
       }
       writeFileAtomic(file, readFileSync(copy), file === keyFile ? { mode: 0o600 } : {});
     }
     logger.warn(
-      `the local CA could not be used (${current.problem}); restored ${caFile} and ${keyFile} from their last good copy: the same CA, so device certificates keep working; a damaged file is kept as <file>.damaged-${stamp}`,
+      `the local CA could not be used (${current.problem}); restored ${caFile} and ${keyFile} from their last good copy: the same CA, so device certificates keep working${keptAside.length > 0 ? `; the damaged file is kept as ${keptAside.join(' and ')}` : ''}`,
     );
     return { caFile, certificate: lastGood.certificate, privateKey: lastGood.privateKey };
   }
