@@ -179,7 +179,7 @@ async function runStart(opts: StartOptions): Promise<number> {
 
   const finish = async (reason: string): Promise<number> => {
     console.log(
-      `\n${reason}: stopping agents and letting the pipeline settle (up to ${STOP_BUDGET_S} s; Ctrl-C again stops without waiting)...`,
+      `\n${reason}: stopping agents and letting the pipeline settle (up to ${STOP_BUDGET_S} s; ${reason === 'SIGINT' ? 'Ctrl-C again' : 'Ctrl-C'} stops without waiting)...`,
     );
     let summary: DemoSummary;
     try {
