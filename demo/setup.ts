@@ -53,6 +53,8 @@ export interface Pipeline {
   readonly config: BuildingConfig;
   readonly cloud: LocalCloud;
   readonly deployed: Deployed;
+  /** The synthesized cloud assembly that was deployed (its cdk.out). */
+  readonly assemblyDir: string;
 }
 
 export async function setUpPipeline(
@@ -159,6 +161,7 @@ export async function setUpPipeline(
     return {
       config,
       cloud,
+      assemblyDir: synth.outDir,
       deployed: {
         devicesDir,
         outputs,

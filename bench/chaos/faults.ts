@@ -4,7 +4,7 @@
  * again. Each case runs the cloud in a child process on its own copy of the deployed stack.
  */
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
   cpSync,
@@ -24,6 +24,8 @@ import { CHAOS_SENSOR, type ChaosWorld, chaosWorld } from './world';
 
 export interface KillOutcome extends Books {
   readonly signal: NodeJS.Signals;
+  /** What the cloud was doing when the signal came. */
+  readonly during: KillDuring;
   /** How long the process took to exit after the signal. */
   readonly stopMs: number;
   /** Seconds from the restart until the books balanced (or the wait ended). */
@@ -32,9 +34,14 @@ export interface KillOutcome extends Books {
   readonly stopNote: string;
 }
 
+/** A burst of publishes alone, or the same burst while `zonectl local deploy` redeploys the stack. */
+export type KillDuring = 'burst' | 'redeploy';
+
 export interface KillOptions {
   readonly repoRoot: string;
   readonly signal: NodeJS.Signals;
+  /** @default 'burst' */
+  readonly during?: KillDuring;
   /** The signal is sent once this many readings are acknowledged. */
   readonly killAfterAcks: number;
   /** QoS 1 publishes waiting for PUBACK at once. */
@@ -83,6 +90,8 @@ export async function killMidBurst(o: KillOptions): Promise<KillOutcome> {
       firstSeq: 1,
     });
     await publisher.ackedAtLeast(o.killAfterAcks);
+    const during = o.during ?? 'burst';
+    if (during === 'redeploy') await redeployUnderWay(o.repoRoot, world, cloud);
     const stopped = await cloud.stop(o.signal);
     const output = cloud.output();
     await publisher.stop();
@@ -95,13 +104,42 @@ export async function killMidBurst(o: KillOptions): Promise<KillOutcome> {
     cloud = await startChildCloud({ repoRoot: o.repoRoot, stateDir: world.stateDir });
     const books = await settle(world, cloud, acked, o.settleTimeoutMs ?? 60_000);
     if (books.lost > 0) keep = true;
-    return { ...books, signal: o.signal, stopMs: stopped.ms, stopNote };
+    return { ...books, signal: o.signal, during, stopMs: stopped.ms, stopNote };
   } finally {
     await cloud?.stop('SIGTERM');
     if (cloud) writeFileSync(join(world.root, 'restart.log'), cloud.output());
     // A run that lost readings keeps its state dir and both logs for the post-mortem.
     if (keep || process.env.ZONECTL_CHAOS_KEEP) console.error(`kept ${world.root}`);
     else world.remove();
+  }
+}
+
+/**
+ * Starts `zonectl local deploy` of the stack's own assembly into the running cloud (a redeploy:
+ * every resource is compared, the functions' code is staged again, the event source mappings and
+ * rules are put again) and returns once the deploy is under way, so the signal lands in it.
+ */
+async function redeployUnderWay(repoRoot: string, world: ChaosWorld, cloud: ChildCloud): Promise<void> {
+  const deploy = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'bin', 'zonectl.mjs'),
+      'local',
+      'deploy',
+      '--state-dir',
+      world.stateDir,
+      '--assembly',
+      world.assembly,
+    ],
+    { stdio: 'ignore' },
+  );
+  deploy.on('error', () => {});
+  // The deploy reaches the cloud once its command has loaded (a few hundred ms); the signal is
+  // sent when the cloud logs the deploy's first change (a function or rule put again).
+  const from = cloud.output().length;
+  const deadline = Date.now() + 30_000;
+  while (!/ (replaced|created|removed)\b/.test(cloud.output().slice(from)) && Date.now() < deadline) {
+    await sleep(1);
   }
 }
 

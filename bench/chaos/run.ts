@@ -4,7 +4,8 @@
  * kills the process mid-burst with the signal, starts it again on the same state dir and counts
  * by sequence number: acknowledged = stored + dead-lettered, lost must be 0.
  *
- *   npm run chaos                         3 runs each of SIGKILL and SIGTERM
+ *   npm run chaos                         3 runs each of SIGKILL and SIGTERM mid-burst, and of
+ *                                         SIGKILL while `zonectl local deploy` redeploys the stack
  *   npm run chaos -- --runs 5 --after 1000
  *   npm run chaos -- --abuse              the abuse suite and MQTT security matrix (./abuse)
  *   npm run chaos -- --full-disk          only the full-disk row (state dir on a filled tmpfs)
@@ -15,7 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abuseMain } from './abuse';
-import { fullDisk, type KillOutcome, killMidBurst } from './faults';
+import { fullDisk, type KillDuring, type KillOutcome, killMidBurst } from './faults';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -72,26 +73,35 @@ async function main(args: readonly string[]): Promise<void> {
     ['signal', 'run', 'acked', 'stored', 'dead-lettered', 'lost', 'duplicates', 'stop ms', 'settle s'],
   ];
   let failed = false;
-  const signals = args.includes('--full-disk') ? [] : (['SIGKILL', 'SIGTERM'] as const);
-  for (const signal of signals) {
+  const cases: ReadonlyArray<{ name: string; signal: NodeJS.Signals; during: KillDuring }> = args.includes(
+    '--full-disk',
+  )
+    ? []
+    : [
+        { name: 'SIGKILL', signal: 'SIGKILL', during: 'burst' },
+        { name: 'SIGTERM', signal: 'SIGTERM', during: 'burst' },
+        { name: 'SIGKILL in a redeploy', signal: 'SIGKILL', during: 'redeploy' },
+      ];
+  for (const c of cases) {
     for (let run = 1; run <= runs; run++) {
       let o: KillOutcome;
       try {
         o = await killMidBurst({
           repoRoot,
-          signal,
+          signal: c.signal,
+          during: c.during,
           killAfterAcks: after,
           inFlight,
           settleTimeoutMs: 120_000,
         });
       } catch (err) {
         failed = true;
-        rows.push([signal, String(run), `failed: ${(err as Error).message.split('\n')[0]}`]);
+        rows.push([c.name, String(run), `failed: ${(err as Error).message.split('\n')[0]}`]);
         continue;
       }
       if (o.lost > 0) failed = true;
-      rows.push(booksRow(signal, run, o, String(o.stopMs)));
-      console.error(`${signal} run ${run}: acked ${o.acked}, lost ${o.lost}`);
+      rows.push(booksRow(c.name, run, o, String(o.stopMs)));
+      console.error(`${c.name} run ${run}: acked ${o.acked}, lost ${o.lost}`);
     }
   }
   // The full disk: publishes held while the state dir's tmpfs is full, then space freed.

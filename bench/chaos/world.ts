@@ -31,6 +31,8 @@ export interface ChaosTemplate {
   readonly deadLetterQueueUrlPath: string;
   /** The ingest queue's name (its URL's last segment). */
   readonly ingestQueueName: string;
+  /** The synthesized cloud assembly the template was deployed from (for a redeploy). */
+  readonly assembly: string;
 }
 
 /** One case's world: its own copy of the template state. */
@@ -43,6 +45,8 @@ export interface ChaosWorld extends ChaosTemplate {
 export interface DeployedTemplate {
   /** The stopped cloud's state dir; copy it, never run it. */
   readonly stateDir: string;
+  /** The synthesized cloud assembly it was deployed from. */
+  readonly assembly: string;
   readonly deployed: Deployed;
   readonly config: BuildingConfig;
 }
@@ -57,12 +61,12 @@ export async function deployTemplate(repoRoot: string, configPath: string): Prom
   removeTemplatesOfEndedProcesses();
   const dir = mkdtempSync(join(tmpdir(), `${TEMPLATE_PREFIX}${process.pid}-`));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const { cloud, deployed, config } = await setUpPipeline(
+  const { cloud, deployed, config, assemblyDir } = await setUpPipeline(
     { repoRoot, configPath, stateDir: dir, mqttPort: 0, apiPort: 0, logger: silentLogger },
     () => {},
   );
   await cloud.close();
-  return { stateDir: join(dir, 'local'), deployed, config };
+  return { stateDir: join(dir, 'local'), assembly: assemblyDir, deployed, config };
 }
 
 const TEMPLATE_PREFIX = 'zonectl-chaos-template-';
@@ -94,7 +98,7 @@ export function chaosTemplate(
   configPath = join(repoRoot, 'building.json'),
 ): Promise<ChaosTemplate> {
   prepared ??= (async () => {
-    const { stateDir, deployed, config } = await deployTemplate(repoRoot, configPath);
+    const { stateDir, assembly, deployed, config } = await deployTemplate(repoRoot, configPath);
     const outputs = JSON.parse(readFileSync(join(stateDir, STACK_OUTPUTS_FILE), 'utf8')) as Record<
       string,
       Record<string, string>
@@ -109,6 +113,7 @@ export function chaosTemplate(
       // The queue URL names the port of the cloud that deployed it; only its path is kept.
       deadLetterQueueUrlPath: new URL(deployed.deadLetterQueueUrl).pathname,
       ingestQueueName: ingestUrl.split('/').at(-1) ?? '',
+      assembly,
     };
   })();
   return prepared;
