@@ -146,27 +146,41 @@ export type ParsedTelemetryPayload =
  */
 export function parseTelemetryPayload(bytes: Uint8Array): ParsedTelemetryPayload {
   const size = `${bytes.length} byte${bytes.length === 1 ? '' : 's'}`;
-  if (bytes.length === 0) return { ok: false, reason: `payload: empty (0 bytes); ${EXPECTED_MESSAGE}` };
+  const refused = (what: string): ParsedTelemetryPayload => ({
+    ok: false,
+    reason: `payload: ${what}; ${EXPECTED_MESSAGE}`,
+  });
+  if (bytes.length === 0) return refused('empty (0 bytes)');
   const text = utf8Text(bytes);
-  if (text === undefined || hasControlCharacters(text)) {
-    return { ok: false, reason: `payload: not JSON (binary, ${size}); ${EXPECTED_MESSAGE}` };
-  }
+  if (text === undefined || hasControlCharacters(text)) return refused(`not JSON (binary, ${size})`);
+  const read = readJsonObject(text, size);
+  return read.ok ? read : refused(read.what);
+}
+
+/**
+ * Reads text as a JSON object nested at most MAX_PAYLOAD_DEPTH deep, or says what it is
+ * instead (`what`, for a reason: "not JSON (...)", "JSON nested more than ...", "a JSON array").
+ */
+export function readJsonObject(
+  text: string,
+  size = `${text.length} characters`,
+):
+  | { readonly ok: true; readonly message: Record<string, unknown> }
+  | { readonly ok: false; readonly what: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    const why = (error as Error).message.slice(0, 120);
-    return { ok: false, reason: `payload: not JSON (text, ${size}: ${why}); ${EXPECTED_MESSAGE}` };
+    return { ok: false, what: `not JSON (text, ${size}: ${(error as Error).message.slice(0, 120)})` };
   }
   if (nestingDepth(json, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) {
     return {
       ok: false,
-      reason: `payload: JSON nested more than ${MAX_PAYLOAD_DEPTH} levels deep (${size}); a reading message is 3 levels deep; ${EXPECTED_MESSAGE}`,
+      what: `JSON nested more than ${MAX_PAYLOAD_DEPTH} levels deep (${size}); a reading message is 3 levels deep`,
     };
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return { ok: false, reason: `payload: ${jsonKind(json)}; ${EXPECTED_MESSAGE}` };
-  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    return { ok: false, what: jsonKind(json) };
   return { ok: true, message: json as Record<string, unknown> };
 }
 

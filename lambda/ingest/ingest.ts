@@ -10,6 +10,7 @@ import {
   parseReadingMessage,
   parseTelemetryPayload,
   type Reading,
+  readJsonObject,
   thingNamePrefix,
 } from '../../contracts';
 import type { DeadLetterSink } from '../shared/dead-letter-sink';
@@ -103,11 +104,10 @@ export type ParsedBody =
  */
 export function parseIngestBody(body: string): ParsedBody {
   // The body itself must be a JSON object of bounded depth before any schema walks it.
-  const outer = parseTelemetryPayload(Buffer.from(body, 'utf8'));
+  const outer = readJsonObject(body);
   if (!outer.ok) {
-    const what = outer.reason.replace(/^payload: /, '').replace(/; expected .*$/, '');
     return refused(
-      `message: the queue message is not the ingest rule's output (an object with base64Payload, building, zone, thing): ${what}`,
+      `message: the queue message is not the ingest rule's output (an object with base64Payload, building, zone, thing): ${outer.what}`,
       undefined,
       body,
     );
