@@ -6,9 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CA_FILE } from '../../contracts/paths';
 import { certificateIdOf, PEM_LABEL, pemDecode, pemEncode, subtle, x509 } from '../../contracts/pki';
-
-const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+import { CA_KEY_FILE, EC_ALG, EC_SIGNING } from '../../local/ca/store';
 
 export interface SignedCertificate {
   readonly certificatePem: string;
@@ -26,12 +24,12 @@ export async function signClientCertificate(
   const ca = new x509.X509Certificate(readFileSync(join(caDir, CA_FILE), 'utf8'));
   const caKey = await subtle.importKey(
     'pkcs8',
-    pemDecode(readFileSync(join(caDir, 'ca.key.pem'), 'utf8'), PEM_LABEL.privateKey),
-    EC,
+    pemDecode(readFileSync(join(caDir, CA_KEY_FILE), 'utf8'), PEM_LABEL.privateKey),
+    EC_ALG,
     false,
     ['sign'],
   );
-  const keys = (await subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: Date.now().toString(16).padStart(16, '0'),
     subject: `CN=${commonName}`,
@@ -40,7 +38,7 @@ export async function signClientCertificate(
     notAfter,
     publicKey: keys.publicKey,
     signingKey: caKey,
-    signingAlgorithm: SIGNING,
+    signingAlgorithm: EC_SIGNING,
     extensions: [
       await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
       new x509.BasicConstraintsExtension(false, undefined, true),
