@@ -14,6 +14,12 @@ export {
   unknownOperation,
 } from './aws-error';
 export {
+  CheckpointedLog,
+  type CheckpointedLogOptions,
+  type OpenedCheckpointedLog,
+  type Sequenced,
+} from './checkpointed-log';
+export {
   fsyncDirectory,
   isStorageFailure,
   isTransientLocalFailure,

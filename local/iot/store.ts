@@ -1,17 +1,14 @@
 /**
  * The IoT registry's persistence, at a cost per change that does not grow with the fleet: the
  * registry lives in memory, indexed; each change (a thing, policy, certificate, attachment,
- * topic rule or endpoint put or removed) is one record appended to `<stateDir>/iot/registry.log`
- * (an AppendLog: group commit, checksums, quarantine), and now and then the whole registry is
- * written to `<stateDir>/iot/registry.json` as a checkpoint and the log drops what the previous
- * checkpoint already held. Opening reads the checkpoint and applies the log records that came
- * after it (each carries a sequence number, so nothing applies twice).
+ * topic rule or endpoint put or removed) is one record appended to `<stateDir>/iot/registry.log`,
+ * and now and then the whole registry is written to `<stateDir>/iot/registry.json` as a
+ * checkpoint (a CheckpointedLog: group commit, checksums, last-good checkpoint, held changes on
+ * a full disk).
  *
  * `durable()` resolves once every change made so far is on disk; the `iot` API answers after
- * it, so an acknowledged change survives a crash. The checkpoint is a StateFile: written
- * atomically with a last-good copy, checked against its schema; a damaged checkpoint falls back
- * to the last-good one, and the log still holds every change since that one, so nothing is
- * lost; with neither, the cloud refuses to start rather than forget the fleet.
+ * it, so an acknowledged change survives a crash. With neither the checkpoint nor its last-good
+ * copy usable, the cloud refuses to start rather than forget the fleet.
  *
  * Lookups the broker makes on every check are indexed: the things and policies of a principal,
  * the principals of a thing, the targets of a policy.
@@ -20,16 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ENDPOINTS_FILE } from '../../contracts/local-endpoints';
-import {
-  AppendLog,
-  type CloudIdentity,
-  errorText,
-  iotArn,
-  isStorageFailure,
-  type LocalLogger,
-  StateFile,
-  StorageUnavailableError,
-} from '../common';
+import { CheckpointedLog, type CloudIdentity, errorText, iotArn, type LocalLogger } from '../common';
 import type { RegistryEvent, StoredCertificate, StoredPolicy, ThingRecord, TopicRuleRecord } from './types';
 
 export const REGISTRY_FILE = 'registry.json';
@@ -132,11 +120,6 @@ const ChangeSchema = z.discriminatedUnion('k', [
   }),
 ]);
 type Change = z.infer<typeof ChangeSchema>;
-
-/** Log records past this count (and past the number of entries) make a checkpoint. */
-const CHECKPOINT_MIN_RECORDS = 5_000;
-/** How long to wait before writing a change again that the disk refused. */
-const WRITE_RETRY_MS = 1_000;
 
 /** A keyed collection of one kind of registry entry; every put and delete is logged. */
 export class Table<T> {
@@ -256,23 +239,16 @@ export class RegistryStore {
   readonly thingPrincipals: LinkIndex<ThingPrincipalLink>;
   /** Policies on targets: left = policy name, right = target (certificate ARN). */
   readonly policyTargets: LinkIndex<PolicyTargetLink>;
-  private seq: number;
-  /** Changes not yet on disk (a full disk keeps them here, retried every second). */
-  private readonly writing = new Set<Promise<void>>();
-  private holding = false;
-  private closed = false;
-  private checkpointing = false;
+  private persistence!: CheckpointedLog<Snapshot, Change>;
 
   private constructor(
-    private readonly snapshot: StateFile<Snapshot>,
-    private readonly log: AppendLog<Change>,
     private readonly identity: CloudIdentity,
     readonly logger: LocalLogger,
   ) {
     const record =
       <K extends Change['k']>(k: K) =>
       (id: string, v: unknown) =>
-        this.record({ s: 0, k, id, ...(v === undefined ? {} : { v }) } as Change);
+        void this.persistence.record({ k, id, ...(v === undefined ? {} : { v }) } as Omit<Change, 's'>);
     this.things = new Table<ThingRecord>(record('thing'));
     this.policies = new Table<StoredPolicy>(record('policy'));
     this.certificates = new Table<StoredCertificate>(record('certificate'));
@@ -283,14 +259,20 @@ export class RegistryStore {
       record('thingPrincipal'),
     );
     this.policyTargets = new LinkIndex((l) => [l.policyName, l.target] as const, record('policyTarget'));
-    this.seq = snapshot.value.seq ?? 0;
   }
 
   static open(stateDir: string, identity: CloudIdentity, logger: LocalLogger): RegistryStore {
-    const dir = join(stateDir, 'iot');
-    const snapshot = StateFile.open<Snapshot>({
-      path: join(dir, REGISTRY_FILE),
-      schema: SnapshotSchema,
+    const store = new RegistryStore(identity, logger);
+    const {
+      store: persistence,
+      checkpoint,
+      changes,
+    } = CheckpointedLog.open<Snapshot, Change>({
+      dir: join(stateDir, 'iot'),
+      checkpointFile: REGISTRY_FILE,
+      logFile: REGISTRY_LOG_FILE,
+      checkpointSchema: SnapshotSchema,
+      changeSchema: ChangeSchema,
       initial: () => ({
         things: {},
         policies: {},
@@ -302,21 +284,13 @@ export class RegistryStore {
       }),
       what: 'the IoT registry (things, certificates, policies, attachments, topic rules)',
       logger,
-      whenUnusable: 'refuse',
-      restoreNote: `the changes made since then are applied again from ${REGISTRY_LOG_FILE}`,
-    });
-    const { log, records } = AppendLog.open({
-      path: join(dir, REGISTRY_LOG_FILE),
-      schema: ChangeSchema,
-      what: 'the change log of the IoT registry',
-      logger,
       // The cloud writes endpoints.json at every start, after the registry is open.
-      ...(existsSync(join(stateDir, ENDPOINTS_FILE))
-        ? { missingLoses: `every registry change since the last checkpoint (${REGISTRY_FILE})` }
-        : {}),
+      logMustExist: existsSync(join(stateDir, ENDPOINTS_FILE)),
+      snapshot: () => store.toSnapshot(),
+      entries: () => store.entryCount(),
     });
-    const store = new RegistryStore(snapshot, log, identity, logger);
-    store.load(snapshot.value, records);
+    store.persistence = persistence;
+    store.load(checkpoint, changes);
     return store;
   }
 
@@ -329,12 +303,7 @@ export class RegistryStore {
     for (const [id, v] of Object.entries(s.endpoints)) this.endpoints.items.set(id, v);
     for (const l of s.thingPrincipals) this.thingPrincipals.set(l);
     for (const l of s.policyTargets) this.policyTargets.set(l);
-    const from = this.seq;
-    // A change retried after a full disk may follow later ones in the file: apply in order.
-    const ordered = [...changes].sort((a, b) => a.s - b.s);
-    for (const c of ordered) {
-      if (c.s <= from) continue; // already in the checkpoint
-      this.seq = Math.max(this.seq, c.s);
+    for (const c of changes) {
       const table = (
         {
           thing: this.things,
@@ -359,60 +328,11 @@ export class RegistryStore {
   }
 
   /**
-   * Logs one change (group commit); `durable()` tells when it is on disk. A change the disk
-   * refuses stays in memory (the registry already shows it) and is written again every second
-   * until it succeeds; it carries its sequence number, so its late place in the file is harmless.
+   * Resolves once every change made so far is on disk; throws a StorageUnavailableError when
+   * the disk has refused them for `timeoutMs` (see CheckpointedLog).
    */
-  private record(change: Change): void {
-    this.seq++;
-    const stamped = { ...change, s: this.seq } as Change;
-    const attempt = async (): Promise<void> => {
-      for (;;) {
-        try {
-          await this.log.append(stamped);
-          if (this.holding && this.writing.size <= 1) {
-            this.holding = false;
-            this.logger.info('registry changes held for lack of disk are written');
-          }
-          return;
-        } catch (err) {
-          if (!isStorageFailure(err) || this.closed) {
-            this.logger.error(`a registry change could not be written: ${errorText(err)}`);
-            return;
-          }
-          if (!this.holding) {
-            this.holding = true;
-            this.logger.error(
-              `registry changes are held in memory: ${errorText(err)}; they are written once the disk has room`,
-            );
-          }
-          await new Promise((resolve) => setTimeout(resolve, WRITE_RETRY_MS));
-        }
-      }
-    };
-    const write = attempt().finally(() => this.writing.delete(write));
-    this.writing.add(write);
-    this.checkpointIfDue();
-  }
-
-  /**
-   * Resolves once every change made so far is on disk. Throws a StorageUnavailableError when
-   * the disk has refused them for `timeoutMs`: the caller reports that instead of acknowledging
-   * (the changes stay in memory and are written once the disk has room).
-   */
-  async durable(timeoutMs = 5_000): Promise<void> {
-    if (this.writing.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const written = await Promise.race([
-      Promise.all([...this.writing]).then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!written) {
-      throw new StorageUnavailableError(join(this.log.path), 'ENOSPC', undefined);
-    }
+  durable(timeoutMs = 5_000): Promise<void> {
+    return this.persistence.durable(timeoutMs);
   }
 
   /** Entries in the registry, for the checkpoint threshold. */
@@ -427,37 +347,9 @@ export class RegistryStore {
     );
   }
 
-  /**
-   * Writes a checkpoint once the log holds more records than the registry has entries (and at
-   * least CHECKPOINT_MIN_RECORDS): a change then costs O(1) amortized at any fleet size.
-   */
-  private checkpointIfDue(): void {
-    if (this.checkpointing) return;
-    const pending = this.log.lines;
-    if (pending < CHECKPOINT_MIN_RECORDS || pending < this.entryCount()) return;
-    this.checkpointing = true;
-    setImmediate(() => {
-      this.checkpoint()
-        .catch((err: unknown) => this.logger.warn(`registry checkpoint not written: ${errorText(err)}`))
-        .finally(() => {
-          this.checkpointing = false;
-        });
-    });
-  }
-
-  /**
-   * Writes the whole registry as the checkpoint (the one it replaces becomes the last-good
-   * copy), then drops from the change log what both checkpoints hold: the log keeps the changes
-   * since the last-good checkpoint, so a damaged checkpoint falls back to the last-good one and
-   * loses nothing.
-   */
-  async checkpoint(): Promise<void> {
-    await this.log.idle();
-    const previous = this.snapshot.value.seq ?? 0;
-    this.snapshot.value = this.toSnapshot();
-    this.snapshot.save();
-    const kept = this.log.readAll().filter((c) => c.s > previous);
-    await this.log.rewrite(() => kept);
+  /** Writes the whole registry as the checkpoint now (see CheckpointedLog). */
+  checkpoint(): Promise<void> {
+    return this.persistence.checkpoint();
   }
 
   private toSnapshot(): Snapshot {
@@ -469,19 +361,12 @@ export class RegistryStore {
       policyTargets: this.policyTargets.all(),
       rules: Object.fromEntries(this.rules.items) as Snapshot['rules'],
       endpoints: Object.fromEntries(this.endpoints.items),
-      seq: this.seq,
     };
   }
 
   /** Writes what is pending (giving held changes a last chance) and closes the log. */
-  async close(): Promise<void> {
-    try {
-      await this.durable(2_000);
-    } catch {
-      this.logger.error(`registry changes the disk refused are lost: ${this.writing.size} not written`);
-    }
-    this.closed = true;
-    await this.log.close();
+  close(): Promise<void> {
+    return this.persistence.close();
   }
 
   arn(type: string, name: string): string {
