@@ -13,7 +13,7 @@ export { invalidRequest } from '../common';
 export class ShadowError extends Error {
   override readonly name = 'ShadowError';
   constructor(
-    readonly code: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500,
+    readonly code: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503,
     message: string,
   ) {
     super(message);

@@ -65,7 +65,12 @@ export function createMqttRequestHandler(
         await ops.remove(thingName, shadowName, clientToken);
       }
     } catch (err) {
-      const shadowErr = err instanceof ShadowError ? err : new ShadowError(500, 'Internal service failure');
+      // The MQTT error document knows no 503 ("Device Shadow error messages"): a store that
+      // refused the change is an internal failure there.
+      const shadowErr =
+        err instanceof ShadowError && err.code !== 503
+          ? err
+          : new ShadowError(500, 'Internal service failure');
       if (!(err instanceof ShadowError)) log.error(`${operation} on ${prefix} failed: ${errorText(err)}`);
       log.warn(
         `rejected ${operation} on ${prefix} from client '${clientId ?? 'service'}': ${shadowErr.code} ${shadowErr.message}`,

@@ -22,7 +22,7 @@
  */
 import { join } from 'node:path';
 import { shadowTopicPrefix } from '../../contracts';
-import { errorText } from '../common';
+import { errorText, isStorageFailure } from '../common';
 import {
   applyDelete,
   applyUpdate,
@@ -43,7 +43,7 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
   const { bus, directory } = options;
   const log = options.logger.child('shadow');
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
-  const store = new ShadowStore(join(options.stateDir, 'shadow'), log);
+  const store = await ShadowStore.open(join(options.stateDir, 'shadow'), log);
 
   /** Checks names and the registry; returns the store key of the shadow. */
   function locate(thingName: string, shadowName: string | undefined): string {
@@ -53,6 +53,17 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
     }
     if (!directory.thingByName(thingName)) throw new ShadowError(404, 'Thing not found');
     return shadowName ?? CLASSIC;
+  }
+
+  /** Waits for a change to be on disk; a disk that refuses it makes the request fail with 503. */
+  async function stored(write: Promise<void>): Promise<void> {
+    try {
+      await write;
+    } catch (err) {
+      if (!isStorageFailure(err)) throw err;
+      log.error(`a shadow change is not acknowledged: ${errorText(err)}`);
+      throw new ShadowError(503, 'Service unavailable: the shadow could not be stored; retry');
+    }
   }
 
   const displayName = (thingName: string, shadowName: string | undefined) => shadowName ?? thingName;
@@ -84,7 +95,7 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
         ? parseUpdateRequest(document)
         : parseUpdateRequest(JSON.stringify(document));
     const outcome = applyUpdate(store.get(thingName, key), request, now());
-    store.put(thingName, key, outcome.shadow);
+    await stored(store.put(thingName, key, outcome.shadow));
     const prefix = shadowTopicPrefix(thingName, shadowName);
     // Started together, in order: the broker journals them in one write and publishes them in
     // the order they were started.
@@ -108,7 +119,7 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
       clientToken,
       now(),
     );
-    store.put(thingName, key, outcome.shadow);
+    await stored(store.put(thingName, key, outcome.shadow));
     await announce(shadowTopicPrefix(thingName, shadowName), 'delete/accepted', outcome.accepted);
     return outcome.accepted;
   }
@@ -159,6 +170,7 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
     async close() {
       for (const u of unsubscribe) u();
       await queue;
+      await store.close();
     },
   };
 }
