@@ -16,6 +16,11 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import {
+  GetThingShadowCommand,
+  IoTDataPlaneClient,
+  UpdateThingShadowCommand,
+} from '@aws-sdk/client-iot-data-plane';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig } from '../../contracts';
 import { type ChildCloud, startChildCloud } from './child-cloud';
@@ -165,6 +170,10 @@ export type FullDiskOutcome =
       /** Whether the process was running and its API answered while the disk was full. */
       readonly aliveWhileFull: boolean;
       readonly apiAnsweredWhileFull: boolean;
+      /** What a shadow update got while the disk was full: its HTTP status and error name. */
+      readonly shadowWhileFull: string;
+      /** Whether a shadow update was accepted and read back once the filler was removed. */
+      readonly shadowAfterFull: boolean;
       /** Whether publishes were acknowledged again once the filler was removed. */
       readonly resumed: boolean;
       /** Acknowledged readings not yet stored nor dead-lettered before the restart (in the queue). */
@@ -265,12 +274,30 @@ export async function fullDisk(o: FullDiskOptions): Promise<FullDiskOutcome> {
       .then((r) => (r.QueueUrls ?? []).length > 0)
       .catch(() => false);
     sqs.destroy();
+    const shadows = new IoTDataPlaneClient({ ...localClientConfig(cloud.endpoints), maxAttempts: 1 });
+    const updateShadow = (firmware: string) =>
+      shadows.send(
+        new UpdateThingShadowCommand({
+          thingName: CHAOS_SENSOR,
+          payload: new TextEncoder().encode(JSON.stringify({ state: { reported: { firmware } } })),
+        }),
+      );
+    const shadowWhileFull = await updateShadow('while-full').then(
+      () => '200 accepted',
+      (err: { name?: string; $metadata?: { httpStatusCode?: number } }) =>
+        `${err.$metadata?.httpStatusCode ?? '?'} ${err.name ?? 'error'}`,
+    );
     rmSync(filler);
     const resumedAt = publisher.acked.size;
     const resumed = await Promise.race([
       publisher.ackedAtLeast(resumedAt + 50).then(() => true),
       sleep(20_000).then(() => false),
     ]);
+    const shadowAfterFull = await updateShadow('after-full')
+      .then(() => shadows.send(new GetThingShadowCommand({ thingName: CHAOS_SENSOR })))
+      .then((r) => new TextDecoder().decode(r.payload).includes('"after-full"'))
+      .catch(() => false);
+    shadows.destroy();
     await publisher.stop();
     const acked = new Set(publisher.acked);
     let books = await settle({ ...world, stateDir }, cloud, acked, o.settleTimeoutMs ?? 20_000);
@@ -296,6 +323,8 @@ export async function fullDisk(o: FullDiskOptions): Promise<FullDiskOutcome> {
       ackedWhileFull,
       aliveWhileFull,
       apiAnsweredWhileFull,
+      shadowWhileFull,
+      shadowAfterFull,
       resumed,
       lostBeforeRestart,
       fullNote: fullNote.slice(0, 300),

@@ -115,7 +115,7 @@ async function main(args: readonly string[]): Promise<void> {
       if (o.lost > 0 || !o.aliveWhileFull || !o.apiAnsweredWhileFull || !o.resumed) failed = true;
       rows.push(booksRow('full disk', run, o, '-'));
       console.error(
-        `full disk run ${run}: acked ${o.acked} (${o.ackedWhileFull} while full), up ${o.aliveWhileFull}, API ${o.apiAnsweredWhileFull}, resumed ${o.resumed}, waiting in the queue before the restart ${o.lostBeforeRestart}, lost ${o.lost}`,
+        `full disk run ${run}: acked ${o.acked} (${o.ackedWhileFull} while full), up ${o.aliveWhileFull}, API ${o.apiAnsweredWhileFull}, shadow update while full ${o.shadowWhileFull}, after ${o.shadowAfterFull}, resumed ${o.resumed}, waiting in the queue before the restart ${o.lostBeforeRestart}, lost ${o.lost}`,
       );
     } catch (err) {
       failed = true;
