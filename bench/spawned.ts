@@ -125,7 +125,10 @@ export async function spawnLocalCloud(
   const stateDir = mkdtempSync(join(tmpdir(), 'zonectl-bench-spawned-'));
   const [apiPort, mqttPort] = [await freePort(), await freePort()];
   const apiEndpoint = `http://127.0.0.1:${apiPort}`;
-  const args = [...(options.nodeArgs ?? []), ZONECTL, 'local', 'up', '--state-dir', stateDir];
+  // ZONECTL_BENCH_CLOUD_NODE_ARGS: Node options for the spawned cloud only, such as
+  // `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the cloud under a stage's load.
+  const extra = (process.env.ZONECTL_BENCH_CLOUD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const args = [...extra, ...(options.nodeArgs ?? []), ZONECTL, 'local', 'up', '--state-dir', stateDir];
   args.push('--api-port', String(apiPort));
   args.push('--mqtt-port', String(mqttPort));
   if (options.assembly) args.push('--assembly', options.assembly);
