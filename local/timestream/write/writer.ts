@@ -185,28 +185,29 @@ export class TableWriter {
         appender.closeSync();
       }
     };
-    if (deletes.length === 0 && !schema.hasChanges()) {
-      // Plain appends: one appender flush is one atomic commit.
-      await append();
-    } else {
-      await this.conn.run('BEGIN TRANSACTION');
-      let commitSchema: () => void;
-      try {
+    // Always in an explicit transaction: the appender's flush then only hands the rows to the
+    // transaction, and the COMMIT, which writes and syncs DuckDB's WAL, runs on DuckDB's own
+    // thread (`run` is asynchronous) instead of blocking the event loop as a flush outside a
+    // transaction (a commit of its own) does.
+    await this.conn.run('BEGIN TRANSACTION');
+    let commitSchema: (() => void) | undefined;
+    try {
+      if (schema.hasChanges()) {
         commitSchema = await this.catalog.extendSchema(t, schema.newColumns, schema.newMeasures);
-        for (const [timeNs, measureName, seriesKey] of deletes) {
-          await this.conn.run(
-            `DELETE FROM ${t.physical} WHERE time_ns = ${timeNs} AND measure_name = $1 AND series_key = $2`,
-            [measureName, seriesKey],
-          );
-        }
-        await append();
-        await this.conn.run('COMMIT');
-      } catch (err) {
-        await this.conn.run('ROLLBACK').catch(() => {});
-        throw err;
       }
-      commitSchema();
+      for (const [timeNs, measureName, seriesKey] of deletes) {
+        await this.conn.run(
+          `DELETE FROM ${t.physical} WHERE time_ns = ${timeNs} AND measure_name = $1 AND series_key = $2`,
+          [measureName, seriesKey],
+        );
+      }
+      await append();
+      await this.conn.run('COMMIT');
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => {});
+      throw err;
     }
+    commitSchema?.();
     for (const { record: r } of rows) {
       const series = seriesOf(r.measureName, r.seriesKey);
       const latest = t.latestNs.get(series);
