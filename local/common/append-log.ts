@@ -34,7 +34,7 @@ import {
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { z } from 'zod';
-import { fsyncDirectory, storageError, writeFileAtomic } from './durable-fs';
+import { fsyncDirectory, storageError, writeFileAtomic, writeFileAtomicAsync } from './durable-fs';
 import { errorText, type LocalLogger } from './log';
 import { describeSchemaIssues } from './state-file';
 
@@ -301,6 +301,22 @@ export class AppendLog<R> {
     if (this.closed || this.fd === undefined) return;
     const waiting = this.pending;
     this.pending = [];
+    // Holds appends meanwhile (they queue as pending and are written to the new file), while
+    // the new file is written and synced off the event loop.
+    const rewriting = this.writeCompacted(records, waiting);
+    this.flushing = rewriting.then(
+      () => {},
+      () => {},
+    );
+    try {
+      await rewriting;
+    } finally {
+      this.flushing = undefined;
+      if (this.pending.length > 0) this.schedule();
+    }
+  }
+
+  private async writeCompacted(records: () => Iterable<R>, waiting: Pending[]): Promise<void> {
     let size = 0;
     let count = 0;
     try {
@@ -310,13 +326,12 @@ export class AppendLog<R> {
       const text = lines.join('');
       size = Buffer.byteLength(text);
       count = lines.length;
-      writeFileAtomic(this.path, text);
+      await writeFileAtomicAsync(this.path, text);
     } catch (err) {
       this.pending = [...waiting, ...this.pending];
-      this.schedule();
       throw storageError(err, this.path);
     }
-    closeSync(this.fd);
+    if (this.fd !== undefined) closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
     this.size = size;
     this.count = count;
