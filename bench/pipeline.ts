@@ -3,8 +3,13 @@
  *   - raw: QoS 1 publish -> subscriber over mutual TLS (bench/broker-load.ts), the broker's limit;
  *   - pipeline: the building's sensing devices publish reading messages at QoS 1 to their own
  *     telemetry topics; the ingest rule -> ingest queue -> ingest function -> Timestream, and the
- *     control rule -> control queue -> zone controller -> command shadows. Messages per second
- *     from the first publish until every reading is queryable, with none dead-lettered (the books).
+ *     control rule -> control queue -> zone controller -> command shadows. Two rates, with none
+ *     dead-lettered (the books): sustained, the readings that became queryable per second between
+ *     10% and 90% of them stored (Timestream counted every 100 ms from the first publish), and end
+ *     to end, from the first publish until every reading is queryable. The end-to-end figure of a
+ *     burst includes the last batch's wait: the ingest function's event source mapping gathers
+ *     up to 100 readings for up to 5 s (lib/ingest-pipeline.ts), as Lambda does on AWS, so a
+ *     5,000-message burst pays up to 5 s that no longer run would.
  * The ratio pipeline / raw is the figure the issue asks for; CPU is split between the cloud
  * process and each function's instances.
  */
@@ -27,8 +32,11 @@ export interface PipelineLoad {
 }
 
 export interface PipelineResult {
+  /** Sustained: messages whose readings became queryable per second, from 10% to 90% stored. */
   readonly messagesPerSecond: number;
   readonly readingsPerSecond: number;
+  /** From the first publish until every reading is queryable. */
+  readonly endToEndMessagesPerSecond: number;
   readonly published: number;
   readonly stored: number;
   readonly deadLettered: number;
@@ -126,39 +134,52 @@ export async function pipelineRun(d: DeployedBuilding, o: PipelineLoad): Promise
       return JSON.stringify({ v: TELEMETRY_VERSION, readings });
     };
     const cpuBefore = procAvailable() ? cpuByFunction(target.pid!) : new Map<string, number>();
-    const started = performance.now();
-    let next = 0;
-    const worker = async () => {
-      while (next < o.messages) {
-        const i = next++;
-        const k = i % sensors.length;
-        await connections[k]!.publish(
-          d.bundles[sensors[k]!.thing]!.topics.telemetry,
-          bodyFor(i),
-          mqtt.QoS.AtLeastOnce,
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: o.inFlight }, worker));
-    const publishSeconds = (performance.now() - started) / 1000;
     const expected = o.messages * o.readingsPerMessage;
+    const started = performance.now();
+    // Readings stored over time, counted from the first publish until all are queryable.
+    const samples: Array<{ at: number; stored: number }> = [];
     let stored = 0;
-    await withTimeout(
+    let abandoned = false;
+    const counting = withTimeout(
       `storing ${expected} readings`,
       300_000,
       (async () => {
         for (;;) {
           stored = (await storedCount(d, query)) - before;
-          if (stored >= expected) return;
+          samples.push({ at: performance.now(), stored });
+          if (stored >= expected || abandoned) return;
           await sleep(100);
         }
       })(),
     );
+    counting.catch(() => {}); // awaited below; a failed publish abandons it
+    try {
+      let next = 0;
+      const worker = async () => {
+        while (next < o.messages) {
+          const i = next++;
+          const k = i % sensors.length;
+          await connections[k]!.publish(
+            d.bundles[sensors[k]!.thing]!.topics.telemetry,
+            bodyFor(i),
+            mqtt.QoS.AtLeastOnce,
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: o.inFlight }, worker));
+    } catch (err) {
+      abandoned = true;
+      throw err;
+    }
+    const publishSeconds = (performance.now() - started) / 1000;
+    await counting;
     const seconds = (performance.now() - started) / 1000;
     const cpu = procAvailable() ? cpuDelta(cpuBefore, cpuByFunction(target.pid!)) : new Map<string, number>();
+    const sustained = sustainedRate(samples, expected);
     return {
-      messagesPerSecond: o.messages / seconds,
-      readingsPerSecond: expected / seconds,
+      messagesPerSecond: sustained / o.readingsPerMessage,
+      readingsPerSecond: sustained,
+      endToEndMessagesPerSecond: o.messages / seconds,
       published: expected,
       stored,
       deadLettered: (await deadLetters(d, sqs)) - deadBefore,
@@ -171,6 +192,27 @@ export async function pipelineRun(d: DeployedBuilding, o: PipelineLoad): Promise
     query.destroy();
     sqs.destroy();
   }
+}
+
+/**
+ * Readings stored per second between the first count at or above 10% of `expected` and the
+ * first at or above 90%: the pipeline's rate once it runs, without its start or the last batch's
+ * wait. Counts that jump past both marks at once (a run too short to see) give the rate over the
+ * whole run instead.
+ */
+export function sustainedRate(
+  samples: ReadonlyArray<{ at: number; stored: number }>,
+  expected: number,
+): number {
+  const from = samples.find((s) => s.stored >= expected * 0.1);
+  const to = samples.find((s) => s.stored >= expected * 0.9);
+  if (!from || !to || to.at <= from.at) {
+    const first = samples[0];
+    const last = samples.at(-1);
+    if (!first || !last || last.at <= first.at) return 0;
+    return (last.stored - first.stored) / ((last.at - first.at) / 1000);
+  }
+  return (to.stored - from.stored) / ((to.at - from.at) / 1000);
 }
 
 /** CPU seconds of the functions whose name contains `part` (the deployer names them after their logical id). */
