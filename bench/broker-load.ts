@@ -8,9 +8,12 @@
  *     run, the median of 3 runs. Both devices' publishes, subscriptions and deliveries go
  *     through the target's policy checks.
  *   - connects: `connects` mutual-TLS connect + disconnect in sequence with one certificate,
- *     twice: with the device SDK (what devices use; its client spends tens of milliseconds per
- *     connect itself, so this rate is mostly the client's), and with a bare client (Node's TLS
- *     and a hand-made MQTT 3.1.1 CONNECT, no session resumption), whose rate is the target's.
+ *     twice: with the device SDK (what devices use; this rate is mostly the client's: it builds
+ *     a TLS context per connection, about 10 ms, and it writes the second flight of its
+ *     handshake in several TCP writes without TCP_NODELAY, so the second write waits for the
+ *     server's delayed ACK, about 40 ms on Linux, which a Node server cannot turn off), and with
+ *     a bare client (Node's TLS and a hand-made MQTT 3.1.1 CONNECT, no session resumption), whose
+ *     rate is the target's.
  */
 import { once } from 'node:events';
 import { isIP } from 'node:net';

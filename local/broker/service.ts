@@ -27,7 +27,8 @@
  * status) applies to the next check, where AWS caches policies for minutes; a denied CONNECT
  * gets CONNACK 5 (not authorized) before the socket closes, where AWS just closes it; Receive denials are logged (AWS only drops them); persistent sessions do not
  * expire; no throttling (publish rate, connections per second); lifecycle `versionNumber`
- * restarts with the broker; will messages are not kept across a restart.
+ * restarts with the broker; will messages are not kept across a restart; no TLS session
+ * resumption (./tls).
  */
 import type { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';

@@ -9,7 +9,17 @@
  * Bytes that are not TLS, and a handshake not finished within 20 s, end the connection with
  * one log line; a client that finishes its handshake has 20 s more to send its CONNECT (see
  * service.ts). AWS IoT does not document these bounds.
+ *
+ * LIMITATIONS versus AWS: no TLS session resumption, so every connect is a full handshake (AWS
+ * IoT does not document whether it resumes sessions). The listener sets SSL_OP_NO_TICKET:
+ * OpenSSL 3.0 builds each stateless session ticket by decoding a copy of the session, client
+ * certificate included, and Node's two tickets per handshake cost about 0.5 ms of the broker's
+ * CPU per connect, while the device SDK (aws-crt) never resumes a session. With the option,
+ * TLS 1.3 clients still get tickets, stateful ones that only carry a session id, and TLS 1.2
+ * clients a session id; the listener keeps no session cache (Node's resumeSession event sees
+ * only TLS 1.2 session ids), so an attempt to resume becomes a full handshake.
  */
+import { constants } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { errorText, type LocalLogger } from '../common';
@@ -56,6 +66,8 @@ export async function listenTls(
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      // No stateless session tickets (see the module header); the full handshake is unchanged.
+      secureOptions: constants.SSL_OP_NO_TICKET,
       // A client that opens a connection and stalls its handshake (or sends no TLS at all)
       // holds a socket; it is dropped after this, with a tlsClientError logged below.
       handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,

@@ -13,7 +13,7 @@ import { errorText } from '../../common';
 import { internals } from '../aedes-internals';
 import type { BrokerContext } from '../context';
 import { Refusal } from '../errors';
-import { authorizationContext, peerCertificateId } from '../identity';
+import { peerCertificateId } from '../identity';
 import type { Session } from '../sessions';
 import { connectHandled } from '../tls';
 
@@ -59,7 +59,12 @@ export function authenticateHook(ctx: BrokerContext): NonNullable<AedesOptions['
       const cert = directory.certificateById(certificateId);
       if (!cert) return fail('certificate is not registered', certificateId);
       if (cert.status !== 'ACTIVE') return fail(`certificate is ${cert.status}`, certificateId);
-      const context = authorizationContext(directory, cert.certificateArn, certificateId, clientId, ip);
+      const thingName = ctx.thingOf({
+        certificateId,
+        certificateArn: cert.certificateArn,
+        clientId,
+        ...(ip ? { ipAddress: ip } : {}),
+      });
       const session: Session = {
         clientId,
         sessionIdentifier: randomUUID(),
@@ -70,7 +75,7 @@ export function authenticateHook(ctx: BrokerContext): NonNullable<AedesOptions['
         certificateArn: cert.certificateArn,
         client,
         announced: false,
-        ...(context.thing ? { thingName: context.thing.thingName } : {}),
+        ...(thingName ? { thingName } : {}),
       };
       const denied = ctx.check(session, 'iot:Connect', ctx.resource('client', clientId));
       if (denied) return fail(denied, certificateId);

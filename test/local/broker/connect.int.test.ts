@@ -1,4 +1,6 @@
+import tls from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectPacket } from '../../../bench/chaos/raw-mqtt';
 import { presenceTopic, telemetryTopic } from '../../../contracts';
 import type { BrokerMessage } from '../../../local/broker';
 import { allowAllPolicy } from '../../helpers/device-policy';
@@ -77,5 +79,52 @@ describe('broker: connecting devices', () => {
     });
     expect(typeof disconnected.timestamp).toBe('number');
     expect(typeof disconnected.sessionIdentifier).toBe('string');
+  });
+
+  it('answers a client offering its last TLS session with a full handshake and checks the certificate again', async () => {
+    const device = await env.issueDevice(address.thing, { attributes });
+    /** One raw TLS 1.2 or 1.3 connect: whether the session was resumed, the CONNACK code, the session. */
+    const rawConnect = (maxVersion: tls.SecureVersion, session?: Buffer) =>
+      new Promise<{ reused: boolean; code?: number; session?: Buffer }>((resolve) => {
+        let reused = false;
+        let code: number | undefined;
+        let last = session;
+        const socket = tls.connect(
+          {
+            host: '127.0.0.1',
+            port: env.broker.port,
+            ca: env.ca.caPem,
+            servername: 'localhost',
+            cert: device.certPem,
+            key: device.keyPem,
+            maxVersion,
+            ...(session ? { session } : {}),
+          },
+          () => {
+            reused = socket.isSessionReused();
+            socket.write(connectPacket(address.thing));
+          },
+        );
+        socket.on('session', (s: Buffer) => {
+          last = s;
+        });
+        socket.on('data', (d: Buffer) => {
+          if (d[0] === 0x20) code = d[3];
+          socket.end(Buffer.from([0xe0, 0x00]));
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve({ reused, ...(code !== undefined ? { code } : {}), session: last }));
+      });
+    for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+      env.directory.setCertificateStatus(device.certificateId, 'ACTIVE');
+      const first = await rawConnect(version);
+      expect(first.code).toBe(0);
+      expect(first.session).toBeDefined();
+      env.directory.setCertificateStatus(device.certificateId, 'INACTIVE');
+      const again = await rawConnect(version, first.session);
+      expect(again.reused).toBe(false);
+      expect(again.code).toBe(5);
+    }
+    expect(env.logLines('denied iot:Connect', 'certificate is INACTIVE')).toHaveLength(2);
   });
 });

@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RawMqtt } from '../../../bench/chaos/raw-mqtt';
 import { telemetryTopic } from '../../../contracts';
 import type { PolicyDocument } from '../../../local/iot/types';
 import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
 import { connectDevice, disconnectAll } from '../../helpers/mqtt-device';
 
 /**
- * The broker keeps each session's policy answers; a registry change must still apply to the very
- * next check of a live session, as it did when every check read the registry afresh.
+ * The broker keeps policy answers per session and per connection context (certificate, client
+ * id, address) across connections; a registry change must still apply to the very next check of
+ * a live session and to the next CONNECT, as it did when every check read the registry afresh.
  */
 const ARN = 'arn:aws:iot:us-east-1:000000000000';
 const lobby = { building: 'hq', zone: 'lobby', thing: 'lobby-t1' };
@@ -101,5 +103,68 @@ describe('broker: registry changes during a session', () => {
     await sensor.publish('a/late', 'now delivered');
     await sensor.next('a/late');
     expect(sensor.received.map((r) => r.topic)).toEqual(['a/open', 'a/late']);
+  });
+});
+
+describe('broker: registry changes between connections', () => {
+  let env: LocalIot;
+  beforeEach(async () => {
+    env = await startLocalIot();
+  });
+  afterEach(async () => {
+    await env.close();
+  });
+
+  /** One raw connect + close: the CONNACK return code (0 accepted, 5 not authorized). */
+  const connack = async (d: { certPem: string; keyPem: string }, clientId: string) => {
+    const client = RawMqtt.open(env.broker.port, env.ca.caPem, d);
+    try {
+      return await client.connect(clientId);
+    } finally {
+      client.end();
+    }
+  };
+
+  it('answers each CONNECT from the policy and certificate status of the moment', async () => {
+    const device = await env.issueDevice(lobby.thing, { attributes, policy: zonePolicy() });
+    expect(await connack(device, lobby.thing)).toBe(0);
+
+    // the same policy name, now with an explicit Deny of this client id
+    env.directory.putPolicy(
+      'policy1',
+      zonePolicy({ Effect: 'Deny', Action: 'iot:Connect', Resource: `${ARN}:client/${lobby.thing}` }),
+    );
+    expect(await connack(device, lobby.thing)).toBe(5);
+    expect(env.logLines('denied iot:Connect', 'explicitly denied')).toHaveLength(1);
+    env.directory.putPolicy('policy1', zonePolicy());
+    expect(await connack(device, lobby.thing)).toBe(0);
+
+    env.directory.setCertificateStatus(device.certificateId, 'INACTIVE');
+    expect(await connack(device, lobby.thing)).toBe(5);
+    env.directory.setCertificateStatus(device.certificateId, 'ACTIVE');
+    expect(await connack(device, lobby.thing)).toBe(0);
+  });
+
+  it('answers each CONNECT from the thing attached and its attributes of the moment', async () => {
+    const zoneClient: PolicyDocument = {
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'iot:Connect',
+          Resource: `${ARN}:client/\${iot:Connection.Thing.Attributes[zone]}`,
+        },
+      ],
+    };
+    const device = await env.issueDevice(lobby.thing, { policy: zoneClient, attachThing: false });
+    // no thing attached: the policy variable cannot be resolved
+    expect(await connack(device, 'lobby')).toBe(5);
+    env.directory.addThing(lobby.thing, attributes);
+    env.directory.attachThing(device.certificateId, lobby.thing, true);
+    expect(await connack(device, 'lobby')).toBe(0);
+
+    // the thing moves to another zone
+    env.directory.addThing(lobby.thing, { ...attributes, zone: 'floor1' });
+    expect(await connack(device, 'lobby')).toBe(5);
+    expect(await connack(device, 'floor1')).toBe(0);
   });
 });
