@@ -11,9 +11,10 @@ import {
   DEFAULT_IDENTITY,
   errorText,
   type LocalLogger,
+  lockStateDir,
   writeFileAtomic,
 } from './common';
-import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
+import type { DeployResult } from './deployer/types';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
 import { createInfluxDbService, type InfluxDbService } from './influxdb';
 import {
@@ -30,7 +31,8 @@ import { createSecretsManagerService, type SecretsManagerService } from './secre
 import { createShadowService, type ShadowService } from './shadow';
 import { createSqsService, type SqsService } from './sqs';
 import { createStsService } from './sts';
-import { createTimestreamService, type TimestreamService } from './timestream';
+import { deferTimestreamService } from './timestream/deferred';
+import type { TimestreamService } from './timestream/types';
 
 /**
  * The local cloud: every service the pipeline uses, started in dependency order in one
@@ -149,6 +151,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   let lambdaNeverStarts: () => void = () => {};
   try {
+    closers.push(wrapUnsubscribe(lockStateDir(stateDir)));
     const ca = await createCaService({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
     closers.push(() => ca.close());
     const iot = await createIotService({
@@ -219,7 +222,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => sqs.close());
 
-    const timestream = await createTimestreamService({
+    const timestream = await deferTimestreamService({
       dir: join(stateDir, 'timestream'),
       identity,
       logger: logger.child('timestream'),
@@ -383,6 +386,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       gateway,
       async deploy(assemblyDir) {
         const dir = resolve(assemblyDir);
+        const { deployStacks, localProviders, readAssembly } = await import('./deployer');
         const stacks = readAssembly(dir);
         const { providers, fallback } = localProviders({
           identity,

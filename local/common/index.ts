@@ -13,6 +13,7 @@ export {
   serializationError,
   unknownOperation,
 } from './aws-error';
+export { Deferred, deferredRoute, type RouteShape } from './deferred';
 export {
   fsyncDirectory,
   isStorageFailure,
@@ -34,3 +35,4 @@ export {
   StateFileError,
   type StateFileOptions,
 } from './state-file';
+export { lockStateDir, STATE_LOCK_FILE, StateDirInUseError } from './state-lock';
