@@ -16,7 +16,8 @@ import {
 } from './common';
 import type { DeployResult } from './deployer/types';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
-import { createInfluxDbService, type InfluxDbService } from './influxdb';
+import { deferInfluxDbService } from './influxdb/deferred';
+import type { InfluxDbService } from './influxdb/types';
 import {
   compilePolicies,
   createIotService,
@@ -24,7 +25,8 @@ import {
   type IotService,
   type TopicRuleRecord,
 } from './iot';
-import { createLambdaService, type LambdaService } from './lambda';
+import { deferLambdaService } from './lambda/deferred';
+import type { LambdaService } from './lambda/types';
 import { createProvisioningService, type ProvisioningService } from './provisioning';
 import { compileRule, createRulesService, type RulesService } from './rules';
 import { createSecretsManagerService, type SecretsManagerService } from './secretsmanager';
@@ -41,6 +43,14 @@ import type { TimestreamService } from './timestream/types';
  *   SQS -> Timestream -> Secrets Manager -> Timestream for InfluxDB -> Lambda -> rules engine.
  * The gateway answers the AWS SDK and CLI for iot, iot-data, sqs, timestream and lambda on one
  * port; the broker answers MQTT over TLS on another. `close()` stops them in reverse order.
+ *
+ * Start-up cost and idle memory: what serves devices (CA, registry, broker, shadows,
+ * provisioning, rules) and SQS start with the cloud. Timestream (DuckDB), Lambda and
+ * Timestream for InfluxDB start on first use when their state dir is empty (./<service>/deferred):
+ * their routes match requests without their code, and the first request, event, deploy or
+ * in-process call that needs one waits while it starts. A service with state on disk starts
+ * with the cloud, as before (queued work resumes, damaged state refuses the start). The deployer
+ * loads with the first deploy. `<stateDir>/cloud.lock` keeps a second cloud off the state dir.
  */
 
 export interface LocalCloudOptions {
@@ -235,7 +245,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       logger: logger.child('secretsmanager'),
     });
     closers.push(() => secrets.close());
-    const influxdb = await createInfluxDbService({
+    const influxdb = await deferInfluxDbService({
       dir: join(stateDir, 'influxdb'),
       identity,
       logger: logger.child('influxdb'),
@@ -244,7 +254,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => influxdb.close());
 
-    const lambda = await createLambdaService({
+    const lambda = await deferLambdaService({
       dir: join(stateDir, 'lambda'),
       identity,
       logger: logger.child('lambda'),
