@@ -11,11 +11,13 @@ import {
   DEFAULT_IDENTITY,
   errorText,
   type LocalLogger,
+  lockStateDir,
   writeFileAtomic,
 } from './common';
-import { type DeployResult, deployStacks, localProviders, readAssembly } from './deployer';
+import type { DeployResult } from './deployer/types';
 import { createGatewayService, type GatewayService, type ServiceRoute } from './gateway';
-import { createInfluxDbService, type InfluxDbService } from './influxdb';
+import { deferInfluxDbService } from './influxdb/deferred';
+import type { InfluxDbService } from './influxdb/types';
 import {
   compilePolicies,
   createIotService,
@@ -23,14 +25,16 @@ import {
   type IotService,
   type TopicRuleRecord,
 } from './iot';
-import { createLambdaService, type LambdaService } from './lambda';
+import { deferLambdaService } from './lambda/deferred';
+import type { LambdaService } from './lambda/types';
 import { createProvisioningService, type ProvisioningService } from './provisioning';
 import { compileRule, createRulesService, type RulesService } from './rules';
 import { createSecretsManagerService, type SecretsManagerService } from './secretsmanager';
 import { createShadowService, type ShadowService } from './shadow';
 import { createSqsService, type SqsService } from './sqs';
 import { createStsService } from './sts';
-import { createTimestreamService, type TimestreamService } from './timestream';
+import { deferTimestreamService } from './timestream/deferred';
+import type { TimestreamService } from './timestream/types';
 
 /**
  * The local cloud: every service the pipeline uses, started in dependency order in one
@@ -39,6 +43,14 @@ import { createTimestreamService, type TimestreamService } from './timestream';
  *   SQS -> Timestream -> Secrets Manager -> Timestream for InfluxDB -> Lambda -> rules engine.
  * The gateway answers the AWS SDK and CLI for iot, iot-data, sqs, timestream and lambda on one
  * port; the broker answers MQTT over TLS on another. `close()` stops them in reverse order.
+ *
+ * Start-up cost and idle memory: what serves devices (CA, registry, broker, shadows,
+ * provisioning, rules) and SQS start with the cloud. Timestream (DuckDB), Lambda and
+ * Timestream for InfluxDB start on first use when their state dir is empty (./<service>/deferred):
+ * their routes match requests without their code, and the first request, event, deploy or
+ * in-process call that needs one waits while it starts. A service with state on disk starts
+ * with the cloud, as before (queued work resumes, damaged state refuses the start). The deployer
+ * loads with the first deploy. `<stateDir>/cloud.lock` keeps a second cloud off the state dir.
  */
 
 export interface LocalCloudOptions {
@@ -149,6 +161,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   let lambdaNeverStarts: () => void = () => {};
   try {
+    closers.push(wrapUnsubscribe(lockStateDir(stateDir)));
     const ca = await createCaService({ dir: join(stateDir, 'ca'), logger: logger.child('ca') });
     closers.push(() => ca.close());
     const iot = await createIotService({
@@ -219,7 +232,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => sqs.close());
 
-    const timestream = await createTimestreamService({
+    const timestream = await deferTimestreamService({
       dir: join(stateDir, 'timestream'),
       identity,
       logger: logger.child('timestream'),
@@ -232,7 +245,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       logger: logger.child('secretsmanager'),
     });
     closers.push(() => secrets.close());
-    const influxdb = await createInfluxDbService({
+    const influxdb = await deferInfluxDbService({
       dir: join(stateDir, 'influxdb'),
       identity,
       logger: logger.child('influxdb'),
@@ -241,7 +254,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     closers.push(() => influxdb.close());
 
-    const lambda = await createLambdaService({
+    const lambda = await deferLambdaService({
       dir: join(stateDir, 'lambda'),
       identity,
       logger: logger.child('lambda'),
@@ -383,6 +396,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       gateway,
       async deploy(assemblyDir) {
         const dir = resolve(assemblyDir);
+        const { deployStacks, localProviders, readAssembly } = await import('./deployer');
         const stacks = readAssembly(dir);
         const { providers, fallback } = localProviders({
           identity,

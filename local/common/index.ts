@@ -13,6 +13,7 @@ export {
   serializationError,
   unknownOperation,
 } from './aws-error';
+export { Deferred, deferredRoute, type RouteShape } from './deferred';
 export {
   CheckpointedLog,
   type CheckpointedLogOptions,
@@ -40,3 +41,4 @@ export {
   StateFileError,
   type StateFileOptions,
 } from './state-file';
+export { lockStateDir, STATE_LOCK_FILE, StateDirInUseError } from './state-lock';

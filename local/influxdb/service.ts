@@ -27,14 +27,21 @@ import {
 import type { AwsRequest, ServiceRoute } from '../gateway';
 import { handleInfluxRequest } from './route';
 import { InstanceStore } from './store';
-import type { CreateInstanceInput, InfluxDbService, InfluxDbServiceOptions, InstanceInfo } from './types';
+import {
+  CONTROL_TARGET_PREFIX,
+  type CreateInstanceInput,
+  INSTANCES_FILE,
+  type InfluxDbService,
+  type InfluxDbServiceOptions,
+  type InstanceInfo,
+} from './types';
 
 interface Running {
   readonly info: InstanceInfo;
   readonly server: Server;
 }
 
-const TARGET_PREFIX = 'AmazonTimestreamInfluxDB.';
+const TARGET_PREFIX = CONTROL_TARGET_PREFIX;
 const SUMMARY_FIELDS = [
   'id',
   'name',
@@ -68,7 +75,7 @@ export async function createInfluxDbService(options: InfluxDbServiceOptions): Pr
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
   const catalog = StateFile.open<Catalog>({
-    path: join(options.dir, 'instances.json'),
+    path: join(options.dir, INSTANCES_FILE),
     schema: CatalogSchema as unknown as z.ZodType<Catalog>,
     initial: () => ({ instances: [] }),
     what: 'the InfluxDB instances',

@@ -1,6 +1,12 @@
 import type { CloudIdentity, LocalLogger } from '../common';
 import type { ServiceRoute } from '../gateway';
 
+/** X-Amz-Target prefix of the control plane API (timestream-influxdb, awsJson1_0). */
+export const CONTROL_TARGET_PREFIX = 'AmazonTimestreamInfluxDB.';
+
+/** The instances the service runs, under its directory. */
+export const INSTANCES_FILE = 'instances.json';
+
 export interface InfluxDbServiceOptions {
   /** State directory of the service; created if missing. */
   readonly dir: string;

@@ -23,16 +23,14 @@ import {
   getFunctionOutput,
   page,
 } from './management';
+import { INVOKE_PATH, isLambdaRequest } from './request';
 import type { EventSourceMappingView, LambdaService } from './types';
 
-const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 const FUNCTIONS_PATH = /^\/2015-03-31\/functions\/?$/;
 const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
 const CONFIGURATION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/;
 const MAPPINGS_PATH = /^\/2015-03-31\/event-source-mappings\/?$/;
 const MAPPING_PATH = /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/;
-/** Every Lambda API path starts with its API version date (2015-03-31, 2017-03-31, 2019-09-25, ...). */
-const LAMBDA_API_PATH = /^\/20\d\d-\d\d-\d\d\//;
 
 export interface LambdaRouteDeps
   extends Pick<LambdaService, 'invoke' | 'listFunctions' | 'describeFunctions'> {
@@ -133,13 +131,7 @@ export function createLambdaRoute(deps: LambdaRouteDeps): ServiceRoute {
   return {
     name: 'lambda',
     protocol: 'rest-json',
-    matches: (req) =>
-      req.signingService === 'lambda' ||
-      (req.signingService === undefined &&
-        (INVOKE_PATH.test(req.path) ||
-          (req.method === 'GET' &&
-            LAMBDA_API_PATH.test(req.path) &&
-            /\/(functions|event-source-mappings)\b/.test(req.path)))),
+    matches: isLambdaRequest,
     async handle(req) {
       const invokeMatch = INVOKE_PATH.exec(req.path);
       if (invokeMatch) return invoke(req, invokeMatch[1]!);

@@ -1,4 +1,5 @@
 export { DEFAULT_RETENTION } from './catalog';
+export { deferTimestreamService } from './deferred';
 export { createTimestreamService } from './service';
-export { DATABASE_FILE } from './store';
 export type * from './types';
+export { DATABASE_FILE } from './types';

@@ -29,6 +29,18 @@ export function operationOf(req: AwsRequest): string | undefined {
   return target.slice(TARGET_PREFIX.length);
 }
 
+/** The write API's requests: every operation under the prefix but the query API's. */
+export function isWriteRequest(req: AwsRequest): boolean {
+  const op = operationOf(req);
+  return op !== undefined && !QUERY_OPERATIONS.has(op);
+}
+
+/** The query API's requests, and DescribeEndpoints (which both APIs answer alike). */
+export function isQueryRequest(req: AwsRequest): boolean {
+  const op = operationOf(req);
+  return op === 'DescribeEndpoints' || (op !== undefined && QUERY_OPERATIONS.has(op));
+}
+
 export const ok = (body: object): AwsResponse => ({ status: 200, body });
 
 /**

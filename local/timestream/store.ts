@@ -11,11 +11,9 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arn, type CloudIdentity, StateFileError } from '../common';
 import { Catalog, checkRetention, type DatabaseMeta, type TableMeta } from './catalog';
 import { conflict, storeClosed } from './errors';
-import type { RetentionSettings } from './types';
+import { DATABASE_FILE, type RetentionSettings } from './types';
 import { checkName, parseWriteRecords } from './write/records';
 import { TableWriter, type WriteOutcome } from './write/writer';
-
-export const DATABASE_FILE = 'timestream.duckdb';
 
 /** A database file DuckDB cannot open or read (truncated, overwritten): named, with the way out. */
 function damagedDatabase(file: string, err: unknown): StateFileError {

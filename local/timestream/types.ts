@@ -1,6 +1,9 @@
 import type { CloudIdentity, LocalLogger } from '../common';
 import type { ServiceRoute } from '../gateway';
 
+/** The service's one state file, under its directory: the DuckDB database. */
+export const DATABASE_FILE = 'timestream.duckdb';
+
 export type ScalarMeasureType = 'DOUBLE' | 'BIGINT' | 'VARCHAR' | 'BOOLEAN' | 'TIMESTAMP';
 export type MeasureValueType = ScalarMeasureType | 'MULTI';
 

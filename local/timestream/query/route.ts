@@ -6,7 +6,7 @@
  */
 import { type AwsRequest, type AwsResponse, parseJsonObject, type ServiceRoute } from '../../gateway';
 import { notEmulated } from '../errors';
-import { describeEndpoints, ok, operationOf, QUERY_OPERATIONS } from '../protocol';
+import { describeEndpoints, isQueryRequest, ok, operationOf } from '../protocol';
 import type { QueryRunner } from './runner';
 
 export function createTimestreamQueryRoute(runner: QueryRunner): ServiceRoute {
@@ -14,10 +14,7 @@ export function createTimestreamQueryRoute(runner: QueryRunner): ServiceRoute {
     name: 'timestream-query',
     protocol: 'json-1.0',
     internalErrorCode: 'InternalServerException',
-    matches(req: AwsRequest) {
-      const op = operationOf(req);
-      return op === 'DescribeEndpoints' || (op !== undefined && QUERY_OPERATIONS.has(op));
-    },
+    matches: isQueryRequest,
     async handle(req: AwsRequest): Promise<AwsResponse> {
       const op = operationOf(req) ?? '';
       switch (op) {

@@ -10,7 +10,7 @@ import { arn, type CloudIdentity, type LocalLogger } from '../../common';
 import { type AwsRequest, type AwsResponse, parseJsonObject, type ServiceRoute } from '../../gateway';
 import { type DatabaseMeta, DEFAULT_RETENTION, type TableMeta } from '../catalog';
 import { notEmulated, rejectedRecords, validation } from '../errors';
-import { describeEndpoints, ok, operationOf, QUERY_OPERATIONS } from '../protocol';
+import { describeEndpoints, isWriteRequest, ok, operationOf } from '../protocol';
 import type { TimestreamStore } from '../store';
 import type { RetentionSettings } from '../types';
 import { checkName } from './records';
@@ -190,10 +190,7 @@ export function createTimestreamWriteRoute(
     name: 'timestream-write',
     protocol: 'json-1.0',
     internalErrorCode: 'InternalServerException',
-    matches(req) {
-      const op = operationOf(req);
-      return op !== undefined && !QUERY_OPERATIONS.has(op);
-    },
+    matches: isWriteRequest,
     async handle(req) {
       const op = operationOf(req) ?? '';
       // Own keys only: `constructor` or `toString` are not operations.

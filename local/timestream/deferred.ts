@@ -1,0 +1,54 @@
+/**
+ * Timestream opened on first use: the same TimestreamService, whose DuckDB database (the native
+ * library alone is about 30 MiB resident, and opening it is most of a cold start) is opened by
+ * the first request, deploy or in-process call that needs it rather than when the cloud starts.
+ * The routes match requests without it (./protocol); the request that opens it waits for it.
+ *
+ * A state dir that already has a database opens it at start, as before: a damaged file stops
+ * the start naming the file, and DuckDB's lock on it keeps a second cloud out.
+ *
+ * LIMITATIONS: the first Timestream call after a start takes the opening time (a few hundred
+ * milliseconds on a cold cache) on top of its own.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Deferred, deferredRoute } from '../common/deferred';
+import type { ServiceRoute } from '../gateway';
+import { isQueryRequest, isWriteRequest } from './protocol';
+import { DATABASE_FILE, type TimestreamService, type TimestreamServiceOptions } from './types';
+
+export async function deferTimestreamService(options: TimestreamServiceOptions): Promise<TimestreamService> {
+  const service = new Deferred<TimestreamService>(
+    async () => (await import('./service')).createTimestreamService(options),
+    (s) => s.close(),
+  );
+  if (existsSync(join(options.dir, DATABASE_FILE))) await service.get();
+  const route = (pick: (s: TimestreamService) => ServiceRoute) => async () => pick(await service.get());
+  return {
+    writeRoute: deferredRoute(
+      {
+        name: 'timestream-write',
+        protocol: 'json-1.0',
+        internalErrorCode: 'InternalServerException',
+        matches: isWriteRequest,
+      },
+      route((s) => s.writeRoute),
+    ),
+    queryRoute: deferredRoute(
+      {
+        name: 'timestream-query',
+        protocol: 'json-1.0',
+        internalErrorCode: 'InternalServerException',
+        matches: isQueryRequest,
+      },
+      route((s) => s.queryRoute),
+    ),
+    createDatabase: async (name, o) => (await service.get()).createDatabase(name, o),
+    createTable: async (database, name, o) => (await service.get()).createTable(database, name, o),
+    updateTable: async (database, name, o) => (await service.get()).updateTable(database, name, o),
+    deleteTable: async (database, name) => (await service.get()).deleteTable(database, name),
+    deleteDatabase: async (name) => (await service.get()).deleteDatabase(name),
+    query: async (queryString, o) => (await service.get()).query(queryString, o),
+    close: () => service.close(),
+  };
+}
