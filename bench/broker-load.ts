@@ -28,6 +28,8 @@ export interface ThroughputResult {
   readonly messagesPerSecond: number;
   /** Target CPU per delivered message, ms; undefined when its process is unknown. */
   readonly cpuMsPerMessage?: number;
+  /** CPU of this process (the publishing and subscribing clients) per message, median of the runs. */
+  readonly clientCpuMsPerMessage: number;
   readonly delivered: number;
   /** Timed runs after the warm-up; rate and CPU are their medians. */
   readonly runs: number;
@@ -78,7 +80,9 @@ export async function publishToSubscriber(
     await run(Math.min(o.messages, 2_000));
     const rates: number[] = [];
     const cpu: number[] = [];
+    const clientCpu: number[] = [];
     for (let i = 0; i < RUNS; i++) {
+      const own = process.cpuUsage();
       if (target.pid !== undefined && procAvailable()) {
         const m = await cpuDuring(target.pid, () => run(o.messages));
         rates.push(o.messages / m.value);
@@ -86,10 +90,13 @@ export async function publishToSubscriber(
       } else {
         rates.push(o.messages / (await run(o.messages)));
       }
+      const used = process.cpuUsage(own);
+      clientCpu.push((used.user + used.system) / 1000 / o.messages);
     }
     return {
       messagesPerSecond: median(rates),
       ...(cpu.length > 0 ? { cpuMsPerMessage: median(cpu) } : {}),
+      clientCpuMsPerMessage: median(clientCpu),
       delivered: o.messages,
       runs: RUNS,
     };
@@ -186,7 +193,7 @@ export function throughputMetrics(
       metric: `${target.name}: QoS 1 publish -> subscriber, mTLS`,
       value: r.messagesPerSecond,
       unit: 'msg/s',
-      note: `${what}; first publish to last delivery, median of ${r.runs} runs after a warm-up`,
+      note: `${what}; first publish to last delivery, median of ${r.runs} runs after a warm-up; the clients (device SDK publisher and subscriber, this process) used ${r.clientCpuMsPerMessage.toFixed(3)} ms of CPU per message`,
     },
     ...(r.cpuMsPerMessage === undefined
       ? []
