@@ -13,13 +13,13 @@ export {
   serializationError,
   unknownOperation,
 } from './aws-error';
-export { Deferred, deferredRoute, type RouteShape } from './deferred';
 export {
   CheckpointedLog,
   type CheckpointedLogOptions,
   type OpenedCheckpointedLog,
   type Sequenced,
 } from './checkpointed-log';
+export { Deferred, deferredRoute, type RouteShape } from './deferred';
 export {
   fsyncDirectory,
   isStorageFailure,
