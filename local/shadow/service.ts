@@ -41,7 +41,7 @@ import type { ShadowApi, ShadowService, ShadowServiceOptions } from './types';
 
 export async function createShadowService(options: ShadowServiceOptions): Promise<ShadowService> {
   const { bus, directory } = options;
-  const log = options.logger.child('shadow');
+  const log = options.logger;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const store = await ShadowStore.open(join(options.stateDir, 'shadow'), log);
 
