@@ -5,14 +5,15 @@
  * The routes match requests without it (./protocol); the request that opens it waits for it.
  *
  * A state dir that already has a database opens it at start, as before: a damaged file stops
- * the start naming the file, and DuckDB's lock on it keeps a second cloud out.
+ * the start naming the file. (A second cloud on the same state dir is kept out by the state
+ * dir's own lock, ../common/state-lock, whether or not the database is open.)
  *
  * LIMITATIONS: the first Timestream call after a start takes the opening time (a few hundred
  * milliseconds on a cold cache) on top of its own.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deferred, deferredRoute } from '../common/deferred';
+import { Deferred, deferredRoute } from '../common';
 import type { ServiceRoute } from '../gateway';
 import { isQueryRequest, isWriteRequest } from './protocol';
 import { DATABASE_FILE, type TimestreamService, type TimestreamServiceOptions } from './types';
