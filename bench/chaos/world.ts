@@ -18,6 +18,7 @@ import {
 import { type Deployed, setUpPipeline } from '../../demo/setup';
 import { type DeviceBundle, loadBundle } from '../../device/bundle';
 import { silentLogger } from '../../local/common/log';
+import { processAlive } from '../../local/common/state-lock';
 
 /** The sensor every fault case publishes as: it senses temperature, humidity and CO2. */
 export const CHAOS_SENSOR = 'hq-lobby-climate';
@@ -78,15 +79,6 @@ function removeTemplatesOfEndedProcesses(): void {
     const pid = Number(name.slice(TEMPLATE_PREFIX.length).split('-')[0]);
     if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
     rmSync(join(tmpdir(), name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

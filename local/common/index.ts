@@ -41,4 +41,4 @@ export {
   StateFileError,
   type StateFileOptions,
 } from './state-file';
-export { lockStateDir, STATE_LOCK_FILE, StateDirInUseError } from './state-lock';
+export { lockStateDir, processAlive, STATE_LOCK_FILE, StateDirInUseError } from './state-lock';

@@ -29,7 +29,8 @@ export class StateDirInUseError extends Error {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this id exists (one of another user's counts: EPERM). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -53,7 +54,8 @@ export function lockStateDir(stateDir: string): () => void {
       } catch {
         // removed meanwhile: try again
       }
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) throw new StateDirInUseError(file, holder);
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder))
+        throw new StateDirInUseError(file, holder);
       if (attempt > 0) throw err;
       rmSync(file, { force: true });
       continue;
