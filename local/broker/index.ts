@@ -6,7 +6,6 @@ export {
   MAX_TOPIC_BYTES,
   MAX_TOPIC_SLASHES,
   topicLimitViolation,
-  topicMatches,
 } from './topics';
 export type {
   BrokerMessage,

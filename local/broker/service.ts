@@ -34,7 +34,7 @@ import type { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
-import { DEFAULT_IDENTITY, errorText } from '../common';
+import { DEFAULT_IDENTITY, errorText, topicMatches } from '../common';
 import { internals } from './aedes-internals';
 import { createBrokerContext } from './context';
 import { authenticateHook } from './hooks/authenticate';
@@ -49,7 +49,6 @@ import { InboundJournal, type JournaledMessage } from './journal';
 import { SessionRegistry } from './sessions';
 import { FilePersistence } from './store';
 import { listenTls } from './tls';
-import { topicMatches } from './topics';
 import type { BrokerService, BrokerServiceOptions } from './types';
 
 /** AWS allows client ids up to 128 bytes; aedes only limits MQTT 3.1 ids by this. */

@@ -53,24 +53,6 @@ export function topicLimitViolation(topic: string): string | undefined {
   return undefined;
 }
 
-/**
- * Topic filter matching as AWS IoT documents it ("MQTT topics", topic filters): `+` matches one
- * level, `#` matches its own level and below, and `sensor/#` does not match `sensor` itself.
- * Filters that start with a wildcard do not match `$` topics (MQTT-4.7.2-1).
- */
-export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i];
-    if (i >= t.length) return false;
-    if (level === '#') return true;
-    if (level !== '+' && level !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
-
 /** A filter that names reserved topics no client may subscribe to (Basic Ingest). */
 export function isUnsubscribableFilter(filter: string): boolean {
   return filter === '$aws/rules' || filter.startsWith(BASIC_INGEST_PREFIX);

@@ -42,3 +42,4 @@ export {
   type StateFileOptions,
 } from './state-file';
 export { lockStateDir, processAlive, STATE_LOCK_FILE, StateDirInUseError } from './state-lock';
+export { compileTopicFilter, type TopicMatcher, topicMatches } from './topic-filter';

@@ -12,14 +12,14 @@
  * over again after the next start.
  */
 import type { AedesOptions } from 'aedes';
-import { errorText, type LocalLogger } from '../../common';
+import { compileTopicFilter, errorText, type LocalLogger, type TopicMatcher } from '../../common';
 import type { JournaledMessage } from '../journal';
 import type { SessionRegistry } from '../sessions';
-import { topicMatches } from '../topics';
 import type { BrokerMessage, MessageHandler } from '../types';
 
 interface Observer {
   readonly filter: string;
+  readonly matches: TopicMatcher;
   readonly handler: MessageHandler;
 }
 
@@ -39,7 +39,7 @@ export class Observers {
 
   /** Adds an observer; returns the function that removes it. */
   add(filter: string, handler: MessageHandler): () => void {
-    const observer: Observer = { filter, handler };
+    const observer: Observer = { filter, matches: compileTopicFilter(filter), handler };
     this.observers.add(observer);
     return () => {
       this.observers.delete(observer);
@@ -57,7 +57,7 @@ export class Observers {
   dispatch(message: BrokerMessage): Promise<void> {
     const durable: Promise<void>[] = [];
     for (const observer of this.observers) {
-      if (!topicMatches(observer.filter, message.topic)) continue;
+      if (!observer.matches(message.topic)) continue;
       const result = this.run(observer, message, 0);
       if (result) durable.push(result);
     }

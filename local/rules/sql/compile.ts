@@ -10,7 +10,7 @@
  * headers of parser.ts, evaluator.ts and functions.ts for the rest.
  */
 import { randomUUID } from 'node:crypto';
-import { isStackOverflow, MAX_SYNTAX_DEPTH, nestingDepth } from '../../common/nesting';
+import { compileTopicFilter, isStackOverflow, MAX_SYNTAX_DEPTH, nestingDepth } from '../../common';
 import type { Expr, Query } from './ast';
 import { SqlParseError } from './errors';
 import {
@@ -29,7 +29,6 @@ import {
 import type { FunctionContext } from './functions';
 import { Parser } from './parser';
 import { type CompiledTemplate, compileTemplate, renderTemplate } from './template';
-import { topicMatches } from './topic-filter';
 import { type SqlValue, serialize, stripUndefined } from './values';
 import { DEFAULT_AWS_SQL_VERSION, SQL_VERSION_2016 } from './version';
 
@@ -105,7 +104,7 @@ export function compileRule(sql: string, version: string = DEFAULT_AWS_SQL_VERSI
     topicFilter,
     variableNames: variables,
     callsExternal: queryCallsExternal(query),
-    matchesTopic: (topic) => topicFilter !== undefined && topicMatches(topicFilter, topic),
+    matchesTopic: topicFilter === undefined ? () => false : compileTopicFilter(topicFilter),
     evaluate: (message, ctx) => boundedDepth(() => runSync(evaluateQuery(query, message, ctx))),
     evaluateAsync: (message, ctx) =>
       boundedDepth(() => runAsync(evaluateQuery(query, message, ctx), externalCaller(ctx))),

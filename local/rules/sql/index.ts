@@ -17,5 +17,5 @@ export {
   type ExternalServices,
 } from './external-functions';
 export { type CompiledTemplate, compileTemplate } from './template';
-export { topicFilterProblem, topicMatches } from './topic-filter';
+export { topicFilterProblem } from './topic-filter';
 export { AWS_IOT_SQL_VERSIONS, DEFAULT_AWS_SQL_VERSION, SQL_VERSION_2016 } from './version';

@@ -18,16 +18,3 @@ export function topicFilterProblem(filter: string): string | undefined {
   }
   return undefined;
 }
-
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i];
-    if (level === '#') return t.length > i;
-    if (i >= t.length) return false;
-    if (level !== '+' && level !== t[i]) return false;
-  }
-  return f.length === t.length;
-}

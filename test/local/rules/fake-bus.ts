@@ -1,5 +1,5 @@
 import type { BrokerMessage, MessageBus, MessageHandler, ServiceMessage } from '../../../local/broker/types';
-import { topicMatches } from '../../../local/rules/sql';
+import { topicMatches } from '../../../local/common';
 
 /**
  * An in-memory MessageBus (the interface in local/broker/types.ts): delivers each publish
