@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { errorText, type LocalLogger } from '../common';
 import { intAttribute, parseRedrivePolicy } from './attributes';
 import { messageNotInflight, receiptHandleIsInvalid } from './errors';
@@ -259,7 +259,7 @@ export function newMessageId(): string {
 }
 
 function encodeHandle(queue: string, id: string): string {
-  return Buffer.from(`${queue}\n${id}\n${randomBytes(12).toString('hex')}`, 'utf8').toString('base64url');
+  return Buffer.from(`${queue}\n${id}\n${randomUUID()}`, 'utf8').toString('base64url');
 }
 
 function decodeHandle(queue: string, handle: string): string {
