@@ -53,7 +53,7 @@ export async function runLoads(
   const bare = await bareConnectRate(target, other!, o.connects);
   say(`${target.name}: ${o.messages} QoS 1 messages to a subscriber (${machineLoad()})`);
   const throughput = await publishToSubscriber(target, publisher!, subscriber!, o);
-  say(`${target.name}: ${o.shadowCalls} shadow updates and gets`);
+  say(`${target.name}: 5 rounds of ${o.shadowCalls} shadow updates and gets`);
   const shadow = await shadowLatency(target, other!.thingName, o.shadowCalls);
   return {
     metrics: [
