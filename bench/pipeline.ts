@@ -43,6 +43,12 @@ export interface PipelineResult {
   readonly seconds: number;
   /** From the first publish to the last PUBACK. */
   readonly publishSeconds: number;
+  /**
+   * How long the control queue took to empty after the last reading was stored, s: the
+   * controller's backlog. The CPU figures are taken once it is empty, so they hold the
+   * controller's work for every message of the run.
+   */
+  readonly controlBacklogSeconds: number;
   /** CPU seconds by process: '' the cloud, else a function's name. */
   readonly cpu: ReadonlyMap<string, number>;
 }
@@ -89,15 +95,30 @@ export async function storedCount(d: DeployedBuilding, query: TimestreamQueryCli
   return Number(out.Rows?.[0]?.Data?.[0]?.ScalarValue ?? 0);
 }
 
-async function deadLetters(d: DeployedBuilding, sqs: SQSClient): Promise<number> {
+/** Messages in a queue, waiting or in flight. */
+async function queued(sqs: SQSClient, queueUrl: string | undefined): Promise<number> {
   const out = await sqs.send(
     new GetQueueAttributesCommand({
-      QueueUrl: d.outputs[STACK_OUTPUT.deadLetterQueueUrl],
+      QueueUrl: queueUrl,
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
   const a = out.Attributes ?? {};
   return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+const deadLetters = (d: DeployedBuilding, sqs: SQSClient) =>
+  queued(sqs, d.outputs[STACK_OUTPUT.deadLetterQueueUrl]);
+
+/** Waits until the control queue is empty; returns how long that took, s. */
+async function controlBacklog(d: DeployedBuilding, sqs: SQSClient): Promise<number> {
+  const since = performance.now();
+  const deadline = since + 120_000;
+  while ((await queued(sqs, d.outputs[STACK_OUTPUT.controlQueueUrl])) > 0) {
+    if (performance.now() > deadline) throw new Error('the control queue did not empty within 120 s');
+    await sleep(100);
+  }
+  return (performance.now() - since) / 1000;
 }
 
 let runSeq = 0;
@@ -174,6 +195,7 @@ export async function pipelineRun(d: DeployedBuilding, o: PipelineLoad): Promise
     const publishSeconds = (performance.now() - started) / 1000;
     await counting;
     const seconds = (performance.now() - started) / 1000;
+    const controlBacklogSeconds = await controlBacklog(d, sqs);
     const cpu = procAvailable() ? cpuDelta(cpuBefore, cpuByFunction(target.pid!)) : new Map<string, number>();
     const sustained = sustainedRate(samples, expected);
     return {
@@ -185,6 +207,7 @@ export async function pipelineRun(d: DeployedBuilding, o: PipelineLoad): Promise
       deadLettered: (await deadLetters(d, sqs)) - deadBefore,
       seconds,
       publishSeconds,
+      controlBacklogSeconds,
       cpu,
     };
   } finally {
