@@ -133,8 +133,11 @@ export async function pipelineRun(d: DeployedBuilding, o: PipelineLoad): Promise
   try {
     const before = await storedCount(d, query);
     const deadBefore = await deadLetters(d, sqs);
-    // Distinct timestamps per run and reading, within Timestream's memory store window.
-    const base = Date.now() - 30 * 60_000 + (runSeq++ % 10) * 60_000;
+    // Distinct timestamps per run (a minute apart; a run spans seconds) and reading, within
+    // Timestream's memory store window, and recent enough (at most 20 minutes old) for the zone
+    // controller to act on (lambda/controller/building-clock.ts leaves readings more than 30
+    // minutes old out of its decisions): the control path does its real work in every run.
+    const base = Date.now() - 20 * 60_000 + (runSeq++ % 10) * 60_000;
     const messages = sensors.map((s, k) => {
       const samples = zoneSeries({
         samples: o.readingsPerMessage,
