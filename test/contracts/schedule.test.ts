@@ -108,3 +108,33 @@ describe('local dates and openings', () => {
     expect(nextOpening({ ...POLICY, schedule: [] }, WEDNESDAY_22_BERLIN)).toBeUndefined();
   });
 });
+
+describe('local time, reused within a minute', () => {
+  it('gives what a fresh formatter gives for every instant, in any order, across a DST change', () => {
+    const fresh = (at: number, timeZone: string) => {
+      const parts = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        weekday: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      }).formatToParts(new Date(at));
+      const part = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+      return { day: part('weekday').toLowerCase().slice(0, 3), hhmm: `${part('hour')}:${part('minute')}` };
+    };
+    // Europe/Berlin and America/New_York both change clocks on these days in 2026.
+    const cases: Array<[string, number]> = [
+      ['Europe/Berlin', Date.UTC(2026, 2, 29, 0, 57)],
+      ['America/New_York', Date.UTC(2026, 10, 1, 5, 57)],
+      ['Asia/Kolkata', Date.UTC(2026, 0, 1, 18, 28)],
+    ];
+    for (const [zone, start] of cases) {
+      // 7 s steps over 8 minutes, then the same instants backwards and interleaved with another zone.
+      const instants = Array.from({ length: 70 }, (_, i) => start + i * 7_000);
+      for (const at of [...instants, ...instants.reverse()]) {
+        expect(localTime(at, zone)).toEqual(fresh(at, zone));
+        expect(localTime(at, 'UTC')).toEqual(fresh(at, 'UTC'));
+      }
+    }
+  });
+});
