@@ -19,6 +19,7 @@ import {
   ShadowVersionConflictError,
 } from './command-shadow';
 import { decide, latestMeasures, type OverrideWindows } from './policy';
+import type { SnapshotCache } from './snapshot-cache';
 
 /**
  * Zone controller logic, free of any AWS SDK: for each actuator thing of the zone, read its
@@ -153,6 +154,11 @@ export interface ControlDeps {
   readonly log?: ControllerLog;
   /** Reads and decides again this many times when the shadow changed in between. */
   readonly conflictRetries?: number;
+  /**
+   * Shadows read recently (snapshot-cache.ts): a decision on one of them that writes nothing
+   * needs no read. Without it every decision reads every actuator's shadow.
+   */
+  readonly recent?: SnapshotCache;
 }
 
 export interface ControlOutcome {
@@ -218,12 +224,20 @@ async function controlActuator(
   now: number,
   deps: ControlDeps,
 ): Promise<ActuatorPlan> {
+  const recent = deps.recent?.get(thing);
+  if (recent) {
+    const plan = planActuator(recent, drives, event, deps.config, now);
+    // Nothing to write: done without a read. Something to write: decided again on a fresh read.
+    if (!plan.desired) return plan;
+  }
   const retries = deps.conflictRetries ?? 2;
   for (let attempt = 0; ; attempt++) {
     const snapshot = await deps.shadows.get(thing);
+    deps.recent?.set(thing, snapshot);
     const plan = planActuator(snapshot, drives, event, deps.config, now);
     if (!plan.desired) return plan;
     try {
+      deps.recent?.drop(thing);
       await deps.shadows.update(thing, plan.desired, snapshot.version);
       deps.log?.info('commands issued', { thing, desired: plan.desired });
       return plan;

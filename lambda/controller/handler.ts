@@ -26,6 +26,7 @@ import {
   parseZoneControlConfig,
 } from './controller';
 import { IotCommandShadows } from './iot-command-shadows';
+import { SnapshotCache } from './snapshot-cache';
 
 /**
  * Zone controller function. The control topic rule sends each telemetry message's control event
@@ -34,7 +35,9 @@ import { IotCommandShadows } from './iot-command-shadows';
  * "Handling errors for an SQS event source in Lambda"). The batch is grouped by zone and each
  * zone decided once from all its readings (batch.ts), so the work follows the zones to decide,
  * not the messages. The logic lives in controller.ts, policy.ts and building-clock.ts
- * (ENV.buildingClock picks the building's clock; absent means the function's own).
+ * (ENV.buildingClock picks the building's clock; absent means the function's own). Shadows
+ * read in the last second serve decisions that write nothing (snapshot-cache.ts), so the reads
+ * too follow the actuators rather than the messages; a decision that writes reads first.
  *
  * - A message that is no control event is logged and dropped (a retry cannot fix it; the ingest
  *   path dead-letters the telemetry it came from).
@@ -54,7 +57,15 @@ export interface ControllerHandlerDeps {
   readonly now?: () => number;
   /** Which clock is the building's (building-clock.ts). @default 'wall' */
   readonly clock?: BuildingClock;
+  /**
+   * How long a command shadow read stays good for decisions that write nothing
+   * (snapshot-cache.ts); 0 reads every shadow for every decision. @default 1000
+   */
+  readonly shadowReuseMs?: number;
 }
+
+/** How long a command shadow read serves decisions that write nothing, ms. */
+export const SHADOW_REUSE_MS = 1_000;
 
 export type ControllerHandler = (
   event: unknown,
@@ -63,12 +74,14 @@ export type ControllerHandler = (
 
 export function createControllerHandler(deps: ControllerHandlerDeps): ControllerHandler {
   const { logger, metrics, config } = deps;
+  const now = deps.now ?? Date.now;
   const controlDeps = {
     config,
     shadows: deps.shadows,
-    now: deps.now ?? Date.now,
+    now,
     clock: deps.clock,
     log: logger,
+    recent: new SnapshotCache(deps.shadowReuseMs ?? SHADOW_REUSE_MS, now),
   };
   const count = (events: number, outcomes: readonly ControlOutcome[]) => {
     metrics.addDimension(METRIC_DIMENSION_BUILDING, config.building);

@@ -347,6 +347,82 @@ describe('zone controller', () => {
   });
 });
 
+describe('zone controller reusing the shadows it read', () => {
+  /** One handler across invocations, as an execution environment keeps it, on a clock the test moves. */
+  function reusing(shadowReuseMs?: number) {
+    const clock = { now: NOW };
+    const handler = createControllerHandler({
+      config: CONFIG,
+      shadows: new IotCommandShadows(client, () => 'token-1'),
+      logger: silentLogger(),
+      metrics: testMetrics(),
+      now: () => clock.now,
+      ...(shadowReuseMs === undefined ? {} : { shadowReuseMs }),
+    });
+    const run = (...events: unknown[]) => handler(sqsEvent(events.map((e) => JSON.stringify(e))));
+    return { clock, run };
+  }
+  const reads = (thing: string) => iot.commandCalls(GetThingShadowCommand, { thingName: thing }).length;
+
+  it('decides without reading again within a second when nothing is written, and reads again after', async () => {
+    shadow('z2-hvac', { state: { desired: { heating: 'on' } }, version: 3 });
+    const { clock, run } = reusing();
+    await run(event([{ temperature: 19 }], 'z2'));
+    clock.now += 400;
+    await run(event([{ temperature: 19.2 }], 'z2', clock.now));
+    clock.now += 400;
+    await run(event([{ temperature: 19.1 }], 'z2', clock.now));
+    expect(reads('z2-hvac')).toBe(1);
+    clock.now += 300;
+    await run(event([{ temperature: 19 }], 'z2', clock.now));
+    expect(reads('z2-hvac')).toBe(2);
+    expect(updates()).toEqual([]);
+  });
+
+  it('reads again before it writes, and decides on what it read: an override set meanwhile is kept', async () => {
+    shadow('z2-hvac', { state: { desired: { heating: 'on' } }, version: 3 });
+    const { clock, run } = reusing();
+    await run(event([{ temperature: 19 }], 'z2'));
+    // An operator keeps heating on with an override; the controller's copy has no override.
+    shadow('z2-hvac', {
+      state: { desired: { heating: 'on', override: { heating: NOW + 3_600_000 } } },
+      metadata: { desired: { override: { heating: { timestamp: Math.floor(NOW / 1000) } } } },
+      version: 4,
+    });
+    clock.now += 100;
+    // Warm: on the copy the controller would turn heating off; on the fresh read it may not.
+    await run(event([{ temperature: 24 }], 'z2', clock.now));
+    expect(reads('z2-hvac')).toBe(2);
+    expect(updates()).toEqual([]);
+  });
+
+  it('forgets its copy of a shadow it wrote, so the next decision starts from the write', async () => {
+    shadow('z2-hvac', { state: { desired: { heating: 'off' } }, version: 7 });
+    const { clock, run } = reusing();
+    await run(event([{ temperature: 15 }], 'z2'));
+    expect(updates().map((u) => u.document)).toEqual([
+      { state: { desired: { heating: 'on' } }, clientToken: 'token-1', version: 7 },
+    ]);
+    shadow('z2-hvac', { state: { desired: { heating: 'on' } }, version: 8 });
+    clock.now += 100;
+    // Warm now: a copy from before the write would say heating is already off.
+    await run(event([{ temperature: 24 }], 'z2', clock.now));
+    expect(updates().map((u) => u.document)[1]).toEqual({
+      state: { desired: { heating: 'off' } },
+      clientToken: 'token-1',
+      version: 8,
+    });
+  });
+
+  it('reads every shadow for every decision with shadowReuseMs 0', async () => {
+    shadow('z2-hvac', { state: { desired: { heating: 'on' } }, version: 3 });
+    const { run } = reusing(0);
+    await run(event([{ temperature: 19 }], 'z2'));
+    await run(event([{ temperature: 19 }], 'z2'));
+    expect(reads('z2-hvac')).toBe(2);
+  });
+});
+
 describe('zone controller on control queue batches', () => {
   it('decides once per zone from the latest readings of all its messages', async () => {
     shadow('z1-hvac', { state: { desired: { heating: 'off', ventilation: 'off' } }, version: 3 });
