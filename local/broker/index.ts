@@ -15,4 +15,5 @@ export type {
   ConnectedClient,
   MessageBus,
   MessageHandler,
+  PublishOptions,
 } from './types';

@@ -34,7 +34,7 @@ import type { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
-import { DEFAULT_IDENTITY, errorText, topicMatches } from '../common';
+import { compileTopicFilter, DEFAULT_IDENTITY, errorText, type TopicMatcher, topicMatches } from '../common';
 import { internals } from './aedes-internals';
 import { createBrokerContext } from './context';
 import { authenticateHook } from './hooks/authenticate';
@@ -49,7 +49,7 @@ import { InboundJournal, type JournaledMessage } from './journal';
 import { SessionRegistry } from './sessions';
 import { FilePersistence } from './store';
 import { listenTls } from './tls';
-import type { BrokerService, BrokerServiceOptions } from './types';
+import type { BrokerMessage, BrokerService, BrokerServiceOptions } from './types';
 
 /** AWS allows client ids up to 128 bytes; aedes only limits MQTT 3.1 ids by this. */
 const MAX_CLIENT_ID_LENGTH = 128;
@@ -84,6 +84,9 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
 
   /** Journaled messages aedes has handed to the observers in this run. */
   const dispatched = new Set<string>();
+  /** Journaled service messages held until their publisher releases them (PublishOptions.until). */
+  const held = new Set<string>();
+  const replayGuards = new Set<{ matches: TopicMatcher; keep: (m: BrokerMessage) => boolean }>();
   /** A journaled message is done once its durable observers and the offline queues have it. */
   const settled = (journaled: JournaledMessage, handled: Promise<void>) => {
     dispatched.add(journaled.id);
@@ -196,7 +199,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
     await Promise.all(clients.map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
     // Let handlers that were mid-way through a packet finish their step.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    handOver(journal.waiting().filter((m) => !dispatched.has(m.id)));
+    handOver(journal.waiting().filter((m) => !dispatched.has(m.id) && !held.has(m.id)));
   };
 
   if (restored > 0) log.info(`${restored} journaled message(s) from before the last stop are waiting`);
@@ -205,11 +208,16 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
     port: listener.port,
     host,
     connectedClients: () => sessions.connected(),
-    async publish(message) {
+    async publish(message, options) {
       const qos = message.qos ?? 0;
       if (qos !== 0 && qos !== 1) throw new Error(`QoS ${String(qos)} is not supported`);
       if (closed) throw new Error('the broker is stopped');
       const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload;
+      // Settled now, so a rejection is handled while the message is being journaled.
+      const released = options?.until?.then(
+        (release) => release === true,
+        () => false,
+      );
       const packet: PublishPacket & JournaledPacket = {
         cmd: 'publish',
         topic: message.topic,
@@ -232,11 +240,41 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
           false,
         );
       }
+      if (released) {
+        const id = packet[JOURNALED]?.id;
+        if (id) held.add(id);
+        const release = await released;
+        if (id) held.delete(id);
+        if (!release) {
+          if (id) journal.done(id);
+          return;
+        }
+      }
       await publishPacket(packet);
     },
     subscribe: (filter, handler) => observers.add(filter, handler),
+    guardReplay(filter, keep) {
+      const guard = { matches: compileTopicFilter(filter), keep };
+      replayGuards.add(guard);
+      return () => replayGuards.delete(guard);
+    },
     replayJournal() {
-      const waiting = journal.waiting();
+      const kept = (m: JournaledMessage, keep: (m: BrokerMessage) => boolean) => {
+        try {
+          return keep(m);
+        } catch (err) {
+          log.error(`replay guard failed on ${m.topic}; handing message ${m.id} over: ${errorText(err)}`);
+          return true;
+        }
+      };
+      const waiting = journal.waiting().filter((m) => {
+        for (const g of replayGuards) {
+          if (!g.matches(m.topic) || kept(m, g.keep)) continue;
+          journal.done(m.id);
+          return false;
+        }
+        return true;
+      });
       handOver(waiting);
       if (waiting.length > 0) {
         log.info(`handed ${waiting.length} journaled message(s) from before the last stop to the services`);

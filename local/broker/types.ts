@@ -43,13 +43,30 @@ export interface ServiceMessage {
  */
 export type MessageHandler = (message: BrokerMessage) => void | Promise<void>;
 
+export interface PublishOptions {
+  /**
+   * Holds the message once it is journaled, unpublished, until this settles: true publishes it,
+   * false or a rejection withdraws it (marked done, seen by no one). A service journals its
+   * announcement of a change this way while the change itself is being written, and releases
+   * it once the change is on disk; `guardReplay` decides about one left held by a crash.
+   */
+  readonly until?: Promise<boolean>;
+}
+
 export interface MessageBus {
   /**
    * Publishes as a trusted service: no IoT policy applies to the publisher, but each
    * subscriber still needs iot:Receive on the topic. Resolves once the broker has taken it; a
    * QoS 1 message is then in the broker's journal, on disk.
    */
-  publish(message: ServiceMessage): Promise<void>;
+  publish(message: ServiceMessage, options?: PublishOptions): Promise<void>;
+  /**
+   * Screens the journaled messages on topics matching `filter` as they are handed over again
+   * after a restart: one for which `keep` returns false is marked done instead. A service that
+   * publishes with `until` says this way whether what the message announces was stored.
+   * Returns a function that removes the guard.
+   */
+  guardReplay(filter: string, keep: (message: BrokerMessage) => boolean): () => void;
   /**
    * Sees every message that matches an MQTT topic filter (`+`, `#`), including reserved `$aws/...`
    * topics, after the publisher's policy allowed it. Returns an unsubscribe function.

@@ -27,6 +27,23 @@ export function parseShadowRequestTopic(
   return undefined;
 }
 
+/**
+ * Parses a response topic, `$aws/things/<thing>/shadow[/name/<shadow>]/<op>/<result>` (such as
+ * `update/accepted`); undefined for any other topic.
+ */
+export function parseShadowResponseTopic(
+  topic: string,
+): { thingName: string; shadowName?: string; suffix: string } | undefined {
+  const parts = topic.split('/');
+  if (parts[0] !== '$aws' || parts[1] !== 'things' || parts[3] !== 'shadow' || !parts[2]) return undefined;
+  const thingName = parts[2];
+  if (parts.length === 6) return { thingName, suffix: `${parts[4]}/${parts[5]}` };
+  if (parts.length === 8 && parts[4] === 'name' && parts[5]) {
+    return { thingName, shadowName: parts[5], suffix: `${parts[6]}/${parts[7]}` };
+  }
+  return undefined;
+}
+
 /** The shadow operations an MQTT request runs; update and delete announce their own results. */
 export interface ShadowOperations {
   get(thingName: string, shadowName: string | undefined, clientToken?: string): object;

@@ -9,6 +9,12 @@
  * Shadow service documents" and "Device Shadow error messages". Updates made over HTTP are
  * announced on the MQTT response topics too, as AWS does.
  *
+ * An update is answered once its change is on disk (./store). Its announcements are journaled
+ * by the broker at the same time, held, and published once the change is on disk, so the two
+ * disk writes overlap instead of following each other; a change the disk refuses withdraws
+ * them, and after a crash between the two writes a replay guard drops announcements of a
+ * version the stored shadow never reached.
+ *
  * LIMITATIONS versus AWS:
  * - A shadow needs a thing in the registry: requests for an unknown thing get 404 "Thing not
  *   found" (AWS lets unregistered things have shadows in some setups; moto requires a thing).
@@ -22,6 +28,7 @@
  */
 import { join } from 'node:path';
 import { shadowTopicPrefix } from '../../contracts';
+import type { BrokerMessage, PublishOptions } from '../broker';
 import { errorText, isStorageFailure } from '../common';
 import {
   applyDelete,
@@ -34,10 +41,13 @@ import {
   THING_NAME,
 } from './document';
 import { ShadowError } from './errors';
-import { createMqttRequestHandler } from './mqtt';
+import { createMqttRequestHandler, parseShadowResponseTopic } from './mqtt';
 import { createIotDataRoute } from './route';
 import { CLASSIC, ShadowStore } from './store';
 import type { ShadowApi, ShadowService, ShadowServiceOptions } from './types';
+
+/** The topics an update announces on, each document carrying the new version. */
+const UPDATE_ANNOUNCEMENTS = new Set(['update/accepted', 'update/delta', 'update/documents']);
 
 export async function createShadowService(options: ShadowServiceOptions): Promise<ShadowService> {
   const { bus, directory } = options;
@@ -68,10 +78,15 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
 
   const displayName = (thingName: string, shadowName: string | undefined) => shadowName ?? thingName;
 
-  async function announce(prefix: string, suffix: string, document: object): Promise<void> {
+  async function announce(
+    prefix: string,
+    suffix: string,
+    document: object,
+    options?: PublishOptions,
+  ): Promise<void> {
     const topic = `${prefix}/${suffix}`;
     try {
-      await bus.publish({ topic, payload: JSON.stringify(document), qos: 1 });
+      await bus.publish({ topic, payload: JSON.stringify(document), qos: 1 }, options);
     } catch (err) {
       log.error(`cannot publish ${topic}: ${errorText(err)}`);
     }
@@ -95,15 +110,25 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
         ? parseUpdateRequest(document)
         : parseUpdateRequest(JSON.stringify(document));
     const outcome = applyUpdate(store.get(thingName, key), request, now());
-    await stored(store.put(thingName, key, outcome.shadow));
+    const write = stored(store.put(thingName, key, outcome.shadow));
+    // The announcements are journaled while the change is written, and published only once it
+    // is on disk; a change the disk refused withdraws them (and a crash in between leaves them
+    // to the replay guard below). Started together, in order: the broker journals them in one
+    // write and publishes them in the order they were started.
+    const until = write.then(
+      () => true,
+      () => false,
+    );
     const prefix = shadowTopicPrefix(thingName, shadowName);
-    // Started together, in order: the broker journals them in one write and publishes them in
-    // the order they were started.
-    await Promise.all([
-      announce(prefix, 'update/accepted', outcome.accepted),
-      ...(outcome.delta ? [announce(prefix, 'update/delta', outcome.delta)] : []),
-      announce(prefix, 'update/documents', outcome.documents),
+    const announced = Promise.all([
+      announce(prefix, 'update/accepted', outcome.accepted, { until }),
+      ...(outcome.delta ? [announce(prefix, 'update/delta', outcome.delta, { until })] : []),
+      announce(prefix, 'update/documents', outcome.documents, { until }),
     ]);
+    // A refused change is answered at once: its announcements withdraw themselves once the
+    // broker has journaled them, which on a full disk waits for room.
+    await write;
+    await announced;
     return outcome.accepted;
   }
 
@@ -149,6 +174,29 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
     },
   };
 
+  /**
+   * After a crash, an update's announcements journaled while its change was being written are
+   * handed over only when the change reached the disk: the stored shadow has their version.
+   */
+  const announcesStoredChange = (message: BrokerMessage): boolean => {
+    const response = parseShadowResponseTopic(message.topic);
+    if (!response || !UPDATE_ANNOUNCEMENTS.has(response.suffix)) return true;
+    let version: unknown;
+    try {
+      const doc = JSON.parse(message.payload.toString('utf8')) as {
+        version?: unknown;
+        current?: { version?: unknown };
+      };
+      version = response.suffix === 'update/documents' ? doc?.current?.version : doc?.version;
+    } catch {
+      return true;
+    }
+    if (typeof version !== 'number') return true;
+    const shadow = store.get(response.thingName, response.shadowName ?? CLASSIC);
+    return shadow !== undefined && shadow.version >= version;
+  };
+  const unguard = bus.guardReplay('$aws/things/+/shadow/#', announcesStoredChange);
+
   const onRequest = createMqttRequestHandler({ get, update, remove, announce }, log, now);
 
   // Requests are processed strictly in arrival order. The promise of each tells the broker
@@ -169,6 +217,7 @@ export async function createShadowService(options: ShadowServiceOptions): Promis
     api,
     async close() {
       for (const u of unsubscribe) u();
+      unguard();
       await queue;
       await store.close();
     },

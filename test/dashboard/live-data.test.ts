@@ -11,21 +11,16 @@ import { createDeadLetterScanner } from '../../dashboard/dead-letter-scan';
 import { watchLiveEvents } from '../../dashboard/live-events';
 import { pipelineReads } from '../../dashboard/pipeline-reads';
 import type { BrokerMessage, MessageBus, MessageHandler } from '../../local/broker/types';
+import { topicMatches } from '../../local/common';
 
 const BUILDING_NOW = Date.UTC(2026, 10, 23, 7, 30);
 
 function fakeBus() {
   const subs: Array<{ filter: string; handler: MessageHandler }> = [];
-  const matches = (filter: string, topic: string) => {
-    const f = filter.split('/');
-    const t = topic.split('/');
-    return (
-      f.every((p, i) => p === '#' || p === '+' || p === t[i]) && (f.includes('#') || f.length === t.length)
-    );
-  };
   const bus: MessageBus = {
     publish: async () => {},
     publishTo: async () => false,
+    guardReplay: () => () => {},
     subscribe(filter, handler) {
       const sub = { filter, handler };
       subs.push(sub);
@@ -40,7 +35,7 @@ function fakeBus() {
       retain: false,
       receivedAt: Date.now(),
     };
-    for (const s of subs) if (matches(s.filter, topic)) void s.handler(message);
+    for (const s of subs) if (topicMatches(s.filter, topic)) void s.handler(message);
   };
   return { bus, deliver, subscriptions: () => subs.length };
 }

@@ -1,4 +1,10 @@
-import type { BrokerMessage, MessageBus, MessageHandler, ServiceMessage } from '../../../local/broker/types';
+import type {
+  BrokerMessage,
+  MessageBus,
+  MessageHandler,
+  PublishOptions,
+  ServiceMessage,
+} from '../../../local/broker/types';
 import { topicMatches } from '../../../local/common';
 
 /**
@@ -13,7 +19,8 @@ export class FakeBus implements MessageBus {
   readonly handled: Promise<void>[] = [];
   private readonly subs = new Set<{ filter: string; handler: MessageHandler }>();
 
-  publish(message: ServiceMessage): Promise<void> {
+  async publish(message: ServiceMessage, options?: PublishOptions): Promise<void> {
+    if (options?.until && !(await options.until.catch(() => false))) return;
     const full: BrokerMessage = {
       topic: message.topic,
       payload: Buffer.isBuffer(message.payload) ? message.payload : Buffer.from(message.payload),
@@ -23,6 +30,11 @@ export class FakeBus implements MessageBus {
       ...(message.hops ? { hops: message.hops } : {}),
     };
     return this.deliver(full);
+  }
+
+  /** Nothing is journaled here, so nothing is handed over again. */
+  guardReplay(): () => void {
+    return () => {};
   }
 
   /** A device publish, with its client id and certificate. */
