@@ -112,7 +112,8 @@ describe('broker: the inbound journal', () => {
 
   const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-  it('journals a service publish given `until` at once, and publishes it only when released; a withdrawn one no one sees', async () => {
+  /** A broker, an observer of svc/#, and a service publish on svc/held journaled and held. */
+  const startWithHeldPublish = async () => {
     env = await startLocalIot();
     const observer = heldObserver();
     env.broker.subscribe('svc/#', observer.handler);
@@ -122,6 +123,11 @@ describe('broker: the inbound journal', () => {
     });
     const held = env.broker.publish({ topic: 'svc/held', payload: 'held', qos: 1 }, { until });
     await expect.poll(() => journalText()).toContain(b64('held'));
+    return { observer, held, release };
+  };
+
+  it('journals a service publish given `until` at once, and publishes it only when released; a withdrawn one no one sees', async () => {
+    const { observer, held, release } = await startWithHeldPublish();
     await provesAbsenceFor(200, 'a held message reaching an observer');
     expect(observer.seen).toHaveLength(0);
     release(true);
@@ -143,15 +149,7 @@ describe('broker: the inbound journal', () => {
   });
 
   it('leaves a held message out of what a clean stop hands over, for its publisher to release or withdraw', async () => {
-    env = await startLocalIot();
-    const observer = heldObserver();
-    env.broker.subscribe('svc/#', observer.handler);
-    let release!: (publish: boolean) => void;
-    const until = new Promise<boolean>((resolve) => {
-      release = resolve;
-    });
-    const held = env.broker.publish({ topic: 'svc/held', payload: 'held', qos: 1 }, { until });
-    await expect.poll(() => journalText()).toContain(b64('held'));
+    const { observer, held, release } = await startWithHeldPublish();
     await env.broker.stopAccepting();
     await provesAbsenceFor(200, 'a held message handed over by the stop');
     expect(observer.seen).toHaveLength(0);
