@@ -249,6 +249,8 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
           if (id) journal.done(id);
           return;
         }
+        // Released after the broker closed: it stays journaled for the next start's replay.
+        if (closed) return;
       }
       await publishPacket(packet);
     },

@@ -181,4 +181,17 @@ describe('broker: the inbound journal', () => {
     await env.restartBroker();
     expect(env.broker.replayJournal()).toBe(0);
   });
+
+  it('keeps a held message released only after the broker closed in the journal, for the next start', async () => {
+    const { held, release } = await startWithHeldPublish();
+    await env.restartBroker();
+    release(true);
+    await held;
+    const again = heldObserver();
+    env.broker.subscribe('svc/#', again.handler);
+    expect(env.broker.replayJournal()).toBe(1);
+    await expect.poll(() => again.seen.map((m) => m.topic)).toEqual(['svc/held']);
+    again.releaseAll();
+    await expect.poll(() => env.broker.pendingMessages()).toBe(0);
+  });
 });
