@@ -26,6 +26,15 @@ import { dirname } from 'node:path';
 /** The suffix of a state file's previous good version. */
 export const LAST_GOOD_SUFFIX = '.last-good';
 
+/**
+ * Some file systems refuse fsync on a directory (EINVAL, EISDIR, EPERM); a rename there is as
+ * durable as that file system makes it.
+ */
+function directorySyncRefused(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EINVAL' || code === 'EISDIR' || code === 'EPERM';
+}
+
 /** fsyncs a directory so the names created, renamed or removed in it are durable. */
 export function fsyncDirectory(dir: string): void {
   let fd: number | undefined;
@@ -33,10 +42,7 @@ export function fsyncDirectory(dir: string): void {
     fd = openSync(dir, 'r');
     fsyncSync(fd);
   } catch (err) {
-    // Some file systems refuse fsync on a directory (EINVAL, EISDIR); the rename is then as
-    // durable as that file system makes it.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw err;
+    if (!directorySyncRefused(err)) throw err;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -113,8 +119,7 @@ async function fsyncDirectoryAsync(dir: string): Promise<void> {
     handle = await open(dir, 'r');
     await handle.sync();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw err;
+    if (!directorySyncRefused(err)) throw err;
   } finally {
     await handle?.close();
   }

@@ -13,12 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deferred, deferredRoute } from '../common';
-import {
-  CONTROL_TARGET_PREFIX,
-  INSTANCES_FILE,
-  type InfluxDbService,
-  type InfluxDbServiceOptions,
-} from './types';
+import { CONTROL_ROUTE, INSTANCES_FILE, type InfluxDbService, type InfluxDbServiceOptions } from './types';
 
 export async function deferInfluxDbService(options: InfluxDbServiceOptions): Promise<InfluxDbService> {
   const service = new Deferred<InfluxDbService>(
@@ -27,14 +22,7 @@ export async function deferInfluxDbService(options: InfluxDbServiceOptions): Pro
   );
   if (existsSync(join(options.dir, INSTANCES_FILE))) await service.get();
   return {
-    controlRoute: deferredRoute(
-      {
-        name: 'timestream-influxdb',
-        protocol: 'json-1.0',
-        matches: (req) => (req.target ?? '').startsWith(CONTROL_TARGET_PREFIX),
-      },
-      async () => (await service.get()).controlRoute,
-    ),
+    controlRoute: deferredRoute(CONTROL_ROUTE, async () => (await service.get()).controlRoute),
     createInstance: async (input) => (await service.get()).createInstance(input),
     deleteInstance: async (name) => (await service.get()).deleteInstance(name),
     listInstances: () => service.current?.listInstances() ?? [],

@@ -24,10 +24,11 @@ import {
   StateFileError,
   unknownOperation,
 } from '../common';
-import type { AwsRequest, ServiceRoute } from '../gateway';
+import type { ServiceRoute } from '../gateway';
 import { handleInfluxRequest } from './route';
 import { InstanceStore } from './store';
 import {
+  CONTROL_ROUTE,
   CONTROL_TARGET_PREFIX,
   type CreateInstanceInput,
   INSTANCES_FILE,
@@ -159,9 +160,7 @@ export async function createInfluxDbService(options: InfluxDbServiceOptions): Pr
   });
 
   const controlRoute: ServiceRoute = {
-    name: 'timestream-influxdb',
-    protocol: 'json-1.0',
-    matches: (req: AwsRequest) => (req.target ?? '').startsWith(TARGET_PREFIX),
+    ...CONTROL_ROUTE,
     async handle(req) {
       const op = (req.target ?? '').slice(TARGET_PREFIX.length);
       const input = (req.body.length > 0 ? JSON.parse(req.body.toString('utf8')) : {}) as Record<

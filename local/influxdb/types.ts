@@ -1,8 +1,15 @@
-import type { CloudIdentity, LocalLogger } from '../common';
+import type { CloudIdentity, LocalLogger, RouteShape } from '../common';
 import type { ServiceRoute } from '../gateway';
 
 /** X-Amz-Target prefix of the control plane API (timestream-influxdb, awsJson1_0). */
 export const CONTROL_TARGET_PREFIX = 'AmazonTimestreamInfluxDB.';
+
+/** The control plane's route, all but its handler (./service; ./deferred before it loads). */
+export const CONTROL_ROUTE: RouteShape = {
+  name: 'timestream-influxdb',
+  protocol: 'json-1.0',
+  matches: (req) => (req.target ?? '').startsWith(CONTROL_TARGET_PREFIX),
+};
 
 /** The instances the service runs, under its directory. */
 export const INSTANCES_FILE = 'instances.json';

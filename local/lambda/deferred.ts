@@ -14,7 +14,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deferred, deferredRoute } from '../common';
 import { ASYNC_QUEUE_FILE } from './async-queue';
-import { isLambdaRequest } from './request';
+import { LAMBDA_ROUTE } from './request';
 import { FUNCTIONS_FILE } from './store';
 import type { LambdaService, LambdaServiceOptions } from './types';
 
@@ -35,10 +35,7 @@ export async function deferLambdaService(options: LambdaServiceOptions): Promise
   );
   if (hasState(options.dir)) await service.get();
   return {
-    route: deferredRoute(
-      { name: 'lambda', protocol: 'rest-json', matches: isLambdaRequest },
-      async () => (await service.get()).route,
-    ),
+    route: deferredRoute(LAMBDA_ROUTE, async () => (await service.get()).route),
     createFunction: async (definition) => (await service.get()).createFunction(definition),
     deleteFunction: async (arnOrName) => (await service.get()).deleteFunction(arnOrName),
     invoke: async (arnOrName, payload, invocationType) =>

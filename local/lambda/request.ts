@@ -4,6 +4,7 @@
  * `lambda`, and, unsigned, an Invoke path or a GET of functions or event source mappings under
  * a Lambda API version date.
  */
+import type { RouteShape } from '../common';
 import type { AwsRequest } from '../gateway';
 
 /** Invoke: `POST /2015-03-31/functions/<name>/invocations`. */
@@ -21,3 +22,6 @@ export function isLambdaRequest(req: AwsRequest): boolean {
           /\/(functions|event-source-mappings)\b/.test(req.path))))
   );
 }
+
+/** The Lambda API's route, all but its handler (./route; ./deferred before Lambda loads). */
+export const LAMBDA_ROUTE: RouteShape = { name: 'lambda', protocol: 'rest-json', matches: isLambdaRequest };

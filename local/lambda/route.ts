@@ -23,7 +23,7 @@ import {
   getFunctionOutput,
   page,
 } from './management';
-import { INVOKE_PATH, isLambdaRequest } from './request';
+import { INVOKE_PATH, LAMBDA_ROUTE } from './request';
 import type { EventSourceMappingView, LambdaService } from './types';
 
 const FUNCTIONS_PATH = /^\/2015-03-31\/functions\/?$/;
@@ -129,9 +129,7 @@ export function createLambdaRoute(deps: LambdaRouteDeps): ServiceRoute {
   }
 
   return {
-    name: 'lambda',
-    protocol: 'rest-json',
-    matches: isLambdaRequest,
+    ...LAMBDA_ROUTE,
     async handle(req) {
       const invokeMatch = INVOKE_PATH.exec(req.path);
       if (invokeMatch) return invoke(req, invokeMatch[1]!);

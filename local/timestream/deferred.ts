@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deferred, deferredRoute } from '../common';
 import type { ServiceRoute } from '../gateway';
-import { isQueryRequest, isWriteRequest } from './protocol';
+import { QUERY_ROUTE, WRITE_ROUTE } from './protocol';
 import { DATABASE_FILE, type TimestreamService, type TimestreamServiceOptions } from './types';
 
 export async function deferTimestreamService(options: TimestreamServiceOptions): Promise<TimestreamService> {
@@ -27,21 +27,11 @@ export async function deferTimestreamService(options: TimestreamServiceOptions):
   const route = (pick: (s: TimestreamService) => ServiceRoute) => async () => pick(await service.get());
   return {
     writeRoute: deferredRoute(
-      {
-        name: 'timestream-write',
-        protocol: 'json-1.0',
-        internalErrorCode: 'InternalServerException',
-        matches: isWriteRequest,
-      },
+      WRITE_ROUTE,
       route((s) => s.writeRoute),
     ),
     queryRoute: deferredRoute(
-      {
-        name: 'timestream-query',
-        protocol: 'json-1.0',
-        internalErrorCode: 'InternalServerException',
-        matches: isQueryRequest,
-      },
+      QUERY_ROUTE,
       route((s) => s.queryRoute),
     ),
     createDatabase: async (name, o) => (await service.get()).createDatabase(name, o),

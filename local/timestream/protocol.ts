@@ -4,6 +4,7 @@
  * and timestream-query service models the AWS SDKs are generated from), and both answer
  * DescribeEndpoints.
  */
+import type { RouteShape } from '../common';
 import type { AwsRequest, AwsResponse } from '../gateway';
 
 export const TARGET_PREFIX = 'Timestream_20181101.';
@@ -40,6 +41,22 @@ export function isQueryRequest(req: AwsRequest): boolean {
   const op = operationOf(req);
   return op === 'DescribeEndpoints' || (op !== undefined && QUERY_OPERATIONS.has(op));
 }
+
+/** The write API's route, all but its handler (./write/route; ./deferred before it loads). */
+export const WRITE_ROUTE: RouteShape = {
+  name: 'timestream-write',
+  protocol: 'json-1.0',
+  internalErrorCode: 'InternalServerException',
+  matches: isWriteRequest,
+};
+
+/** The query API's route, all but its handler (./query/route; ./deferred before it loads). */
+export const QUERY_ROUTE: RouteShape = {
+  name: 'timestream-query',
+  protocol: 'json-1.0',
+  internalErrorCode: 'InternalServerException',
+  matches: isQueryRequest,
+};
 
 export const ok = (body: object): AwsResponse => ({ status: 200, body });
 

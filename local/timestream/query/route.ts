@@ -6,15 +6,12 @@
  */
 import { type AwsRequest, type AwsResponse, parseJsonObject, type ServiceRoute } from '../../gateway';
 import { notEmulated } from '../errors';
-import { describeEndpoints, isQueryRequest, ok, operationOf } from '../protocol';
+import { describeEndpoints, ok, operationOf, QUERY_ROUTE } from '../protocol';
 import type { QueryRunner } from './runner';
 
 export function createTimestreamQueryRoute(runner: QueryRunner): ServiceRoute {
   return {
-    name: 'timestream-query',
-    protocol: 'json-1.0',
-    internalErrorCode: 'InternalServerException',
-    matches: isQueryRequest,
+    ...QUERY_ROUTE,
     async handle(req: AwsRequest): Promise<AwsResponse> {
       const op = operationOf(req) ?? '';
       switch (op) {

@@ -10,7 +10,7 @@ import { arn, type CloudIdentity, type LocalLogger } from '../../common';
 import { type AwsRequest, type AwsResponse, parseJsonObject, type ServiceRoute } from '../../gateway';
 import { type DatabaseMeta, DEFAULT_RETENTION, type TableMeta } from '../catalog';
 import { notEmulated, rejectedRecords, validation } from '../errors';
-import { describeEndpoints, isWriteRequest, ok, operationOf } from '../protocol';
+import { describeEndpoints, ok, operationOf, WRITE_ROUTE } from '../protocol';
 import type { TimestreamStore } from '../store';
 import type { RetentionSettings } from '../types';
 import { checkName } from './records';
@@ -187,10 +187,7 @@ export function createTimestreamWriteRoute(
   };
 
   return {
-    name: 'timestream-write',
-    protocol: 'json-1.0',
-    internalErrorCode: 'InternalServerException',
-    matches: isWriteRequest,
+    ...WRITE_ROUTE,
     async handle(req) {
       const op = operationOf(req) ?? '';
       // Own keys only: `constructor` or `toString` are not operations.
