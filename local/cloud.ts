@@ -374,8 +374,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       accountId: identity.accountId,
     };
     writeFileAtomic(join(stateDir, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
-    // Every service is listening: hand over what was accepted before the last stop or crash.
-    broker.replayJournal();
+    // Every service is listening: hand over what was accepted before the last stop or crash,
+    // then serve the devices that connected while the services started.
+    broker.open();
 
     const cloud: LocalCloud = {
       endpoints,

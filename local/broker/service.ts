@@ -183,6 +183,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
     }
   };
 
+  let opened = false;
   let accepting = true;
   let closed = false;
   /**
@@ -260,7 +261,9 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       replayGuards.add(guard);
       return () => replayGuards.delete(guard);
     },
-    replayJournal() {
+    open() {
+      if (opened) return 0;
+      opened = true;
       const kept = (m: JournaledMessage, keep: (m: BrokerMessage) => boolean) => {
         try {
           return keep(m);
@@ -281,6 +284,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       if (waiting.length > 0) {
         log.info(`handed ${waiting.length} journaled message(s) from before the last stop to the services`);
       }
+      listener.serve();
       return waiting.length;
     },
     pendingMessages: () => journal.pendingCount,

@@ -6,6 +6,9 @@
  * after the handshake (rather than with rejectUnauthorized) so the log can say why a client
  * was refused.
  *
+ * Clients are handed on only after `serve()`: one that connects earlier finishes its handshake
+ * and waits with its bytes unread.
+ *
  * Bytes that are not TLS, and a handshake not finished within 20 s, end the connection with
  * one log line; a client that finishes its handshake has 20 s more to send its CONNECT (see
  * service.ts). AWS IoT does not document these bounds.
@@ -28,6 +31,11 @@ import type { BrokerTlsOptions } from './types';
 
 export interface TlsListener {
   readonly port: number;
+  /**
+   * Starts handing clients to `onClient`. A client that finished its handshake before waits
+   * until then with its bytes unread (TCP flow control bounds what it can send meanwhile).
+   */
+  serve(): void;
   /** Stops accepting, drops connections that never became MQTT clients, and waits for the close. */
   close(): Promise<void>;
 }
@@ -58,6 +66,9 @@ export async function listenTls(
   onClient: (socket: tls.TLSSocket) => void,
 ): Promise<TlsListener> {
   const sockets = new Set<tls.TLSSocket>();
+  /** Whether `serve()` was called; before it, clients wait in `waiting`. */
+  let serving = false;
+  const waiting: tls.TLSSocket[] = [];
   const server = tls.createServer(
     {
       key: options.tls.keyPem,
@@ -86,25 +97,30 @@ export async function listenTls(
       }
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      // Until its CONNECT is handled, a client may send no more than a CONNECT can hold
-      // (client id, will message of at most 128 KB, credentials): an endless or oversized
-      // CONNECT would otherwise be buffered whole before any check ran.
-      let beforeConnect = 0;
-      const countConnect = (chunk: Buffer) => {
-        beforeConnect += chunk.length;
-        if (beforeConnect > MAX_CONNECT_BYTES) {
-          log.warn(
-            `dropped the connection from ${socket.remoteAddress ?? 'unknown'}: more than ${MAX_CONNECT_BYTES} bytes before its CONNECT was handled`,
-          );
-          socket.destroy();
-        }
-      };
-      socket.on('data', countConnect);
-      connected.set(socket, () => socket.off('data', countConnect));
       socket.on('error', () => {});
-      onClient(socket);
+      if (serving) accept(socket);
+      else waiting.push(socket);
     },
   );
+  /** A client with a good certificate becomes an MQTT client. */
+  const accept = (socket: tls.TLSSocket) => {
+    // Until its CONNECT is handled, a client may send no more than a CONNECT can hold
+    // (client id, will message of at most 128 KB, credentials): an endless or oversized
+    // CONNECT would otherwise be buffered whole before any check ran.
+    let beforeConnect = 0;
+    const countConnect = (chunk: Buffer) => {
+      beforeConnect += chunk.length;
+      if (beforeConnect > MAX_CONNECT_BYTES) {
+        log.warn(
+          `dropped the connection from ${socket.remoteAddress ?? 'unknown'}: more than ${MAX_CONNECT_BYTES} bytes before its CONNECT was handled`,
+        );
+        socket.destroy();
+      }
+    };
+    socket.on('data', countConnect);
+    connected.set(socket, () => socket.off('data', countConnect));
+    onClient(socket);
+  };
   server.on('tlsClientError', (err, socket) => {
     log.warn(`TLS handshake from ${socket.remoteAddress ?? 'unknown'} failed: ${err.message}`);
     socket.destroy();
@@ -120,6 +136,11 @@ export async function listenTls(
   });
   return {
     port: (server.address() as AddressInfo).port,
+    serve() {
+      if (serving) return;
+      serving = true;
+      for (const socket of waiting.splice(0)) if (!socket.destroyed) accept(socket);
+    },
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections that never sent CONNECT are not aedes clients, so aedes does not close them.

@@ -125,10 +125,13 @@ export interface BrokerService extends MessageBus {
   readonly host: string;
   connectedClients(): ConnectedClient[];
   /**
-   * Hands the messages journaled before the last stop or crash, and not yet handled, to the
-   * observers again; call once every service has subscribed. Returns how many.
+   * Opens the broker to devices; call once every service has subscribed. First hands the
+   * messages journaled before the last stop or crash, and not yet handled, to the observers
+   * again; then serves the device connections. Until then a device's TLS handshake completes
+   * but its CONNECT waits unread, so no message a device publishes reaches the bus before the
+   * services that act on it listen. Returns how many journaled messages it handed over.
    */
-  replayJournal(): number;
+  open(): number;
   /** QoS 1 messages accepted and not yet handled by every durable observer. */
   pendingMessages(): number;
   /** Stops accepting connections and closes the live ones; the bus keeps serving services. */

@@ -43,8 +43,12 @@ export interface LocalIot {
   readonly logger: ReturnType<typeof recordingLogger>;
   broker: BrokerService;
   issueDevice(thingName: string, options?: IssueOptions): Promise<DeviceIdentity>;
-  /** Closes the broker and starts a new one on the same port and state dir. */
-  restartBroker(): Promise<void>;
+  /**
+   * Closes the broker and starts a new one on the same port and state dir, open to devices
+   * unless `open: false`: the test then subscribes its observers and calls `broker.open()`, as
+   * the local cloud does once its services listen.
+   */
+  restartBroker(options?: { readonly open?: boolean }): Promise<void>;
   /** Log lines containing every given fragment. */
   logLines(...fragments: string[]): string[];
   close(): Promise<void>;
@@ -74,7 +78,11 @@ export async function startLocalIot(
     caFile: ca.caFile,
     directory,
     logger,
-    broker: await start(0),
+    // No service of the fixture subscribes at start: the broker serves devices at once.
+    broker: await start(0).then((broker) => {
+      broker.open();
+      return broker;
+    }),
     async issueDevice(thingName, options = {}) {
       const issued = await ca.createKeysAndCertificate();
       const dir = mkdtempSync(join(stateDir, 'device-'));
@@ -101,10 +109,11 @@ export async function startLocalIot(
         keyPem: issued.keyPair.PrivateKey,
       };
     },
-    async restartBroker() {
+    async restartBroker({ open = true } = {}) {
       const port = fixture.broker.port;
       await fixture.broker.close();
       fixture.broker = await start(port);
+      if (open) fixture.broker.open();
     },
     logLines: (...fragments) => logger.lines.filter((l) => fragments.every((f) => l.includes(f))),
     async close() {

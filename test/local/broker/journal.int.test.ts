@@ -54,10 +54,10 @@ describe('broker: the inbound journal', () => {
     expect(env.broker.pendingMessages()).toBe(1);
 
     await disconnectAll();
-    await env.restartBroker();
+    await env.restartBroker({ open: false });
     const again = heldObserver();
     env.broker.subscribe('plant/#', again.handler);
-    expect(env.broker.replayJournal()).toBe(1);
+    expect(env.broker.open()).toBe(1);
     await expect.poll(() => again.seen.length).toBe(1);
     expect(again.seen[0]).toMatchObject({
       topic: 'plant/boiler/pressure',
@@ -67,8 +67,8 @@ describe('broker: the inbound journal', () => {
     again.releaseAll();
     await expect.poll(() => env.broker.pendingMessages()).toBe(0);
 
-    await env.restartBroker();
-    expect(env.broker.replayJournal()).toBe(0);
+    await env.restartBroker({ open: false });
+    expect(env.broker.open()).toBe(0);
   });
 
   it('does not journal QoS 0 messages', async () => {
@@ -167,29 +167,57 @@ describe('broker: the inbound journal', () => {
     await env.broker.publish({ topic: 'other/c', payload: 'drop', qos: 1 });
     await expect.poll(() => observer.seen.length).toBe(3);
 
-    await env.restartBroker();
+    await env.restartBroker({ open: false });
     const again = heldObserver();
     env.broker.subscribe('#', again.handler);
     env.broker.guardReplay('svc/#', (m) => m.payload.toString() === 'keep');
     // other/c matches no guard: handed over whatever its payload
-    expect(env.broker.replayJournal()).toBe(2);
+    expect(env.broker.open()).toBe(2);
     await expect.poll(() => again.seen.map((m) => m.topic).sort()).toEqual(['other/c', 'svc/a']);
     again.releaseAll();
     await expect.poll(() => env.broker.pendingMessages()).toBe(0);
 
     // the dropped one was marked done: nothing is left for the next start
-    await env.restartBroker();
-    expect(env.broker.replayJournal()).toBe(0);
+    await env.restartBroker({ open: false });
+    expect(env.broker.open()).toBe(0);
+  });
+
+  it('serves a device that connects while the services start only once it is opened, so its publish reaches them', async () => {
+    env = await startLocalIot();
+    const id = await env.issueDevice('early-sensor', { policy: allowAllPolicy });
+    await env.restartBroker({ open: false });
+    // The device reconnects before the services subscribed: its CONNECT waits unread.
+    const connecting = connectDevice({
+      port: env.broker.port,
+      caFile: env.caFile,
+      certFile: id.certFile,
+      keyFile: id.keyFile,
+      clientId: 'early-sensor',
+    });
+    let connected = false;
+    void connecting.then(() => (connected = true));
+    await provesAbsenceFor(500, 'a CONNACK before the broker is opened');
+    expect(connected).toBe(false);
+    expect(env.broker.connectedClients()).toEqual([]);
+
+    const observer = heldObserver();
+    env.broker.subscribe('plant/#', observer.handler);
+    expect(env.broker.open()).toBe(0);
+    const sensor = await connecting;
+    await sensor.publish('plant/boiler/pressure', { bar: 1.9 }, 1);
+    await expect.poll(() => observer.seen.map((m) => m.clientId)).toEqual(['early-sensor']);
+    observer.releaseAll();
+    await expect.poll(() => env.broker.pendingMessages()).toBe(0);
   });
 
   it('keeps a held message released only after the broker closed in the journal, for the next start', async () => {
     const { held, release } = await startWithHeldPublish();
-    await env.restartBroker();
+    await env.restartBroker({ open: false });
     release(true);
     await held;
     const again = heldObserver();
     env.broker.subscribe('svc/#', again.handler);
-    expect(env.broker.replayJournal()).toBe(1);
+    expect(env.broker.open()).toBe(1);
     await expect.poll(() => again.seen.map((m) => m.topic)).toEqual(['svc/held']);
     again.releaseAll();
     await expect.poll(() => env.broker.pendingMessages()).toBe(0);
