@@ -187,7 +187,10 @@ describe('local Lambda runtime', () => {
     expect(result.functionError).toBe('Unhandled');
     expect(result.payload).toMatchObject({ errorType: 'TypeError', errorMessage: 'bad input' });
     expect((result.payload as { trace: string[] }).trace[0]).toContain('TypeError: bad input');
-    expect(logger.lines.some((l) => l.includes('fails') && l.includes('failing on purpose'))).toBe(true);
+    // The function's log reaches the cloud's log through its output stream, not with the result.
+    await expect
+      .poll(() => logger.lines.some((l) => l.includes('fails') && l.includes('failing on purpose')))
+      .toBe(true);
   });
 
   it('kills an invocation that exceeds its timeout and reports it', async () => {
