@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { describe } from 'vitest';
 
 /** The CLI to test with, or undefined (the tests are then skipped, saying why). */
 export const AWS_CLI: string | undefined = [process.env.AWS_CLI, '/usr/bin/aws'].find(
@@ -12,6 +13,21 @@ export const AWS_CLI: string | undefined = [process.env.AWS_CLI, '/usr/bin/aws']
 );
 
 export const AWS_CLI_MISSING = 'the AWS CLI is not installed (apt-get install -y awscli)';
+
+/**
+ * The timeout of a test that runs the CLI several times. Each run starts a Python interpreter
+ * and loads botocore: about a second alone, several seconds while other test files use the
+ * cores. A stalled run is caught by the 30 s limit of each run, not by this.
+ */
+const CLI_TEST_TIMEOUT_MS = 120_000;
+
+/**
+ * A `describe` of tests that run the CLI: skipped, saying so, where it is not installed, and
+ * with the timeout of tests that run it several times.
+ */
+export function describeWithCli(name: string, tests: () => void): void {
+  describe.skipIf(!AWS_CLI)(name, { timeout: CLI_TEST_TIMEOUT_MS }, tests);
+}
 
 export interface CliRun {
   readonly code: number;

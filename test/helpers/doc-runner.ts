@@ -230,7 +230,11 @@ function logTails(dir: string): string {
     .join('\n');
 }
 
-/** Declares the tests of these documents' examples, one `describe` per document. */
+/**
+ * Declares the tests of these documents' examples, one `describe` per document. The documents
+ * run side by side (each has its own sandbox, ports and HOME); a document's blocks run one after
+ * the other, in its order.
+ */
 export function describeDocExamples(files: readonly string[]): void {
   afterAll(async () => {
     for (const s of sandboxes) {
@@ -240,7 +244,7 @@ export function describeDocExamples(files: readonly string[]): void {
   });
 
   for (const file of files) {
-    describe.sequential(file, () => {
+    describe.concurrent(file, () => {
       let sandbox: Sandbox | undefined;
       const sandboxOf = () => {
         sandbox ??= makeSandbox();
@@ -250,10 +254,11 @@ export function describeDocExamples(files: readonly string[]): void {
       for (const block of docBlocks(ROOT, file)) {
         const name = `${file}:${block.line} (${block.commands.length} command${block.commands.length === 1 ? '' : 's'})`;
         if (block.skippedBecause) {
-          it.skip(`${name}: ${block.skippedBecause}`, () => {});
+          it.sequential
+            .skip(`${name}: ${block.skippedBecause}`, () => {});
           continue;
         }
-        it(`${name} runs as written`, async () => {
+        it.sequential(`${name} runs as written`, async () => {
           const s = sandboxOf();
           for (const command of block.commands) {
             // Each command that runs until Ctrl-C has a terminal of its own; starting the same
@@ -270,7 +275,7 @@ export function describeDocExamples(files: readonly string[]): void {
         }, 900_000);
       }
 
-      it(`${file}: what runs until Ctrl-C stops cleanly when interrupted`, async () => {
+      it.sequential(`${file}: what runs until Ctrl-C stops cleanly when interrupted`, async () => {
         if (!sandbox) return;
         expect(await interrupt(sandbox)).toEqual([]);
       }, 300_000);

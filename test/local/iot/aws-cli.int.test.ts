@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { generateKeyAndCsr } from '../../../contracts/pki';
-import { AWS_CLI, AWS_CLI_MISSING, runAwsCli } from '../../helpers/aws-cli';
+import { AWS_CLI, AWS_CLI_MISSING, describeWithCli, runAwsCli } from '../../helpers/aws-cli';
 import { type IotHarness, startIot } from './harness';
 
 if (!AWS_CLI) console.warn(`aws-cli tests skipped: ${AWS_CLI_MISSING}`);
 
-describe.skipIf(!AWS_CLI)('AWS CLI against the local IoT API', () => {
+describeWithCli('AWS CLI against the local IoT API', () => {
   let h: IotHarness;
   beforeEach(async () => {
     h = await startIot();

@@ -13,7 +13,7 @@ import { recordingLogger } from '../../../local/common/log';
 import { createGatewayService, type GatewayService } from '../../../local/gateway';
 import { createLambdaService, type FunctionDefinition, type LambdaService } from '../../../local/lambda';
 import { createSqsService, type SqsService } from '../../../local/sqs';
-import { AWS_CLI, AWS_CLI_MISSING, awsJson, runAwsCli } from '../../helpers/aws-cli';
+import { AWS_CLI, AWS_CLI_MISSING, awsJson, describeWithCli, runAwsCli } from '../../helpers/aws-cli';
 import { bundleFixture, HANDLERS } from './bundle';
 
 if (!AWS_CLI) console.warn(`Lambda management CLI tests skipped: ${AWS_CLI_MISSING}`);
@@ -80,7 +80,7 @@ const definition = (name: string, extra: Partial<FunctionDefinition> = {}): Func
 const aws = <T = Record<string, unknown>>(...args: string[]) =>
   awsJson<T>(['lambda', ...args], { endpoint: server.endpoint, home: dir });
 
-describe.skipIf(!AWS_CLI)("Debian's AWS CLI inspecting the local Lambda", () => {
+describeWithCli("Debian's AWS CLI inspecting the local Lambda", () => {
   it('lists the deployed functions with their configuration', async () => {
     await lambda.createFunction(
       definition('zonectl-ingest', {

@@ -14,7 +14,7 @@ import { DEFAULT_IDENTITY } from '../../../local/common/account';
 import { recordingLogger } from '../../../local/common/log';
 import { type AwsProtocol, createGatewayService, type GatewayService } from '../../../local/gateway';
 import { createSqsService, type SqsService } from '../../../local/sqs';
-import { AWS_CLI, AWS_CLI_MISSING, awsJson, runAwsCli } from '../../helpers/aws-cli';
+import { AWS_CLI, AWS_CLI_MISSING, awsJson, describeWithCli, runAwsCli } from '../../helpers/aws-cli';
 
 if (!AWS_CLI) console.warn(`query-protocol CLI tests skipped: ${AWS_CLI_MISSING}`);
 
@@ -68,7 +68,7 @@ interface CliMessage {
   MessageAttributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
 }
 
-describe.skipIf(!AWS_CLI)(`Debian's AWS CLI against the local SQS in the query protocol`, () => {
+describeWithCli(`Debian's AWS CLI against the local SQS in the query protocol`, () => {
   it('creates, lists, describes, changes and deletes queues', async () => {
     await aws('create-queue', '--queue-name', 'dead-letters');
     const created = await aws<{ QueueUrl: string }>(
