@@ -25,7 +25,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AppendLog, errorText, isStorageFailure, type LocalLogger } from '../common';
+import { AppendLog, errorText, type LocalLogger } from '../common';
 import type { BrokerMessage } from './types';
 
 export const JOURNAL_FILE = 'inbound.journal';
@@ -102,7 +102,6 @@ export class InboundJournal {
   private readonly prefix = Date.now().toString(36);
   private compacting = false;
   private closed = false;
-  private warnedFull = false;
 
   private constructor(
     private readonly log: AppendLog<JournalRecord>,
@@ -162,28 +161,19 @@ export class InboundJournal {
     if (this.closed) throw new Error('the broker is stopping');
     const journaled: JournaledMessage = { ...message, id: this.newId() };
     this.pending.set(journaled.id, journaled);
-    for (;;) {
-      try {
-        await this.log.append(toRecord(journaled));
-        if (this.warnedFull) {
-          this.warnedFull = false;
-          this.logger.info("the broker's inbound journal is writable again; acknowledging publishes");
-        }
-        return journaled;
-      } catch (err) {
-        if (!isStorageFailure(err) || this.closed) {
-          this.pending.delete(journaled.id);
-          this.wakeRoom();
-          throw err;
-        }
-        if (!this.warnedFull) {
-          this.warnedFull = true;
-          this.logger.error(
-            `cannot journal an incoming message: ${errorText(err)}; publishes are held without PUBACK until the write succeeds (retrying every ${this.retryMs} ms)`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, this.retryMs));
-      }
+    try {
+      await this.log.appendHeld(toRecord(journaled), {
+        retryMs: this.retryMs,
+        stopped: () => this.closed,
+        held: (err) =>
+          `cannot journal an incoming message: ${errorText(err)}; publishes are held without PUBACK until the write succeeds (retrying every ${this.retryMs} ms)`,
+        written: "the broker's inbound journal is writable again; acknowledging publishes",
+      });
+      return journaled;
+    } catch (err) {
+      this.pending.delete(journaled.id);
+      this.wakeRoom();
+      throw err;
     }
   }
 

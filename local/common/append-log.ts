@@ -18,7 +18,8 @@
  *
  * A failed write (a full disk) is cut off again with ftruncate, so the log never keeps half a
  * record in front of the next good one; the batch's promises reject with a
- * StorageUnavailableError and the caller decides whether to retry, hold or refuse.
+ * StorageUnavailableError and the caller decides whether to refuse (`append`) or hold the record
+ * and try again until the disk takes it (`appendHeld`).
  */
 import {
   appendFileSync,
@@ -34,7 +35,13 @@ import {
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { z } from 'zod';
-import { fsyncDirectory, storageError, writeFileAtomic, writeFileAtomicAsync } from './durable-fs';
+import {
+  fsyncDirectory,
+  isStorageFailure,
+  storageError,
+  writeFileAtomic,
+  writeFileAtomicAsync,
+} from './durable-fs';
 import { errorText, type LocalLogger } from './log';
 import { describeSchemaIssues } from './state-file';
 
@@ -50,6 +57,18 @@ export interface AppendLogOptions<R> {
    * reported as lost records, not taken as an empty log. Names what was lost.
    */
   readonly missingLoses?: string;
+}
+
+/** How `appendHeld` holds a record the disk refuses, and what the log says meanwhile. */
+export interface HoldOptions {
+  /** Delay before a refused write is tried again. */
+  readonly retryMs: number;
+  /** Whether the owner is closing: a refused write then rejects instead of waiting. */
+  readonly stopped: () => boolean;
+  /** The error line when writes start being held, given the disk's error. */
+  readonly held: (err: unknown) => string;
+  /** The line once every held write is on disk. */
+  readonly written: string;
 }
 
 export interface OpenedLog<R> {
@@ -146,6 +165,8 @@ export class AppendLog<R> {
   private flushing: Promise<void> | undefined;
   private scheduled = false;
   private closed = false;
+  /** Records `appendHeld` holds while the disk refuses them. */
+  private held = 0;
 
   private constructor(
     readonly path: string,
@@ -219,6 +240,34 @@ export class AppendLog<R> {
   /** Appends a record; resolves once it is on disk (group commit). */
   append(record: R): Promise<void> {
     return this.enqueue(encodeRecord(record), true);
+  }
+
+  /**
+   * Appends a record; resolves once it is on disk, holding it while the disk refuses the write
+   * (full, over quota, failing) and trying again every `retryMs`, so the owner's answer waits
+   * instead of failing. The log says once that writes are held and once that they are all
+   * written. Rejects with any other error, and with the disk's once the owner has `stopped()`.
+   */
+  async appendHeld(record: R, hold: HoldOptions): Promise<void> {
+    const text = encodeRecord(record);
+    let held = false;
+    for (;;) {
+      try {
+        await this.enqueue(text, true);
+        if (held && --this.held === 0) this.logger.info(hold.written);
+        return;
+      } catch (err) {
+        if (!isStorageFailure(err) || hold.stopped()) {
+          if (held) this.held--;
+          throw err;
+        }
+        if (!held) {
+          held = true;
+          if (this.held++ === 0) this.logger.error(hold.held(err));
+        }
+        await new Promise((resolve) => setTimeout(resolve, hold.retryMs));
+      }
+    }
   }
 
   /** Appends a record without waiting for the disk; a failure is logged, not thrown. */

@@ -22,7 +22,7 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { AppendLog } from './append-log';
-import { isStorageFailure, StorageUnavailableError } from './durable-fs';
+import { StorageUnavailableError } from './durable-fs';
 import { errorText, type LocalLogger } from './log';
 import { StateFile } from './state-file';
 
@@ -71,7 +71,6 @@ export class CheckpointedLog<S extends { seq?: number | undefined }, C extends S
   private seq: number;
   /** Changes not yet on disk (a full disk keeps them here, retried every second). */
   private readonly writing = new Set<Promise<void>>();
-  private holding = false;
   private closed = false;
   private checkpointing = false;
 
@@ -126,31 +125,16 @@ export class CheckpointedLog<S extends { seq?: number | undefined }, C extends S
     this.seq++;
     const stamped = { ...change, s: this.seq } as unknown as C;
     const { logger, what } = this.options;
-    const attempt = async (): Promise<void> => {
-      for (;;) {
-        try {
-          await this.log.append(stamped);
-          if (this.holding && this.writing.size <= 1) {
-            this.holding = false;
-            logger.info(`changes to ${what} held for lack of disk are written`);
-          }
-          return;
-        } catch (err) {
-          if (!isStorageFailure(err) || this.closed) {
-            logger.error(`a change to ${what} could not be written: ${errorText(err)}`);
-            return;
-          }
-          if (!this.holding) {
-            this.holding = true;
-            logger.error(
-              `changes to ${what} are held in memory: ${errorText(err)}; they are written once the disk has room`,
-            );
-          }
-          await new Promise((resolve) => setTimeout(resolve, WRITE_RETRY_MS));
-        }
-      }
-    };
-    const write = attempt().finally(() => this.writing.delete(write));
+    const write = this.log
+      .appendHeld(stamped, {
+        retryMs: WRITE_RETRY_MS,
+        stopped: () => this.closed,
+        held: (err) =>
+          `changes to ${what} are held in memory: ${errorText(err)}; they are written once the disk has room`,
+        written: `changes to ${what} held for lack of disk are written`,
+      })
+      .catch((err: unknown) => logger.error(`a change to ${what} could not be written: ${errorText(err)}`))
+      .finally(() => this.writing.delete(write));
     this.writing.add(write);
     this.checkpointIfDue();
     return write;

@@ -1,10 +1,20 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AppendLog, encodeRecord } from '../../../local/common/append-log';
-import { recordingLogger } from '../../../local/common/log';
+import { AppendLog, encodeRecord, type HoldOptions } from '../../../local/common/append-log';
+import { errorText, recordingLogger } from '../../../local/common/log';
+import { provesAbsenceFor } from '../../helpers/absence';
 
 const Schema = z.object({ n: z.number() });
 
@@ -84,5 +94,67 @@ describe('AppendLog', () => {
     await log.append({ n: 6 });
     await log.close();
     expect(open().records).toEqual([{ n: 4 }, { n: 5 }, { n: 6 }]);
+  });
+});
+
+/**
+ * A full disk, played by /dev/full (every write fails with ENOSPC): the log's file descriptor is
+ * swapped for one of /dev/full, and back when the disk "has room" again.
+ */
+describe.skipIf(!existsSync('/dev/full'))('AppendLog.appendHeld on a full disk', () => {
+  const fillDisk = (log: AppendLog<{ n: number }>) => {
+    const handle = log as unknown as { fd: number };
+    const real = handle.fd;
+    const full = openSync('/dev/full', 'w');
+    handle.fd = full;
+    return () => {
+      handle.fd = real;
+      closeSync(full);
+    };
+  };
+  const hold = (stopped = () => false): HoldOptions => ({
+    retryMs: 20,
+    stopped,
+    held: (err) => `held: ${errorText(err)}`,
+    written: 'all written',
+  });
+
+  it('holds the records the disk refuses, writes them once it has room, and says each once', async () => {
+    const { log } = open();
+    const freeSpace = fillDisk(log);
+    let done = 0;
+    const writes = [1, 2, 3].map((n) => log.appendHeld({ n }, hold()).then(() => done++));
+    await provesAbsenceFor(200, 'an append resolved while the disk refuses it');
+    expect(done).toBe(0);
+    expect(logger.lines.filter((l) => l.includes('held:'))).toEqual([
+      expect.stringMatching(/^ERROR .*held: .*ENOSPC/),
+    ]);
+
+    freeSpace();
+    await Promise.all(writes);
+    expect(logger.lines.filter((l) => l.includes('all written'))).toHaveLength(1);
+    await log.close();
+    expect(
+      open()
+        .records.map((r) => r.n)
+        .sort(),
+    ).toEqual([1, 2, 3]);
+  });
+
+  it('rejects a held record with the disk error once its owner stops', async () => {
+    const { log } = open();
+    let stopping = false;
+    const freeSpace = fillDisk(log);
+    const write = log.appendHeld(
+      { n: 1 },
+      hold(() => stopping),
+    );
+    await expect.poll(() => logger.lines.some((l) => l.includes('held:'))).toBe(true);
+    stopping = true;
+    await expect(write).rejects.toThrow(/ENOSPC|no space/i);
+    freeSpace();
+    expect(logger.lines.some((l) => l.includes('all written'))).toBe(false);
+    await log.close();
+    expect(open().records).toEqual([]);
   });
 });
