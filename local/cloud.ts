@@ -184,6 +184,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       host,
       port: options.apiPort,
       routes: [],
+      // Routes are added as their services start; a request before then is told to retry.
+      starting: true,
       logger: logger.child('api'),
     });
     closers.push(() => gateway.close());
@@ -429,6 +431,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       close: closeAll,
     };
     gateway.addRoute(createAdminRoute((dir) => cloud.deploy(dir)));
+    gateway.ready();
     return cloud;
   } catch (err) {
     lambdaNeverStarts();

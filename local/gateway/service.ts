@@ -2,7 +2,9 @@
  * The AWS API gateway of the local cloud: one HTTP port that answers the AWS SDK v3 and the
  * AWS CLI for every local service. Each request is parsed once (method, path, query,
  * headers, body, SigV4 signing name, X-Amz-Target) and offered to the routes in order; the
- * first whose `matches` returns true handles it.
+ * first whose `matches` returns true handles it. While its owner starts (`starting`, until
+ * `ready()`), a request no route claims yet is answered 503 ServiceUnavailable (AWS General
+ * Reference, "Common Errors"), which SDKs and the CLI retry.
  *
  * Follows: AWS General Reference, "Signature Version 4 signing process" > credential scope
  * (`AKID/date/region/service/aws4_request` names the service), and the Smithy AWS protocol
@@ -26,7 +28,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsServiceError, errorText } from '../common';
-import { accessDenied, internalFailure, requestEntityTooLarge, unknownOperation } from './errors';
+import { accessDenied, internalFailure, requestEntityTooLarge, starting, unknownOperation } from './errors';
 import {
   newRequestId,
   type RenderedResponse,
@@ -69,6 +71,7 @@ const errorContext = (route: ServiceRoute) => ({
 export async function createGatewayService(options: GatewayServiceOptions): Promise<GatewayService> {
   const logger = options.logger.child('gateway');
   const routes: ServiceRoute[] = [...options.routes];
+  let ready = options.starting !== true;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const host = options.host ?? '127.0.0.1';
 
@@ -92,6 +95,10 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
       route = routes.find((r) => r.matches(req));
     } catch (err) {
       logger.error(`route matching failed for ${what}: ${errorText(err)}`);
+    }
+    if (!route && !ready) {
+      send(res, renderUnrouted(req, starting(), requestId));
+      return;
     }
     if (!route) {
       const service = req.signingService ? ` (signing service ${req.signingService})` : '';
@@ -200,6 +207,9 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
     port,
     addRoute: (route) => {
       routes.push(route);
+    },
+    ready: () => {
+      ready = true;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -78,6 +78,12 @@ export interface GatewayServiceOptions {
   readonly headersTimeoutMs?: number;
   /** A client that has not sent its whole request within this gets 408 and is closed; default 120 s. */
   readonly requestTimeoutMs?: number;
+  /**
+   * The owner adds its routes after the gateway listens and calls `ready()` once they are all
+   * there; until then a request no route claims gets 503 ServiceUnavailable, which clients
+   * retry, rather than UnknownOperationException. Default false: every route is given here.
+   */
+  readonly starting?: boolean;
 }
 
 export interface GatewayService {
@@ -86,5 +92,7 @@ export interface GatewayService {
   readonly port: number;
   /** Adds a route after the existing ones. */
   addRoute(route: ServiceRoute): void;
+  /** Every route is added (see `starting`): a request no route claims is now unknown. */
+  ready(): void;
   close(): Promise<void>;
 }

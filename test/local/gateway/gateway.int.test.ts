@@ -100,6 +100,56 @@ describe('AWS API gateway', () => {
     expect(logger.lines.some((l) => l.includes('DELETE /nowhere'))).toBe(true);
   });
 
+  it('answers 503 ServiceUnavailable while its owner starts, and the SDK retries it into the route added meanwhile', async () => {
+    gateway = await createGatewayService({ port: 0, logger: recordingLogger(), routes: [], starting: true });
+    const res = await fetch(`${gateway.endpoint}/nowhere`, { method: 'DELETE' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('x-amzn-errortype')).toBe('ServiceUnavailable');
+    expect(((await res.json()) as { message: string }).message).toMatch(/starting.*try again/);
+
+    // An SDK call made during the start: its first attempt gets the 503, then the owner adds
+    // the route and is ready, and the SDK's retry reaches the route.
+    const client = new TimestreamWriteClient({
+      endpoint: gateway.endpoint,
+      region: 'us-east-1',
+      credentials: dummyCredentials,
+    });
+    const late = gateway;
+    const statuses: number[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          const out = await next(args);
+          statuses.push((out.response as { statusCode: number }).statusCode);
+          return out;
+        } finally {
+          if (statuses.length === 1) {
+            late.addRoute(
+              echoRoute(
+                'timestream',
+                (r) => r.signingService === 'timestream',
+                () => {
+                  throw new AwsServiceError('ResourceNotFoundException', 400, 'no database readings');
+                },
+              ),
+            );
+            late.ready();
+          }
+        }
+      },
+      { step: 'deserialize', name: 'recordAttempts' },
+    );
+    await expect(
+      client.send(new DescribeDatabaseCommand({ DatabaseName: 'readings' })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect(statuses).toEqual([503, 400]);
+    client.destroy();
+
+    const after = await fetch(`${gateway.endpoint}/nowhere`, { method: 'DELETE' });
+    expect(after.status).toBe(404);
+    expect(after.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+  });
+
   it('renders a JSON-protocol error so the AWS SDK raises the modeled exception class', async () => {
     gateway = await createGatewayService({
       port: 0,
