@@ -172,9 +172,11 @@ export function shellExports(e: LocalEndpoints): string {
     AWS_DEFAULT_REGION: e.region,
   };
   const quote = (v: string) => `'${v.replaceAll("'", `'"'"'`)}'`;
-  return Object.entries(vars)
-    .map(([k, v]) => `export ${k}=${quote(v)}`)
-    .join('\n');
+  return [
+    ...Object.entries(vars).map(([k, v]) => `export ${k}=${quote(v)}`),
+    // A comment, so `eval` skips it; shown when the command is run alone.
+    '# The AWS CLI before 2.13 (Debian\'s awscli is 2.9) ignores AWS_ENDPOINT_URL: pass --endpoint-url "$ZONECTL_API"',
+  ].join('\n');
 }
 
 export async function readEndpoints(stateDir: string): Promise<LocalEndpoints> {
