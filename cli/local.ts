@@ -175,7 +175,7 @@ export function shellExports(e: LocalEndpoints): string {
   return [
     ...Object.entries(vars).map(([k, v]) => `export ${k}=${quote(v)}`),
     // A comment, so `eval` skips it; shown when the command is run alone.
-    '# The AWS CLI before 2.13 (Debian\'s awscli is 2.9) ignores AWS_ENDPOINT_URL: pass --endpoint-url "$ZONECTL_API"',
+    '# An AWS CLI that ignores AWS_ENDPOINT_URL (v2 before 2.13, such as Debian\'s 2.9) needs --endpoint-url "$ZONECTL_API"',
   ].join('\n');
 }
 
