@@ -32,6 +32,7 @@ import {
   withTimeout,
   writeReport,
 } from './report';
+import { buildZonectl } from './spawned';
 import {
   brokerStage,
   bundleStage,
@@ -249,6 +250,7 @@ async function main(args: readonly string[]): Promise<void> {
     process.exit(0);
   }
   const buildingJson = readFileSync(join(ROOT, 'building.json'), 'utf8');
+  buildZonectl();
   const collected: Collected = { ours: {} };
   const stages = stagesFor(args, buildingJson, collected);
   const runLimitMs = stages.reduce((n, s) => n + s.limitMs, RUN_MARGIN_MS);
