@@ -10,21 +10,32 @@ import { errorText, type LocalLogger } from '../common';
 import { errorDocument, parseJson, parseTokenOnly, validateClientToken } from './document';
 import { ShadowError } from './errors';
 
+/**
+ * Splits `$aws/things/<thing>/shadow[/name/<shadow>]/<rest...>` into the thing, the shadow and
+ * the levels after it; undefined for any other topic.
+ */
+function splitShadowTopic(
+  topic: string,
+): { thingName: string; shadowName?: string; rest: string[] } | undefined {
+  const parts = topic.split('/');
+  const thingName = parts[2];
+  if (parts[0] !== '$aws' || parts[1] !== 'things' || parts[3] !== 'shadow' || !thingName) return undefined;
+  if (parts[4] !== 'name') return { thingName, rest: parts.slice(4) };
+  return parts[5] ? { thingName, shadowName: parts[5], rest: parts.slice(6) } : undefined;
+}
+
+const isOperation = (s: string | undefined): s is ShadowOperation =>
+  s !== undefined && (SHADOW_OPERATIONS as readonly string[]).includes(s);
+
 /** Parses `$aws/things/<thing>/shadow[/name/<shadow>]/<op>`; undefined for response topics. */
 export function parseShadowRequestTopic(
   topic: string,
 ): { thingName: string; shadowName?: string; operation: ShadowOperation } | undefined {
-  const parts = topic.split('/');
-  if (parts[0] !== '$aws' || parts[1] !== 'things' || parts[3] !== 'shadow') return undefined;
-  const thingName = parts[2];
-  if (!thingName) return undefined;
-  const isOp = (s: string | undefined): s is ShadowOperation =>
-    s !== undefined && (SHADOW_OPERATIONS as readonly string[]).includes(s);
-  if (parts.length === 5 && isOp(parts[4])) return { thingName, operation: parts[4] };
-  if (parts.length === 7 && parts[4] === 'name' && parts[5] && isOp(parts[6])) {
-    return { thingName, shadowName: parts[5], operation: parts[6] };
-  }
-  return undefined;
+  const split = splitShadowTopic(topic);
+  const operation = split?.rest.length === 1 ? split.rest[0] : undefined;
+  if (!split || !isOperation(operation)) return undefined;
+  const { thingName, shadowName } = split;
+  return { thingName, ...(shadowName ? { shadowName } : {}), operation };
 }
 
 /**
@@ -34,14 +45,10 @@ export function parseShadowRequestTopic(
 export function parseShadowResponseTopic(
   topic: string,
 ): { thingName: string; shadowName?: string; suffix: string } | undefined {
-  const parts = topic.split('/');
-  if (parts[0] !== '$aws' || parts[1] !== 'things' || parts[3] !== 'shadow' || !parts[2]) return undefined;
-  const thingName = parts[2];
-  if (parts.length === 6) return { thingName, suffix: `${parts[4]}/${parts[5]}` };
-  if (parts.length === 8 && parts[4] === 'name' && parts[5]) {
-    return { thingName, shadowName: parts[5], suffix: `${parts[6]}/${parts[7]}` };
-  }
-  return undefined;
+  const split = splitShadowTopic(topic);
+  if (split?.rest.length !== 2) return undefined;
+  const { thingName, shadowName, rest } = split;
+  return { thingName, ...(shadowName ? { shadowName } : {}), suffix: rest.join('/') };
 }
 
 /** The shadow operations an MQTT request runs; update and delete announce their own results. */

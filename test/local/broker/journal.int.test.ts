@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerMessage } from '../../../local/broker';
 import { provesAbsenceFor } from '../../helpers/absence';
 import { allowAllPolicy } from '../../helpers/device-policy';
-import { type LocalIot, startLocalIot } from '../../helpers/local-iot';
+import { type DeviceIdentity, type LocalIot, startLocalIot } from '../../helpers/local-iot';
 import { connectDevice, disconnectAll } from '../../helpers/mqtt-device';
 
 /** A durable observer whose promises the test resolves. */
@@ -30,16 +30,16 @@ describe('broker: the inbound journal', () => {
     await env.close();
   });
 
-  const device = async (clientId: string) => {
-    const id = await env.issueDevice(clientId, { policy: allowAllPolicy });
-    return connectDevice({
+  const connect = (id: DeviceIdentity) =>
+    connectDevice({
       port: env.broker.port,
       caFile: env.caFile,
       certFile: id.certFile,
       keyFile: id.keyFile,
-      clientId,
+      clientId: id.thingName,
     });
-  };
+  const device = async (clientId: string) =>
+    connect(await env.issueDevice(clientId, { policy: allowAllPolicy }));
   const journalText = () => readFileSync(join(env.stateDir, 'broker', 'inbound.journal'), 'utf8');
 
   it('has a QoS 1 message on disk before its PUBACK, and hands it over again after a restart until it is handled', async () => {
@@ -187,13 +187,7 @@ describe('broker: the inbound journal', () => {
     const id = await env.issueDevice('early-sensor', { policy: allowAllPolicy });
     await env.restartBroker({ open: false });
     // The device reconnects before the services subscribed: its CONNECT waits unread.
-    const connecting = connectDevice({
-      port: env.broker.port,
-      caFile: env.caFile,
-      certFile: id.certFile,
-      keyFile: id.keyFile,
-      clientId: 'early-sensor',
-    });
+    const connecting = connect(id);
     let connected = false;
     void connecting.then(() => (connected = true));
     await provesAbsenceFor(500, 'a CONNACK before the broker is opened');
