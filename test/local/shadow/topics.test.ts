@@ -2,18 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseShadowRequestTopic, parseShadowResponseTopic } from '../../../local/shadow/mqtt';
 
-describe('shadow topics', () => {
-  it('parses the request topics of classic and named shadows, and nothing else', () => {
-    expect(parseShadowRequestTopic('$aws/things/lobby/shadow/update')).toEqual({
-      thingName: 'lobby',
-      operation: 'update',
-    });
-    expect(parseShadowRequestTopic('$aws/things/lobby/shadow/name/hvac/get')).toEqual({
-      thingName: 'lobby',
-      shadowName: 'hvac',
-      operation: 'get',
-    });
-    for (const topic of [
+const PARSERS = {
+  request: {
+    parse: parseShadowRequestTopic,
+    parsed: {
+      '$aws/things/lobby/shadow/update': { thingName: 'lobby', operation: 'update' },
+      '$aws/things/lobby/shadow/name/hvac/get': { thingName: 'lobby', shadowName: 'hvac', operation: 'get' },
+    },
+    refused: [
       '$aws/things/lobby/shadow/update/accepted',
       '$aws/things/lobby/shadow/list',
       '$aws/things/lobby/shadow/name/hvac',
@@ -21,29 +17,34 @@ describe('shadow topics', () => {
       '$aws/things//shadow/get',
       '$aws/things/lobby/jobs/get',
       'things/lobby/shadow/get',
-    ]) {
-      expect(parseShadowRequestTopic(topic), topic).toBeUndefined();
-    }
-  });
-
-  it('parses the response topics of classic and named shadows, and nothing else', () => {
-    expect(parseShadowResponseTopic('$aws/things/lobby/shadow/update/delta')).toEqual({
-      thingName: 'lobby',
-      suffix: 'update/delta',
-    });
-    expect(parseShadowResponseTopic('$aws/things/lobby/shadow/name/hvac/update/documents')).toEqual({
-      thingName: 'lobby',
-      shadowName: 'hvac',
-      suffix: 'update/documents',
-    });
-    for (const topic of [
+    ],
+  },
+  response: {
+    parse: parseShadowResponseTopic,
+    parsed: {
+      '$aws/things/lobby/shadow/update/delta': { thingName: 'lobby', suffix: 'update/delta' },
+      '$aws/things/lobby/shadow/name/hvac/update/documents': {
+        thingName: 'lobby',
+        shadowName: 'hvac',
+        suffix: 'update/documents',
+      },
+    },
+    refused: [
       '$aws/things/lobby/shadow/update',
       '$aws/things/lobby/shadow/name/hvac/update',
       '$aws/things/lobby/shadow/name/hvac',
       '$aws/things/lobby/shadow/update/accepted/extra',
       '$aws/things/lobby/jobs/get/accepted',
-    ]) {
-      expect(parseShadowResponseTopic(topic), topic).toBeUndefined();
-    }
-  });
+    ],
+  },
+} as const;
+
+describe('shadow topics', () => {
+  it.each(Object.entries(PARSERS))(
+    'parses the %s topics of classic and named shadows, and nothing else',
+    (_, p) => {
+      for (const [topic, parsed] of Object.entries(p.parsed)) expect(p.parse(topic), topic).toEqual(parsed);
+      for (const topic of p.refused) expect(p.parse(topic), topic).toBeUndefined();
+    },
+  );
 });
