@@ -280,7 +280,14 @@ export async function launch(entry, { root = REPO_ROOT } = {}) {
           `zonectl: building the command from the sources (once per change) in ${cacheDir}\n`,
         );
       }
-      buildDir = await build(root, cacheDir, entries, await import('esbuild'));
+      const esbuild = await import('esbuild');
+      try {
+        buildDir = await build(root, cacheDir, entries, esbuild);
+      } finally {
+        // esbuild's service process would otherwise live as long as the command (a few
+        // hundred MiB beside a running `local up`)
+        await esbuild.stop();
+      }
     }
   } catch (err) {
     why = err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -89,6 +89,24 @@ describe('the launcher', () => {
     expect(buildsIn(p.cache)).toHaveLength(1);
   });
 
+  it('leaves no build process running beside the command it built', async () => {
+    const p = sampleProgram();
+    writeFileSync(
+      join(p.root, 'entry.ts'),
+      [
+        "import { readFileSync } from 'node:fs';",
+        'const children = () => readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim();',
+        '// a stopped child takes a moment to exit and be reaped',
+        'for (let i = 0; i < 40 && children(); i++) await new Promise((r) => setTimeout(r, 50));',
+        'console.log(`children: [${children()}]`);',
+        '',
+      ].join('\n'),
+    );
+    const run = await p.launch();
+    expect(run.stderr).toMatch(/building the command from the sources/);
+    expect(run.stdout.trim()).toBe('children: []');
+  });
+
   it('builds again when a source changes, but not when only its time changes', async () => {
     const p = sampleProgram();
     await p.launch();
