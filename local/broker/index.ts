@@ -16,4 +16,5 @@ export type {
   MessageBus,
   MessageHandler,
   PublishOptions,
+  SubscribeOptions,
 } from './types';

@@ -19,8 +19,9 @@
  *   their policy allows; nobody subscribes to `$aws/rules/...`; lifecycle events
  *   (`$aws/events/presence/...`) are published by the broker ("Lifecycle events").
  * - "MQTT persistent sessions" and "MQTT retained messages": kept in `<stateDir>/broker/`.
- * - "Quality of service (QoS)": a QoS 1 message is journaled on disk before its PUBACK and
- *   handed to the services that act on it at least once, across a crash (./journal).
+ * - "Quality of service (QoS)": a QoS 1 message that a service acts on, a persistent session
+ *   may queue, or that is retained is journaled on disk before its PUBACK and handed to those
+ *   services at least once, across a crash (./journal).
  *
  * LIMITATIONS versus AWS: MQTT 3.1 and 3.1.1 only (no MQTT 5, no WebSockets, no custom
  * authorizers, no SNI-based routing); a registry change (policy, attachment, thing, certificate
@@ -101,14 +102,24 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       );
   };
 
-  /** Journals an allowed QoS 1 publish of a device; its PUBACK waits for the write. */
+  /**
+   * Whether a crash between the acknowledgement of a QoS 1 message and its effects could lose
+   * something: an observer acts on it (a rule's actions, the Device Shadow, provisioning), a
+   * persistent session may queue it, or it is retained. A message that only reaches connected
+   * clean sessions is not journaled: a crash ends those sessions, and AWS IoT keeps nothing of
+   * them either ("MQTT persistent sessions").
+   */
+  const needsJournal = (topic: string, retain: boolean) =>
+    retain || observers.actOn(topic) || persistence.hasPersistentSubscriber(topic);
+
+  /** Journals an allowed QoS 1 publish of a device that needs it; its PUBACK waits for the write. */
   const journalPublish = (
     _client: Client,
     session: { clientId: string; certificateId: string; thingName?: string; ipAddress?: string },
     packet: PublishPacket,
     callback: (error?: Error | null) => void,
   ) => {
-    if (packet.qos !== 1) return callback(null);
+    if (packet.qos !== 1 || !needsJournal(packet.topic, packet.retain ?? false)) return callback(null);
     journal
       .accept({
         topic: packet.topic,
@@ -228,7 +239,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
         dup: false,
         ...(message.hops ? { hops: message.hops } : {}),
       };
-      if (qos === 1) {
+      if (qos === 1 && needsJournal(message.topic, message.retain ?? false)) {
         packet[JOURNALED] = await journal.accept(
           {
             topic: message.topic,
@@ -255,7 +266,7 @@ export async function createBrokerService(options: BrokerServiceOptions): Promis
       }
       await publishPacket(packet);
     },
-    subscribe: (filter, handler) => observers.add(filter, handler),
+    subscribe: (filter, handler, o) => observers.add(filter, handler, o?.actsOn),
     guardReplay(filter, keep) {
       const guard = { matches: compileTopicFilter(filter), keep };
       replayGuards.add(guard);

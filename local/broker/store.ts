@@ -19,6 +19,7 @@
  * session true.
  */
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js';
+import { QlobberDedup } from 'qlobber';
 import { z } from 'zod';
 import { type LocalLogger, StateFile } from '../common';
 
@@ -109,6 +110,12 @@ export class FilePersistence extends Base {
   private readonly retained = new Map<string, StoredPacket>();
   private readonly subscriptions = new Map<string, Map<string, StoredSubscription>>();
   private readonly outgoing = new Map<string, OutgoingEntry[]>();
+  /** The topic filters of persistent sessions, with the client ids subscribed to each. */
+  private readonly persistentFilters = new QlobberDedup<string>({
+    separator: '/',
+    wildcard_one: '+',
+    wildcard_some: '#',
+  });
   private saveScheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private savedWaiters: Array<() => void> = [];
   private failing = false;
@@ -139,6 +146,7 @@ export class FilePersistence extends Base {
     for (const [clientId, subs] of Object.entries(state.subscriptions)) {
       await super.addSubscriptions({ id: clientId }, subs);
       this.subscriptions.set(clientId, new Map(subs.map((s) => [s.topic, s])));
+      for (const s of subs) this.persistentFilters.add(s.topic, clientId);
     }
     for (const [clientId, packets] of Object.entries(state.outgoing)) {
       for (const p of packets) {
@@ -160,6 +168,7 @@ export class FilePersistence extends Base {
     const stored = this.subscriptions.get(client.id) ?? new Map<string, StoredSubscription>();
     for (const s of subs) {
       stored.set(s.topic, { topic: s.topic, qos: s.qos, rh: s.rh, rap: s.rap, nl: s.nl });
+      this.persistentFilters.add(s.topic, client.id);
     }
     this.subscriptions.set(client.id, stored);
     this.changed();
@@ -169,7 +178,9 @@ export class FilePersistence extends Base {
     await super.removeSubscriptions(client, topics);
     const stored = this.subscriptions.get(client.id);
     if (stored) {
-      for (const t of topics) stored.delete(t);
+      for (const t of topics) {
+        if (stored.delete(t)) this.persistentFilters.remove(t, client.id);
+      }
       if (stored.size === 0) this.subscriptions.delete(client.id);
     }
     this.changed();
@@ -180,7 +191,22 @@ export class FilePersistence extends Base {
     // aedes calls this on every clean-session CONNECT; most clients never had a persistent
     // session, and rewriting the file for them would cost a write and an fsync per connect.
     // aedes itself drains the old queue of a client that reconnects with a clean session.
-    if (this.subscriptions.delete(client.id)) this.changed();
+    const stored = this.subscriptions.get(client.id);
+    if (!stored) return;
+    for (const t of stored.keys()) this.persistentFilters.remove(t, client.id);
+    this.subscriptions.delete(client.id);
+    this.changed();
+  }
+
+  /**
+   * Whether a persistent session subscribes to `topic`: a QoS 1 message on it may be queued
+   * for that session, so the broker journals it. `#` and `+` are matched as written, also at
+   * the first level of a `$` topic, where MQTT would not: that journals a message more, never
+   * one less.
+   */
+  hasPersistentSubscriber(topic: string): boolean {
+    for (const _ of this.persistentFilters.match_iter(topic)) return true;
+    return false;
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: PacketLike): Promise<void> {

@@ -53,6 +53,17 @@ export interface PublishOptions {
   readonly until?: Promise<boolean>;
 }
 
+export interface SubscribeOptions {
+  /**
+   * Whether the handler would act durably on a message on this topic (default: on every
+   * message the filter matches). The broker journals a QoS 1 message only when a crash could
+   * take it from someone: an observer that would act on it, a persistent session subscribed to
+   * it, or a retained message. The rules engine, which sees every topic, answers with its
+   * rules' topic filters.
+   */
+  readonly actsOn?: (topic: string) => boolean;
+}
+
 export interface MessageBus {
   /**
    * Publishes as a trusted service: no IoT policy applies to the publisher, but each
@@ -71,7 +82,7 @@ export interface MessageBus {
    * Sees every message that matches an MQTT topic filter (`+`, `#`), including reserved `$aws/...`
    * topics, after the publisher's policy allowed it. Returns an unsubscribe function.
    */
-  subscribe(filter: string, handler: MessageHandler): () => void;
+  subscribe(filter: string, handler: MessageHandler, options?: SubscribeOptions): () => void;
   /**
    * Publishes to one connected client only, as AWS IoT answers a request on a reserved topic
    * (the provisioning API replies "only on the same MQTT connection that published the

@@ -133,10 +133,7 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
 
   /** Basic Ingest: `$aws/rules/<ruleName>/<rest>` runs only that rule; topic() sees `<rest>`. */
   function basicIngest(message: BrokerMessage): Promise<void> | undefined {
-    const rest = message.topic.slice(BASIC_INGEST_PREFIX.length);
-    const slash = rest.indexOf('/');
-    const ruleName = slash < 0 ? rest : rest.slice(0, slash);
-    const ruleTopic = slash < 0 ? '' : rest.slice(slash + 1);
+    const { ruleName, ruleTopic } = basicIngestTarget(message.topic);
     const rule = rules.get(ruleName);
     if (!rule || rule.summary.ruleDisabled) {
       log.warn(`RuleNotFound: Basic Ingest message on ${message.topic} names no enabled rule '${ruleName}'`);
@@ -218,9 +215,27 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
     return done;
   }
 
+  /**
+   * Whether an enabled rule with actions selects messages on `topic` (its WHERE clause is not
+   * evaluated): the broker journals only such messages for the engine.
+   */
+  function actsOn(topic: string): boolean {
+    if (closed) return false;
+    if (topic.startsWith(BASIC_INGEST_PREFIX)) {
+      const rule = rules.get(basicIngestTarget(topic).ruleName);
+      return rule !== undefined && !rule.summary.ruleDisabled && rule.actions.length > 0;
+    }
+    for (const rule of rules.values()) {
+      if (!rule.summary.ruleDisabled && rule.actions.length > 0 && rule.compiled.matchesTopic(topic)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   const unsubscribe = [
-    bus.subscribe('#', (m) => onMessage(m, false)),
-    bus.subscribe('$aws/#', (m) => onMessage(m, true)),
+    bus.subscribe('#', (m) => onMessage(m, false), { actsOn: (t) => !t.startsWith('$') && actsOn(t) }),
+    bus.subscribe('$aws/#', (m) => onMessage(m, true), { actsOn }),
   ];
 
   async function drain(): Promise<void> {
@@ -257,4 +272,13 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
       await settle(timeoutMs);
     },
   };
+}
+
+/** The rule a Basic Ingest topic (`$aws/rules/<ruleName>/<rest>`) names, and the `<rest>` it sees. */
+function basicIngestTarget(topic: string): { ruleName: string; ruleTopic: string } {
+  const rest = topic.slice(BASIC_INGEST_PREFIX.length);
+  const slash = rest.indexOf('/');
+  return slash < 0
+    ? { ruleName: rest, ruleTopic: '' }
+    : { ruleName: rest.slice(0, slash), ruleTopic: rest.slice(slash + 1) };
 }

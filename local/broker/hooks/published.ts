@@ -21,6 +21,7 @@ interface Observer {
   readonly filter: string;
   readonly matches: TopicMatcher;
   readonly handler: MessageHandler;
+  readonly actsOn?: (topic: string) => boolean;
 }
 
 /** The journal entry of a packet, attached by the publish paths before aedes sees it. */
@@ -38,8 +39,13 @@ export class Observers {
   constructor(private readonly log: LocalLogger) {}
 
   /** Adds an observer; returns the function that removes it. */
-  add(filter: string, handler: MessageHandler): () => void {
-    const observer: Observer = { filter, matches: compileTopicFilter(filter), handler };
+  add(filter: string, handler: MessageHandler, actsOn?: (topic: string) => boolean): () => void {
+    const observer: Observer = {
+      filter,
+      matches: compileTopicFilter(filter),
+      handler,
+      ...(actsOn ? { actsOn } : {}),
+    };
     this.observers.add(observer);
     return () => {
       this.observers.delete(observer);
@@ -51,6 +57,14 @@ export class Observers {
     this.observers.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+  }
+
+  /** Whether an observer would act on a message on `topic` (see SubscribeOptions.actsOn). */
+  actOn(topic: string): boolean {
+    for (const observer of this.observers) {
+      if (observer.matches(topic) && (observer.actsOn?.(topic) ?? true)) return true;
+    }
+    return false;
   }
 
   /** Hands the message to every matching observer; resolves when the durable ones are done. */

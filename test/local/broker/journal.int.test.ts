@@ -30,17 +30,19 @@ describe('broker: the inbound journal', () => {
     await env.close();
   });
 
-  const connect = (id: DeviceIdentity) =>
+  const connect = (id: DeviceIdentity, cleanSession = true) =>
     connectDevice({
       port: env.broker.port,
       caFile: env.caFile,
       certFile: id.certFile,
       keyFile: id.keyFile,
       clientId: id.thingName,
+      cleanSession,
     });
   const device = async (clientId: string) =>
     connect(await env.issueDevice(clientId, { policy: allowAllPolicy }));
   const journalText = () => readFileSync(join(env.stateDir, 'broker', 'inbound.journal'), 'utf8');
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
 
   it('has a QoS 1 message on disk before its PUBACK, and hands it over again after a restart until it is handled', async () => {
     env = await startLocalIot();
@@ -81,6 +83,54 @@ describe('broker: the inbound journal', () => {
     expect(env.broker.pendingMessages()).toBe(0);
   });
 
+  it('journals only QoS 1 messages a crash could take from someone: acted on by a service, queued for a persistent session, or retained', async () => {
+    env = await startLocalIot();
+    const observer = heldObserver();
+    env.broker.subscribe('plant/#', observer.handler);
+    // sees chat/# but acts only on chat/alarm (as the rules engine answers with its rules' topics)
+    const picky = heldObserver();
+    env.broker.subscribe('chat/#', picky.handler, { actsOn: (t) => t === 'chat/alarm' });
+    const listener = await device('listener');
+    await listener.subscribe('chat/#');
+    const sensor = await device('sensor-j');
+
+    await sensor.publish('chat/hello', 'to connected clean sessions only', 1);
+    expect((await listener.next('chat/hello')).payload).toBe('to connected clean sessions only');
+    await sensor.publish('chat/alarm', 'acted on', 1);
+    await sensor.publish('plant/boiler', 'observed', 1);
+    await sensor.publish('chat/sticky', 'retained', 1, true);
+    let text = journalText();
+    expect(text).not.toContain(b64('to connected clean sessions only'));
+    for (const kept of ['acted on', 'observed', 'retained']) expect(text, kept).toContain(b64(kept));
+    // every observer still sees every message its filter matches
+    await expect
+      .poll(() => picky.seen.map((m) => m.topic))
+      .toEqual(['chat/hello', 'chat/alarm', 'chat/sticky']);
+
+    // a persistent session subscribed to chat/queued: a message on it may wait in its queue
+    const keeper = await connect(await env.issueDevice('keeper', { policy: allowAllPolicy }), false);
+    await keeper.subscribe('chat/queued');
+    await sensor.publish('chat/queued', 'for a persistent session', 1);
+    expect(journalText()).toContain(b64('for a persistent session'));
+    // once it unsubscribes, the topic is back to connected clean sessions only
+    await keeper.connection.unsubscribe('chat/queued');
+    await sensor.publish('chat/queued', 'after the unsubscribe', 1);
+    text = journalText();
+    expect(text).not.toContain(b64('after the unsubscribe'));
+    // a service's publish follows the same rule
+    await env.broker.publish({ topic: 'chat/service', payload: 'from a service to clean sessions', qos: 1 });
+    expect(journalText()).not.toContain(b64('from a service to clean sessions'));
+    observer.releaseAll();
+    picky.releaseAll();
+
+    // the persistent session's subscriptions count after a restart too, while it is offline
+    await keeper.subscribe('chat/later');
+    await disconnectAll();
+    await env.restartBroker();
+    await env.broker.publish({ topic: 'chat/later', payload: 'for the offline session', qos: 1 });
+    expect(journalText()).toContain(b64('for the offline session'));
+  });
+
   it('holds PUBACKs while the services have maxPendingMessages messages waiting, and sends them once they catch up', async () => {
     env = await startLocalIot(undefined, { maxPendingMessages: 2 });
     const observer = heldObserver();
@@ -109,8 +159,6 @@ describe('broker: the inbound journal', () => {
     observer.releaseAll();
     await expect.poll(() => env.broker.pendingMessages()).toBe(0);
   });
-
-  const b64 = (text: string) => Buffer.from(text).toString('base64');
 
   /** A broker, an observer of svc/#, and a service publish on svc/held journaled and held. */
   const startWithHeldPublish = async () => {

@@ -280,6 +280,37 @@ describe('rules engine', () => {
     expect(targets.sqs).toEqual([{ queueUrl: QUEUE, body: '{"state":{"on":true}}' }]);
   });
 
+  it("tells the broker which topics its enabled rules' FROM clauses and Basic Ingest names select", () => {
+    expect(bus.actsOn(topic)).toBe(false);
+    engine.putRule('ingest', { ...INGEST_RULE, actions: [{ sqs: { queueUrl: QUEUE } }] });
+    engine.putRule('deltas', {
+      sql: "SELECT state FROM '$aws/things/+/shadow/update/delta'",
+      awsIotSqlVersion: '2016-03-23',
+      actions: [{ sqs: { queueUrl: QUEUE } }],
+    });
+    engine.putRule('off', {
+      ...INGEST_RULE,
+      sql: "SELECT * FROM 'off/#'",
+      ruleDisabled: true,
+      actions: [{ sqs: { queueUrl: QUEUE } }],
+    });
+    expect(bus.actsOn(topic)).toBe(true);
+    expect(bus.actsOn('$aws/things/t1/shadow/update/delta')).toBe(true);
+    expect(bus.actsOn('$aws/rules/ingest/any/topic')).toBe(true);
+    expect(bus.actsOn('$aws/rules/ingest')).toBe(true);
+    for (const other of [
+      'dt/zonectl/hq/lobby/sensor-07/status',
+      '$aws/things/t1/shadow/update/accepted',
+      '$aws/rules/unknown/any/topic',
+      '$aws/rules/off/x',
+      'off/x',
+    ]) {
+      expect(bus.actsOn(other), other).toBe(false);
+    }
+    engine.deleteRule('ingest');
+    expect(bus.actsOn(topic)).toBe(false);
+  });
+
   it('does not block the publisher while a slow action runs, and starts actions in arrival order', async () => {
     targets.lambdaDelayMs = 30;
     engine.putRule('control', { ...CONTROL_RULE, actions: [{ lambda: { functionArn: FN_ARN } }] });

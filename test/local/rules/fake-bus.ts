@@ -4,6 +4,7 @@ import type {
   MessageHandler,
   PublishOptions,
   ServiceMessage,
+  SubscribeOptions,
 } from '../../../local/broker/types';
 import { topicMatches } from '../../../local/common';
 
@@ -17,7 +18,7 @@ export class FakeBus implements MessageBus {
   readonly published: BrokerMessage[] = [];
   /** One entry per delivered message: resolves once every durable handler is done with it. */
   readonly handled: Promise<void>[] = [];
-  private readonly subs = new Set<{ filter: string; handler: MessageHandler }>();
+  private readonly subs = new Set<{ filter: string; handler: MessageHandler; options?: SubscribeOptions }>();
 
   async publish(message: ServiceMessage, options?: PublishOptions): Promise<void> {
     if (options?.until && !(await options.until.catch(() => false))) return;
@@ -59,10 +60,15 @@ export class FakeBus implements MessageBus {
     return false;
   }
 
-  subscribe(filter: string, handler: MessageHandler): () => void {
-    const sub = { filter, handler };
+  subscribe(filter: string, handler: MessageHandler, options?: SubscribeOptions): () => void {
+    const sub = { filter, handler, ...(options ? { options } : {}) };
     this.subs.add(sub);
     return () => this.subs.delete(sub);
+  }
+
+  /** Whether a subscriber would act on a message on `topic`, as the broker asks before journaling. */
+  actsOn(topic: string): boolean {
+    return [...this.subs].some((s) => topicMatches(s.filter, topic) && (s.options?.actsOn?.(topic) ?? true));
   }
 
   get subscriptionCount(): number {
