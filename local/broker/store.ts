@@ -217,9 +217,11 @@ export class FilePersistence extends Base {
 
   override async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void> {
     await super.outgoingEnqueueCombi(subs, packet);
+    // aedes calls this for every QoS 1 publish, mostly with no offline session to queue for
+    if (subs.length === 0) return;
     const stored = toStored(packet);
     for (const s of subs) this.queue(s.clientId).push({ packet: stored });
-    if (subs.length > 0) this.changed();
+    this.changed();
   }
 
   /** Mirrors the in-memory implementation's matching rules exactly. */
