@@ -3,9 +3,9 @@
  * published by a service such as the Device Shadow or a rule's republish action) that a crash
  * could take from someone (a service acts on it, a persistent session may queue it, or it is
  * retained; see service.ts) is appended here and on disk before the broker acknowledges it:
- * before the PUBACK for a device, before `publish()` resolves for a service. Once the services that act on it (the rules engine, the
- * shadow service, the offline queues of persistent sessions) have made its effects durable, a
- * `done` record follows. After a crash or a stop, the messages without one are handed to those
+ * before the PUBACK for a device, before `publish()` resolves for a service. Once the services
+ * that act on it (the rules engine, the shadow service, the offline queues of persistent
+ * sessions) have made its effects durable, a `done` record follows. After a crash or a stop, the messages without one are handed to those
  * services again when the cloud starts: at least once, as AWS IoT delivers QoS 1.
  *
  * AWS IoT Core Developer Guide, "MQTT" > "Quality of service (QoS)": with QoS 1 the broker
