@@ -5,8 +5,9 @@
  * retained; see service.ts) is appended here and on disk before the broker acknowledges it:
  * before the PUBACK for a device, before `publish()` resolves for a service. Once the services
  * that act on it (the rules engine, the shadow service, the offline queues of persistent
- * sessions) have made its effects durable, a `done` record follows. After a crash or a stop, the messages without one are handed to those
- * services again when the cloud starts: at least once, as AWS IoT delivers QoS 1.
+ * sessions) have made its effects durable, a `done` record follows. After a crash or a stop,
+ * the messages without one are handed to those services again when the cloud starts: at least
+ * once, as AWS IoT delivers QoS 1.
  *
  * AWS IoT Core Developer Guide, "MQTT" > "Quality of service (QoS)": with QoS 1 the broker
  * acknowledges a message it has accepted and it is delivered at least once; "Rules for AWS
