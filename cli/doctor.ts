@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { localClientConfig, parseBuildingConfigText, REGION_PATTERN, readLocalEndpoints } from '../contracts';
+import { REGION_PATTERN } from '../contracts/regions';
 import type { PreflightClients } from '../preflight/checks';
 import { buildingConfigFile, localStateDirOption, matching, option } from './options';
 
@@ -39,6 +39,7 @@ export function registerDoctorCommand(program: Command): void {
       const { awsClients, closeClients, formatPreflight, localClients, runPreflight } = await import(
         '../preflight/checks'
       );
+      const { localClientConfig, parseBuildingConfigText, readLocalEndpoints } = await import('../contracts');
       const config = parseBuildingConfigText(readFileSync(resolve(flags.config), 'utf8'), flags.config);
       let clients: PreflightClients;
       if (flags.local) {

@@ -8,14 +8,17 @@
  *
  * Commands use `option(...)` / `argument(...)` with one of the parsers below (or their own
  * built with `check`); a parser throws commander's InvalidArgumentError, which commander prints
- * as above. Anything that can only be checked once the work starts (a local cloud that does not
- * answer, a stack that is not deployed) is a `CliError` or a library's own error with an
- * actionable message; `runCli` (cli/run.ts) prints those without a stack trace.
+ * as above. A check that needs modules the command list does not load (the building config's
+ * schema) runs once the command line is parsed, before the action, with the same message
+ * (`checkOptions`). Anything that can only be checked once the work starts (a local cloud that
+ * does not answer, a stack that is not deployed) is a `CliError` or a library's own error with
+ * an actionable message; `runCli` (cli/run.ts) prints those without a stack trace.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
-import { BuildingConfigError, parseBuildingConfigText, THING_NAME_PATTERN } from '../contracts';
+import { BuildingConfigError } from '../contracts/errors';
+import { THING_NAME_PATTERN } from '../contracts/ids';
 import { DEFAULT_LOCAL_STATE_DIR } from '../contracts/paths';
 
 /** Turns an option's text into its value, or throws InvalidArgumentError saying what is expected. */
@@ -181,28 +184,38 @@ export function directoryToUse(what: string): Parser<string> {
   };
 }
 
+/** A check of a parsed value that loads what it needs; throws InvalidArgumentError like a parser. */
+type DeferredCheck = (value: string) => Promise<void>;
+
+/** The deferred check of a parser, run by `checkOptions` before the action. */
+const deferredChecks = new WeakMap<Parser<unknown>, DeferredCheck>();
+
 /**
- * A building config file that exists and is valid. The whole config is checked here, so a bad
- * field stops the command before it does anything, with the field, the value and what is expected.
+ * A building config file that exists and is valid. Existence is checked as the command line is
+ * read; the whole config once it is parsed, before the command does anything (the schema loads
+ * only then, so `--help` does not pay for it), with the field, the value and what is expected.
  */
-export const buildingConfigFile: Parser<string> = (value) => {
-  existingFile('a building config file')(value);
+export const buildingConfigFile: Parser<string> = (value) => existingFile('a building config file')(value);
+
+/** The whole building config at `path`; a bad one throws InvalidArgumentError naming each bad field. */
+export async function checkBuildingConfig(path: string): Promise<void> {
+  const { parseBuildingConfigText } = await import('../contracts/building');
   try {
-    parseBuildingConfigText(readFileSync(resolve(value), 'utf8'), value);
+    parseBuildingConfigText(readFileSync(resolve(path), 'utf8'), path);
   } catch (err) {
     if (err instanceof BuildingConfigError) {
       throw new InvalidArgumentError(`${err.message.replace(/\nFix the fields above.*$/s, '')}`);
     }
     throw err;
   }
-  return value;
-};
+}
+deferredChecks.set(buildingConfigFile, checkBuildingConfig);
 
 const parsers = new WeakMap<Option, Parser<unknown>>();
 
 /**
  * An option whose value goes through `parse`; `defaultValue` is shown in --help. A default that
- * is a path is checked too, before the command runs (see `checkDefaults`).
+ * is a path is checked too, before the command runs (see `checkOptions`).
  */
 export function option<T>(flags: string, description: string, parse: Parser<T>, defaultValue?: T): Option {
   const o = new Option(flags, description).argParser((value: string) => parse(value));
@@ -213,21 +226,25 @@ export function option<T>(flags: string, description: string, parse: Parser<T>, 
 /**
  * Checks the default of every option made with `option` that the user did not give (commander
  * parses only what is typed): `zonectl start` in a folder without building.json stops here with
- * the option, the default and what is expected, like a typed value would. Installed as a
+ * the option, the default and what is expected, like a typed value would. Then runs the deferred
+ * checks (`buildingConfigFile`'s whole config) of typed values and defaults alike. Installed as a
  * preAction hook by `runCli`.
  */
-export function checkDefaults(command: Command): void {
+export async function checkOptions(command: Command): Promise<void> {
   for (const o of command.options) {
     const parse = parsers.get(o);
     const name = o.attributeName();
-    if (!parse || command.getOptionValueSource(name) !== 'default') continue;
+    if (!parse) continue;
     const value = command.getOptionValue(name) as unknown;
     if (typeof value !== 'string') continue;
+    const isDefault = command.getOptionValueSource(name) === 'default';
     try {
-      parse(value);
+      if (isDefault) parse(value);
+      await deferredChecks.get(parse)?.(value);
     } catch (err) {
       if (!(err instanceof InvalidArgumentError)) throw err;
-      command.error(`error: option '${o.flags}' default '${value}' is invalid. ${err.message}`, {
+      const given = isDefault ? `default '${value}'` : `argument '${value}'`;
+      command.error(`error: option '${o.flags}' ${given} is invalid. ${err.message}`, {
         exitCode: 1,
         code: 'commander.invalidArgument',
       });

@@ -6,10 +6,10 @@
  * is a bug and prints its name and message with a hint to set ZONECTL_DEBUG=1 for the stack.
  */
 import { type Command, CommanderError } from 'commander';
-import { BuildingConfigError, LocalEndpointsError } from '../contracts';
-import { BundleError } from '../device/bundle';
+import { BuildingConfigError, LocalEndpointsError } from '../contracts/errors';
+import { BundleError } from '../device/bundle-error';
 import { OnboardError } from '../provisioning/errors';
-import { CliError, checkDefaults } from './options';
+import { CliError, checkOptions } from './options';
 
 /** Error classes whose message is written for people and says what to do. */
 const EXPECTED: ReadonlyArray<abstract new (...args: never[]) => Error> = [
@@ -44,7 +44,7 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
     reportFailure(reason);
     process.exit(1);
   });
-  program.hook('preAction', (_program, command) => checkDefaults(command));
+  program.hook('preAction', (_program, command) => checkOptions(command));
   try {
     await program.parseAsync(argv as string[]);
   } catch (err) {

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { WEEKDAYS, type Weekday } from '../contracts';
+import { WEEKDAYS, type Weekday } from '../contracts/weekdays';
 import type { Demo, DemoSummary } from '../demo/demo';
 import type { LocalLogger } from '../local/common/log';
 import { buildingConfigFile, directoryToUse, numberIn, oneOf, option, port } from './options';

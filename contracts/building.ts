@@ -1,9 +1,14 @@
 import { z } from 'zod';
+import { BuildingConfigError } from './errors';
 import { ID_PATTERN, THING_NAME_PATTERN } from './ids';
 import { ACTUATOR_KINDS, type ActuatorKind, SENSOR_KINDS, type SensorKind } from './measures';
 import { StorageSchema } from './storage';
 import type { ThingKind } from './thing-attributes';
 import { describeIssues } from './validation';
+import { WEEKDAYS } from './weekdays';
+
+export { BuildingConfigError } from './errors';
+export { WEEKDAYS, type Weekday } from './weekdays';
 
 /**
  * The building config: the one human-edited file that says what a building holds and how
@@ -18,9 +23,6 @@ const id = (what: string) =>
 const hhmm = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'a time of day as HH:MM (00:00-23:59)' });
-
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
 
 const ScheduleEntrySchema = z
   .object({
@@ -202,19 +204,6 @@ export type ComfortPolicy = z.output<typeof ComfortPolicySchema>;
 export type ZoneConfig = z.output<typeof ZoneSchema>;
 export type DeviceConfig = z.output<typeof DeviceSchema>;
 export type ScheduleEntry = z.output<typeof ScheduleEntrySchema>;
-
-export class BuildingConfigError extends Error {
-  override readonly name = 'BuildingConfigError';
-  constructor(
-    readonly source: string,
-    readonly problems: readonly string[],
-  ) {
-    super(
-      `Invalid building config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
-        'Fix the fields above and run the command again.',
-    );
-  }
-}
 
 /** Validates a parsed building config; throws BuildingConfigError naming each bad field. */
 export function parseBuildingConfig(input: unknown, source = 'building.json'): BuildingConfig {

@@ -7,7 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { LocalEndpointsError } from './errors';
 import { describeIssues } from './validation';
+
+export { LocalEndpointsError } from './errors';
 
 export const ENDPOINTS_FILE = 'endpoints.json';
 
@@ -36,11 +39,6 @@ export function localClientConfig(
   endpoints: Pick<LocalEndpoints, 'apiEndpoint' | 'region'>,
 ): LocalClientConfig {
   return { endpoint: endpoints.apiEndpoint, region: endpoints.region, credentials: LOCAL_CREDENTIALS };
-}
-
-/** endpoints.json is missing, unreadable or not what `zonectl local up` writes; the message says what to do. */
-export class LocalEndpointsError extends Error {
-  override readonly name = 'LocalEndpointsError';
 }
 
 /** Validates endpoints.json text; `path` names the file in errors. */

@@ -12,6 +12,7 @@ import {
   SENSOR_KINDS,
   telemetryTopic,
 } from '../contracts';
+import { BundleError } from './bundle-error';
 
 export const BUNDLE_VERSION = 1;
 
@@ -62,9 +63,7 @@ export const DeviceBundleSchema = z
 
 export type DeviceBundle = z.output<typeof DeviceBundleSchema>;
 
-export class BundleError extends Error {
-  override readonly name = 'BundleError';
-}
+export { BundleError } from './bundle-error';
 
 export function parseBundle(input: unknown, source = 'bundle.json'): DeviceBundle {
   const parsed = DeviceBundleSchema.safeParse(input);

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDefaults } from '../../cli/options';
+import { checkOptions } from '../../cli/options';
 import { createProgram } from '../../cli/program';
 import { failureText } from '../../cli/run';
 
@@ -66,7 +66,7 @@ async function parseInProcess(args: readonly string[]): Promise<Run> {
     for (const sub of command.commands) quiet(sub);
   };
   quiet(program);
-  program.hook('preAction', (_program, command) => checkDefaults(command));
+  program.hook('preAction', (_program, command) => checkOptions(command));
   try {
     await program.parseAsync([...args], { from: 'user' });
     return { code: 0, stdout, stderr };

@@ -11,6 +11,7 @@ import {
   buildingConfigFile,
   certificateId,
   check,
+  checkBuildingConfig,
   directoryToUse,
   existingDirectory,
   existingFile,
@@ -115,12 +116,22 @@ describe('the other parsers', () => {
     );
   });
 
-  it('buildingConfigFile checks the whole config and names the bad field', () => {
+  it('buildingConfigFile takes a file that exists; checkBuildingConfig checks the whole config and names the bad field', async () => {
     const bad = join(dir, 'bad.json');
+    expect(refusal(buildingConfigFile, bad)).toMatch(/Expected a building config file that exists/);
     writeFileSync(bad, JSON.stringify({ buildingId: 'Bad Id!', name: 'x', comfort: {}, zones: [] }));
-    expect(refusal(buildingConfigFile, bad)).toMatch(/buildingId: got "Bad Id!"; expected a building id/);
+    expect(buildingConfigFile(bad)).toBe(bad);
+    const checked = (path: string) =>
+      checkBuildingConfig(path).then(
+        () => 'accepted',
+        (err: Error) => {
+          expect(err).toBeInstanceOf(InvalidArgumentError);
+          return err.message;
+        },
+      );
+    expect(await checked(bad)).toMatch(/buildingId: got "Bad Id!"; expected a building id/);
     writeFileSync(bad, '{ not json');
-    expect(refusal(buildingConfigFile, bad)).toMatch(/not valid JSON/);
+    expect(await checked(bad)).toMatch(/not valid JSON/);
   });
 
   it('check builds a parser from a test', () => {
