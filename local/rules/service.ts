@@ -118,7 +118,7 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
         if (done) work.push(done);
       } else {
         for (const rule of rules.values()) {
-          if (!rule.summary.ruleDisabled && rule.compiled.matchesTopic(message.topic)) {
+          if (selects(rule, message.topic)) {
             const done = runRule(rule, message, message.topic);
             if (done) work.push(done);
           }
@@ -131,11 +131,21 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
     return Promise.all(work).then(() => undefined);
   }
 
+  /** Whether an enabled rule's FROM clause selects `topic`. */
+  const selects = (rule: Rule, topic: string) =>
+    !rule.summary.ruleDisabled && rule.compiled.matchesTopic(topic);
+
+  /** The enabled rule a Basic Ingest topic names, or undefined. */
+  function ingestRule(ruleName: string): Rule | undefined {
+    const rule = rules.get(ruleName);
+    return rule && !rule.summary.ruleDisabled ? rule : undefined;
+  }
+
   /** Basic Ingest: `$aws/rules/<ruleName>/<rest>` runs only that rule; topic() sees `<rest>`. */
   function basicIngest(message: BrokerMessage): Promise<void> | undefined {
     const { ruleName, ruleTopic } = basicIngestTarget(message.topic);
-    const rule = rules.get(ruleName);
-    if (!rule || rule.summary.ruleDisabled) {
+    const rule = ingestRule(ruleName);
+    if (!rule) {
       log.warn(`RuleNotFound: Basic Ingest message on ${message.topic} names no enabled rule '${ruleName}'`);
       return undefined;
     }
@@ -222,13 +232,10 @@ export async function createRulesService(options: RulesServiceOptions): Promise<
   function actsOn(topic: string): boolean {
     if (closed) return false;
     if (topic.startsWith(BASIC_INGEST_PREFIX)) {
-      const rule = rules.get(basicIngestTarget(topic).ruleName);
-      return rule !== undefined && !rule.summary.ruleDisabled && rule.actions.length > 0;
+      return (ingestRule(basicIngestTarget(topic).ruleName)?.actions.length ?? 0) > 0;
     }
     for (const rule of rules.values()) {
-      if (!rule.summary.ruleDisabled && rule.actions.length > 0 && rule.compiled.matchesTopic(topic)) {
-        return true;
-      }
+      if (rule.actions.length > 0 && selects(rule, topic)) return true;
     }
     return false;
   }
